@@ -1,0 +1,174 @@
+# authrelay -- top-level build.  Plain GNU make.
+#
+#   make                 build the four programs into $(BUILD)/
+#   make check           build and run every test suite (unit, protocol,
+#                        milter, loginwatch, ctl, e2e, fuzz smoke)
+#   make SAN=1 check     the same under AddressSanitizer + UBSan
+#   make bench           benchmarks (never part of check)
+#   make fuzz            libFuzzer targets, FUZZ_SECONDS each
+#   make demo [KEEP=1]   the guided tour on a real Postfix + Dovecot
+#   make deps            install the Debian packages build and tests need
+#   make install         PREFIX, DESTDIR honoured
+#
+# Layout rules (so that nobody needs to edit this file to add a module):
+#   lib/*.c                         -> $(BUILD)/libauthrelay.a
+#   <prog>/*.c except main.c        -> $(BUILD)/<prog>.a
+#   <prog>/main.c + <prog>.a + lib  -> the program
+#   tests/unit/<folder>/check_*.c   -> $(BUILD)/tests/<folder>/check_* linked
+#                                      with <folder>.a (if any) and lib
+#   tests/<suite>/run.sh            -> run by `make check` in SUITES order
+
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share/authrelay
+DOCDIR    ?= $(PREFIX)/share/doc/authrelay
+SYSCONFDIR ?= /etc
+VERSION   := 0.1.0
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS      := sqlite3 libssl libcrypto libsasl2
+HAVE_SYSTEMD := $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo 1)
+ifeq ($(HAVE_SYSTEMD),1)
+PKGS      += libsystemd
+SYSTEMD_DEF := -DHAVE_SYSTEMD=1
+endif
+
+ifeq ($(SAN),1)
+BUILD     ?= build/san
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD     ?= build
+SANFLAGS  :=
+endif
+
+WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS  += -D_GNU_SOURCE -DAUTHRELAY_VERSION='"$(VERSION)"' \
+             -DAUTHRELAY_SYSCONFDIR='"$(SYSCONFDIR)"' $(SYSTEMD_DEF) \
+             -Ilib -I$(BUILD)/gen $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 $(WARN) $(SANFLAGS) -fPIE -MMD -MP
+LDFLAGS   += $(SANFLAGS) -pie
+LDLIBS    += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmilter -pthread
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+
+PROGS_DIRS := policyd milter popbeforesmtp ctl
+PROG_policyd       := authrelay-policyd
+PROG_milter        := authrelay-milter
+PROG_popbeforesmtp := authrelay-loginwatch
+PROG_ctl           := authrelayctl
+
+LIB_SRCS  := $(wildcard lib/*.c)
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/gen/sql_migrations.o
+LIB_A     := $(BUILD)/libauthrelay.a
+
+# Migrations are data (sql/NNN-name.sql); they are compiled into the binaries
+# so a daemon never depends on finding them at run time.
+MIGRATIONS := $(sort $(wildcard sql/[0-9][0-9][0-9]-*.sql))
+
+PROGRAMS  := $(foreach d,$(PROGS_DIRS),$(if $(wildcard $(d)/main.c),$(BUILD)/$(PROG_$(d))))
+
+UNIT_SRCS := $(wildcard tests/unit/*/check_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+# Suites run by `make check`, in this order; a suite without run.sh is skipped.
+SUITES    := protocol milter loginwatch ctl e2e fuzz
+
+.PHONY: all check check-unit check-suites bench fuzz demo deps install clean \
+        install-user format
+.SUFFIXES:
+
+all: $(PROGRAMS)
+
+$(BUILD)/gen/sql_migrations.c: $(MIGRATIONS) tools/embed-sql.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/sql_migrations.o: $(BUILD)/gen/sql_migrations.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# One archive per program folder (everything but main.c), so unit tests can
+# link a program's modules without its main().
+define prog_rules
+$(d)_OBJS := $$(patsubst %.c,$$(BUILD)/%.o,$$(filter-out $(d)/main.c,$$(wildcard $(d)/*.c)))
+$$(BUILD)/$(d).a: $$($(d)_OBJS)
+	@rm -f $$@
+	ar rcs $$@ $$^
+$$(BUILD)/$(PROG_$(d)): $$(BUILD)/$(d)/main.o $$(BUILD)/$(d).a $$(LIB_A)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach d,$(PROGS_DIRS),$(eval $(prog_rules)))
+
+$(BUILD)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I$(firstword $(subst /, ,$*)) $(CHECK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# tests/unit/lib/check_x.c links lib only; tests/unit/policyd/check_y.c links
+# policyd.a too.
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $$(if $$(filter lib,$$(firstword $$(subst /, ,$$*))),,$(BUILD)/$$(firstword $$(subst /, ,$$*)).a) $(LIB_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+check: deps all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory check-unit check-suites
+
+check-unit: $(UNIT_BINS)
+	@sh tools/run-unit.sh $(UNIT_BINS)
+
+check-suites: all
+	@set -e; for s in $(SUITES); do \
+	  if [ -x tests/$$s/run.sh ] || [ -f tests/$$s/run.sh ]; then \
+	    echo "== suite $$s"; \
+	    AUTHRELAY_BUILD=$(abspath $(BUILD)) SAN=$(SAN) bash tests/$$s/run.sh; \
+	  fi; \
+	done
+
+bench: deps all
+	@for b in tests/bench/*.sh; do [ -f "$$b" ] || continue; \
+	  echo "== bench $$b"; AUTHRELAY_BUILD=$(abspath $(BUILD)) bash "$$b" || exit 1; done
+
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh --long
+
+demo: deps all
+	AUTHRELAY_BUILD=$(abspath $(BUILD)) KEEP=$(KEEP) bash tests/e2e/demo.sh
+
+deps:
+	@sh tools/deps.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(DOCDIR)/conf-examples
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
+	for m in $(wildcard */*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+	for m in $(wildcard */*.5); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
+	install -m 0644 $(wildcard sql/*.sql) $(DESTDIR)$(DATADIR)/sql/
+	cp -R conf-examples/. $(DESTDIR)$(DOCDIR)/conf-examples/
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory install-user; fi
+
+# What a distribution package's postinst does: system user and state dir.
+install-user:
+	getent passwd authrelay >/dev/null || useradd --system --home-dir /var/lib/authrelay \
+	  --shell /usr/sbin/nologin --user-group authrelay
+	install -d -o authrelay -g authrelay -m 0750 /var/lib/authrelay
+	install -d -m 0755 $(SYSCONFDIR)/authrelay
+
+format:
+	clang-format -i lib/*.[ch] $(foreach d,$(PROGS_DIRS),$(wildcard $(d)/*.[ch]))
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

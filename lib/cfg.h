@@ -1,0 +1,139 @@
+/*++
+/* NAME
+/*	cfg 3h
+/* SUMMARY
+/*	the authrelay.conf grammar and the table of keys
+/* DESCRIPTION
+/*	One file for all programs (authrelay.conf(5)): "key = value" lines,
+/*	'#' comments, blank lines, and continuation lines that start with
+/*	white space, as in Postfix main.cf. Lists are separated by commas
+/*	and/or white space; durations take s m h d w suffixes.
+/*
+/*	Every key of the suite is in one table (name, type, default, which
+/*	programs use it). A program accepts every key of the suite, and
+/*	refuses unknown keys and bad values, reported as FILE:LINE: message,
+/*	all of them, not just the first.
+/*--*/
+#ifndef AUTHRELAY_CFG_H
+#define AUTHRELAY_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cidr.h"
+#include "log.h"
+
+#define CFG_DEFAULT_PATH AUTHRELAY_SYSCONFDIR "/authrelay/authrelay.conf"
+
+/* Which program uses a key (a bit set). */
+enum cfg_program {
+	CFG_POLICYD = 1 << 0,
+	CFG_MILTER = 1 << 1,
+	CFG_LOGINWATCH = 1 << 2,
+	CFG_CTL = 1 << 3,
+	CFG_ALL = 0xf
+};
+
+enum sender_login_check {
+	SENDER_CHECK_NO = 0,
+	SENDER_CHECK_ENVELOPE,
+	SENDER_CHECK_HEADER,
+	SENDER_CHECK_BOTH
+};
+
+enum on_store_error { ON_STORE_ERROR_TEMPFAIL = 0, ON_STORE_ERROR_DUNNO };
+
+/* A list of words (allocated; count may be 0). */
+struct cfg_list {
+	size_t count;
+	char **items;
+};
+
+/* The whole parsed configuration. Durations are in seconds. Strings are
+   never NULL (an empty value is ""). */
+struct authrelay_config {
+	char *path;			/* the file read, or "" for defaults */
+
+	/* common */
+	char *database;			/* /var/lib/authrelay/authrelay.db */
+	long long database_busy_timeout; /* 2s: how long a lookup waits for a lock */
+	char *run_user;			/* authrelay */
+	enum log_level log_level;	/* info */
+	int log_facility;		/* LOG_MAIL ("mail") */
+
+	/* relay rules */
+	long long grant_ttl;		/* 30m */
+	unsigned grant_ipv6_prefix;	/* 128 */
+	struct cidr_list *grant_exclude_networks; /* empty */
+	struct cidr_list *trusted_networks;	/* empty */
+	bool require_tls_for_auth;	/* no */
+	enum sender_login_check sender_login_check; /* no */
+	enum on_store_error on_store_error; /* tempfail */
+
+	/* audit */
+	long long audit_retention;	/* 90d */
+	bool audit_decisions;		/* yes: write a decisions row per verdict */
+	unsigned decision_queue_max;	/* 100000 rows waiting at most */
+
+	/* policyd */
+	char *policyd_listen;		/* inet:127.0.0.1:10040 */
+	char *policyd_socket_owner;	/* "" = run_user; for unix: sockets */
+	unsigned policyd_socket_mode;	/* 0660 */
+	char *policyd_pidfile;		/* /run/authrelay/policyd.pid */
+	long long policyd_idle_timeout;	/* 330s: above Postfix's 300s max_idle */
+	unsigned policyd_max_connections; /* 4096 */
+	unsigned policyd_max_line;	/* 4096 bytes per attribute line */
+	unsigned policyd_max_attributes; /* 100 per request */
+	unsigned policyd_max_request;	/* 65536 bytes per request */
+
+	/* milter */
+	char *milter_socket;		/* inet:127.0.0.1:10030 */
+	char *milter_socket_owner;	/* "" = run_user */
+	unsigned milter_socket_mode;	/* 0660 */
+	char *milter_pidfile;		/* /run/authrelay/milter.pid */
+	struct cfg_list milter_relay_transports; /* smtp, relay */
+	struct cfg_list milter_local_domains;	/* empty: use {rcpt_mailer} */
+	long long milter_timeout;	/* 30s: libmilter I/O timeout */
+
+	/* loginwatch */
+	struct cfg_list loginwatch_sources;	/* empty */
+	struct cfg_list loginwatch_formats;	/* all */
+	char *loginwatch_pidfile;	/* /run/authrelay/loginwatch.pid */
+};
+
+/* Loads path (CFG_DEFAULT_PATH when NULL) on top of the defaults. A
+   missing file is an error unless missing_ok (then the defaults are
+   used, with path ""). Returns 0, or -1 with *error_r a malloc'd text of
+   one "FILE:LINE: message" line per problem (caller frees) and *cfg_r
+   untouched. */
+int cfg_load(const char *path, bool missing_ok, struct authrelay_config **cfg_r, char **error_r);
+
+/* Parses text as if it were the file named name (tests, fuzzing). */
+int cfg_load_string(const char *name, const char *text, struct authrelay_config **cfg_r,
+		    char **error_r);
+
+/* The defaults alone. Never fails (aborts on out of memory). */
+struct authrelay_config *cfg_defaults(void);
+
+/* Frees the config and sets *cfg to NULL; NULL is fine. */
+void cfg_free(struct authrelay_config **cfg);
+
+/* One row of the key table, for authrelayctl check and the manual. */
+struct cfg_key_info {
+	const char *name;
+	const char *type;		/* "string" "duration" "bool" "list" ... */
+	const char *default_value;	/* as written in the file */
+	unsigned programs;		/* enum cfg_program bits */
+	const char *summary;
+};
+
+/* The key table, terminated by a row with name NULL. */
+const struct cfg_key_info *cfg_keys(void);
+
+/* Returns true when list holds word (exact match). */
+bool cfg_list_has(const struct cfg_list *list, const char *word);
+
+const char *sender_login_check_name(enum sender_login_check v);
+const char *on_store_error_name(enum on_store_error v);
+
+#endif

@@ -1,0 +1,24 @@
+/*++
+/* NAME
+/*	sql_migrations 3h
+/* SUMMARY
+/*	the schema migrations, compiled in from sql/NNN-name.sql
+/* DESCRIPTION
+/*	tools/embed-sql.sh generates the table at build time, in file-name
+/*	order; a migration's version is its number. store_sqlite applies every
+/*	migration whose version is above PRAGMA user_version, each in its own
+/*	transaction that also sets user_version.
+/*--*/
+#ifndef AUTHRELAY_SQL_MIGRATIONS_H
+#define AUTHRELAY_SQL_MIGRATIONS_H
+
+struct sql_migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+
+extern const struct sql_migration sql_migrations[];
+extern const unsigned sql_migrations_count;
+
+#endif

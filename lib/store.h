@@ -1,0 +1,260 @@
+/*++
+/* NAME
+/*	store 3h
+/* SUMMARY
+/*	the database interface shared by all programs
+/* DESCRIPTION
+/*	Callers see only this interface; store_sqlite.c is the one backend
+/*	today. A second backend (PostgreSQL for multi-host sites) implements
+/*	struct store_ops in store_backend.h and is chosen by store_open()
+/*	from the location's form; no caller changes.
+/*
+/*	Every lookup returns LOOKUP_FOUND, LOOKUP_NOT_FOUND or LOOKUP_ERROR.
+/*	Every change made on behalf of an admin writes its admin_log row in
+/*	the same transaction. Times are Unix seconds (UTC); the SQL views
+/*	show them as ISO-8601 text.
+/*
+/*	Thread safety: one struct store may be used from several threads
+/*	(the milter); calls are serialised inside. Decision rows go through
+/*	a bounded queue written in batches by the store's own thread, so
+/*	store_decision_queue() never waits for the disk.
+/*--*/
+#ifndef AUTHRELAY_STORE_H
+#define AUTHRELAY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ipaddr.h"
+#include "lookup.h"
+
+struct store;
+
+enum store_open_mode {
+	STORE_OPEN_EXISTING,	/* the database must exist and be initialised */
+	STORE_OPEN_CREATE	/* create and migrate when missing (ctl init) */
+};
+
+struct store_options {
+	enum store_open_mode mode;
+	long long busy_timeout_ms;	/* how long a call waits for a lock */
+	unsigned decision_queue_max;	/* 0: no decision writer thread */
+	const char *program;		/* "policyd", ... for decisions rows */
+};
+
+/* Opens location (a file path for SQLite). With STORE_OPEN_EXISTING a
+   missing file, a file that is not an authrelay database, or one whose
+   schema is newer than this build is an error (never recreated over);
+   an older schema is migrated. Returns 0, or -1 with *error_r (malloc'd,
+   caller frees). The decision writer thread starts here: call after
+   fork() and privilege drop. */
+int store_open(const char *location, const struct store_options *opts,
+	       struct store **store_r, char **error_r);
+
+/* Flushes queued decisions (waits up to flush_timeout_ms), stops the
+   writer, closes, sets *store to NULL. Rows that could not be written
+   in time are counted in the log line, not silently dropped. */
+void store_close(struct store **store, long long flush_timeout_ms);
+
+/* Schema version found / the newest this build knows. */
+int store_schema_version(struct store *store, int *version_r);
+int store_schema_latest(void);
+
+/* Runs the database's own integrity check. LOOKUP_FOUND = "ok". */
+enum lookup_result store_check_integrity(struct store *store, char **detail_r);
+
+/* ---- grants (POP/IMAP-before-SMTP and manual) ---- */
+
+#define STORE_USER_MAX 256
+#define STORE_SERVICE_MAX 16
+#define STORE_SOURCE_MAX 512
+
+struct store_grant {
+	struct ipaddr net;	/* masked to prefix_len */
+	unsigned prefix_len;	/* 32 for IPv4; grant_ipv6_prefix for IPv6 */
+	char username[STORE_USER_MAX];
+	char service[STORE_SERVICE_MAX];	/* pop3, imap, manual */
+	int64_t first_seen, last_seen, expires_at;
+	int64_t logins;
+};
+
+/* LOOKUP_FOUND when a grant with expires_at > now covers ip (IPv4
+   exact, IPv6 within the grant's prefix); the grant is copied to
+   *grant_r when grant_r is not NULL. */
+enum lookup_result store_grant_lookup(struct store *store, const struct ipaddr *ip, int64_t now,
+				      struct store_grant *grant_r);
+
+/* One successful login seen by loginwatch. */
+struct store_login {
+	struct ipaddr net;	/* already masked */
+	unsigned prefix_len;
+	char username[STORE_USER_MAX];
+	char service[STORE_SERVICE_MAX];
+	int64_t login_time;	/* from the log line */
+	int64_t expires_at;	/* login_time + grant_ttl */
+	char source[STORE_SOURCE_MAX];	/* file path or "journal" */
+	const char *line;	/* the log line, for grant_history */
+};
+
+/* Where loginwatch stopped reading one source. */
+struct store_checkpoint {
+	char source[STORE_SOURCE_MAX];
+	uint64_t dev, ino;	/* file identity */
+	uint64_t offset;	/* bytes consumed */
+	uint64_t line_hash;	/* hash of the last line consumed */
+	int64_t updated;
+};
+
+/* In one transaction: insert or refresh a grant per login (a live grant
+   keeps its first_seen and counts one more login; expires_at never moves
+   backwards; an expired one starts anew), append each to grant_history,
+   and store the checkpoint when cp is not NULL. All or nothing: on -1
+   nothing was written (so the checkpoint never runs ahead of the
+   grants). */
+int store_logins_apply(struct store *store, const struct store_login *logins, size_t count,
+		       const struct store_checkpoint *cp, char **error_r);
+
+/* LOOKUP_FOUND and *cp_r filled when a checkpoint exists for source. */
+enum lookup_result store_checkpoint_get(struct store *store, const char *source,
+					struct store_checkpoint *cp_r);
+
+/* Manual grant (authrelayctl grant add): service "manual", logged. */
+int store_grant_add(struct store *store, const struct store_grant *grant, const char *actor,
+		    char **error_r);
+
+/* Removes every grant whose network contains ip or equals it; *removed_r
+   gets the count. Logged. */
+int store_grant_revoke(struct store *store, const struct ipaddr *ip, const char *actor,
+		       unsigned *removed_r, char **error_r);
+
+typedef int store_grant_cb(const struct store_grant *grant, void *ctx);
+
+/* Calls cb for every live grant (expires_at > now), oldest first; cb
+   returning non-zero stops. Returns 0 or -1. */
+int store_grant_list(struct store *store, int64_t now, store_grant_cb *cb, void *ctx,
+		     char **error_r);
+
+/* ---- SASL users and their sender addresses ---- */
+
+/* LOOKUP_FOUND when username is suspended. Unknown users are not
+   suspended. */
+enum lookup_result store_user_suspended(struct store *store, const char *username);
+
+/* Suspends or resumes; creates the user row when missing. Logged. */
+int store_user_set_suspended(struct store *store, const char *username, bool suspended,
+			     const char *actor, char **error_r);
+
+struct store_user {
+	char username[STORE_USER_MAX];
+	bool suspended;
+	int64_t changed;
+	unsigned senders;	/* number of sender patterns */
+};
+typedef int store_user_cb(const struct store_user *user, void *ctx);
+int store_user_list(struct store *store, store_user_cb *cb, void *ctx, char **error_r);
+
+/* LOOKUP_FOUND when one of username's patterns covers address (an
+   addr_normalize()d envelope or header address; +tag and domain case
+   are handled here, per addr.h). */
+enum lookup_result store_sender_owned(struct store *store, const char *username,
+				      const char *address);
+
+/* pattern is addr_pattern_normalize()d by the callee; errors say why.
+   Logged. deny of a pattern that is not there is an error. */
+int store_sender_allow(struct store *store, const char *username, const char *pattern,
+		       const char *actor, char **error_r);
+int store_sender_deny(struct store *store, const char *username, const char *pattern,
+		      const char *actor, char **error_r);
+
+typedef int store_sender_cb(const char *username, const char *pattern, int64_t added, void *ctx);
+/* username NULL: everybody's. */
+int store_sender_list(struct store *store, const char *username, store_sender_cb *cb, void *ctx,
+		      char **error_r);
+
+/* ---- client certificates ---- */
+
+#define STORE_FPR_MAX 160	/* "AB:CD:..." sha256 = 95 characters */
+
+struct store_cert {
+	char username[STORE_USER_MAX];
+	char fingerprint[STORE_FPR_MAX];	/* ccert_fingerprint form */
+	char pubkey_fingerprint[STORE_FPR_MAX];	/* ccert_pubkey_fingerprint form */
+	char subject[512];
+	int64_t not_after;
+	int64_t added;
+};
+
+/* LOOKUP_FOUND (and *user_r filled, size STORE_USER_MAX, when not NULL)
+   when fingerprint matches a registered certificate's fingerprint or
+   public-key fingerprint. Comparison ignores case and ':' placement. */
+enum lookup_result store_cert_lookup(struct store *store, const char *fingerprint, char *user_r);
+
+int store_cert_add(struct store *store, const struct store_cert *cert, const char *actor,
+		   char **error_r);
+/* Removes the certificate whose fingerprint or public-key fingerprint
+   is fingerprint. Not there is an error. Logged. */
+int store_cert_revoke(struct store *store, const char *fingerprint, const char *actor,
+		      char **error_r);
+typedef int store_cert_cb(const struct store_cert *cert, void *ctx);
+int store_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **error_r);
+
+/* ---- decisions (audit) ---- */
+
+struct store_decision {
+	int64_t ts;
+	const char *program;	/* NULL: the store's options.program */
+	const char *client_ip, *sasl_username, *sender, *recipient;
+	const char *verdict, *rule, *reason, *queue_id;
+};
+
+/* Copies d into the queue and returns at once: 0, or -1 when the queue
+   is full (the row is counted as dropped and a warning is logged at most
+   once a minute). Never blocks on the database. */
+int store_decision_queue(struct store *store, const struct store_decision *d);
+
+/* Waits until every row queued so far is written (tests, shutdown).
+   Returns 0, or -1 when timeout_ms passed first. */
+int store_decision_flush(struct store *store, long long timeout_ms);
+
+/* Rows dropped because the queue was full, and rows written, so far. */
+void store_decision_stats(struct store *store, uint64_t *written_r, uint64_t *dropped_r);
+
+struct store_audit_filter {
+	int64_t since;		/* 0: no limit */
+	const char *username;	/* NULL: any */
+	const char *ip;		/* NULL: any; exact text match */
+	const char *verdict;	/* NULL: any */
+	unsigned limit;		/* 0: no limit */
+};
+struct store_decision_row {
+	int64_t id, ts;
+	const char *program, *client_ip, *sasl_username, *sender, *recipient;
+	const char *verdict, *rule, *reason, *queue_id;
+};
+typedef int store_decision_cb(const struct store_decision_row *row, void *ctx);
+/* Newest first. */
+int store_audit(struct store *store, const struct store_audit_filter *filter,
+		store_decision_cb *cb, void *ctx, char **error_r);
+
+/* Deletes decisions older than before, and grant rows expired before
+   it, in batches of batch rows, each its own short transaction so the
+   daemons are never blocked for long. *deleted_r gets the total. Logged
+   as one admin_log row. */
+int store_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
+		uint64_t *deleted_r, char **error_r);
+
+/* Writes one admin_log row (actions that have no other store call,
+   e.g. "init"). */
+int store_admin_log(struct store *store, const char *actor, const char *action,
+		    const char *subject, const char *detail, char **error_r);
+
+/* Runs one read-only SQL text (authrelayctl audit --query NAME) and calls
+   cb with column names and values per row (values NULL for SQL NULL). */
+typedef int store_sql_cb(int ncols, const char *const *names, const char *const *values,
+			 void *ctx);
+int store_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
+		char **error_r);
+
+#endif

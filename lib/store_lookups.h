@@ -1,0 +1,20 @@
+/*++
+/* NAME
+/*	store_lookups 3h
+/* SUMMARY
+/*	decide()'s questions answered by the store
+/* DESCRIPTION
+/*	Binds struct relay_lookups to a struct store, so a front end calls
+/*	decide(req, policy, &lookups, &verdict) with live data (no cache:
+/*	a grant written a moment ago is seen).
+/*--*/
+#ifndef AUTHRELAY_STORE_LOOKUPS_H
+#define AUTHRELAY_STORE_LOOKUPS_H
+
+#include "decide.h"
+#include "store.h"
+
+/* Fills lookups so that every question goes to store. */
+void store_lookups_init(struct relay_lookups *lookups, struct store *store);
+
+#endif
