@@ -79,6 +79,7 @@ SUITES    := protocol milter loginwatch ctl e2e fuzz
 .PHONY: all check check-unit check-suites bench fuzz demo deps install clean \
         install-user format
 .SUFFIXES:
+.SECONDARY:
 
 all: $(PROGRAMS)
 

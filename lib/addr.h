@@ -1,20 +1,20 @@
-/*++
-/* NAME
-/*	addr 3h
-/* SUMMARY
-/*	envelope address normalisation and sender ownership patterns
-/* DESCRIPTION
-/*	An envelope address arrives as "<Alice+news@Example.ORG>", "alice"
-/*	or "<>". Normalised, it is "alice+news@example.org": angle brackets
-/*	and surrounding white space removed, the domain lower-cased, the local
-/*	part kept as it is (RFC 5321: it is the receiving site's business).
-/*	Ownership compares the address without its +tag extension.
 /*
-/*	An ownership pattern is one of
-/*	  user@domain  that address (a +tag on the pattern is refused)
-/*	  @domain      every address in that domain (not its subdomains)
-/*	  *            every address
-/*--*/
+ * NAME
+ *	addr 3h
+ * SUMMARY
+ *	envelope address normalisation and sender ownership patterns
+ * DESCRIPTION
+ *	An envelope address arrives as "<Alice+news@Example.ORG>", "alice"
+ *	or "<>". Normalised, it is "alice+news@example.org": angle brackets
+ *	and surrounding white space removed, the domain lower-cased, the local
+ *	part kept as it is (RFC 5321: it is the receiving site's business).
+ *	Ownership compares the address without its +tag extension.
+ *
+ *	An ownership pattern is one of
+ *	  user@domain  that address (a +tag on the pattern is refused)
+ *	  @domain      every address in that domain (not its subdomains)
+ *	  *            every address
+ */
 #ifndef AUTHRELAY_ADDR_H
 #define AUTHRELAY_ADDR_H
 

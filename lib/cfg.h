@@ -1,19 +1,19 @@
-/*++
-/* NAME
-/*	cfg 3h
-/* SUMMARY
-/*	the authrelay.conf grammar and the table of keys
-/* DESCRIPTION
-/*	One file for all programs (authrelay.conf(5)): "key = value" lines,
-/*	'#' comments, blank lines, and continuation lines that start with
-/*	white space, as in Postfix main.cf. Lists are separated by commas
-/*	and/or white space; durations take s m h d w suffixes.
 /*
-/*	Every key of the suite is in one table (name, type, default, which
-/*	programs use it). A program accepts every key of the suite, and
-/*	refuses unknown keys and bad values, reported as FILE:LINE: message,
-/*	all of them, not just the first.
-/*--*/
+ * NAME
+ *	cfg 3h
+ * SUMMARY
+ *	the authrelay.conf grammar and the table of keys
+ * DESCRIPTION
+ *	One file for all programs (authrelay.conf(5)): "key = value" lines,
+ *	'#' comments, blank lines, and continuation lines that start with
+ *	white space, as in Postfix main.cf. Lists are separated by commas
+ *	and/or white space; durations take s m h d w suffixes.
+ *
+ *	Every key of the suite is in one table (name, type, default, which
+ *	programs use it). A program accepts every key of the suite, and
+ *	refuses unknown keys and bad values, reported as FILE:LINE: message,
+ *	all of them, not just the first.
+ */
 #ifndef AUTHRELAY_CFG_H
 #define AUTHRELAY_CFG_H
 

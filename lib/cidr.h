@@ -1,13 +1,13 @@
-/*++
-/* NAME
-/*	cidr 3h
-/* SUMMARY
-/*	strict network/prefix parsing and lists of networks
-/* DESCRIPTION
-/*	"192.0.2.0/24", "2001:db8::/32", or a bare address (a host: /32 or
-/*	/128). Host bits set after the prefix are an error with a hint:
-/*	host bits set in "10.1.1.1/24"; did you mean "10.1.1.0/24"?
-/*--*/
+/*
+ * NAME
+ *	cidr 3h
+ * SUMMARY
+ *	strict network/prefix parsing and lists of networks
+ * DESCRIPTION
+ *	"192.0.2.0/24", "2001:db8::/32", or a bare address (a host: /32 or
+ *	/128). Host bits set after the prefix are an error with a hint:
+ *	host bits set in "10.1.1.1/24"; did you mean "10.1.1.0/24"?
+ */
 #ifndef AUTHRELAY_CIDR_H
 #define AUTHRELAY_CIDR_H
 

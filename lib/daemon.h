@@ -1,14 +1,14 @@
-/*++
-/* NAME
-/*	daemon 3h
-/* SUMMARY
-/*	start-up chores shared by the daemons
-/* DESCRIPTION
-/*	Detaching, pidfiles, privilege drop, signal flags, and the common
-/*	command line (-c -f -n -V -h). Sockets are opened as root before
-/*	daemon_drop_privileges(); the database afterwards, so its files
-/*	belong to run_user.
-/*--*/
+/*
+ * NAME
+ *	daemon 3h
+ * SUMMARY
+ *	start-up chores shared by the daemons
+ * DESCRIPTION
+ *	Detaching, pidfiles, privilege drop, signal flags, and the common
+ *	command line (-c -f -n -V -h). Sockets are opened as root before
+ *	daemon_drop_privileges(); the database afterwards, so its files
+ *	belong to run_user.
+ */
 #ifndef AUTHRELAY_DAEMON_H
 #define AUTHRELAY_DAEMON_H
 

@@ -1,21 +1,21 @@
-/*++
-/* NAME
-/*	decide 3h
-/* SUMMARY
-/*	the relay decision shared by policyd and the milter
-/* DESCRIPTION
-/*	decide() is SPEC "Relay decision" and nothing else: no I/O of its
-/*	own; every fact it needs comes from the request, the policy, or the
-/*	lookups the caller passes in (the store in the daemons, a table of
-/*	fakes in the tests). It is called only for a recipient that the MTA
-/*	would relay; local delivery is the front end's business.
 /*
-/*	Order: a store error never permits (on_store_error); an
-/*	authenticated client is judged by the SASL rules alone (suspended,
-/*	TLS, sender ownership) and is never rescued by a grant; then a live
-/*	grant for the client IP; then a registered certificate; then
-/*	trusted_networks; else no opinion.
-/*--*/
+ * NAME
+ *	decide 3h
+ * SUMMARY
+ *	the relay decision shared by policyd and the milter
+ * DESCRIPTION
+ *	decide() is SPEC "Relay decision" and nothing else: no I/O of its
+ *	own; every fact it needs comes from the request, the policy, or the
+ *	lookups the caller passes in (the store in the daemons, a table of
+ *	fakes in the tests). It is called only for a recipient that the MTA
+ *	would relay; local delivery is the front end's business.
+ *
+ *	Order: a store error never permits (on_store_error); an
+ *	authenticated client is judged by the SASL rules alone (suspended,
+ *	TLS, sender ownership) and is never rescued by a grant; then a live
+ *	grant for the client IP; then a registered certificate; then
+ *	trusted_networks; else no opinion.
+ */
 #ifndef AUTHRELAY_DECIDE_H
 #define AUTHRELAY_DECIDE_H
 

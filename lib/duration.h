@@ -1,13 +1,13 @@
-/*++
-/* NAME
-/*	duration 3h
-/* SUMMARY
-/*	"30m", "2h", "90d" durations
-/* DESCRIPTION
-/*	A duration is digits followed by one of s m h d w (a bare number is
-/*	seconds, as in Postfix). Sums such as "1h30m" are accepted. Negative
-/*	values, overflow past 100 years and trailing junk are errors.
-/*--*/
+/*
+ * NAME
+ *	duration 3h
+ * SUMMARY
+ *	"30m", "2h", "90d" durations
+ * DESCRIPTION
+ *	A duration is digits followed by one of s m h d w (a bare number is
+ *	seconds, as in Postfix). Sums such as "1h30m" are accepted. Negative
+ *	values, overflow past 100 years and trailing junk are errors.
+ */
 #ifndef AUTHRELAY_DURATION_H
 #define AUTHRELAY_DURATION_H
 

@@ -1,15 +1,15 @@
-/*++
-/* NAME
-/*	ipaddr 3h
-/* SUMMARY
-/*	IPv4/IPv6 addresses: parse, normalise, print, prefix match
-/* SYNOPSIS
-/*	#include "ipaddr.h"
-/* DESCRIPTION
-/*	A struct ipaddr holds one address in network byte order. IPv4-mapped
-/*	IPv6 addresses (::ffff:a.b.c.d) are normalised to IPv4 when parsed, so
-/*	the rest of the suite never sees them. Printing follows RFC 5952.
-/*--*/
+/*
+ * NAME
+ *	ipaddr 3h
+ * SUMMARY
+ *	IPv4/IPv6 addresses: parse, normalise, print, prefix match
+ * SYNOPSIS
+ *	#include "ipaddr.h"
+ * DESCRIPTION
+ *	A struct ipaddr holds one address in network byte order. IPv4-mapped
+ *	IPv6 addresses (::ffff:a.b.c.d) are normalised to IPv4 when parsed, so
+ *	the rest of the suite never sees them. Printing follows RFC 5952.
+ */
 #ifndef AUTHRELAY_IPADDR_H
 #define AUTHRELAY_IPADDR_H
 

@@ -1,13 +1,13 @@
-/*++
-/* NAME
-/*	listen 3h
-/* SUMMARY
-/*	inet:HOST:PORT and unix:PATH endpoints
-/* DESCRIPTION
-/*	Postfix notation: "inet:127.0.0.1:10040", "inet:[::1]:10040",
-/*	"inet:localhost:10040" (resolved with getaddrinfo, numeric service),
-/*	"unix:/run/authrelay/policyd.sock". A bare "HOST:PORT" is inet.
-/*--*/
+/*
+ * NAME
+ *	listen 3h
+ * SUMMARY
+ *	inet:HOST:PORT and unix:PATH endpoints
+ * DESCRIPTION
+ *	Postfix notation: "inet:127.0.0.1:10040", "inet:[::1]:10040",
+ *	"inet:localhost:10040" (resolved with getaddrinfo, numeric service),
+ *	"unix:/run/authrelay/policyd.sock". A bare "HOST:PORT" is inet.
+ */
 #ifndef AUTHRELAY_LISTEN_H
 #define AUTHRELAY_LISTEN_H
 

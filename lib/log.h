@@ -1,18 +1,18 @@
-/*++
-/* NAME
-/*	log 3h
-/* SUMMARY
-/*	syslog and stderr logging, one key=value line per decision
-/* DESCRIPTION
-/*	log_open() names the program (syslog ident) and facility. In the
-/*	foreground (-f) every message also goes to stderr. A program in spawn
-/*	mode, whose stdout is the protocol, never writes to stdout.
 /*
-/*	Messages below the configured level are dropped. Text from outside
-/*	is never used as a format string; values in key=value lines are
-/*	quoted when they hold white space, quotes or '=' and have control
-/*	characters escaped, so one decision is always one line.
-/*--*/
+ * NAME
+ *	log 3h
+ * SUMMARY
+ *	syslog and stderr logging, one key=value line per decision
+ * DESCRIPTION
+ *	log_open() names the program (syslog ident) and facility. In the
+ *	foreground (-f) every message also goes to stderr. A program in spawn
+ *	mode, whose stdout is the protocol, never writes to stdout.
+ *
+ *	Messages below the configured level are dropped. Text from outside
+ *	is never used as a format string; values in key=value lines are
+ *	quoted when they hold white space, quotes or '=' and have control
+ *	characters escaped, so one decision is always one line.
+ */
 #ifndef AUTHRELAY_LOG_H
 #define AUTHRELAY_LOG_H
 

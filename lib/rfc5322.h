@@ -1,17 +1,17 @@
-/*++
-/* NAME
-/*	rfc5322 3h
-/* SUMMARY
-/*	the From: header's address list
-/* DESCRIPTION
-/*	Parses a header value (the text after "From:", unfolded or not) into
-/*	the addr-specs it names: several mailboxes, display names (quoted,
-/*	RFC 2047 encoded words or plain), comments (nested), quoted local
-/*	parts, groups ("team: a@x, b@y;") and obsolete forms that real mail
-/*	still carries. Only addr-specs are returned: text in a display name
-/*	or a comment that looks like an address is never taken for one.
-/*	Addresses come out normalised with addr_normalize().
-/*--*/
+/*
+ * NAME
+ *	rfc5322 3h
+ * SUMMARY
+ *	the From: header's address list
+ * DESCRIPTION
+ *	Parses a header value (the text after "From:", unfolded or not) into
+ *	the addr-specs it names: several mailboxes, display names (quoted,
+ *	RFC 2047 encoded words or plain), comments (nested), quoted local
+ *	parts, groups ("team: a@x, b@y;") and obsolete forms that real mail
+ *	still carries. Only addr-specs are returned: text in a display name
+ *	or a comment that looks like an address is never taken for one.
+ *	Addresses come out normalised with addr_normalize().
+ */
 #ifndef AUTHRELAY_RFC5322_H
 #define AUTHRELAY_RFC5322_H
 

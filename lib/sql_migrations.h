@@ -1,14 +1,14 @@
-/*++
-/* NAME
-/*	sql_migrations 3h
-/* SUMMARY
-/*	the schema migrations, compiled in from sql/NNN-name.sql
-/* DESCRIPTION
-/*	tools/embed-sql.sh generates the table at build time, in file-name
-/*	order; a migration's version is its number. store_sqlite applies every
-/*	migration whose version is above PRAGMA user_version, each in its own
-/*	transaction that also sets user_version.
-/*--*/
+/*
+ * NAME
+ *	sql_migrations 3h
+ * SUMMARY
+ *	the schema migrations, compiled in from sql/NNN-name.sql
+ * DESCRIPTION
+ *	tools/embed-sql.sh generates the table at build time, in file-name
+ *	order; a migration's version is its number. store_sqlite applies every
+ *	migration whose version is above PRAGMA user_version, each in its own
+ *	transaction that also sets user_version.
+ */
 #ifndef AUTHRELAY_SQL_MIGRATIONS_H
 #define AUTHRELAY_SQL_MIGRATIONS_H
 

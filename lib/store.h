@@ -1,24 +1,24 @@
-/*++
-/* NAME
-/*	store 3h
-/* SUMMARY
-/*	the database interface shared by all programs
-/* DESCRIPTION
-/*	Callers see only this interface; store_sqlite.c is the one backend
-/*	today. A second backend (PostgreSQL for multi-host sites) implements
-/*	struct store_ops in store_backend.h and is chosen by store_open()
-/*	from the location's form; no caller changes.
 /*
-/*	Every lookup returns LOOKUP_FOUND, LOOKUP_NOT_FOUND or LOOKUP_ERROR.
-/*	Every change made on behalf of an admin writes its admin_log row in
-/*	the same transaction. Times are Unix seconds (UTC); the SQL views
-/*	show them as ISO-8601 text.
-/*
-/*	Thread safety: one struct store may be used from several threads
-/*	(the milter); calls are serialised inside. Decision rows go through
-/*	a bounded queue written in batches by the store's own thread, so
-/*	store_decision_queue() never waits for the disk.
-/*--*/
+ * NAME
+ *	store 3h
+ * SUMMARY
+ *	the database interface shared by all programs
+ * DESCRIPTION
+ *	Callers see only this interface; store_sqlite.c is the one backend
+ *	today. A second backend (PostgreSQL for multi-host sites) implements
+ *	struct store_ops in store_backend.h and is chosen by store_open()
+ *	from the location's form; no caller changes.
+ *
+ *	Every lookup returns LOOKUP_FOUND, LOOKUP_NOT_FOUND or LOOKUP_ERROR.
+ *	Every change made on behalf of an admin writes its admin_log row in
+ *	the same transaction. Times are Unix seconds (UTC); the SQL views
+ *	show them as ISO-8601 text.
+ *
+ *	Thread safety: one struct store may be used from several threads
+ *	(the milter); calls are serialised inside. Decision rows go through
+ *	a bounded queue written in batches by the store's own thread, so
+ *	store_decision_queue() never waits for the disk.
+ */
 #ifndef AUTHRELAY_STORE_H
 #define AUTHRELAY_STORE_H
 

@@ -1,13 +1,13 @@
-/*++
-/* NAME
-/*	store_lookups 3h
-/* SUMMARY
-/*	decide()'s questions answered by the store
-/* DESCRIPTION
-/*	Binds struct relay_lookups to a struct store, so a front end calls
-/*	decide(req, policy, &lookups, &verdict) with live data (no cache:
-/*	a grant written a moment ago is seen).
-/*--*/
+/*
+ * NAME
+ *	store_lookups 3h
+ * SUMMARY
+ *	decide()'s questions answered by the store
+ * DESCRIPTION
+ *	Binds struct relay_lookups to a struct store, so a front end calls
+ *	decide(req, policy, &lookups, &verdict) with live data (no cache:
+ *	a grant written a moment ago is seen).
+ */
 #ifndef AUTHRELAY_STORE_LOOKUPS_H
 #define AUTHRELAY_STORE_LOOKUPS_H
 
