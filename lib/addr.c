@@ -170,8 +170,8 @@ int addr_normalize(const char *in, char *out, size_t size)
 	if (at < 0)
 		return -1;
 	local_len = (size_t)at;
-	if (local_len == 0)
-		return -1;
+	if (local_len == 0 || (local_len == 2 && s[0] == '"'))
+		return -1;			/* "" is an empty local part too */
 	if ((size_t)at < n && (size_t)at + 1 == n)
 		return -1;			/* "user@": empty domain */
 

@@ -40,6 +40,7 @@ static const struct {
 	{ "tag kept by normalize", "a+b+c@x.test", "a+b+c@x.test" },
 	{ "two unquoted @", "a@b@x.test", NULL },
 	{ "empty local part", "@x.test", NULL },
+	{ "empty quoted local part", "\"\"@x.test", NULL },
 	{ "empty domain", "alice@", NULL },
 	{ "only @", "@", NULL },
 	{ "space inside", "al ice@x.test", NULL },
