@@ -30,6 +30,10 @@ const char *log_level_name(enum log_level level);
    "user") into its LOG_* value. Returns 0 or -1. */
 int log_facility_parse(const char *text, int *facility_r);
 
+/* The name of a LOG_* facility value, or "unknown". Facilities accepted
+   beyond the list above: "auth", "authpriv". */
+const char *log_facility_name(int facility);
+
 /* Opens syslog with ident and facility; also_stderr copies every
    message to stderr (foreground). Safe to call again (reload). */
 void log_open(const char *ident, int facility, bool also_stderr);
