@@ -1,0 +1,117 @@
+/*
+ * NAME
+ *	parse_dovecot 3
+ * SUMMARY
+ *	Dovecot 2.3/2.4 login lines
+ * SYNOPSIS
+ *	#include "parsers.h"
+ *
+ *	enum parse_result parse_dovecot(const char *msg, size_t len,
+ *					struct login_event *ev_r)
+ * DESCRIPTION
+ *	Accepts exactly
+ *
+ *	  dovecot: imap-login: Login: user=<U>, method=M, rip=IP, lip=..., ...
+ *	  imap-login: Info: Login: user=<U>, method=M, rip=IP, ...   (log_path)
+ *
+ *	and pop3-login. The user name is the only client-chosen text and
+ *	Dovecot escapes none of ',' '<' '>' '=' ' ' in it (see the forged
+ *	user name samples), so the line is read structurally: the shape is
+ *	anchored at "Login: user=<" right after the program, and the client
+ *	address is the LAST ", rip=" of the line, because every field after
+ *	the user name is Dovecot's own. A line whose rip is not an address
+ *	(inet_pton), or with method=ANONYMOUS, never grants. Failed and
+ *	aborted logins ("Disconnected: ...", "Aborted login ..."), proxy
+ *	lines and the auth process's lines do not start with "Login:" and
+ *	are ignored.
+ *
+ *	login_log_format_elements may drop or reorder elements; user and rip
+ *	are required, method is optional, and the user must come before rip
+ *	(the default; otherwise the client could place text after it).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "parsers.h"
+
+static const char *const login_names[] = { "imap-login", "pop3-login", NULL };
+static const char *const login_services[] = { "imap", "pop3" };
+
+/* is_method_char - characters of a SASL mechanism name */
+static bool is_method_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
+	       || c == '_';
+}
+
+/* parse_dovecot - see above */
+enum parse_result parse_dovecot(const char *msg, size_t len, struct login_event *ev_r)
+{
+	const char *p = msg, *end = msg + len, *rip, *ip_end, *user_end, *m;
+	size_t n, service;
+	bool wrapped = false;
+	char method[32] = "";
+
+	/* Through syslog: "dovecot: imap-login: Login: ..." (no level word). */
+	if ((n = parse_tag(p, len, "dovecot")) > 0) {
+		p += n;
+		wrapped = true;
+	}
+	if ((n = parse_tag_any(p, (size_t)(end - p), login_names, &service)) == 0)
+		return PARSE_IGNORED;
+	p += n;
+	/* Dovecot's own log_path file: "imap-login: Info: Login: ...". */
+	if (!wrapped) {
+		if (!parse_has_prefix(p, (size_t)(end - p), "Info: "))
+			return PARSE_IGNORED;
+		p += 6;
+	}
+	if (!parse_has_prefix(p, (size_t)(end - p), "Login: user=<"))
+		return PARSE_IGNORED;
+	p += 13;
+
+	memset(ev_r, 0, sizeof(*ev_r));
+	parse_set_service(ev_r, login_services[service]);
+
+	/* The client address: the last rip= of the line. */
+	if ((rip = parse_last(p, (size_t)(end - p), ", rip=")) == NULL) {
+		ev_r->why = "no rip= after the user name";
+		return PARSE_REFUSED;
+	}
+	ip_end = memchr(rip + 6, ',', (size_t)(end - rip - 6));
+	if (ip_end == NULL)
+		ip_end = end;
+	if (parse_ip(rip + 6, (size_t)(ip_end - rip - 6), &ev_r->ip) < 0) {
+		ev_r->why = "rip is not an IP address";
+		return PARSE_REFUSED;
+	}
+	if (ip_end != end && !parse_has_prefix(ip_end, (size_t)(end - ip_end), ", ")) {
+		ev_r->why = "malformed fields after rip";
+		return PARSE_REFUSED;
+	}
+
+	/* Between "user=<" and rip: "U>" or "U>, method=M". */
+	user_end = rip;
+	m = parse_last(p, (size_t)(user_end - p), ", method=");
+	if (m != NULL) {
+		const char *t = m + 9;
+
+		for (; t < user_end && is_method_char(*t); t++)
+			;
+		if (t == user_end && t > m + 9 && (size_t)(t - m - 9) < sizeof(method)) {
+			memcpy(method, m + 9, (size_t)(t - m - 9));
+			method[t - m - 9] = '\0';
+			user_end = m;
+		}
+	}
+	if (user_end == p || user_end[-1] != '>') {
+		ev_r->why = "malformed user field";
+		return PARSE_REFUSED;
+	}
+	parse_set_user(ev_r, p, (size_t)(user_end - 1 - p));
+	if (strcasecmp(method, "ANONYMOUS") == 0 || parse_user_is_anonymous(ev_r->user)) {
+		ev_r->why = "anonymous login";
+		return PARSE_REFUSED;
+	}
+	return PARSE_LOGIN;
+}
