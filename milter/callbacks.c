@@ -1,0 +1,485 @@
+/*
+ * NAME
+ *	callbacks 3
+ * SUMMARY
+ *	libmilter callbacks: MTA events to relay_request, verdicts to replies
+ * DESCRIPTION
+ *	See callbacks.h. Each callback takes a reference on the current
+ *	settings for its own duration (settings.h), reads what it needs
+ *	from the MTA into the connection context, and answers through
+ *	callbacks_reply(), the one place that calls smfi_setreply().
+ *
+ *	State that is missing (allocation failed, or an event came
+ *	without its connection) never lets mail relay: such a callback
+ *	answers with a temporary failure.
+ */
+#include <arpa/inet.h>
+#include <libmilter/mfdef.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "addr.h"
+#include "callbacks.h"
+#include "context.h"
+#include "decide.h"
+#include "log.h"
+#include "reply.h"
+#include "rfc5322.h"
+#include "route.h"
+#include "settings.h"
+#include "store_lookups.h"
+
+static struct store *cb_store;
+static struct relay_lookups cb_lookups;
+
+/* The macros we ask for, per stage. {tls_version} is asked at MAIL:
+   Postfix evaluates any macro at any stage, and HELO may be turned off. */
+static char macros_connect[] = "{client_addr}";
+static char macros_envfrom[] = "{auth_authen} {auth_type} {tls_version} {cipher}";
+static char macros_envrcpt[] = "{rcpt_mailer} {rcpt_addr}";
+static char macros_eom[] = "i";
+
+/* callbacks_set_store - the store behind every lookup */
+void callbacks_set_store(struct store *store)
+{
+	cb_store = store;
+	store_lookups_init(&cb_lookups, store);
+}
+
+/* callbacks_reply - hand a reply to libmilter, return its status */
+static sfsistat callbacks_reply(SMFICTX *ctx, const struct milter_reply *reply)
+{
+	switch (reply->action) {
+	case REPLY_CONTINUE:
+		return SMFIS_CONTINUE;
+	case REPLY_REJECT:
+		if (smfi_setreply(ctx, (char *)reply->rcode, (char *)reply->xcode,
+				  (char *)reply->text) != MI_SUCCESS)
+			log_warning("smfi_setreply refused \"%s %s %s\"", reply->rcode,
+				    reply->xcode, reply->text);
+		return SMFIS_REJECT;
+	case REPLY_TEMPFAIL:
+	default:
+		if (smfi_setreply(ctx, (char *)reply->rcode, (char *)reply->xcode,
+				  (char *)reply->text) != MI_SUCCESS)
+			log_warning("smfi_setreply refused \"%s %s %s\"", reply->rcode,
+				    reply->xcode, reply->text);
+		return SMFIS_TEMPFAIL;
+	}
+}
+
+/* callbacks_lost - the answer when state is missing */
+static sfsistat callbacks_lost(SMFICTX *ctx, const char *where)
+{
+	struct milter_reply reply;
+
+	log_error("%s: no connection state (out of memory earlier?): temporary failure", where);
+	reply_tempfail("Service temporarily unavailable, try again later", &reply);
+	return callbacks_reply(ctx, &reply);
+}
+
+/* callbacks_record - log line and decisions row for one verdict */
+static void callbacks_record(const struct milter_settings *s, const struct milter_context *mc,
+			     const char *recipient, const char *verdict, const char *rule,
+			     const char *reason)
+{
+	struct log_decision line = {
+		.client_ip = mc->client_text,
+		.sasl_username = mc->sasl_username,
+		.sender = mc->sender,
+		.recipient = recipient,
+		.verdict = verdict,
+		.rule = rule,
+		.reason = reason,
+		.queue_id = mc->queue_id,
+	};
+
+	log_decision(&line);
+	if (cb_store != NULL && s->cfg->audit_decisions) {
+		struct store_decision row = {
+			.ts = (int64_t)time(NULL),
+			.program = NULL,
+			.client_ip = mc->client_text,
+			.sasl_username = mc->sasl_username,
+			.sender = mc->sender,
+			.recipient = recipient,
+			.verdict = verdict,
+			.rule = rule,
+			.reason = reason,
+			.queue_id = mc->queue_id,
+		};
+
+		/* Full queue: the store counts and logs the drop; the reply
+		   does not wait for the audit. */
+		(void)store_decision_queue(cb_store, &row);
+	}
+}
+
+/* verdict_effective_name - what the MTA was told, for the audit */
+static const char *verdict_effective_name(const struct milter_reply *reply)
+{
+	switch (reply->action) {
+	case REPLY_CONTINUE:
+		return "permit";
+	case REPLY_REJECT:
+		return "reject";
+	case REPLY_TEMPFAIL:
+		return "tempfail";
+	}
+	return "tempfail";
+}
+
+/* callbacks_request - the facts of this message for decide() */
+static void callbacks_request(const struct milter_context *mc, struct relay_request *req)
+{
+	memset(req, 0, sizeof *req);
+	req->client = mc->client;
+	req->sasl_username = mc->sasl_username;
+	req->tls = mc->tls;
+	req->sender = mc->sender;
+	/* Postfix passes no certificate fingerprint to milters (only the
+	   CN, and only of a verified certificate): the certificate rule is
+	   policyd's. */
+	req->cert_fingerprint = NULL;
+	req->cert_pubkey_fingerprint = NULL;
+	req->now = (int64_t)time(NULL);
+}
+
+/* cb_negotiate - ask for macros, turn off events we do not use */
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
+{
+	const struct milter_settings *s = settings_acquire();
+	struct milter_context *mc = smfi_getpriv(ctx);
+	unsigned long steps = SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOBODY | SMFIP_NOEOH |
+			      SMFIP_NOUNKNOWN;
+	bool headers;
+
+	(void)f2;
+	(void)f3;
+	if (mc == NULL) {
+		mc = context_new();
+		if (mc != NULL)
+			smfi_setpriv(ctx, mc);
+	}
+	/* Headers only when a From: check can happen on this connection. */
+	headers = mc != NULL && s != NULL && s->policy.check_header;
+	if (!headers)
+		steps |= SMFIP_NOHDRS;
+	else if (f1 & SMFIP_NR_HDR)
+		steps |= SMFIP_NR_HDR;	/* one write per header block, not per header */
+	*pf1 = steps & f1;	/* only what the MTA offers */
+	*pf0 = 0;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (mc != NULL) {
+		mc->collect_headers = headers && (*pf1 & SMFIP_NOHDRS) == 0;
+		mc->header_noreply = (*pf1 & SMFIP_NR_HDR) != 0;
+	}
+	if (f0 & SMFIF_SETSYMLIST) {
+		*pf0 |= SMFIF_SETSYMLIST;
+		if (smfi_setsymlist(ctx, SMFIM_CONNECT, macros_connect) != MI_SUCCESS ||
+		    smfi_setsymlist(ctx, SMFIM_ENVFROM, macros_envfrom) != MI_SUCCESS ||
+		    smfi_setsymlist(ctx, SMFIM_ENVRCPT, macros_envrcpt) != MI_SUCCESS ||
+		    smfi_setsymlist(ctx, SMFIM_EOM, macros_eom) != MI_SUCCESS)
+			log_warning("smfi_setsymlist failed: relying on the MTA's macro settings");
+	} else {
+		log_debug("MTA cannot take a macro list: relying on its macro settings");
+	}
+	settings_release(&s);
+	return SMFIS_CONTINUE;
+}
+
+/* cb_connect - remember the client address */
+static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct milter_context *mc = smfi_getpriv(ctx);
+	char text[INET6_ADDRSTRLEN];
+	const char *addr = NULL;
+
+	(void)hostname;
+	if (mc == NULL) {
+		mc = context_new();
+		if (mc == NULL)
+			return callbacks_lost(ctx, "connect");
+		smfi_setpriv(ctx, mc);
+	}
+	if (hostaddr != NULL && hostaddr->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)hostaddr;
+
+		addr = inet_ntop(AF_INET, &sin->sin_addr, text, sizeof text);
+	} else if (hostaddr != NULL && hostaddr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 =
+			(const struct sockaddr_in6 *)(const void *)hostaddr;
+
+		addr = inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof text);
+	}
+	/* No socket address (unknown family): {client_addr}, which Postfix
+	   writes as "IPv6:::1" for IPv6. */
+	if (addr == NULL)
+		addr = smfi_getsymval(ctx, "{client_addr}");
+	if (context_set_client(mc, addr) != 0)
+		log_debug("connect: client address unknown (%s)", addr ? addr : "none");
+	return SMFIS_CONTINUE;
+}
+
+/* cb_envfrom - a new message: who sends, authenticated, TLS */
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct milter_context *mc = smfi_getpriv(ctx);
+	const struct milter_settings *s;
+	const char *tls, *sender = argv != NULL ? argv[0] : NULL;
+	char norm[ADDR_MAX];
+	struct milter_reply reply = { .action = REPLY_CONTINUE, .rcode = "", .xcode = "" };
+
+	if (mc == NULL)
+		return callbacks_lost(ctx, "mail");
+	context_message_reset(mc);
+	mc->in_message = true;
+	if (!context_copy(mc->sasl_username, sizeof mc->sasl_username,
+			  smfi_getsymval(ctx, "{auth_authen}")))
+		mc->sasl_too_long = true;
+	tls = smfi_getsymval(ctx, "{tls_version}");
+	mc->tls = tls != NULL && tls[0] != '\0';
+	if (sender != NULL && addr_normalize(sender, norm, sizeof norm) == 0)
+		sender = norm;
+	if (!context_copy(mc->sender, sizeof mc->sender, sender))
+		mc->sender_too_long = true;
+
+	s = settings_acquire();
+	if (s == NULL)
+		return callbacks_lost(ctx, "mail");
+	if (mc->sasl_too_long) {
+		reply_from_verdict(&(struct relay_verdict){ .kind = VERDICT_REJECT,
+							    .status = "5.7.1",
+							    .reason = "SASL login name too long" },
+				   REPLY_STAGE_MAIL, &reply);
+		callbacks_record(s, mc, "", "reject", relay_rule_name(RULE_BAD_REQUEST),
+				 reply.text);
+	} else if (mc->sasl_username[0] != '\0' && s->policy.check_envelope &&
+		   (mc->sender_too_long || mc->sender[0] != '\0')) {
+		/* Envelope check at MAIL, whatever the recipients: as
+		   Postfix's reject_sender_login_mismatch. The null sender is
+		   left to decide() for relayed recipients. */
+		enum lookup_result owned =
+			mc->sender_too_long
+				? LOOKUP_NOT_FOUND
+				: cb_lookups.sender_owned(cb_lookups.ctx, mc->sasl_username,
+							  mc->sender);
+		struct relay_verdict v = { .kind = VERDICT_PERMIT, .rule = RULE_SASL, .status = "" };
+
+		if (owned == LOOKUP_NOT_FOUND) {
+			v.kind = VERDICT_REJECT;
+			v.rule = RULE_SENDER_MISMATCH;
+			v.status = "5.7.1";
+			snprintf(v.reason, sizeof v.reason,
+				 "Sender address rejected: not owned by user %.200s",
+				 mc->sasl_username);
+		} else if (owned == LOOKUP_ERROR) {
+			v.kind = s->policy.on_store_error == ON_STORE_ERROR_DUNNO ? VERDICT_DUNNO
+										   : VERDICT_TEMPFAIL;
+			v.rule = RULE_STORE_ERROR;
+			v.status = "4.7.1";
+			snprintf(v.reason, sizeof v.reason,
+				 "Sender ownership cannot be checked now, try again later");
+		}
+		reply_from_verdict(&v, REPLY_STAGE_MAIL, &reply);
+		if (reply.action != REPLY_CONTINUE || v.kind == VERDICT_DUNNO)
+			callbacks_record(s, mc, "",
+					 v.kind == VERDICT_DUNNO ? "dunno"
+								 : verdict_effective_name(&reply),
+					 relay_rule_name(v.rule), v.reason);
+	}
+	settings_release(&s);
+	return callbacks_reply(ctx, &reply);
+}
+
+/* cb_envrcpt - judge a relayed recipient, accept a local one */
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct milter_context *mc = smfi_getpriv(ctx);
+	const struct milter_settings *s;
+	const char *rcpt = argv != NULL ? argv[0] : NULL;
+	const char *mailer, *macro_rcpt;
+	char norm[ADDR_MAX];
+	struct relay_request req;
+	struct relay_verdict v;
+	struct milter_reply reply;
+	enum route route;
+
+	if (mc == NULL || !mc->in_message)
+		return callbacks_lost(ctx, "rcpt");
+	s = settings_acquire();
+	if (s == NULL)
+		return callbacks_lost(ctx, "rcpt");
+	mailer = smfi_getsymval(ctx, "{rcpt_mailer}");
+	macro_rcpt = smfi_getsymval(ctx, "{rcpt_addr}");
+	if (rcpt == NULL || rcpt[0] == '\0')
+		rcpt = macro_rcpt;
+	route = route_recipient(&s->cfg->milter_relay_transports, &s->cfg->milter_local_domains,
+				mailer, rcpt);
+	if (rcpt != NULL && addr_normalize(rcpt, norm, sizeof norm) == 0)
+		rcpt = norm;
+	if (route == ROUTE_LOCAL) {
+		log_debug("rcpt %s: local (mailer %s): accepted", rcpt ? rcpt : "",
+			  mailer ? mailer : "none");
+		settings_release(&s);
+		return SMFIS_CONTINUE;
+	}
+	if (route == ROUTE_RELAY_UNKNOWN)
+		log_warning("rcpt %s: no {rcpt_mailer} and no milter_local_domains: "
+			    "judged as relayed",
+			    rcpt ? rcpt : "");
+	callbacks_request(mc, &req);
+	decide(&req, &s->policy, &cb_lookups, &v);
+	reply_from_verdict(&v, REPLY_STAGE_RCPT, &reply);
+	mc->relayed++;
+	callbacks_record(s, mc, rcpt, verdict_effective_name(&reply), relay_rule_name(v.rule),
+			 v.kind == VERDICT_DUNNO ? reply.text : v.reason);
+	settings_release(&s);
+	return callbacks_reply(ctx, &reply);
+}
+
+/* cb_header - collect From: for the end-of-message check */
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct milter_context *mc = smfi_getpriv(ctx);
+	sfsistat done = mc != NULL && mc->header_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+
+	if (mc == NULL || !mc->collect_headers || mc->sasl_username[0] == '\0')
+		return done;
+	if (name != NULL && strcasecmp(name, "From") == 0 && context_from_add(mc, value) != 0) {
+		/* Counted as "too long": the check at end of message then
+		   refuses to guess. */
+		log_error("header: out of memory keeping From:");
+		mc->from_count++;
+		mc->from_too_long = true;
+	}
+	return done;
+}
+
+/* eom_header_problem - From: headers that cannot be judged */
+static const char *eom_header_problem(const struct milter_context *mc, char *buf, size_t size)
+{
+	if (mc->from_count == 0)
+		return "Message has no From: header; RFC 5322 requires one";
+	if (mc->from_count > 1) {
+		snprintf(buf, size, "Message has %u From: headers; RFC 5322 allows one",
+			 mc->from_count);
+		return buf;
+	}
+	if (mc->from_too_long)
+		return "From: header too long";
+	return NULL;
+}
+
+/* cb_eom - the From: check for authenticated users */
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+	struct milter_context *mc = smfi_getpriv(ctx);
+	const struct milter_settings *s;
+	struct milter_reply reply = { .action = REPLY_CONTINUE, .rcode = "", .xcode = "" };
+	struct relay_verdict v = { .kind = VERDICT_PERMIT, .rule = RULE_SASL, .status = "" };
+	struct rfc5322_addrlist list = { 0, NULL };
+	char buf[RELAY_REASON_MAX];
+	const char *problem;
+	char *error = NULL;
+
+	if (mc == NULL || !mc->in_message)
+		return callbacks_lost(ctx, "eom");
+	s = settings_acquire();
+	if (s == NULL)
+		return callbacks_lost(ctx, "eom");
+	context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
+	if (!s->policy.check_header || mc->sasl_username[0] == '\0')
+		goto done;
+	if (!mc->collect_headers) {
+		/* sender_login_check changed by a reload after this
+		   connection negotiated: it never saw the headers. */
+		log_info("queue_id=%s: From: not checked: headers were not negotiated "
+			 "on this connection",
+			 mc->queue_id);
+		goto done;
+	}
+	if ((problem = eom_header_problem(mc, buf, sizeof buf)) != NULL) {
+		v.kind = VERDICT_REJECT;
+		v.rule = RULE_BAD_REQUEST;
+		v.status = "5.7.1";
+		snprintf(v.reason, sizeof v.reason, "%s", problem);
+	} else if (rfc5322_parse_address_list(mc->from_value, mc->from_len, &list, &error) != 0) {
+		v.kind = VERDICT_REJECT;
+		v.rule = RULE_BAD_REQUEST;
+		v.status = "5.7.1";
+		snprintf(v.reason, sizeof v.reason, "From: header cannot be read: %s",
+			 error ? error : "syntax error");
+		free(error);
+	} else {
+		struct relay_request req;
+
+		callbacks_request(mc, &req);
+		req.header_from = (const char *const *)list.addrs;
+		req.header_from_count = list.count;
+		decide_header_from(&req, &s->policy, &cb_lookups, &v);
+		rfc5322_addrlist_free(&list);
+	}
+	reply_from_verdict(&v, REPLY_STAGE_EOM, &reply);
+	callbacks_record(s, mc, "", v.kind == VERDICT_DUNNO ? "dunno" : verdict_effective_name(&reply),
+			 relay_rule_name(v.rule), v.reason);
+done:
+	context_message_reset(mc);
+	settings_release(&s);
+	return callbacks_reply(ctx, &reply);
+}
+
+/* cb_abort - the message is gone, the connection stays */
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+	struct milter_context *mc = smfi_getpriv(ctx);
+
+	if (mc != NULL)
+		context_message_reset(mc);
+	return SMFIS_CONTINUE;
+}
+
+/* cb_close - free the connection state (also when connect never came) */
+static sfsistat cb_close(SMFICTX *ctx)
+{
+	struct milter_context *mc = smfi_getpriv(ctx);
+
+	if (mc != NULL) {
+		smfi_setpriv(ctx, NULL);
+		context_free(&mc);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc callbacks_description = {
+	.xxfi_name = "authrelay-milter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_SETSYMLIST,
+	.xxfi_connect = cb_connect,
+	.xxfi_helo = NULL,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
+	.xxfi_eoh = NULL,
+	.xxfi_body = NULL,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_unknown = NULL,
+	.xxfi_data = NULL,
+	.xxfi_negotiate = cb_negotiate,
+};
+
+/* callbacks_desc - for smfi_register() */
+struct smfiDesc *callbacks_desc(void)
+{
+	return &callbacks_description;
+}

@@ -1,0 +1,37 @@
+/*
+ * NAME
+ *	callbacks 3h
+ * SUMMARY
+ *	libmilter callbacks: MTA events to relay_request, verdicts to replies
+ * DESCRIPTION
+ *	negotiate  asks the MTA for the macros it needs (smfi_setsymlist),
+ *	           so Postfix's default milter_*_macros are enough, and
+ *	           turns off the events it does not use (HELO, DATA, body,
+ *	           unknown commands; headers unless From: is checked).
+ *	connect    the client address from hostaddr (IPv4, IPv6; mapped
+ *	           IPv4 as IPv4), else the {client_addr} macro.
+ *	envfrom    {auth_authen}, {tls_version}; with sender_login_check
+ *	           envelope|both an authenticated user's envelope sender
+ *	           must be theirs (553 5.7.1).
+ *	envrcpt    a relayed recipient (see route.h) is judged by decide();
+ *	           a local one is accepted.
+ *	header     collects From: (header|both, authenticated users).
+ *	eom        decide_header_from() on the From: addresses (550 5.7.1).
+ *	close      frees the connection state.
+ *	Every relay verdict and every header verdict is logged and queued
+ *	as a decisions row.
+ */
+#ifndef AUTHRELAY_MILTER_CALLBACKS_H
+#define AUTHRELAY_MILTER_CALLBACKS_H
+
+#include <libmilter/mfapi.h>
+
+#include "store.h"
+
+/* The filter description handed to smfi_register(). */
+struct smfiDesc *callbacks_desc(void);
+
+/* The store every callback asks (opened once, shared by all threads). */
+void callbacks_set_store(struct store *store);
+
+#endif
