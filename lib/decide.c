@@ -1,45 +1,45 @@
-/*++
-/* NAME
-/*	decide 3
-/* SUMMARY
-/*	the relay decision shared by policyd and the milter
-/* SYNOPSIS
-/*	#include "decide.h"
 /*
-/*	void decide(req, policy, lookups, verdict_r)
-/*
-/*	void decide_header_from(req, policy, lookups, verdict_r)
-/* DESCRIPTION
-/*	decide() walks SPEC "Relay decision" in order and stops at the
-/*	first rule that gives an answer. It asks its questions through
-/*	struct relay_lookups only, lazily: a lookup that is not needed is
-/*	not made, so a grant lookup that would fail does not matter to an
-/*	authenticated client.
-/*
-/*	The first lookup that fails ends the decision with the policy's
-/*	on_store_error (tempfail 4.3.0, or no opinion): nothing after it is
-/*	consulted, so a failed lookup can never be turned into a permit by
-/*	a later rule. An answer other than the three lookup results counts
-/*	as a failure.
-/*
-/*	An authenticated client is judged by the SASL rules alone and is
-/*	never rescued by a grant, a certificate or trusted_networks: a
-/*	suspended user whose IP also holds a grant is still rejected.
-/*
-/*	Addresses are normalised here with lib/addr (brackets, domain case);
-/*	the lookup receives the normalised address with its +tag, and
-/*	handles the tag itself (store.h). The null sender is asked about as
-/*	"", which only a "*" pattern covers (addr.h). An address that does
-/*	not normalise cannot be owned: it is rejected as a mismatch, never
-/*	passed on as "no opinion" (Postfix would then permit_sasl_authenticated).
-/*
-/*	An IPv4-mapped IPv6 client (a front end that filled the struct from
-/*	a sockaddr_in6) is turned into IPv4 before any question is asked.
-/* DIAGNOSTICS
-/*	None: decide() never fails. The reason text is plain ASCII without
-/*	control characters; bytes from outside that are not printable
-/*	ASCII are shown as '?'.
-/*--*/
+ * NAME
+ *	decide 3
+ * SUMMARY
+ *	the relay decision shared by policyd and the milter
+ * SYNOPSIS
+ *	#include "decide.h"
+ *
+ *	void decide(req, policy, lookups, verdict_r)
+ *
+ *	void decide_header_from(req, policy, lookups, verdict_r)
+ * DESCRIPTION
+ *	decide() walks SPEC "Relay decision" in order and stops at the
+ *	first rule that gives an answer. It asks its questions through
+ *	struct relay_lookups only, lazily: a lookup that is not needed is
+ *	not made, so a grant lookup that would fail does not matter to an
+ *	authenticated client.
+ *
+ *	The first lookup that fails ends the decision with the policy's
+ *	on_store_error (tempfail 4.3.0, or no opinion): nothing after it is
+ *	consulted, so a failed lookup can never be turned into a permit by
+ *	a later rule. An answer other than the three lookup results counts
+ *	as a failure.
+ *
+ *	An authenticated client is judged by the SASL rules alone and is
+ *	never rescued by a grant, a certificate or trusted_networks: a
+ *	suspended user whose IP also holds a grant is still rejected.
+ *
+ *	Addresses are normalised here with lib/addr (brackets, domain case);
+ *	the lookup receives the normalised address with its +tag, and
+ *	handles the tag itself (store.h). The null sender is asked about as
+ *	"", which only a "*" pattern covers (addr.h). An address that does
+ *	not normalise cannot be owned: it is rejected as a mismatch, never
+ *	passed on as "no opinion" (Postfix would then permit_sasl_authenticated).
+ *
+ *	An IPv4-mapped IPv6 client (a front end that filled the struct from
+ *	a sockaddr_in6) is turned into IPv4 before any question is asked.
+ * DIAGNOSTICS
+ *	None: decide() never fails. The reason text is plain ASCII without
+ *	control characters; bytes from outside that are not printable
+ *	ASCII are shown as '?'.
+ */
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,17 +1,17 @@
-/*++
-/* NAME
-/*	check_decide 1
-/* SUMMARY
-/*	table tests of the relay decision
-/* DESCRIPTION
-/*	decide() talks to a fake struct relay_lookups whose answers are set
-/*	per case. The fake writes every question it is asked into a trace
-/*	("user(alice) sender(alice,a@example.org) grant(192.0.2.7)
-/*	cert(AB:CD)"), and each case names the exact trace it wants: that
-/*	proves which lookups were made, in which order, with which
-/*	normalised address and client IP, and which were never made (an
-/*	authenticated client is never rescued by a grant).
-/*--*/
+/*
+ * NAME
+ *	check_decide 1
+ * SUMMARY
+ *	table tests of the relay decision
+ * DESCRIPTION
+ *	decide() talks to a fake struct relay_lookups whose answers are set
+ *	per case. The fake writes every question it is asked into a trace
+ *	("user(alice) sender(alice,a@example.org) grant(192.0.2.7)
+ *	cert(AB:CD)"), and each case names the exact trace it wants: that
+ *	proves which lookups were made, in which order, with which
+ *	normalised address and client IP, and which were never made (an
+ *	authenticated client is never rescued by a grant).
+ */
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -39,20 +39,20 @@ struct fake {
 	char trace[1024];
 };
 
-static void trace_add(struct fake *f, const char *fmt, const char *a, const char *b)
+/* Appends "name(a)" or "name(a,b)" to the trace. */
+static void trace_add(struct fake *f, const char *name, const char *a, const char *b)
 {
 	size_t len = strlen(f->trace);
-	char one[512];
 
-	snprintf(one, sizeof one, fmt, a, b);
-	snprintf(f->trace + len, sizeof f->trace - len, "%s%s", len ? " " : "", one);
+	snprintf(f->trace + len, sizeof f->trace - len, "%s%s(%s%s%s)", len ? " " : "", name, a,
+		 b ? "," : "", b ? b : "");
 }
 
 static enum lookup_result fake_user_suspended(void *ctx, const char *username)
 {
 	struct fake *f = ctx;
 
-	trace_add(f, "user(%s%s)", username, "");
+	trace_add(f, "user", username, NULL);
 	return f->suspended;
 }
 
@@ -60,7 +60,7 @@ static enum lookup_result fake_sender_owned(void *ctx, const char *username, con
 {
 	struct fake *f = ctx;
 
-	trace_add(f, "sender(%s,%s)", username, address);
+	trace_add(f, "sender", username, address);
 	if (f->owned_except != NULL && strcmp(address, f->owned_except) == 0)
 		return f->owned_except_answer;
 	return f->owned;
@@ -72,12 +72,12 @@ static enum lookup_result fake_grant_live(void *ctx, const struct ipaddr *ip, in
 {
 	struct fake *f = ctx;
 	char text[INET6_ADDRSTRLEN] = "?";
-	char when[32];
+	char asked[INET6_ADDRSTRLEN + 32];
 
 	if (ip->family == AF_INET || ip->family == AF_INET6)
 		inet_ntop(ip->family, ip->bytes, text, sizeof text);
-	snprintf(when, sizeof when, "%lld", (long long)now);
-	trace_add(f, "grant(%s@%s)", text, when);
+	snprintf(asked, sizeof asked, "%s@%lld", text, (long long)now);
+	trace_add(f, "grant", asked, NULL);
 	return f->grant;
 }
 
@@ -85,7 +85,7 @@ static enum lookup_result fake_cert_known(void *ctx, const char *fingerprint)
 {
 	struct fake *f = ctx;
 
-	trace_add(f, "cert(%s%s)", fingerprint, "");
+	trace_add(f, "cert", fingerprint, NULL);
 	if (f->cert_error != NULL && strcmp(fingerprint, f->cert_error) == 0)
 		return LOOKUP_ERROR;
 	if (f->cert_known != NULL && strcmp(fingerprint, f->cert_known) == 0)
