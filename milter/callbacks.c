@@ -236,6 +236,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	const struct milter_settings *s;
 	const char *tls, *sender = argv != NULL ? argv[0] : NULL;
 	char norm[ADDR_MAX];
+	bool sender_valid;
 	struct milter_reply reply = { .action = REPLY_CONTINUE, .rcode = "", .xcode = "" };
 
 	if (mc == NULL)
@@ -247,50 +248,54 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 		mc->sasl_too_long = true;
 	tls = smfi_getsymval(ctx, "{tls_version}");
 	mc->tls = tls != NULL && tls[0] != '\0';
-	if (sender != NULL && addr_normalize(sender, norm, sizeof norm) == 0)
+	sender_valid = addr_normalize(sender != NULL ? sender : "", norm, sizeof norm) == 0;
+	if (sender_valid)
 		sender = norm;
-	if (!context_copy(mc->sender, sizeof mc->sender, sender))
+	if (!context_copy(mc->sender, sizeof mc->sender, sender)) {
+		sender_valid = false;
 		mc->sender_too_long = true;
+	}
 
 	s = settings_acquire();
 	if (s == NULL)
 		return callbacks_lost(ctx, "mail");
 	if (mc->sasl_too_long) {
-		reply_from_verdict(&(struct relay_verdict){ .kind = VERDICT_REJECT,
-							    .status = "5.7.1",
-							    .reason = "SASL login name too long" },
-				   REPLY_STAGE_MAIL, &reply);
-		callbacks_record(s, mc, "", "reject", relay_rule_name(RULE_BAD_REQUEST),
-				 reply.text);
-	} else if (mc->sasl_username[0] != '\0' && s->policy.check_envelope &&
-		   (mc->sender_too_long || mc->sender[0] != '\0')) {
-		/* Envelope check at MAIL, whatever the recipients: as
-		   Postfix's reject_sender_login_mismatch. The null sender is
-		   left to decide() for relayed recipients. */
-		enum lookup_result owned =
-			mc->sender_too_long
-				? LOOKUP_NOT_FOUND
-				: cb_lookups.sender_owned(cb_lookups.ctx, mc->sasl_username,
-							  mc->sender);
+		struct relay_verdict v = { .kind = VERDICT_REJECT, .rule = RULE_BAD_REQUEST,
+					   .status = "5.7.1", .reason = "SASL login name too long" };
+
+		reply_from_verdict(&v, REPLY_STAGE_MAIL, &reply);
+		callbacks_record(s, mc, "", "reject", relay_rule_name(v.rule), v.reason);
+	} else if (mc->sasl_username[0] != '\0' && s->policy.check_envelope) {
+		/* The envelope check at MAIL, whatever the recipients, as
+		   Postfix's reject_sender_login_mismatch; same rules as
+		   decide(): "" (null sender) is asked about like any other
+		   address, an unreadable address is owned by nobody. */
 		struct relay_verdict v = { .kind = VERDICT_PERMIT, .rule = RULE_SASL, .status = "" };
+		enum lookup_result owned =
+			sender_valid ? cb_lookups.sender_owned(cb_lookups.ctx, mc->sasl_username,
+								mc->sender)
+				     : LOOKUP_NOT_FOUND;
 
 		if (owned == LOOKUP_NOT_FOUND) {
 			v.kind = VERDICT_REJECT;
 			v.rule = RULE_SENDER_MISMATCH;
 			v.status = "5.7.1";
 			snprintf(v.reason, sizeof v.reason,
-				 "Sender address rejected: not owned by user %.200s",
-				 mc->sasl_username);
-		} else if (owned == LOOKUP_ERROR) {
+				 "Sender address rejected: <%.100s> not owned by user %.100s",
+				 sender_valid ? mc->sender : "(invalid)", mc->sasl_username);
+		} else if (owned != LOOKUP_FOUND) {
 			v.kind = s->policy.on_store_error == ON_STORE_ERROR_DUNNO ? VERDICT_DUNNO
 										   : VERDICT_TEMPFAIL;
 			v.rule = RULE_STORE_ERROR;
 			v.status = "4.7.1";
 			snprintf(v.reason, sizeof v.reason,
-				 "Sender ownership cannot be checked now, try again later");
+				 "relay database lookup failed (sender); %s",
+				 v.kind == VERDICT_DUNNO ? "no opinion" : "try again later");
 		}
 		reply_from_verdict(&v, REPLY_STAGE_MAIL, &reply);
-		if (reply.action != REPLY_CONTINUE || v.kind == VERDICT_DUNNO)
+		/* Rows for refusals and errors only: a permitted sender is
+		   recorded with each relayed recipient. */
+		if (v.kind != VERDICT_PERMIT)
 			callbacks_record(s, mc, "",
 					 v.kind == VERDICT_DUNNO ? "dunno"
 								 : verdict_effective_name(&reply),
