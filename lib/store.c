@@ -1,0 +1,419 @@
+/*
+ * NAME
+ *	store 3
+ * SUMMARY
+ *	the backend-neutral store entry points
+ * SYNOPSIS
+ *	#include "store.h"
+ * DESCRIPTION
+ *	store_open() chooses the backend from the form of the location:
+ *	a "scheme://" prefix names a server backend, anything else is a file
+ *	path for SQLite. Every other function checks its arguments (a NULL
+ *	store or a missing required pointer is an error, never a crash and
+ *	never "not found") and calls the backend through struct store_ops.
+ *
+ *	Adding PostgreSQL (multi-host sites): write store_pgsql*.c that
+ *	embeds struct store, fills a struct store_ops (one connection pool
+ *	for lookups and admin calls, one connection for the decision writer,
+ *	the same schema as sql/ in PostgreSQL dialect under sql/pgsql/), and
+ *	export store_pgsql_open(); then call it below for "postgresql://" and
+ *	"postgres://" locations. No caller changes: they see only store.h.
+ * DIAGNOSTICS
+ *	Errors are returned as malloc'd text in *error_r; lookups return
+ *	LOOKUP_ERROR.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql_migrations.h"
+#include "store.h"
+#include "store_backend.h"
+
+/* store_error - format a malloc'd error message */
+int store_error(char **error_r, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (error_r == NULL)
+		return -1;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	*error_r = msg;
+	return -1;
+}
+
+/* store_fingerprint_normalize - Postfix's fingerprint form */
+int store_fingerprint_normalize(const char *in, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t len = 0;
+	unsigned digits = 0;
+	int pending = -1;
+
+	if (in == NULL || size == 0)
+		return -1;
+	for (const char *p = in; *p != '\0'; p++) {
+		int v;
+		char c = *p;
+
+		if (c == ':' || c == ' ' || c == '\t')
+			continue;
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			return -1;
+		digits++;
+		if (pending < 0) {
+			pending = v;
+			continue;
+		}
+		/* Room for an optional ':', two digits and the NUL. */
+		if (len + (len > 0) + 3 > size)
+			return -1;
+		if (len > 0)
+			out[len++] = ':';
+		out[len++] = hex[pending];
+		out[len++] = hex[v];
+		pending = -1;
+	}
+	if (digits == 0 || pending >= 0)
+		return -1;
+	out[len] = '\0';
+	return 0;
+}
+
+/* store_open - choose the backend by the location's form */
+int store_open(const char *location, const struct store_options *opts,
+	       struct store **store_r, char **error_r)
+{
+	const char *sep;
+
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store_r == NULL)
+		return store_error(error_r, "store_open: no result pointer");
+	*store_r = NULL;
+	if (location == NULL || *location == '\0')
+		return store_error(error_r, "no database location configured");
+	if (opts == NULL)
+		return store_error(error_r, "store_open: no options");
+
+	/* "scheme://..." names a server; a file path never needs "://" (a
+	   path that really contains it can be written as ./path). */
+	if ((sep = strstr(location, "://")) != NULL && strchr(location, '/') > sep) {
+		size_t n = (size_t)(sep - location);
+
+		if ((n == 10 && strncmp(location, "postgresql", n) == 0)
+		    || (n == 8 && strncmp(location, "postgres", n) == 0))
+			return store_error(error_r,
+					   "database \"%.*s://...\": PostgreSQL is not built into "
+					   "this version; use a file path for SQLite",
+					   (int)n, location);
+		return store_error(error_r, "database \"%s\": unknown backend \"%.*s\"; use a "
+				   "file path for SQLite", location, (int)n, location);
+	}
+	return store_sqlite_open(location, opts, store_r, error_r);
+}
+
+/* store_close - flush, stop and free whichever backend */
+void store_close(struct store **store, long long flush_timeout_ms)
+{
+	if (store == NULL || *store == NULL)
+		return;
+	(*store)->ops->close(*store, flush_timeout_ms);
+	*store = NULL;
+}
+
+/* store_schema_latest - the newest migration compiled in */
+int store_schema_latest(void)
+{
+	int latest = 0;
+
+	for (unsigned i = 0; i < sql_migrations_count; i++)
+		if (sql_migrations[i].version > latest)
+			latest = sql_migrations[i].version;
+	return latest;
+}
+
+int store_schema_version(struct store *store, int *version_r)
+{
+	if (store == NULL || version_r == NULL)
+		return -1;
+	return store->ops->schema_version(store, version_r);
+}
+
+enum lookup_result store_check_integrity(struct store *store, char **detail_r)
+{
+	if (detail_r != NULL)
+		*detail_r = NULL;
+	if (store == NULL)
+		return LOOKUP_ERROR;
+	return store->ops->check_integrity(store, detail_r);
+}
+
+/* ---- grants ---- */
+
+enum lookup_result store_grant_lookup(struct store *store, const struct ipaddr *ip, int64_t now,
+				      struct store_grant *grant_r)
+{
+	if (store == NULL || ip == NULL)
+		return LOOKUP_ERROR;
+	/* An unknown client address has no grant; that is an answer. */
+	if (ip->family == 0)
+		return LOOKUP_NOT_FOUND;
+	return store->ops->grant_lookup(store, ip, now, grant_r);
+}
+
+int store_logins_apply(struct store *store, const struct store_login *logins, size_t count,
+		       const struct store_checkpoint *cp, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || (logins == NULL && count > 0))
+		return store_error(error_r, "store_logins_apply: bad arguments");
+	if (count == 0 && cp == NULL)
+		return 0;
+	return store->ops->logins_apply(store, logins, count, cp, error_r);
+}
+
+enum lookup_result store_checkpoint_get(struct store *store, const char *source,
+					struct store_checkpoint *cp_r)
+{
+	if (store == NULL || source == NULL || cp_r == NULL)
+		return LOOKUP_ERROR;
+	return store->ops->checkpoint_get(store, source, cp_r);
+}
+
+int store_grant_add(struct store *store, const struct store_grant *grant, const char *actor,
+		    char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || grant == NULL || actor == NULL)
+		return store_error(error_r, "store_grant_add: bad arguments");
+	return store->ops->grant_add(store, grant, actor, error_r);
+}
+
+int store_grant_revoke(struct store *store, const struct ipaddr *ip, const char *actor,
+		       unsigned *removed_r, char **error_r)
+{
+	unsigned removed;
+
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (removed_r == NULL)
+		removed_r = &removed;
+	*removed_r = 0;
+	if (store == NULL || ip == NULL || actor == NULL)
+		return store_error(error_r, "store_grant_revoke: bad arguments");
+	if (ip->family == 0)
+		return store_error(error_r, "grant revoke: no IP address given");
+	return store->ops->grant_revoke(store, ip, actor, removed_r, error_r);
+}
+
+int store_grant_list(struct store *store, int64_t now, store_grant_cb *cb, void *ctx,
+		     char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || cb == NULL)
+		return store_error(error_r, "store_grant_list: bad arguments");
+	return store->ops->grant_list(store, now, cb, ctx, error_r);
+}
+
+/* ---- users and senders ---- */
+
+enum lookup_result store_user_suspended(struct store *store, const char *username)
+{
+	if (store == NULL || username == NULL)
+		return LOOKUP_ERROR;
+	return store->ops->user_suspended(store, username);
+}
+
+int store_user_set_suspended(struct store *store, const char *username, bool suspended,
+			     const char *actor, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || username == NULL || actor == NULL)
+		return store_error(error_r, "store_user_set_suspended: bad arguments");
+	if (*username == '\0' || strlen(username) >= STORE_USER_MAX)
+		return store_error(error_r, "user name must be 1 to %d characters",
+				   STORE_USER_MAX - 1);
+	return store->ops->user_set_suspended(store, username, suspended, actor, error_r);
+}
+
+int store_user_list(struct store *store, store_user_cb *cb, void *ctx, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || cb == NULL)
+		return store_error(error_r, "store_user_list: bad arguments");
+	return store->ops->user_list(store, cb, ctx, error_r);
+}
+
+enum lookup_result store_sender_owned(struct store *store, const char *username,
+				      const char *address)
+{
+	if (store == NULL || username == NULL || address == NULL)
+		return LOOKUP_ERROR;
+	return store->ops->sender_owned(store, username, address);
+}
+
+int store_sender_allow(struct store *store, const char *username, const char *pattern,
+		       const char *actor, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || username == NULL || pattern == NULL || actor == NULL)
+		return store_error(error_r, "store_sender_allow: bad arguments");
+	if (*username == '\0' || strlen(username) >= STORE_USER_MAX)
+		return store_error(error_r, "user name must be 1 to %d characters",
+				   STORE_USER_MAX - 1);
+	return store->ops->sender_allow(store, username, pattern, actor, error_r);
+}
+
+int store_sender_deny(struct store *store, const char *username, const char *pattern,
+		      const char *actor, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || username == NULL || pattern == NULL || actor == NULL)
+		return store_error(error_r, "store_sender_deny: bad arguments");
+	return store->ops->sender_deny(store, username, pattern, actor, error_r);
+}
+
+int store_sender_list(struct store *store, const char *username, store_sender_cb *cb, void *ctx,
+		      char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || cb == NULL)
+		return store_error(error_r, "store_sender_list: bad arguments");
+	return store->ops->sender_list(store, username, cb, ctx, error_r);
+}
+
+/* ---- certificates ---- */
+
+enum lookup_result store_cert_lookup(struct store *store, const char *fingerprint, char *user_r)
+{
+	if (store == NULL || fingerprint == NULL)
+		return LOOKUP_ERROR;
+	return store->ops->cert_lookup(store, fingerprint, user_r);
+}
+
+int store_cert_add(struct store *store, const struct store_cert *cert, const char *actor,
+		   char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || cert == NULL || actor == NULL)
+		return store_error(error_r, "store_cert_add: bad arguments");
+	return store->ops->cert_add(store, cert, actor, error_r);
+}
+
+int store_cert_revoke(struct store *store, const char *fingerprint, const char *actor,
+		      char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || fingerprint == NULL || actor == NULL)
+		return store_error(error_r, "store_cert_revoke: bad arguments");
+	return store->ops->cert_revoke(store, fingerprint, actor, error_r);
+}
+
+int store_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || cb == NULL)
+		return store_error(error_r, "store_cert_list: bad arguments");
+	return store->ops->cert_list(store, cb, ctx, error_r);
+}
+
+/* ---- decisions and audit ---- */
+
+int store_decision_queue(struct store *store, const struct store_decision *d)
+{
+	if (store == NULL || d == NULL)
+		return -1;
+	return store->ops->decision_queue(store, d);
+}
+
+int store_decision_flush(struct store *store, long long timeout_ms)
+{
+	if (store == NULL)
+		return -1;
+	return store->ops->decision_flush(store, timeout_ms);
+}
+
+void store_decision_stats(struct store *store, uint64_t *written_r, uint64_t *dropped_r)
+{
+	uint64_t w = 0, dr = 0;
+
+	if (store != NULL)
+		store->ops->decision_stats(store, &w, &dr);
+	if (written_r != NULL)
+		*written_r = w;
+	if (dropped_r != NULL)
+		*dropped_r = dr;
+}
+
+int store_audit(struct store *store, const struct store_audit_filter *filter,
+		store_decision_cb *cb, void *ctx, char **error_r)
+{
+	static const struct store_audit_filter none;
+
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || cb == NULL)
+		return store_error(error_r, "store_audit: bad arguments");
+	return store->ops->audit(store, filter != NULL ? filter : &none, cb, ctx, error_r);
+}
+
+int store_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
+		uint64_t *deleted_r, char **error_r)
+{
+	uint64_t deleted;
+
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (deleted_r == NULL)
+		deleted_r = &deleted;
+	*deleted_r = 0;
+	if (store == NULL || actor == NULL)
+		return store_error(error_r, "store_prune: bad arguments");
+	if (batch == 0)
+		batch = 1000;
+	return store->ops->prune(store, before, batch, actor, deleted_r, error_r);
+}
+
+int store_admin_log(struct store *store, const char *actor, const char *action,
+		    const char *subject, const char *detail, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || actor == NULL || action == NULL)
+		return store_error(error_r, "store_admin_log: bad arguments");
+	return store->ops->admin_log(store, actor, action, subject != NULL ? subject : "",
+				     detail != NULL ? detail : "", error_r);
+}
+
+int store_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
+		char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || sql == NULL || cb == NULL)
+		return store_error(error_r, "store_query: bad arguments");
+	return store->ops->query(store, sql, cb, ctx, error_r);
+}

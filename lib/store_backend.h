@@ -1,0 +1,98 @@
+/*
+ * NAME
+ *	store_backend 3h
+ * SUMMARY
+ *	the table of functions a store backend implements (private)
+ * SYNOPSIS
+ *	#include "store_backend.h"
+ * DESCRIPTION
+ *	store.c is the only caller: every public store_*() function checks
+ *	its arguments and calls the matching entry here. A backend embeds
+ *	struct store as the first member of its own state, sets ops, and
+ *	casts back in its functions. Argument checks are done by store.c,
+ *	so a backend sees non-NULL pointers where store.h requires them.
+ *
+ *	Included by store.c and the backends only; callers use store.h.
+ */
+#ifndef AUTHRELAY_STORE_BACKEND_H
+#define AUTHRELAY_STORE_BACKEND_H
+
+#include "store.h"
+
+struct store_ops {
+	const char *name;	/* "sqlite" */
+
+	void (*close)(struct store *store, long long flush_timeout_ms);
+	int (*schema_version)(struct store *store, int *version_r);
+	enum lookup_result (*check_integrity)(struct store *store, char **detail_r);
+
+	enum lookup_result (*grant_lookup)(struct store *store, const struct ipaddr *ip,
+					   int64_t now, struct store_grant *grant_r);
+	int (*logins_apply)(struct store *store, const struct store_login *logins, size_t count,
+			    const struct store_checkpoint *cp, char **error_r);
+	enum lookup_result (*checkpoint_get)(struct store *store, const char *source,
+					     struct store_checkpoint *cp_r);
+	int (*grant_add)(struct store *store, const struct store_grant *grant, const char *actor,
+			 char **error_r);
+	int (*grant_revoke)(struct store *store, const struct ipaddr *ip, const char *actor,
+			    unsigned *removed_r, char **error_r);
+	int (*grant_list)(struct store *store, int64_t now, store_grant_cb *cb, void *ctx,
+			  char **error_r);
+
+	enum lookup_result (*user_suspended)(struct store *store, const char *username);
+	int (*user_set_suspended)(struct store *store, const char *username, bool suspended,
+				  const char *actor, char **error_r);
+	int (*user_list)(struct store *store, store_user_cb *cb, void *ctx, char **error_r);
+
+	enum lookup_result (*sender_owned)(struct store *store, const char *username,
+					   const char *address);
+	int (*sender_allow)(struct store *store, const char *username, const char *pattern,
+			    const char *actor, char **error_r);
+	int (*sender_deny)(struct store *store, const char *username, const char *pattern,
+			   const char *actor, char **error_r);
+	int (*sender_list)(struct store *store, const char *username, store_sender_cb *cb,
+			   void *ctx, char **error_r);
+
+	enum lookup_result (*cert_lookup)(struct store *store, const char *fingerprint,
+					  char *user_r);
+	int (*cert_add)(struct store *store, const struct store_cert *cert, const char *actor,
+			char **error_r);
+	int (*cert_revoke)(struct store *store, const char *fingerprint, const char *actor,
+			   char **error_r);
+	int (*cert_list)(struct store *store, store_cert_cb *cb, void *ctx, char **error_r);
+
+	int (*decision_queue)(struct store *store, const struct store_decision *d);
+	int (*decision_flush)(struct store *store, long long timeout_ms);
+	void (*decision_stats)(struct store *store, uint64_t *written_r, uint64_t *dropped_r);
+	int (*audit)(struct store *store, const struct store_audit_filter *filter,
+		     store_decision_cb *cb, void *ctx, char **error_r);
+	int (*prune)(struct store *store, int64_t before, unsigned batch, const char *actor,
+		     uint64_t *deleted_r, char **error_r);
+	int (*admin_log)(struct store *store, const char *actor, const char *action,
+			 const char *subject, const char *detail, char **error_r);
+	int (*query)(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
+		     char **error_r);
+};
+
+/* The part of every backend's state that store.c sees. */
+struct store {
+	const struct store_ops *ops;
+};
+
+/* Sets *error_r (when error_r is not NULL) to a malloc'd message; on
+   out of memory to NULL. Returns -1 so that error paths read
+   "return store_error(error_r, ...)". */
+int store_error(char **error_r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Normalises a certificate fingerprint to Postfix's form: upper-case
+   hex pairs joined by ':' ("ab:CD01" -> "AB:CD:01"). Separators ':'
+   and white space may appear anywhere in the input. Returns 0, or -1
+   for an empty value, a character that is not hex, an odd number of
+   digits, or a result that does not fit size. */
+int store_fingerprint_normalize(const char *in, char *out, size_t size);
+
+/* The SQLite backend (store_sqlite.c): location is a file path. */
+int store_sqlite_open(const char *path, const struct store_options *opts,
+		      struct store **store_r, char **error_r);
+
+#endif

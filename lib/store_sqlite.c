@@ -1,0 +1,528 @@
+/*
+ * NAME
+ *	store_sqlite 3
+ * SUMMARY
+ *	SQLite backend: open, recognise, migrate, connection helpers
+ * SYNOPSIS
+ *	#include "store_backend.h"
+ *
+ *	int store_sqlite_open(path, opts, store_r, error_r)
+ * DESCRIPTION
+ *	store_sqlite_open() opens the database file at path and makes sure
+ *	it is an authrelay database this build can use:
+ *	- A missing file is an error with STORE_OPEN_EXISTING (the message
+ *	says to run "authrelayctl init"); with STORE_OPEN_CREATE it is
+ *	created with mode 0640 (SQLite gives its -wal and -shm files the
+ *	same mode).
+ *	- A file that is not SQLite, or an SQLite file whose application_id
+ *	is not authrelay's (and that is not empty), is refused and never
+ *	written to: no PRAGMA that changes the file runs before this check.
+ *	- A schema newer than this build is refused; an older one is migrated
+ *	with sql_migrations[], each migration in its own IMMEDIATE
+ *	transaction that also sets user_version (re-read inside the
+ *	transaction, so two programs starting together migrate once).
+ *	Then WAL mode, synchronous=NORMAL, foreign_keys=ON and the busy
+ *	timeout are set, and the decision writer thread starts with its own
+ *	connection (when options.decision_queue_max > 0).
+ * DIAGNOSTICS
+ *	Errors name the file and say what to do.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "sql_migrations.h"
+#include "store_sqlite.h"
+
+/* ---- connection helpers ---- */
+
+/* sq_conn_open - open an existing file with the per-connection settings */
+int sq_conn_open(struct sq_conn *conn, const char *path, long long busy_timeout_ms,
+		 char **error_r)
+{
+	static const char *const pragmas[] = {
+		"PRAGMA synchronous = NORMAL",
+		"PRAGMA foreign_keys = ON",
+	};
+	int rc;
+
+	memset(conn, 0, sizeof *conn);
+	conn->path = path;
+	/* NOMUTEX: each connection is used by one thread at a time (main
+	   under sq_store.lock, the writer's by its thread). No CREATE flag:
+	   the file was created (0640) by us or must exist. */
+	rc = sqlite3_open_v2(path, &conn->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		store_error(error_r, "database %s: cannot open: %s", path,
+			    conn->db != NULL ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
+		sq_conn_close(conn);
+		return -1;
+	}
+	sqlite3_extended_result_codes(conn->db, 0);
+	if (busy_timeout_ms < 0)
+		busy_timeout_ms = 0;
+	if (busy_timeout_ms > 600000)
+		busy_timeout_ms = 600000;
+	sqlite3_busy_timeout(conn->db, (int)busy_timeout_ms);
+	for (size_t i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
+		if ((rc = sqlite3_exec(conn->db, pragmas[i], NULL, NULL, NULL)) != SQLITE_OK) {
+			if (rc == SQLITE_NOTADB)
+				store_error(error_r, "database %s: not an SQLite database (%s); "
+					    "refusing to use or overwrite it", path,
+					    sqlite3_errmsg(conn->db));
+			else
+				sq_fail(conn, error_r, pragmas[i]);
+			sq_conn_close(conn);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* sq_conn_close - finalise the statements and close */
+void sq_conn_close(struct sq_conn *conn)
+{
+	for (int i = 0; i < SQ_STMT_COUNT; i++) {
+		sqlite3_finalize(conn->stmt[i]);
+		conn->stmt[i] = NULL;
+	}
+	if (conn->db != NULL)
+		sqlite3_close(conn->db);
+	conn->db = NULL;
+}
+
+/* sq_stmt - the cached prepared statement, ready to bind */
+struct sqlite3_stmt *sq_stmt(struct sq_conn *conn, enum sq_stmt_id id)
+{
+	sqlite3_stmt *stmt = conn->stmt[id];
+
+	if (stmt == NULL) {
+		if (sqlite3_prepare_v3(conn->db, sq_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+				       &stmt, NULL) != SQLITE_OK)
+			return NULL;
+		conn->stmt[id] = stmt;
+		return stmt;
+	}
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return stmt;
+}
+
+/* sq_run - step a statement that returns no rows */
+int sq_run(struct sq_conn *conn, enum sq_stmt_id id)
+{
+	sqlite3_stmt *stmt = sq_stmt(conn, id);
+	int rc;
+
+	if (stmt == NULL)
+		return sqlite3_errcode(conn->db);
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	return rc;
+}
+
+int sq_fail(struct sq_conn *conn, char **error_r, const char *what)
+{
+	return store_error(error_r, "database %s: %s: %s", conn->path, what,
+			   sqlite3_errmsg(conn->db));
+}
+
+int sq_begin(struct sq_conn *conn, char **error_r)
+{
+	if (sq_run(conn, SQ_BEGIN_IMMEDIATE) != SQLITE_DONE)
+		return sq_fail(conn, error_r, "begin transaction");
+	return 0;
+}
+
+int sq_commit(struct sq_conn *conn, char **error_r)
+{
+	if (sq_run(conn, SQ_COMMIT) != SQLITE_DONE) {
+		sq_fail(conn, error_r, "commit");
+		sq_rollback(conn);
+		return -1;
+	}
+	return 0;
+}
+
+void sq_rollback(struct sq_conn *conn)
+{
+	/* Only when a transaction is open: a failed COMMIT may already have
+	   ended it, and ROLLBACK outside one is a (harmless) error. */
+	if (!sqlite3_get_autocommit(conn->db))
+		(void)sq_run(conn, SQ_ROLLBACK);
+}
+
+enum lookup_result sq_lookup_failed(struct sq_store *st, const char *what)
+{
+	time_t now = time(NULL);
+
+	/* The caller holds st->lock, so the counters need nothing more. */
+	st->lookup_failures++;
+	if (now - st->lookup_warned >= 60) {
+		log_warning("database %s: %s failed: %s (%u lookup failures since the last "
+			    "such warning)",
+			    st->path, what, sqlite3_errmsg(st->main.db), st->lookup_failures);
+		st->lookup_warned = now;
+		st->lookup_failures = 0;
+	}
+	return LOOKUP_ERROR;
+}
+
+int sq_admin_row(struct sq_conn *conn, const char *actor, const char *action,
+		 const char *subject, const char *detail, char **error_r)
+{
+	sqlite3_stmt *stmt = sq_stmt(conn, SQ_ADMIN_LOG);
+	int rc;
+
+	if (stmt == NULL)
+		return sq_fail(conn, error_r, "admin log");
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)time(NULL));
+	sq_bind_text(stmt, 2, actor);
+	sq_bind_text(stmt, 3, action);
+	sq_bind_text(stmt, 4, subject != NULL ? subject : "");
+	sq_bind_text(stmt, 5, detail != NULL ? detail : "");
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_fail(conn, error_r, "admin log");
+	return 0;
+}
+
+int sq_bind_text(struct sqlite3_stmt *stmt, int idx, const char *text)
+{
+	if (text == NULL)
+		return sqlite3_bind_null(stmt, idx);
+	return sqlite3_bind_text(stmt, idx, text, -1, SQLITE_STATIC);
+}
+
+void sq_column_copy(struct sqlite3_stmt *stmt, int idx, char *buf, size_t size)
+{
+	const unsigned char *text = sqlite3_column_text(stmt, idx);
+	size_t len;
+
+	if (size == 0)
+		return;
+	if (text == NULL) {
+		buf[0] = '\0';
+		return;
+	}
+	len = (size_t)sqlite3_column_bytes(stmt, idx);
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+}
+
+void sq_lock(struct sq_store *st)
+{
+	pthread_mutex_lock(&st->lock);
+}
+
+void sq_unlock(struct sq_store *st)
+{
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* ---- recognise and migrate ---- */
+
+/* pragma_int - read one integer PRAGMA or count; SQLite result code */
+static int pragma_int(sqlite3 *db, const char *sql, int *value_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*value_r = 0;
+	if ((rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL)) != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*value_r = sqlite3_column_int(stmt, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* recognise - refuse foreign, corrupt and too new files; *fresh_r for an
+   empty database */
+static int recognise(struct sq_conn *conn, const struct store_options *opts, int *version_r,
+		     char **error_r)
+{
+	int app_id, version, objects, rc;
+
+	rc = pragma_int(conn->db, "PRAGMA application_id", &app_id);
+	if (rc == SQLITE_OK)
+		rc = pragma_int(conn->db, "PRAGMA user_version", &version);
+	if (rc == SQLITE_OK)
+		rc = pragma_int(conn->db, "SELECT count(*) FROM sqlite_schema", &objects);
+	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+		return store_error(error_r, "database %s: not an SQLite database (%s); refusing to "
+				   "use or overwrite it", conn->path, sqlite3_errmsg(conn->db));
+	if (rc != SQLITE_OK)
+		return sq_fail(conn, error_r, "read the schema version");
+	*version_r = version;
+	if ((uint32_t)app_id == SQ_APPLICATION_ID) {
+		if (version > store_schema_latest())
+			return store_error(error_r, "database %s: schema version %d is newer than "
+					   "this build of authrelay knows (%d); upgrade authrelay",
+					   conn->path, version, store_schema_latest());
+		return 0;
+	}
+	if (app_id == 0 && version == 0 && objects == 0) {
+		if (opts->mode == STORE_OPEN_EXISTING)
+			return store_error(error_r, "database %s is empty (not initialised); run "
+					   "'authrelayctl init' first", conn->path);
+		return 0;
+	}
+	return store_error(error_r, "database %s: not an authrelay database (application_id "
+			   "0x%08x, user_version %d); refusing to use it", conn->path,
+			   (unsigned)app_id, version);
+}
+
+/* migrate - apply every migration above the file's version */
+static int migrate(struct sq_conn *conn, char **error_r)
+{
+	for (unsigned i = 0; i < sql_migrations_count; i++) {
+		const struct sql_migration *m = &sql_migrations[i];
+		char *errmsg = NULL;
+		char pragma[96];
+		int version;
+
+		if (sq_begin(conn, error_r) < 0)
+			return -1;
+		/* Re-read under the write lock: another program may have
+		   migrated while we waited. */
+		if (pragma_int(conn->db, "PRAGMA user_version", &version) != SQLITE_OK) {
+			sq_fail(conn, error_r, "read the schema version");
+			sq_rollback(conn);
+			return -1;
+		}
+		if (version >= m->version) {
+			sq_rollback(conn);
+			continue;
+		}
+		snprintf(pragma, sizeof pragma, "PRAGMA application_id = %d; PRAGMA user_version = %d",
+			 SQ_APPLICATION_ID, m->version);
+		if (sqlite3_exec(conn->db, m->sql, NULL, NULL, &errmsg) != SQLITE_OK
+		    || sqlite3_exec(conn->db, pragma, NULL, NULL, &errmsg) != SQLITE_OK) {
+			store_error(error_r, "database %s: migration %s failed: %s", conn->path,
+				    m->name, errmsg != NULL ? errmsg : sqlite3_errmsg(conn->db));
+			sqlite3_free(errmsg);
+			sq_rollback(conn);
+			return -1;
+		}
+		if (sq_commit(conn, error_r) < 0)
+			return -1;
+		log_info("database %s: applied migration %s", conn->path, m->name);
+	}
+	return 0;
+}
+
+/* set_wal - switch the file to WAL (persistent; a no-op once done) */
+static int set_wal(struct sq_conn *conn, char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc, ok = 0;
+
+	if (sqlite3_prepare_v2(conn->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK)
+		return sq_fail(conn, error_r, "set WAL mode");
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *mode = (const char *)sqlite3_column_text(stmt, 0);
+
+		ok = mode != NULL && strcmp(mode, "wal") == 0;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return sq_fail(conn, error_r, "set WAL mode");
+	if (!ok)
+		return store_error(error_r, "database %s: cannot use WAL mode (is the file on a "
+				   "network file system?)", conn->path);
+	return 0;
+}
+
+/* create_file - make a missing database file with mode 0640 */
+static int create_file(const char *path, char **error_r)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+
+	if (fd < 0) {
+		if (errno == EEXIST)	/* created by another program meanwhile */
+			return 0;
+		return store_error(error_r, "database %s: cannot create: %s", path,
+				   strerror(errno));
+	}
+	/* Exactly 0640 whatever the umask: the group is how the daemons'
+	   user reads a root-created file. */
+	if (fchmod(fd, 0640) < 0) {
+		store_error(error_r, "database %s: chmod: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* ---- the operations kept here ---- */
+
+static int sq_schema_version(struct store *store, int *version_r)
+{
+	struct sq_store *st = sq_store(store);
+	int rc;
+
+	sq_lock(st);
+	rc = pragma_int(st->main.db, "PRAGMA user_version", version_r);
+	sq_unlock(st);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static enum lookup_result sq_check_integrity(struct store *store, char **detail_r)
+{
+	struct sq_store *st = sq_store(store);
+	enum lookup_result res = LOOKUP_FOUND;
+	char buf[4096];
+	size_t len = 0;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	buf[0] = '\0';
+	sq_lock(st);
+	if (sqlite3_prepare_v2(st->main.db, "PRAGMA integrity_check(100)", -1, &stmt, NULL)
+	    != SQLITE_OK) {
+		sq_fail(&st->main, detail_r, "integrity check");
+		sq_unlock(st);
+		return LOOKUP_ERROR;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(stmt, 0);
+
+		if (line == NULL || strcmp(line, "ok") == 0)
+			continue;
+		res = LOOKUP_NOT_FOUND;
+		if (len < sizeof buf - 1) {
+			int n = snprintf(buf + len, sizeof buf - len, "%s%s", len ? "\n" : "", line);
+
+			len = n < 0 ? len : len + (size_t)n;
+			if (len > sizeof buf - 1)
+				len = sizeof buf - 1;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		sq_fail(&st->main, detail_r, "integrity check");
+		res = LOOKUP_ERROR;
+	} else if (detail_r != NULL) {
+		*detail_r = strdup(res == LOOKUP_FOUND ? "ok" : buf);
+	}
+	sqlite3_finalize(stmt);
+	sq_unlock(st);
+	return res;
+}
+
+static void sq_close(struct store *store, long long flush_timeout_ms)
+{
+	struct sq_store *st = sq_store(store);
+
+	sq_writer_stop(st, flush_timeout_ms);
+	sq_conn_close(&st->main);
+	pthread_mutex_destroy(&st->lock);
+	free(st->program);
+	free(st->path);
+	free(st);
+}
+
+static const struct store_ops sq_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.schema_version = sq_schema_version,
+	.check_integrity = sq_check_integrity,
+	.grant_lookup = sq_grant_lookup,
+	.logins_apply = sq_logins_apply,
+	.checkpoint_get = sq_checkpoint_get,
+	.grant_add = sq_grant_add,
+	.grant_revoke = sq_grant_revoke,
+	.grant_list = sq_grant_list,
+	.user_suspended = sq_user_suspended,
+	.user_set_suspended = sq_user_set_suspended,
+	.user_list = sq_user_list,
+	.sender_owned = sq_sender_owned,
+	.sender_allow = sq_sender_allow,
+	.sender_deny = sq_sender_deny,
+	.sender_list = sq_sender_list,
+	.cert_lookup = sq_cert_lookup,
+	.cert_add = sq_cert_add,
+	.cert_revoke = sq_cert_revoke,
+	.cert_list = sq_cert_list,
+	.decision_queue = sq_decision_queue,
+	.decision_flush = sq_decision_flush,
+	.decision_stats = sq_decision_stats,
+	.audit = sq_audit,
+	.prune = sq_prune,
+	.admin_log = sq_admin_log,
+	.query = sq_query,
+};
+
+/* store_sqlite_open - open, recognise, migrate, start the writer */
+int store_sqlite_open(const char *path, const struct store_options *opts,
+		      struct store **store_r, char **error_r)
+{
+	pthread_mutexattr_t attr;
+	struct sq_store *st;
+	struct stat sb;
+	int version;
+
+	if (stat(path, &sb) < 0) {
+		if (errno != ENOENT)
+			return store_error(error_r, "database %s: %s", path, strerror(errno));
+		if (opts->mode == STORE_OPEN_EXISTING)
+			return store_error(error_r, "database %s does not exist; run 'authrelayctl "
+					   "init' to create it", path);
+		if (create_file(path, error_r) < 0)
+			return -1;
+	} else if (!S_ISREG(sb.st_mode)) {
+		return store_error(error_r, "database %s: not a regular file", path);
+	}
+
+	if ((st = calloc(1, sizeof *st)) == NULL
+	    || (st->path = strdup(path)) == NULL
+	    || (st->program = strdup(opts->program != NULL ? opts->program : "")) == NULL) {
+		if (st != NULL)
+			free(st->path);
+		free(st);
+		return store_error(error_r, "database %s: out of memory", path);
+	}
+	st->base.ops = &sq_ops;
+	st->busy_timeout_ms = opts->busy_timeout_ms;
+	/* Recursive: a list callback may ask the store a question. */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&st->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+
+	if (sq_conn_open(&st->main, st->path, opts->busy_timeout_ms, error_r) < 0)
+		goto fail;
+	if (recognise(&st->main, opts, &version, error_r) < 0
+	    || set_wal(&st->main, error_r) < 0
+	    || migrate(&st->main, error_r) < 0)
+		goto fail;
+	if (opts->decision_queue_max > 0
+	    && sq_writer_start(st, opts->decision_queue_max, error_r) < 0)
+		goto fail;
+	*store_r = &st->base;
+	return 0;
+
+fail:
+	sq_conn_close(&st->main);
+	pthread_mutex_destroy(&st->lock);
+	free(st->program);
+	free(st->path);
+	free(st);
+	return -1;
+}

@@ -1,0 +1,215 @@
+/*
+ * NAME
+ *	store_sqlite 3h
+ * SUMMARY
+ *	the SQLite backend's private declarations
+ * SYNOPSIS
+ *	#include "store_sqlite.h"
+ * DESCRIPTION
+ *	Shared by the store_sqlite*.c files only (each one idea: open and
+ *	migrate, grants, users/senders/certificates, the decision writer,
+ *	audit and prune). <sqlite3.h> itself is included by those .c files
+ *	alone; here the handles are opaque.
+ *
+ *	Every statement text lives in store_sqlite_sql.c, indexed by enum
+ *	sq_stmt_id. A connection prepares a statement the first time it is
+ *	used and keeps it for its life (SQLITE_PREPARE_PERSISTENT), so the
+ *	hot path never parses SQL.
+ *
+ *	Two connections per store: "main" for lookups and admin calls,
+ *	serialised by a (recursive) mutex because the milter calls from
+ *	many threads, and the decision writer's own, used by its thread
+ *	only. Every function here that takes a struct sq_conn expects the
+ *	caller to own it (main: the mutex held).
+ */
+#ifndef AUTHRELAY_STORE_SQLITE_H
+#define AUTHRELAY_STORE_SQLITE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store_backend.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+/* PRAGMA application_id of every authrelay database ("ARLY"), so that
+   another program's SQLite file is recognised and left alone. */
+#define SQ_APPLICATION_ID 0x41524c59
+
+enum sq_stmt_id {
+	SQ_BEGIN_IMMEDIATE,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
+	SQ_ADMIN_LOG,
+
+	SQ_GRANT_PREFIX_NEXT,
+	SQ_GRANT_GET_LIVE,
+	SQ_GRANT_GET_ANY,
+	SQ_GRANT_UPSERT,
+	SQ_GRANT_DELETE,
+	SQ_GRANT_LIST,
+	SQ_GRANT_LOG,
+	SQ_CHECKPOINT_GET,
+	SQ_CHECKPOINT_PUT,
+
+	SQ_USER_SUSPENDED,
+	SQ_USER_SET,
+	SQ_USER_ENSURE,
+	SQ_USER_LIST,
+	SQ_SENDER_OWNED,
+	SQ_SENDER_ADD,
+	SQ_SENDER_DELETE,
+	SQ_SENDER_LIST_ALL,
+	SQ_SENDER_LIST_USER,
+
+	SQ_CERT_LOOKUP,
+	SQ_CERT_ADD,
+	SQ_CERT_FIND,
+	SQ_CERT_DELETE,
+	SQ_CERT_LIST,
+
+	SQ_DECISION_INSERT,
+	SQ_PRUNE_DECISIONS,
+	SQ_PRUNE_GRANTS,
+
+	SQ_STMT_COUNT
+};
+
+/* The SQL text of each statement. */
+extern const char *const sq_sql[SQ_STMT_COUNT];
+
+struct sq_conn {
+	struct sqlite3 *db;
+	struct sqlite3_stmt *stmt[SQ_STMT_COUNT];
+	const char *path;	/* for messages; owned by struct sq_store */
+};
+
+struct sq_writer;
+
+struct sq_store {
+	struct store base;
+	char *path;
+	char *program;			/* options.program, for decision rows */
+	long long busy_timeout_ms;
+	pthread_mutex_t lock;		/* serialises use of main */
+	struct sq_conn main;
+	struct sq_writer *writer;	/* NULL: decision_queue_max was 0 */
+	uint64_t dropped_no_writer;	/* rows offered without a writer */
+	time_t lookup_warned;		/* last lookup failure logged */
+	unsigned lookup_failures;	/* since then */
+};
+
+static inline struct sq_store *sq_store(struct store *store)
+{
+	return (struct sq_store *)store;
+}
+
+/* Opens path (must exist) as a connection with the per-connection
+   settings (busy timeout, synchronous, foreign keys). Returns 0 or -1
+   with *error_r. */
+int sq_conn_open(struct sq_conn *conn, const char *path, long long busy_timeout_ms,
+		 char **error_r);
+
+/* Finalises every prepared statement and closes; safe on a closed one. */
+void sq_conn_close(struct sq_conn *conn);
+
+/* Returns the connection's prepared statement id, reset and with no
+   bindings, preparing it on first use; NULL on failure (the message is
+   in sqlite3_errmsg(conn->db)). The caller resets it after use so no
+   read transaction stays open. */
+struct sqlite3_stmt *sq_stmt(struct sq_conn *conn, enum sq_stmt_id id);
+
+/* Runs a statement that returns no rows (BEGIN, COMMIT, ...). Returns
+   the SQLite result code (SQLITE_DONE on success). */
+int sq_run(struct sq_conn *conn, enum sq_stmt_id id);
+
+/* BEGIN IMMEDIATE (waits up to the busy timeout for the write lock);
+   COMMIT; ROLLBACK (never fails: it is the error path). sq_begin and
+   sq_commit return 0 or -1 with *error_r naming what failed. */
+int sq_begin(struct sq_conn *conn, char **error_r);
+int sq_commit(struct sq_conn *conn, char **error_r);
+void sq_rollback(struct sq_conn *conn);
+
+/* Sets *error_r to "database PATH: WHAT: sqlite's message" and returns
+   -1. */
+int sq_fail(struct sq_conn *conn, char **error_r, const char *what);
+
+/* Logs (at most once a minute, with a count) that a lookup could not be
+   answered, and returns LOOKUP_ERROR. */
+enum lookup_result sq_lookup_failed(struct sq_store *st, const char *what);
+
+/* Appends one admin_actions row within the caller's transaction.
+   Returns 0 or -1 with *error_r. */
+int sq_admin_row(struct sq_conn *conn, const char *actor, const char *action,
+		 const char *subject, const char *detail, char **error_r);
+
+/* Binds text, or NULL for a NULL pointer (SQLITE_TRANSIENT copy not
+   needed: the value outlives the step). */
+int sq_bind_text(struct sqlite3_stmt *stmt, int idx, const char *text);
+
+/* Copies column idx as text into buf (size bytes, always terminated,
+   "" for NULL), cut at size - 1. */
+void sq_column_copy(struct sqlite3_stmt *stmt, int idx, char *buf, size_t size);
+
+/* Locks and unlocks the main connection. */
+void sq_lock(struct sq_store *st);
+void sq_unlock(struct sq_store *st);
+
+/* ---- the operations, one file per idea ---- */
+
+/* store_sqlite_grants.c */
+enum lookup_result sq_grant_lookup(struct store *store, const struct ipaddr *ip, int64_t now,
+				   struct store_grant *grant_r);
+int sq_logins_apply(struct store *store, const struct store_login *logins, size_t count,
+		    const struct store_checkpoint *cp, char **error_r);
+enum lookup_result sq_checkpoint_get(struct store *store, const char *source,
+				     struct store_checkpoint *cp_r);
+int sq_grant_add(struct store *store, const struct store_grant *grant, const char *actor,
+		 char **error_r);
+int sq_grant_revoke(struct store *store, const struct ipaddr *ip, const char *actor,
+		    unsigned *removed_r, char **error_r);
+int sq_grant_list(struct store *store, int64_t now, store_grant_cb *cb, void *ctx,
+		  char **error_r);
+
+/* store_sqlite_users.c */
+enum lookup_result sq_user_suspended(struct store *store, const char *username);
+int sq_user_set_suspended(struct store *store, const char *username, bool suspended,
+			  const char *actor, char **error_r);
+int sq_user_list(struct store *store, store_user_cb *cb, void *ctx, char **error_r);
+enum lookup_result sq_sender_owned(struct store *store, const char *username,
+				   const char *address);
+int sq_sender_allow(struct store *store, const char *username, const char *pattern,
+		    const char *actor, char **error_r);
+int sq_sender_deny(struct store *store, const char *username, const char *pattern,
+		   const char *actor, char **error_r);
+int sq_sender_list(struct store *store, const char *username, store_sender_cb *cb, void *ctx,
+		   char **error_r);
+
+/* store_sqlite_certs.c */
+enum lookup_result sq_cert_lookup(struct store *store, const char *fingerprint, char *user_r);
+int sq_cert_add(struct store *store, const struct store_cert *cert, const char *actor,
+		char **error_r);
+int sq_cert_revoke(struct store *store, const char *fingerprint, const char *actor,
+		   char **error_r);
+int sq_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **error_r);
+
+/* store_sqlite_writer.c: the decision queue and its thread */
+int sq_writer_start(struct sq_store *st, unsigned queue_max, char **error_r);
+void sq_writer_stop(struct sq_store *st, long long flush_timeout_ms);
+int sq_decision_queue(struct store *store, const struct store_decision *d);
+int sq_decision_flush(struct store *store, long long timeout_ms);
+void sq_decision_stats(struct store *store, uint64_t *written_r, uint64_t *dropped_r);
+
+/* store_sqlite_audit.c */
+int sq_audit(struct store *store, const struct store_audit_filter *filter,
+	     store_decision_cb *cb, void *ctx, char **error_r);
+int sq_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
+	     uint64_t *deleted_r, char **error_r);
+int sq_admin_log(struct store *store, const char *actor, const char *action,
+		 const char *subject, const char *detail, char **error_r);
+int sq_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
+	     char **error_r);
+
+#endif

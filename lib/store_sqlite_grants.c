@@ -1,0 +1,477 @@
+/*
+ * NAME
+ *	store_sqlite_grants 3
+ * SUMMARY
+ *	SQLite backend: relay grants and loginwatch checkpoints
+ * SYNOPSIS
+ *	#include "store_sqlite.h"
+ * DESCRIPTION
+ *	A grant is keyed by its masked network and prefix length. Looking
+ *	up a client address walks the prefix lengths in use for its family
+ *	(one index seek each; normally one or two lengths, more only while
+ *	grant_ipv6_prefix changes are still live), masks the address to each
+ *	and probes the unique (net, prefix_len) index. IPv4 grants are /32,
+ *	so IPv4 is an exact match; the same walk serves both families.
+ *
+ *	Every grant written or removed also appends a grant_log row
+ *	(grant_history view) in the same transaction.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+
+#include <sqlite3.h>
+
+#include "store_sqlite.h"
+
+/* The longest text in a grant_log "source" for manual grants. */
+#define ACTOR_SOURCE_MAX 300
+
+/* family_code - 4 or 6 for the schema's family column */
+static int family_code(const struct ipaddr *ip)
+{
+	return ipaddr_bits(ip) == 32 ? 4 : 6;
+}
+
+/* bind_net - bind the masked network bytes */
+static void bind_net(sqlite3_stmt *stmt, int idx, const struct ipaddr *net)
+{
+	sqlite3_bind_blob(stmt, idx, net->bytes, ipaddr_bits(net) / 8, SQLITE_TRANSIENT);
+}
+
+/* row_to_grant - copy a grants row (GET/LIST column order) */
+static void row_to_grant(sqlite3_stmt *stmt, struct store_grant *g)
+{
+	const void *blob = sqlite3_column_blob(stmt, 1);
+	int len = sqlite3_column_bytes(stmt, 1);
+
+	memset(g, 0, sizeof *g);
+	if (blob != NULL && (len == 4 || len == 16)) {
+		g->net.family = len == 4 ? AF_INET : AF_INET6;
+		memcpy(g->net.bytes, blob, (size_t)len);
+	}
+	g->prefix_len = (unsigned)sqlite3_column_int(stmt, 2);
+	sq_column_copy(stmt, 3, g->username, sizeof g->username);
+	sq_column_copy(stmt, 4, g->service, sizeof g->service);
+	g->first_seen = sqlite3_column_int64(stmt, 5);
+	g->last_seen = sqlite3_column_int64(stmt, 6);
+	g->expires_at = sqlite3_column_int64(stmt, 7);
+	g->logins = sqlite3_column_int64(stmt, 8);
+}
+
+/* next_prefix - the next prefix length in use above after; 1 found,
+   0 none, -1 error */
+static int next_prefix(struct sq_conn *conn, int family, int after, unsigned *len_r)
+{
+	sqlite3_stmt *stmt = sq_stmt(conn, SQ_GRANT_PREFIX_NEXT);
+	int rc, res = -1;
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int(stmt, 1, family);
+	sqlite3_bind_int(stmt, 2, after);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) {
+			res = 0;
+		} else {
+			*len_r = (unsigned)sqlite3_column_int(stmt, 0);
+			res = 1;
+		}
+	}
+	sqlite3_reset(stmt);
+	return res;
+}
+
+/* find_grant - the grant for ip under one prefix length; live_at < 0:
+   expired ones too. Returns 1 found, 0 not, -1 error; *id_r its row. */
+static int find_grant(struct sq_conn *conn, const struct ipaddr *ip, unsigned len,
+		      int64_t live_at, struct store_grant *g, int64_t *id_r)
+{
+	struct ipaddr net = *ip;
+	sqlite3_stmt *stmt;
+	int rc, res;
+
+	ipaddr_mask(&net, len);
+	stmt = sq_stmt(conn, live_at >= 0 ? SQ_GRANT_GET_LIVE : SQ_GRANT_GET_ANY);
+	if (stmt == NULL)
+		return -1;
+	bind_net(stmt, 1, &net);
+	sqlite3_bind_int(stmt, 2, (int)len);
+	if (live_at >= 0)
+		sqlite3_bind_int64(stmt, 3, live_at);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		row_to_grant(stmt, g);
+		*id_r = sqlite3_column_int64(stmt, 9);
+		res = 1;
+	} else {
+		res = rc == SQLITE_DONE ? 0 : -1;
+	}
+	sqlite3_reset(stmt);
+	return res;
+}
+
+enum lookup_result sq_grant_lookup(struct store *store, const struct ipaddr *ip, int64_t now,
+				   struct store_grant *grant_r)
+{
+	struct sq_store *st = sq_store(store);
+	struct store_grant g;
+	int after = -1, res = 0;
+	unsigned len;
+	int64_t id;
+
+	sq_lock(st);
+	/* At most 129 lengths per family, so the walk is bounded. */
+	while (res == 0) {
+		int more = next_prefix(&st->main, family_code(ip), after, &len);
+
+		if (more <= 0) {
+			res = more;
+			break;
+		}
+		res = find_grant(&st->main, ip, len, now < 0 ? 0 : now, &g, &id);
+		after = (int)len;
+	}
+	if (res < 0) {
+		enum lookup_result err = sq_lookup_failed(st, "grant lookup");
+
+		sq_unlock(st);
+		return err;
+	}
+	sq_unlock(st);
+	if (res == 0)
+		return LOOKUP_NOT_FOUND;
+	if (grant_r != NULL)
+		*grant_r = g;
+	return LOOKUP_FOUND;
+}
+
+/* check_text - a fixed-size string field must be terminated and, when
+   required, not empty */
+static int check_text(const char *field, size_t size, bool required, const char *what,
+		      char **error_r)
+{
+	size_t len = strnlen(field, size);
+
+	if (len == size)
+		return store_error(error_r, "%s is too long", what);
+	if (required && len == 0)
+		return store_error(error_r, "%s is empty", what);
+	return 0;
+}
+
+/* check_net - an address family and a prefix that fits it */
+static int check_net(const struct ipaddr *net, unsigned prefix_len, char **error_r)
+{
+	if (net->family == 0 || ipaddr_bits(net) == 0)
+		return store_error(error_r, "grant without an IP address");
+	if (prefix_len > ipaddr_bits(net))
+		return store_error(error_r, "grant prefix /%u is longer than the address", prefix_len);
+	return 0;
+}
+
+/* upsert - write one grant and its grant_log row */
+static int upsert(struct sq_conn *conn, const struct ipaddr *addr, unsigned prefix_len,
+		  const char *username, const char *service, int64_t seen, int64_t expires_at,
+		  const char *event, const char *source, const char *line, char **error_r)
+{
+	char text[IPADDR_STRLEN];
+	struct ipaddr net = *addr;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	ipaddr_mask(&net, prefix_len);
+	ipaddr_format(&net, text);
+	if ((stmt = sq_stmt(conn, SQ_GRANT_UPSERT)) == NULL)
+		return sq_fail(conn, error_r, "write grant");
+	sqlite3_bind_int(stmt, 1, family_code(&net));
+	bind_net(stmt, 2, &net);
+	sq_bind_text(stmt, 3, text);
+	sqlite3_bind_int(stmt, 4, (int)prefix_len);
+	sq_bind_text(stmt, 5, username);
+	sq_bind_text(stmt, 6, service);
+	sqlite3_bind_int64(stmt, 7, seen);
+	sqlite3_bind_int64(stmt, 8, expires_at);
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_fail(conn, error_r, "write grant");
+
+	if ((stmt = sq_stmt(conn, SQ_GRANT_LOG)) == NULL)
+		return sq_fail(conn, error_r, "write grant history");
+	sq_bind_text(stmt, 1, event);
+	sq_bind_text(stmt, 2, text);
+	sqlite3_bind_int(stmt, 3, (int)prefix_len);
+	sq_bind_text(stmt, 4, username);
+	sq_bind_text(stmt, 5, service);
+	sqlite3_bind_int64(stmt, 6, seen);
+	sqlite3_bind_int64(stmt, 7, expires_at);
+	sq_bind_text(stmt, 8, source);
+	sq_bind_text(stmt, 9, line);
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_fail(conn, error_r, "write grant history");
+	return 0;
+}
+
+/* put_checkpoint - store where a source was read up to */
+static int put_checkpoint(struct sq_conn *conn, const struct store_checkpoint *cp,
+			  char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (check_text(cp->source, sizeof cp->source, true, "checkpoint source", error_r) < 0)
+		return -1;
+	if ((stmt = sq_stmt(conn, SQ_CHECKPOINT_PUT)) == NULL)
+		return sq_fail(conn, error_r, "write checkpoint");
+	sq_bind_text(stmt, 1, cp->source);
+	/* Unsigned 64-bit values kept bit for bit in a signed column. */
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)cp->dev);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)cp->ino);
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)cp->offset);
+	sqlite3_bind_int64(stmt, 5, (sqlite3_int64)cp->line_hash);
+	sqlite3_bind_int64(stmt, 6, cp->updated != 0 ? cp->updated : (int64_t)time(NULL));
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_fail(conn, error_r, "write checkpoint");
+	return 0;
+}
+
+int sq_logins_apply(struct store *store, const struct store_login *logins, size_t count,
+		    const struct store_checkpoint *cp, char **error_r)
+{
+	struct sq_store *st = sq_store(store);
+
+	/* Validate everything before the transaction, so a bad row costs
+	   no lock time. */
+	for (size_t i = 0; i < count; i++) {
+		const struct store_login *l = &logins[i];
+
+		if (check_net(&l->net, l->prefix_len, error_r) < 0
+		    || check_text(l->username, sizeof l->username, true, "login user name",
+				  error_r) < 0
+		    || check_text(l->service, sizeof l->service, true, "login service",
+				  error_r) < 0
+		    || check_text(l->source, sizeof l->source, false, "login source", error_r) < 0)
+			return -1;
+		if (l->expires_at <= l->login_time)
+			return store_error(error_r, "login of %s: expiry is not after the login "
+					   "time", l->username);
+	}
+	sq_lock(st);
+	if (sq_begin(&st->main, error_r) < 0)
+		goto fail;
+	for (size_t i = 0; i < count; i++) {
+		const struct store_login *l = &logins[i];
+
+		if (upsert(&st->main, &l->net, l->prefix_len, l->username, l->service,
+			   l->login_time, l->expires_at, "login", l->source, l->line, error_r) < 0)
+			goto rollback;
+	}
+	if (cp != NULL && put_checkpoint(&st->main, cp, error_r) < 0)
+		goto rollback;
+	if (sq_commit(&st->main, error_r) < 0)
+		goto fail;
+	sq_unlock(st);
+	return 0;
+
+rollback:
+	sq_rollback(&st->main);
+fail:
+	sq_unlock(st);
+	return -1;
+}
+
+enum lookup_result sq_checkpoint_get(struct store *store, const char *source,
+				     struct store_checkpoint *cp_r)
+{
+	struct sq_store *st = sq_store(store);
+	enum lookup_result res;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (strlen(source) >= sizeof cp_r->source)
+		return LOOKUP_NOT_FOUND;	/* could never have been stored */
+	sq_lock(st);
+	if ((stmt = sq_stmt(&st->main, SQ_CHECKPOINT_GET)) == NULL) {
+		res = sq_lookup_failed(st, "checkpoint lookup");
+		sq_unlock(st);
+		return res;
+	}
+	sq_bind_text(stmt, 1, source);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		memset(cp_r, 0, sizeof *cp_r);
+		snprintf(cp_r->source, sizeof cp_r->source, "%s", source);
+		cp_r->dev = (uint64_t)sqlite3_column_int64(stmt, 0);
+		cp_r->ino = (uint64_t)sqlite3_column_int64(stmt, 1);
+		cp_r->offset = (uint64_t)sqlite3_column_int64(stmt, 2);
+		cp_r->line_hash = (uint64_t)sqlite3_column_int64(stmt, 3);
+		cp_r->updated = sqlite3_column_int64(stmt, 4);
+		res = LOOKUP_FOUND;
+	} else if (rc == SQLITE_DONE) {
+		res = LOOKUP_NOT_FOUND;
+	} else {
+		res = sq_lookup_failed(st, "checkpoint lookup");
+	}
+	sqlite3_reset(stmt);
+	sq_unlock(st);
+	return res;
+}
+
+int sq_grant_add(struct store *store, const struct store_grant *grant, const char *actor,
+		 char **error_r)
+{
+	struct sq_store *st = sq_store(store);
+	char text[IPADDR_STRLEN], detail[STORE_USER_MAX + 64], source[ACTOR_SOURCE_MAX];
+	int64_t seen = grant->first_seen != 0 ? grant->first_seen : (int64_t)time(NULL);
+	struct ipaddr net = grant->net;
+
+	if (check_net(&grant->net, grant->prefix_len, error_r) < 0
+	    || check_text(grant->username, sizeof grant->username, false, "grant user name",
+			  error_r) < 0)
+		return -1;
+	if (grant->expires_at <= seen)
+		return store_error(error_r, "grant expiry is not after its start");
+	ipaddr_mask(&net, grant->prefix_len);
+	snprintf(text, sizeof text, "%s", ipaddr_format(&net, text));
+	snprintf(detail, sizeof detail, "prefix=%u user=%s expires=%lld", grant->prefix_len,
+		 grant->username, (long long)grant->expires_at);
+	snprintf(source, sizeof source, "%s", actor);
+
+	sq_lock(st);
+	if (sq_begin(&st->main, error_r) < 0)
+		goto fail;
+	if (upsert(&st->main, &net, grant->prefix_len, grant->username, "manual", seen,
+		   grant->expires_at, "manual", source, NULL, error_r) < 0
+	    || sq_admin_row(&st->main, actor, "grant add", text, detail, error_r) < 0)
+		goto rollback;
+	if (sq_commit(&st->main, error_r) < 0)
+		goto fail;
+	sq_unlock(st);
+	return 0;
+
+rollback:
+	sq_rollback(&st->main);
+fail:
+	sq_unlock(st);
+	return -1;
+}
+
+/* remove_one - delete a grant row and record the revoke */
+static int remove_one(struct sq_conn *conn, const struct store_grant *g, int64_t id,
+		      const char *actor, char **error_r)
+{
+	char text[IPADDR_STRLEN];
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = sq_stmt(conn, SQ_GRANT_DELETE)) == NULL)
+		return sq_fail(conn, error_r, "revoke grant");
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_fail(conn, error_r, "revoke grant");
+	if ((stmt = sq_stmt(conn, SQ_GRANT_LOG)) == NULL)
+		return sq_fail(conn, error_r, "write grant history");
+	ipaddr_format(&g->net, text);
+	sq_bind_text(stmt, 1, "revoke");
+	sq_bind_text(stmt, 2, text);
+	sqlite3_bind_int(stmt, 3, (int)g->prefix_len);
+	sq_bind_text(stmt, 4, g->username);
+	sq_bind_text(stmt, 5, g->service);
+	sqlite3_bind_int64(stmt, 6, (sqlite3_int64)time(NULL));
+	sqlite3_bind_null(stmt, 7);
+	sq_bind_text(stmt, 8, actor);
+	sqlite3_bind_null(stmt, 9);
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_fail(conn, error_r, "write grant history");
+	return 0;
+}
+
+int sq_grant_revoke(struct store *store, const struct ipaddr *ip, const char *actor,
+		    unsigned *removed_r, char **error_r)
+{
+	struct sq_store *st = sq_store(store);
+	char text[IPADDR_STRLEN], detail[64];
+	struct store_grant g;
+	unsigned removed = 0, len;
+	int after = -1, more;
+	int64_t id;
+
+	ipaddr_format(ip, text);
+	sq_lock(st);
+	if (sq_begin(&st->main, error_r) < 0)
+		goto fail;
+	/* Every prefix length in use: the grants whose network holds ip,
+	   live or expired. */
+	while ((more = next_prefix(&st->main, family_code(ip), after, &len)) > 0) {
+		int found = find_grant(&st->main, ip, len, -1, &g, &id);
+
+		if (found < 0) {
+			sq_fail(&st->main, error_r, "find grant");
+			goto rollback;
+		}
+		if (found > 0) {
+			if (remove_one(&st->main, &g, id, actor, error_r) < 0)
+				goto rollback;
+			removed++;
+		}
+		after = (int)len;
+	}
+	if (more < 0) {
+		sq_fail(&st->main, error_r, "find grant");
+		goto rollback;
+	}
+	snprintf(detail, sizeof detail, "removed=%u", removed);
+	if (sq_admin_row(&st->main, actor, "grant revoke", text, detail, error_r) < 0)
+		goto rollback;
+	if (sq_commit(&st->main, error_r) < 0)
+		goto fail;
+	sq_unlock(st);
+	*removed_r = removed;
+	return 0;
+
+rollback:
+	sq_rollback(&st->main);
+fail:
+	sq_unlock(st);
+	return -1;
+}
+
+int sq_grant_list(struct store *store, int64_t now, store_grant_cb *cb, void *ctx,
+		  char **error_r)
+{
+	struct sq_store *st = sq_store(store);
+	struct store_grant g;
+	sqlite3_stmt *stmt;
+	int rc, res = 0;
+
+	sq_lock(st);
+	if ((stmt = sq_stmt(&st->main, SQ_GRANT_LIST)) == NULL) {
+		sq_fail(&st->main, error_r, "list grants");
+		sq_unlock(st);
+		return -1;
+	}
+	sqlite3_bind_int64(stmt, 1, now);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		row_to_grant(stmt, &g);
+		if (cb(&g, ctx) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		res = sq_fail(&st->main, error_r, "list grants");
+	sqlite3_reset(stmt);
+	sq_unlock(st);
+	return res;
+}

@@ -1,0 +1,109 @@
+/*
+ * NAME
+ *	store_sqlite_sql 3
+ * SUMMARY
+ *	every SQL statement of the SQLite backend, in one table
+ * SYNOPSIS
+ *	#include "store_sqlite.h"
+ * DESCRIPTION
+ *	One place to read the backend's SQL against sql/001-schema.sql. Each
+ *	connection prepares an entry on first use and keeps it (see
+ *	sq_stmt()). Comments name the index a statement relies on.
+ */
+#include "store_sqlite.h"
+
+const char *const sq_sql[SQ_STMT_COUNT] = {
+	[SQ_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+	[SQ_COMMIT] = "COMMIT",
+	[SQ_ROLLBACK] = "ROLLBACK",
+	[SQ_ADMIN_LOG] = "INSERT INTO admin_actions (ts, actor, action, subject, detail) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5)",
+
+	/* The next prefix length in use above ?2 (grants_family_prefix: a
+	   single index seek; expired rows count too, which only costs a
+	   probe). */
+	[SQ_GRANT_PREFIX_NEXT] = "SELECT min(prefix_len) FROM grants "
+				 "WHERE family = ?1 AND prefix_len > ?2",
+	/* The unique (net, prefix_len) index. */
+	[SQ_GRANT_GET_LIVE] = "SELECT family, net, prefix_len, username, service, first_seen, "
+			      "last_seen, expires_at, logins, id FROM grants "
+			      "WHERE net = ?1 AND prefix_len = ?2 AND expires_at > ?3",
+	[SQ_GRANT_GET_ANY] = "SELECT family, net, prefix_len, username, service, first_seen, "
+			     "last_seen, expires_at, logins, id FROM grants "
+			     "WHERE net = ?1 AND prefix_len = ?2",
+	/* A grant still live at the login's time (?7) keeps first_seen and
+	   counts one more login, and its expiry never moves backwards; an
+	   expired one starts anew. SET expressions see the old row. */
+	[SQ_GRANT_UPSERT] =
+		"INSERT INTO grants (family, net, ip, prefix_len, username, service, "
+		"first_seen, last_seen, expires_at, logins) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, 1) "
+		"ON CONFLICT (net, prefix_len) DO UPDATE SET "
+		"first_seen = CASE WHEN expires_at > excluded.first_seen "
+		"THEN first_seen ELSE excluded.first_seen END, "
+		"last_seen = CASE WHEN expires_at > excluded.first_seen "
+		"THEN max(last_seen, excluded.last_seen) ELSE excluded.last_seen END, "
+		"expires_at = CASE WHEN expires_at > excluded.first_seen "
+		"THEN max(expires_at, excluded.expires_at) ELSE excluded.expires_at END, "
+		"logins = CASE WHEN expires_at > excluded.first_seen "
+		"THEN logins + 1 ELSE 1 END, "
+		"username = excluded.username, service = excluded.service",
+	[SQ_GRANT_DELETE] = "DELETE FROM grants WHERE id = ?1",
+	[SQ_GRANT_LIST] = "SELECT family, net, prefix_len, username, service, first_seen, "
+			  "last_seen, expires_at, logins, id FROM grants "
+			  "WHERE expires_at > ?1 ORDER BY first_seen, id",
+	[SQ_GRANT_LOG] = "INSERT INTO grant_log (event, ip, prefix_len, username, service, "
+			 "login_time, expires_at, source, line) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[SQ_CHECKPOINT_GET] = "SELECT dev, ino, offset, line_hash, updated "
+			      "FROM loginwatch_checkpoints WHERE source = ?1",
+	[SQ_CHECKPOINT_PUT] = "INSERT INTO loginwatch_checkpoints "
+			      "(source, dev, ino, offset, line_hash, updated) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+			      "ON CONFLICT (source) DO UPDATE SET dev = excluded.dev, "
+			      "ino = excluded.ino, offset = excluded.offset, "
+			      "line_hash = excluded.line_hash, updated = excluded.updated",
+
+	[SQ_USER_SUSPENDED] = "SELECT suspended FROM users WHERE username = ?1",
+	[SQ_USER_SET] = "INSERT INTO users (username, suspended, changed) VALUES (?1, ?2, ?3) "
+			"ON CONFLICT (username) DO UPDATE SET "
+			"suspended = excluded.suspended, changed = excluded.changed",
+	[SQ_USER_ENSURE] = "INSERT INTO users (username, suspended, changed) VALUES (?1, 0, ?2) "
+			   "ON CONFLICT (username) DO NOTHING",
+	[SQ_USER_LIST] = "SELECT u.username, u.suspended, u.changed, "
+			 "(SELECT count(*) FROM sender_rights s WHERE s.username = u.username) "
+			 "FROM users u ORDER BY u.username",
+	/* The primary key (username, pattern): three equality probes. */
+	[SQ_SENDER_OWNED] = "SELECT 1 FROM sender_rights "
+			    "WHERE username = ?1 AND pattern IN (?2, ?3, '*') LIMIT 1",
+	[SQ_SENDER_ADD] = "INSERT INTO sender_rights (username, pattern, added) "
+			  "VALUES (?1, ?2, ?3) ON CONFLICT (username, pattern) DO NOTHING",
+	[SQ_SENDER_DELETE] = "DELETE FROM sender_rights WHERE username = ?1 AND pattern = ?2",
+	[SQ_SENDER_LIST_ALL] = "SELECT username, pattern, added FROM sender_rights "
+			       "ORDER BY username, pattern",
+	[SQ_SENDER_LIST_USER] = "SELECT username, pattern, added FROM sender_rights "
+				"WHERE username = ?1 ORDER BY pattern",
+
+	/* The primary key, then certs_pubkey. */
+	[SQ_CERT_LOOKUP] = "SELECT username FROM certs WHERE fingerprint = ?1 "
+			   "UNION ALL "
+			   "SELECT username FROM certs WHERE pubkey_fingerprint = ?1 LIMIT 1",
+	[SQ_CERT_ADD] = "INSERT INTO certs (fingerprint, pubkey_fingerprint, username, subject, "
+			"not_after, added) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[SQ_CERT_FIND] = "SELECT fingerprint, username FROM certs WHERE fingerprint = ?1 "
+			 "UNION ALL "
+			 "SELECT fingerprint, username FROM certs WHERE pubkey_fingerprint = ?1",
+	[SQ_CERT_DELETE] = "DELETE FROM certs WHERE fingerprint = ?1",
+	[SQ_CERT_LIST] = "SELECT username, fingerprint, pubkey_fingerprint, subject, "
+			 "not_after, added FROM certs ORDER BY username, added, fingerprint",
+
+	[SQ_DECISION_INSERT] = "INSERT INTO decision_log (ts, program, client_ip, sasl_username, "
+			       "sender, recipient, verdict, rule, reason, queue_id) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	/* Batches by rowid so each transaction stays short (decision_log_ts
+	   finds them). */
+	[SQ_PRUNE_DECISIONS] = "DELETE FROM decision_log WHERE id IN "
+			       "(SELECT id FROM decision_log WHERE ts < ?1 LIMIT ?2)",
+	[SQ_PRUNE_GRANTS] = "DELETE FROM grants WHERE id IN "
+			    "(SELECT id FROM grants WHERE expires_at < ?1 LIMIT ?2)",
+};

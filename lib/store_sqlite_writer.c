@@ -1,0 +1,396 @@
+/*
+ * NAME
+ *	store_sqlite_writer 3
+ * SUMMARY
+ *	SQLite backend: the decision queue and its writer thread
+ * SYNOPSIS
+ *	#include "store_sqlite.h"
+ * DESCRIPTION
+ *	store_decision_queue() copies a row (each field cut at FIELD_MAX
+ *	bytes, on a UTF-8 character boundary) and appends it to a bounded
+ *	ring under a mutex that is never held across database work, so a
+ *	caller never waits for the disk. When the ring is full the row is
+ *	dropped and counted; a warning says so at most once a minute.
+ *
+ *	The writer thread takes up to BATCH_MAX rows (waiting up to
+ *	BATCH_WAIT_MS for a batch to fill) and writes them in one
+ *	transaction on its own connection. A row once taken is never
+ *	dropped: a busy or locked database, or any other failure, is
+ *	retried with backoff (BACKOFF_MIN_MS doubling to BACKOFF_MAX_MS)
+ *	until it is written, or until store_close()'s flush deadline has
+ *	passed; rows given up then are counted in the close log line.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store_sqlite.h"
+
+#define FIELD_MAX 1024		/* bytes kept of each text field */
+#define FIELD_COUNT 9
+#define BATCH_MAX 1000
+#define BATCH_WAIT_MS 20
+#define BACKOFF_MIN_MS 5
+#define BACKOFF_MAX_MS 500
+/* The writer's own busy wait: short, because the retry loop is ours. */
+#define WRITER_BUSY_MS 200
+
+struct sq_decision {
+	int64_t ts;
+	char *field[FIELD_COUNT];	/* program, client_ip, ... queue_id; NULL: absent */
+	char *block;			/* owns every field's text */
+};
+
+struct sq_writer {
+	pthread_t thread;
+	pthread_mutex_t lock;		/* the ring and counters; never held for I/O */
+	pthread_cond_t wake;		/* the writer: rows, flush or stop */
+	pthread_cond_t progress;	/* flushers: rows written */
+	struct sq_decision *ring;
+	unsigned cap, head, count;
+	uint64_t accepted, written, dropped, lost;
+	unsigned flushers;		/* callers waiting in flush: do not linger */
+	bool stopping;
+	struct timespec stop_deadline;
+	time_t drop_warned, error_warned;
+	struct sq_decision batch[BATCH_MAX];
+	struct sq_conn conn;
+	struct sq_store *st;
+};
+
+/* deadline_ms - CLOCK_REALTIME now + ms, for pthread_cond_timedwait */
+static struct timespec deadline_ms(long long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ms < 0)
+		ms = 0;
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+static bool passed(const struct timespec *when)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return now.tv_sec > when->tv_sec
+	       || (now.tv_sec == when->tv_sec && now.tv_nsec >= when->tv_nsec);
+}
+
+/* capped_len - length of text cut to FIELD_MAX without splitting a
+   UTF-8 sequence */
+static size_t capped_len(const char *text)
+{
+	size_t len = strnlen(text, FIELD_MAX + 1);
+
+	if (len <= FIELD_MAX)
+		return len;
+	len = FIELD_MAX;
+	while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
+		len--;
+	return len;
+}
+
+/* decision_copy - one allocation holding every field */
+static int decision_copy(const struct store_decision *d, struct sq_decision *out)
+{
+	const char *src[FIELD_COUNT] = {
+		d->program, d->client_ip, d->sasl_username, d->sender, d->recipient,
+		d->verdict, d->rule, d->reason, d->queue_id,
+	};
+	size_t len[FIELD_COUNT], total = 0, off = 0;
+
+	for (int i = 0; i < FIELD_COUNT; i++) {
+		len[i] = src[i] != NULL ? capped_len(src[i]) : 0;
+		total += src[i] != NULL ? len[i] + 1 : 0;
+	}
+	memset(out, 0, sizeof *out);
+	out->ts = d->ts != 0 ? d->ts : (int64_t)time(NULL);
+	if (total == 0)
+		return 0;
+	if ((out->block = malloc(total)) == NULL)
+		return -1;
+	for (int i = 0; i < FIELD_COUNT; i++) {
+		if (src[i] == NULL)
+			continue;
+		out->field[i] = out->block + off;
+		memcpy(out->field[i], src[i], len[i]);
+		out->field[i][len[i]] = '\0';
+		off += len[i] + 1;
+	}
+	return 0;
+}
+
+int sq_decision_queue(struct store *store, const struct store_decision *d)
+{
+	struct sq_store *st = sq_store(store);
+	struct sq_writer *w = st->writer;
+	struct sq_decision row;
+	uint64_t dropped = 0;
+	bool warn = false;
+	time_t now;
+
+	if (w == NULL) {
+		__atomic_add_fetch(&st->dropped_no_writer, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	/* Copy before taking the lock: the lock covers only the ring. */
+	if (decision_copy(d, &row) < 0)
+		goto drop_unlocked;
+	pthread_mutex_lock(&w->lock);
+	if (w->count < w->cap && !w->stopping) {
+		w->ring[(w->head + w->count) % w->cap] = row;
+		w->count++;
+		w->accepted++;
+		pthread_cond_signal(&w->wake);
+		pthread_mutex_unlock(&w->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&w->lock);
+	free(row.block);
+
+drop_unlocked:
+	now = time(NULL);
+	pthread_mutex_lock(&w->lock);
+	dropped = ++w->dropped;
+	if (now - w->drop_warned >= 60) {
+		w->drop_warned = now;
+		warn = true;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (warn)
+		log_warning("decision queue full (%u rows): %llu decision rows dropped so far; "
+			    "the database is slow or locked", w->cap, (unsigned long long)dropped);
+	return -1;
+}
+
+/* write_batch - one transaction for every row of the batch; SQLite
+   result code (SQLITE_DONE when written) */
+static int write_batch(struct sq_writer *w, unsigned n)
+{
+	struct sq_conn *conn = &w->conn;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((rc = sq_run(conn, SQ_BEGIN_IMMEDIATE)) != SQLITE_DONE)
+		return rc;
+	for (unsigned i = 0; i < n; i++) {
+		struct sq_decision *r = &w->batch[i];
+
+		if ((stmt = sq_stmt(conn, SQ_DECISION_INSERT)) == NULL) {
+			rc = sqlite3_errcode(conn->db);
+			goto rollback;
+		}
+		sqlite3_bind_int64(stmt, 1, r->ts);
+		sq_bind_text(stmt, 2, r->field[0] != NULL ? r->field[0] : w->st->program);
+		for (int f = 1; f < FIELD_COUNT; f++)
+			sq_bind_text(stmt, f + 2, r->field[f]);
+		/* verdict is NOT NULL in the schema; an absent one is "". */
+		if (r->field[5] == NULL)
+			sq_bind_text(stmt, 7, "");
+		rc = sqlite3_step(stmt);
+		sqlite3_reset(stmt);
+		if (rc != SQLITE_DONE)
+			goto rollback;
+	}
+	if ((rc = sq_run(conn, SQ_COMMIT)) == SQLITE_DONE)
+		return rc;
+rollback:
+	sq_rollback(conn);
+	return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+}
+
+/* write_until_done - retry a taken batch until written or given up at
+   the stop deadline; returns the rows written (n or 0) */
+static unsigned write_until_done(struct sq_writer *w, unsigned n)
+{
+	long long backoff = BACKOFF_MIN_MS;
+	int rc;
+
+	while ((rc = write_batch(w, n)) != SQLITE_DONE) {
+		time_t now = time(NULL);
+		struct timespec until;
+		bool give_up;
+
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED && now - w->error_warned >= 60) {
+			w->error_warned = now;
+			log_warning("database %s: writing %u decision rows failed: %s; retrying",
+				    w->conn.path, n, sqlite3_errmsg(w->conn.db));
+		}
+		pthread_mutex_lock(&w->lock);
+		give_up = w->stopping && passed(&w->stop_deadline);
+		if (!give_up) {
+			/* Sleep, but wake at once for a stop. */
+			until = deadline_ms(backoff);
+			if (w->stopping && !passed(&w->stop_deadline)
+			    && (w->stop_deadline.tv_sec < until.tv_sec
+				|| (w->stop_deadline.tv_sec == until.tv_sec
+				    && w->stop_deadline.tv_nsec < until.tv_nsec)))
+				until = w->stop_deadline;
+			pthread_cond_timedwait(&w->wake, &w->lock, &until);
+			give_up = w->stopping && passed(&w->stop_deadline);
+		}
+		pthread_mutex_unlock(&w->lock);
+		if (give_up)
+			return 0;
+		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+	}
+	return n;
+}
+
+/* writer_main - take batches until stopped and empty (or out of time) */
+static void *writer_main(void *arg)
+{
+	struct sq_writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct timespec fill;
+		unsigned n, done;
+
+		while (w->count == 0 && !w->stopping)
+			pthread_cond_wait(&w->wake, &w->lock);
+		if (w->count == 0 || (w->stopping && passed(&w->stop_deadline)))
+			break;
+		/* Let a batch fill, unless someone waits for it. */
+		fill = deadline_ms(BATCH_WAIT_MS);
+		while (w->count < BATCH_MAX && !w->stopping && w->flushers == 0)
+			if (pthread_cond_timedwait(&w->wake, &w->lock, &fill) == ETIMEDOUT)
+				break;
+		n = w->count < BATCH_MAX ? w->count : BATCH_MAX;
+		for (unsigned i = 0; i < n; i++)
+			w->batch[i] = w->ring[(w->head + i) % w->cap];
+		w->head = (w->head + n) % w->cap;
+		w->count -= n;
+		pthread_mutex_unlock(&w->lock);
+
+		done = write_until_done(w, n);
+		for (unsigned i = 0; i < n; i++)
+			free(w->batch[i].block);
+
+		pthread_mutex_lock(&w->lock);
+		w->written += done;
+		w->lost += n - done;
+		pthread_cond_broadcast(&w->progress);
+	}
+	/* Out of time at close: what is still queued is lost, counted. */
+	for (; w->count > 0; w->count--) {
+		free(w->ring[w->head].block);
+		w->head = (w->head + 1) % w->cap;
+		w->lost++;
+	}
+	pthread_cond_broadcast(&w->progress);
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int sq_writer_start(struct sq_store *st, unsigned queue_max, char **error_r)
+{
+	struct sq_writer *w;
+	long long busy = st->busy_timeout_ms < WRITER_BUSY_MS ? st->busy_timeout_ms : WRITER_BUSY_MS;
+
+	if ((w = calloc(1, sizeof *w)) == NULL
+	    || (w->ring = calloc(queue_max, sizeof *w->ring)) == NULL) {
+		free(w);
+		return store_error(error_r, "decision queue of %u rows: out of memory", queue_max);
+	}
+	w->cap = queue_max;
+	w->st = st;
+	if (sq_conn_open(&w->conn, st->path, busy, error_r) < 0) {
+		free(w->ring);
+		free(w);
+		return -1;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	pthread_cond_init(&w->progress, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		sq_conn_close(&w->conn);
+		pthread_cond_destroy(&w->progress);
+		pthread_cond_destroy(&w->wake);
+		pthread_mutex_destroy(&w->lock);
+		free(w->ring);
+		free(w);
+		return store_error(error_r, "cannot start the decision writer thread");
+	}
+	st->writer = w;
+	return 0;
+}
+
+void sq_writer_stop(struct sq_store *st, long long flush_timeout_ms)
+{
+	struct sq_writer *w = st->writer;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	w->stop_deadline = deadline_ms(flush_timeout_ms);
+	pthread_cond_broadcast(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+
+	if (w->lost > 0 || w->dropped > 0)
+		log_warning("database %s: decision writer stopped: %llu rows written, %llu not "
+			    "written in time at close, %llu dropped (queue full)", st->path,
+			    (unsigned long long)w->written, (unsigned long long)w->lost,
+			    (unsigned long long)w->dropped);
+	sq_conn_close(&w->conn);
+	pthread_cond_destroy(&w->progress);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w->ring);
+	free(w);
+	st->writer = NULL;
+}
+
+int sq_decision_flush(struct store *store, long long timeout_ms)
+{
+	struct sq_writer *w = sq_store(store)->writer;
+	struct timespec until = deadline_ms(timeout_ms);
+	uint64_t target;
+	int res = 0;
+
+	if (w == NULL)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	target = w->accepted;
+	w->flushers++;
+	pthread_cond_signal(&w->wake);
+	while (w->written + w->lost < target) {
+		if (pthread_cond_timedwait(&w->progress, &w->lock, &until) == ETIMEDOUT
+		    && w->written + w->lost < target) {
+			res = -1;
+			break;
+		}
+	}
+	w->flushers--;
+	pthread_mutex_unlock(&w->lock);
+	return res;
+}
+
+void sq_decision_stats(struct store *store, uint64_t *written_r, uint64_t *dropped_r)
+{
+	struct sq_store *st = sq_store(store);
+	struct sq_writer *w = st->writer;
+
+	*dropped_r = __atomic_load_n(&st->dropped_no_writer, __ATOMIC_RELAXED);
+	*written_r = 0;
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	*written_r = w->written;
+	*dropped_r += w->dropped;
+	pthread_mutex_unlock(&w->lock);
+}
