@@ -23,6 +23,13 @@ else
 	done
 fi
 
+if [ -f "$SRC/lib/cfg.c" ] || [ -f "$CONF_EXAMPLES/authrelay.conf" ]; then
+	check_eq "conf: conf-examples/authrelay.conf exists (the lab's template)" \
+		"$([ -f "$CONF_EXAMPLES/authrelay.conf" ] && echo yes)" yes
+else
+	check_skip "conf: conf-examples/authrelay.conf" "lib/cfg.c not in this tree yet"
+fi
+
 check_match "conf: Postfix runs main.cf.policyd (postconf smtpd_relay_restrictions)" \
 	"$(postconf -c "$PFC" -h smtpd_relay_restrictions)" \
 	"^permit_mynetworks, check_policy_service \{ inet:127\.0\.0\.1:$P_POLICYD, default_action=DUNNO \}, reject_unauth_destination$"
