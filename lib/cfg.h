@@ -105,7 +105,9 @@ struct authrelay_config {
    missing file is an error unless missing_ok (then the defaults are
    used, with path ""). Returns 0, or -1 with *error_r a malloc'd text of
    one "FILE:LINE: message" line per problem (caller frees) and *cfg_r
-   untouched. */
+   untouched. The lines are joined by '\n', with no final newline; at
+   most 100 are listed, then "FILE: N more problems not shown". A key
+   given twice takes its later value, silently, as in Postfix. */
 int cfg_load(const char *path, bool missing_ok, struct authrelay_config **cfg_r, char **error_r);
 
 /* Parses text as if it were the file named name (tests, fuzzing). */
