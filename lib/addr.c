@@ -170,6 +170,11 @@ int addr_normalize(const char *in, char *out, size_t size)
 	if (at < 0)
 		return -1;
 	local_len = (size_t)at;
+	/* Every caller finds the domain after the last '@' (addr_domain). A
+	   bare local part (no domain) with an '@' inside quotes would break
+	   that, so it is refused: no real envelope sender looks like that. */
+	if ((size_t)at == n && memchr(s, '@', n) != NULL)
+		return -1;
 	if (local_len == 0 || (local_len == 2 && s[0] == '"'))
 		return -1;			/* "" is an empty local part too */
 	if ((size_t)at < n && (size_t)at + 1 == n)

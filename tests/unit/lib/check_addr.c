@@ -57,6 +57,10 @@ static const struct {
 	{ "lone <", "<", NULL },
 	{ "route without colon", "<@relay.test>", NULL },
 	{ "route to nothing", "<@relay.test:>", NULL },
+	/* Found by fuzz_addr: with no domain, an '@' inside quotes would be
+	   taken for the separator by addr_domain() and the tag logic. */
+	{ "bare local part with quoted @", "Y\"/b@A \"", NULL },
+	{ "bare quoted local part with @", "\"a@B\"", NULL },
 };
 
 START_TEST(test_normalize)
