@@ -33,13 +33,13 @@ note() { printf '  %s\n' "$*"; }
 # one-line (or last-line) replies to those.
 show() {
 	printf '%s\n' "$1" | awk '
-		/^(->|~>) (AUTH|MAIL FROM|RCPT TO|DATA|STARTTLS)/ {
-			line = substr($0, 4)
+		/^ ?(->|~>) (AUTH|MAIL FROM|RCPT TO|DATA|STARTTLS)/ {
+			line = $0; sub(/^ ?(->|~>) /, "", line)
 			if (line ~ /^AUTH /) { split(line, w, " "); line = "AUTH " w[2] " ..." }
 			printf "    C: %s\n", line; want = 1; next
 		}
-		/^(->|~>) From: / && !from { printf "    C:   %s\n", substr($0, 4); from = 1; next }
-		/^(->|~>) \.$/ { printf "    C: .  (end of message)\n"; want = 1; next }
+		/^ ?(->|~>) From: / && !from { sub(/^ ?(->|~>) /, ""); printf "    C:   %s\n", $0; from = 1; next }
+		/^ ?(->|~>) \.$/ { printf "    C: .  (end of message)\n"; want = 1; next }
 		/^(<-|<~|<\*\*|<~\*) +[0-9][0-9][0-9] / && want {
 			sub(/^(<-|<~|<\*\*|<~\*) +/, ""); printf "    S: %s\n", $0; want = 0; next
 		}'

@@ -118,6 +118,8 @@ lab_wait_listen() {
 		if [ -n "$line" ]; then
 			case $line in
 			*"pid=$pid,"*) return 0 ;;
+			*users:*) ;;
+			*) sleep 0.05; continue ;;	# owner not resolved yet by ss
 			esac
 			# Postfix: master owns the socket, children inherit it
 			if ps -o ppid= -p "$(echo "$line" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)" 2>/dev/null |

@@ -4,13 +4,14 @@
 # - policyd stopped: Postfix's configured default action (DUNNO in
 #   main.cf.policyd): relay refused by reject_unauth_destination, local
 #   mail still accepted;
-# - milter stopped: milter_default_action = tempfail: 451 4.7.1.
+# - milter stopped: milter_default_action = tempfail: 451 4.7.1 (454 4.3.0
+#   for AUTH): nothing gets through unchecked.
 # Each stopped daemon is started again afterwards.
 
 R=example.org
 
 # history_count IP: grant_history rows for IP (each login once).
-history_count() { sql "select count(*) from grant_history where ip='$1'"; }
+history_count() { sql "select count(*) from grant_history where ip='$1' and event='login'"; }
 has_grant() { [ -n "$(sql "select 1 from active_grants where ip='$1'")" ]; }
 pop3_login() { curl -s --max-time 10 --interface "$1" "pop3://127.0.0.1:$P_POP3/" -u bob:bobpw >/dev/null; }
 
@@ -55,9 +56,13 @@ fi
 
 if need "outages: milter stopped" authrelay-milter authrelay-policyd authrelayctl; then
 	lab_kill milter
-	relay_case "outages: milter stopped: tempfail 451 4.7.1" '^451 4\.7\.1' "" \
+	# smtpd finds the milter gone at CONNECT: every later command is
+	# temporarily refused (AUTH with 454 4.3.0, MAIL with 451 4.7.1)
+	relay_case "outages: milter stopped: SASL client gets a temporary failure" '^4[0-9][0-9] 4\.[0-9]\.[0-9] ' "" \
 		--server 127.0.0.1 --port "$P_SMTP" \
 		--from alice@lab.test --to "r60-nomilter@$R" --auth PLAIN --auth-user alice --auth-password alicepw
+	relay_case "outages: milter stopped: any client gets 451 4.7.1 (milter_default_action = tempfail)" \
+		'^451 4\.7\.1 ' "" --server 127.0.0.1 --port "$P_SMTP" --from stranger@example.net --to "r60-nomilter-local@lab.test"
 	lab_milter_start milter "$LAB/etc/main.conf"
 	lab_wait_listen 127.0.0.1 "$P_MILTER" "$(lab_pid milter)" milter
 	relay_case "outages: milter started again: SASL relay accepted" '^250 2\.0\.0 Ok: queued' \
