@@ -1,0 +1,138 @@
+/*
+ * NAME
+ *	cmd_audit 3
+ * SUMMARY
+ *	authrelayctl audit
+ * SYNOPSIS
+ *	#include "ctl.h"
+ * DESCRIPTION
+ *	Relay decisions, newest first, with the columns of the decisions
+ *	view. Filters combine (AND): --since D (the last D: 2h, 7d),
+ *	--user U (SASL user), --ip IP (the client; written in any form, it
+ *	is compared in the normalised form the daemons store: RFC 5952,
+ *	IPv4-mapped as IPv4), --verdict V (permit dunno reject tempfail),
+ *	--limit N. Rows are written as they come, so memory does not grow
+ *	with the answer.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "ctl.h"
+#include "duration.h"
+#include "ipaddr.h"
+#include "output.h"
+
+static const struct out_column audit_columns[] = {
+	{"ts", OUT_STRING},	   {"program", OUT_STRING},   {"client_ip", OUT_STRING},
+	{"sasl_username", OUT_STRING}, {"sender", OUT_STRING}, {"recipient", OUT_STRING},
+	{"verdict", OUT_STRING},   {"rule", OUT_STRING},      {"reason", OUT_STRING},
+	{"queue_id", OUT_STRING},
+};
+#define AUDIT_NCOLS (sizeof audit_columns / sizeof audit_columns[0])
+
+/* Above any real use, below what unsigned holds everywhere. */
+#define AUDIT_LIMIT_MAX 100000000UL
+
+static int audit_row(const struct store_decision_row *row, void *ctx)
+{
+	struct out_table *t = ctx;
+	char ts[CTL_TIME_MAX];
+	const char *values[AUDIT_NCOLS] = {
+		ctl_time_format(row->ts, ts, sizeof ts),
+		row->program,
+		row->client_ip,
+		row->sasl_username,
+		row->sender,
+		row->recipient,
+		row->verdict,
+		row->rule,
+		row->reason,
+		row->queue_id,
+	};
+
+	out_table_row(t, values);
+	return 0;
+}
+
+static bool is_verdict(const char *v)
+{
+	static const char *const verdicts[] = {"permit", "dunno", "reject", "tempfail"};
+
+	for (size_t i = 0; i < sizeof verdicts / sizeof verdicts[0]; i++)
+		if (strcmp(v, verdicts[i]) == 0)
+			return true;
+	return false;
+}
+
+/* cmd_audit - the filtered decisions */
+
+int cmd_audit(struct ctl *ctl, int argc, char **argv)
+{
+	const char *since = NULL, *user = NULL, *ip = NULL, *verdict = NULL, *limit = NULL;
+	const struct ctl_option opts[] = {
+		{"--since", &since}, {"--user", &user},	    {"--ip", &ip},
+		{"--verdict", &verdict}, {"--limit", &limit}, {NULL, NULL},
+	};
+	struct store_audit_filter filter;
+	struct ipaddr addr;
+	char ip_text[IPADDR_STRLEN];
+	struct out_table *t;
+	char *error = NULL;
+	int status;
+
+	if (ctl_args(ctl, argc, argv, opts, NULL, 0, 0, NULL) != 0)
+		return EX_USAGE;
+	memset(&filter, 0, sizeof filter);
+	if (since != NULL) {
+		long long seconds;
+
+		if (duration_parse(since, &seconds, &error) != 0) {
+			status = ctl_usage_error(ctl, "--since: %s", error ? error : since);
+			free(error);
+			return status;
+		}
+		filter.since = ctl->now - seconds;
+	}
+	if (user != NULL) {
+		if (!ctl_is_plain(user, STORE_USER_MAX))
+			return ctl_usage_error(ctl, "--user: not a user name");
+		filter.username = user;
+	}
+	if (ip != NULL) {
+		if (ipaddr_parse(ip, &addr) != 0)
+			return ctl_usage_error(ctl, "--ip: \"%s\" is not an IP address", ip);
+		filter.ip = ipaddr_format(&addr, ip_text);
+	}
+	if (verdict != NULL) {
+		if (!is_verdict(verdict))
+			return ctl_usage_error(ctl, "--verdict: \"%s\" is not one of permit, "
+						    "dunno, reject, tempfail",
+					       verdict);
+		filter.verdict = verdict;
+	}
+	if (limit != NULL) {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(limit, &end, 10);
+		if (limit[0] < '0' || limit[0] > '9' || *end != 0 || errno != 0 || n == 0 ||
+		    n > AUDIT_LIMIT_MAX)
+			return ctl_usage_error(ctl, "--limit: a number from 1 to %lu",
+					       AUDIT_LIMIT_MAX);
+		filter.limit = (unsigned)n;
+	}
+	if ((status = ctl_store(ctl, false)) != EX_OK)
+		return status;
+	t = out_table_new(ctl->out, ctl->json, audit_columns, AUDIT_NCOLS);
+	if (store_audit(ctl->store, &filter, audit_row, t, &error) != 0) {
+		out_table_end(&t);
+		ctl_error("cannot read decisions: %s", error ? error : "database error");
+		free(error);
+		return EX_UNAVAILABLE;
+	}
+	out_table_end(&t);
+	return EX_OK;
+}

@@ -1,0 +1,78 @@
+/*
+ * NAME
+ *	commands 3
+ * SUMMARY
+ *	authrelayctl's command table
+ * SYNOPSIS
+ *	#include "ctl.h"
+ * DESCRIPTION
+ *	One row per command. A family with verbs ("grant list", "grant
+ *	add") has one row per verb; a one-word command has verb NULL. The
+ *	usage text printed by -h and on bad arguments comes from here, so
+ *	it cannot drift from what is accepted.
+ *
+ *	To add "cert list | add | revoke" or "selftest": write
+ *	cmd_cert.c / selftest.c, declare the functions in ctl.h, add rows.
+ */
+#include <string.h>
+
+#include "ctl.h"
+
+const struct ctl_command ctl_commands[] = {
+	{"init", NULL, "", "create or migrate the database",
+	 cmd_init},
+	{"check", NULL, "[--postfix-config DIR]",
+	 "check the config, the database and the Postfix wiring", cmd_check},
+	{"grant", "list", "", "live relay grants", cmd_grant_list},
+	{"grant", "add", "IP [--user U] [--ttl D]", "open relay for IP (IPv6: grant_ipv6_prefix)", cmd_grant_add},
+	{"grant", "revoke", "IP", "remove every grant covering IP", cmd_grant_revoke},
+	{"user", "list", "", "SASL users known to the database", cmd_user_list},
+	{"user", "suspend", "USER", "refuse relay to USER", cmd_user_suspend},
+	{"user", "resume", "USER", "allow relay to USER again", cmd_user_resume},
+	{"sender", "list", "[USER]", "sender addresses users may use", cmd_sender_list},
+	{"sender", "allow", "USER ADDRESS", "let USER send as ADDRESS (a@d, @d or *)",
+	 cmd_sender_allow},
+	{"sender", "deny", "USER ADDRESS", "withdraw ADDRESS from USER", cmd_sender_deny},
+	{"audit", NULL, "[--since D] [--user U] [--ip IP] [--verdict V] [--limit N]",
+	 "relay decisions, newest first", cmd_audit},
+	{"prune", NULL, "", "delete decisions older than audit_retention and expired grants", cmd_prune},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+/* ctl_command_find - the row named by the first one or two words */
+
+const struct ctl_command *ctl_command_find(int argc, char **argv, int *words_r)
+{
+	if (argc < 1)
+		return NULL;
+	for (const struct ctl_command *c = ctl_commands; c->family != NULL; c++) {
+		if (strcmp(c->family, argv[0]) != 0)
+			continue;
+		if (c->verb == NULL) {
+			*words_r = 1;
+			return c;
+		}
+		if (argc >= 2 && strcmp(c->verb, argv[1]) == 0) {
+			*words_r = 2;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* ctl_usage_all - every command, one line each */
+
+void ctl_usage_all(FILE *fp)
+{
+	fputs("usage: authrelayctl [-c FILE] [--json] COMMAND\n"
+	      "       authrelayctl -h | -V\n"
+	      "commands:\n",
+	      fp);
+	for (const struct ctl_command *c = ctl_commands; c->family != NULL; c++) {
+		char words[96];
+
+		snprintf(words, sizeof words, "%s%s%s%s%s", c->family, c->verb ? " " : "",
+			 c->verb ? c->verb : "", *c->args ? " " : "", c->args);
+		fprintf(fp, "  %-48s %s\n", words, c->summary);
+	}
+}

@@ -1,0 +1,293 @@
+/*
+ * NAME
+ *	ctl 3
+ * SUMMARY
+ *	what every authrelayctl command shares
+ * SYNOPSIS
+ *	#include "ctl.h"
+ * DESCRIPTION
+ *	Messages, usage lines, the actor recorded in admin_log, option
+ *	parsing and time formatting. See ctl.h.
+ */
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "output.h"
+
+#define PROGNAME "authrelayctl"
+
+static void vmessage(const char *level, const char *fmt, va_list ap)
+{
+	fprintf(stderr, PROGNAME ": %s", level);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+/* ctl_error - "authrelayctl: message" */
+
+void ctl_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+}
+
+/* ctl_warning - "authrelayctl: warning: message" */
+
+void ctl_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+/* ctl_usage_error - the reason, then the command's usage line */
+
+int ctl_usage_error(const struct ctl *ctl, const char *fmt, ...)
+{
+	const struct ctl_command *cmd = ctl->cmd;
+	va_list ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vmessage("", fmt, ap);
+		va_end(ap);
+	}
+	if (cmd == NULL) {
+		ctl_usage_all(stderr);
+		return EX_USAGE;
+	}
+	fprintf(stderr, "usage: " PROGNAME " [-c FILE] [--json] %s%s%s%s%s\n", cmd->family,
+		cmd->verb ? " " : "", cmd->verb ? cmd->verb : "", *cmd->args ? " " : "",
+		cmd->args);
+	return EX_USAGE;
+}
+
+/* copy_plain - copies up to size-1 printable ASCII bytes, others as '?' */
+
+static void copy_plain(char *out, size_t size, const char *in)
+{
+	size_t i;
+
+	for (i = 0; in[i] != 0 && i + 1 < size; i++)
+		out[i] = (in[i] > 0x20 && in[i] < 0x7f) ? in[i] : '?';
+	out[i] = 0;
+}
+
+/* ctl_actor_init - who is making this change, for admin_log */
+
+void ctl_actor_init(struct ctl *ctl)
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *sudo_user = getenv("SUDO_USER");
+	char login[64];
+	char sudo[64];
+
+	/* getlogin() is not used: it names the terminal's owner (wrong under
+	   su, absent under cron and in containers); the uid is who runs us. */
+	if (pw != NULL && pw->pw_name != NULL && *pw->pw_name != 0)
+		copy_plain(login, sizeof login, pw->pw_name);
+	else
+		snprintf(login, sizeof login, "uid %ld", (long)getuid());
+	if (sudo_user != NULL && *sudo_user != 0) {
+		copy_plain(sudo, sizeof sudo, sudo_user);
+		snprintf(ctl->actor, sizeof ctl->actor, "%s (sudo: %s)", login, sudo);
+	} else {
+		snprintf(ctl->actor, sizeof ctl->actor, "%s", login);
+	}
+}
+
+/* ctl_is_plain - a non-empty, bounded word without control characters */
+
+bool ctl_is_plain(const char *text, size_t max)
+{
+	size_t len;
+
+	if (text == NULL || *text == 0)
+		return false;
+	len = strlen(text);
+	if (len >= max)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* ctl_time_format - ISO-8601 UTC, as the SQL views show times */
+
+const char *ctl_time_format(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		buf[0] = 0;
+	return buf;
+}
+
+/* find_option - the option named by arg ("--user" or "--user=x") */
+
+static const struct ctl_option *find_option(const struct ctl_option *opts, const char *arg,
+					    const char **inline_value_r)
+{
+	*inline_value_r = NULL;
+	for (; opts != NULL && opts->name != NULL; opts++) {
+		size_t len = strlen(opts->name);
+
+		if (strncmp(arg, opts->name, len) != 0)
+			continue;
+		if (arg[len] == 0)
+			return opts;
+		if (arg[len] == '=') {
+			*inline_value_r = arg + len + 1;
+			return opts;
+		}
+	}
+	return NULL;
+}
+
+/* ctl_args - options and positional arguments of one command */
+
+int ctl_args(struct ctl *ctl, int argc, char **argv, const struct ctl_option *opts,
+	     const char **pos_r, int min_pos, int max_pos, int *npos_r)
+{
+	bool options_done = false;
+	int npos = 0;
+
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		const struct ctl_option *opt;
+		const char *value;
+
+		if (!options_done && strcmp(arg, "--") == 0) {
+			options_done = true;
+			continue;
+		}
+		if (!options_done && arg[0] == '-' && arg[1] != 0) {
+			opt = find_option(opts, arg, &value);
+			if (opt == NULL) {
+				ctl_usage_error(ctl, "unknown option \"%s\"", arg);
+				return -1;
+			}
+			if (value == NULL) {
+				if (i + 1 >= argc) {
+					ctl_usage_error(ctl, "option %s needs a value", opt->name);
+					return -1;
+				}
+				value = argv[++i];
+			}
+			*opt->value_r = value;
+			continue;
+		}
+		if (npos >= max_pos) {
+			ctl_usage_error(ctl, "unexpected argument \"%s\"", arg);
+			return -1;
+		}
+		pos_r[npos++] = arg;
+	}
+	if (npos < min_pos) {
+		ctl_usage_error(ctl, "missing argument");
+		return -1;
+	}
+	if (npos_r != NULL)
+		*npos_r = npos;
+	return 0;
+}
+
+/* ctl_report_change - what a change did, for people or programs */
+
+void ctl_report_change(struct ctl *ctl, const char *action, const char *subject,
+		       const char *detail)
+{
+	if (ctl->json) {
+		fputs("{\"ok\": true, \"action\": ", ctl->out);
+		out_json_string(ctl->out, action);
+		fputs(", \"subject\": ", ctl->out);
+		out_json_string(ctl->out, subject);
+		fputs(", \"detail\": ", ctl->out);
+		out_json_string(ctl->out, detail);
+		fputs(", \"actor\": ", ctl->out);
+		out_json_string(ctl->out, ctl->actor);
+		fputs("}\n", ctl->out);
+	} else {
+		out_text_value(ctl->out, action);
+		fputs(": ", ctl->out);
+		out_text_value(ctl->out, subject);
+		if (detail != NULL && *detail != 0) {
+			fputs(" (", ctl->out);
+			out_text_value(ctl->out, detail);
+			fputs(")", ctl->out);
+		}
+		fputc('\n', ctl->out);
+	}
+	fflush(ctl->out);
+}
+
+/* Long enough to wait out a daemon's write batch, short enough for a
+   person at a terminal. */
+#define CTL_BUSY_TIMEOUT_MS 5000
+
+/* ctl_config - ctl->cfg, or EX_CONFIG with every problem printed */
+
+int ctl_config(struct ctl *ctl)
+{
+	char *error = NULL;
+	size_t len;
+
+	if (ctl->cfg != NULL)
+		return EX_OK;
+	/* An explicit -c file must exist; without -c the defaults serve
+	   when the default file is missing (a fresh install). */
+	if (cfg_load(ctl->config_path, ctl->config_path == NULL, &ctl->cfg, &error) != 0) {
+		if (error == NULL || *error == 0) {
+			ctl_error("%s: cannot load the configuration",
+				  ctl->config_path ? ctl->config_path : CFG_DEFAULT_PATH);
+		} else {
+			len = strlen(error);
+			fputs(error, stderr);
+			if (error[len - 1] != '\n')
+				fputc('\n', stderr);
+		}
+		free(error);
+		return EX_CONFIG;
+	}
+	log_open("authrelayctl", ctl->cfg->log_facility, true);
+	log_set_level(ctl->cfg->log_level);
+	return EX_OK;
+}
+
+/* ctl_store - ctl->store, or EX_UNAVAILABLE with the reason */
+
+int ctl_store(struct ctl *ctl, bool create)
+{
+	struct store_options opts = {
+		.mode = create ? STORE_OPEN_CREATE : STORE_OPEN_EXISTING,
+		.busy_timeout_ms = CTL_BUSY_TIMEOUT_MS,
+		.decision_queue_max = 0,
+		.program = "authrelayctl",
+	};
+	char *error = NULL;
+	int status;
+
+	if (ctl->store != NULL)
+		return EX_OK;
+	if ((status = ctl_config(ctl)) != EX_OK)
+		return status;
+	if (store_open(ctl->cfg->database, &opts, &ctl->store, &error) != 0) {
+		ctl_error("database %s: %s", ctl->cfg->database, error ? error : "cannot open");
+		free(error);
+		return EX_UNAVAILABLE;
+	}
+	return EX_OK;
+}

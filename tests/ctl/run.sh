@@ -1,0 +1,331 @@
+#!/bin/bash
+# tests/ctl/run.sh -- authrelayctl against a real database in a temp dir.
+#
+# Runs the real binary ($AUTHRELAY_BUILD/authrelayctl) and checks what it
+# prints, its exit status, and what it left in the database (read back
+# with sqlite3, through the SPEC views). Prints one line per case and
+# "N passed, M failed"; exits non-zero on any failure.
+set -u
+
+BUILD=${AUTHRELAY_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+CTL=$BUILD/authrelayctl
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/authrelay-ctl.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() {
+	fail=$((fail + 1))
+	echo "FAIL $1: $2"
+	[ -s "$T/err" ] && sed 's/^/     stderr: /' "$T/err" | head -5
+	return 0
+}
+
+[ -x "$CTL" ] || { echo "FAIL no binary $CTL"; echo "0 passed, 1 failed"; exit 1; }
+
+DB=$T/authrelay.db
+CONF=$T/authrelay.conf
+cat > "$CONF" <<EOF
+# test configuration
+database = $DB
+grant_ipv6_prefix = 64
+audit_retention = 30d
+EOF
+
+# run ARGS... : runs authrelayctl, stdout in $T/out, stderr in $T/err, status in $rc
+run() {
+	"$CTL" "$@" > "$T/out" 2> "$T/err"
+	rc=$?
+}
+# expect LABEL RC : checks the last status
+expect_rc() {
+	if [ "$rc" = "$2" ]; then return 0; fi
+	bad "$1" "exit status got $rc, want $2"
+	return 1
+}
+sql() { sqlite3 -batch "$DB" "$@"; }
+ISO='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
+
+# ---- missing database: clear error, exit 69, nothing created ----
+run -c "$CONF" grant list
+if expect_rc "missing database: exit 69" 69; then
+	if [ -e "$DB" ]; then
+		bad "missing database: not recreated" "$DB exists after grant list"
+	elif ! grep -q "authrelayctl init" "$T/err"; then
+		bad "missing database: clear error" "stderr does not say to run authrelayctl init: $(cat "$T/err")"
+	else
+		ok "missing database: exit 69, says run init, nothing created"
+	fi
+fi
+
+# ---- init ----
+run -c "$CONF" init
+if expect_rc "init: exit 0" 0; then
+	tables=$(sql .tables | tr -s ' \n' '\n\n' | sort | tr '\n' ' ')
+	missing=""
+	for v in active_grants grant_history decisions admin_log; do
+		case " $tables" in *" $v "*) ;; *) missing="$missing $v" ;; esac
+	done
+	views=$(sql "select count(*) from sqlite_master where type='view' and name in
+	             ('active_grants','grant_history','decisions','admin_log')")
+	ntables=$(sql "select count(*) from sqlite_master where type='table'")
+	if [ -n "$missing" ] || [ "$views" != 4 ] || [ "$ntables" -lt 4 ]; then
+		bad "init: tables and the four views" "missing:$missing views=$views tables=$ntables (.tables: $tables)"
+	else
+		ok "init: .tables shows $ntables tables and the four views"
+	fi
+fi
+run -c "$CONF" init
+expect_rc "init again: idempotent" 0 && ok "init again: exit 0"
+
+# ---- grant add (IPv6 widened to grant_ipv6_prefix), JSON list = view ----
+run -c "$CONF" grant add 2001:db8::1 --user u --ttl 10m
+expect_rc "grant add IPv6" 0 && ok "grant add 2001:db8::1 --user u --ttl 10m: exit 0"
+run -c "$CONF" --json grant list
+cp "$T/out" "$T/grants.json"
+sql -json 'select * from active_grants' > "$T/view.json"
+if expect_rc "--json grant list" 0; then
+	if msg=$("$PY" - "$T/grants.json" "$T/view.json" <<'EOF'
+import json, re, sys, datetime
+ctl = json.load(open(sys.argv[1]))
+view = json.load(open(sys.argv[2]))
+iso = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
+if len(ctl) != 1:
+    sys.exit("got %d grants, want 1: %r" % (len(ctl), ctl))
+g = ctl[0]
+want = {"ip": "2001:db8::", "prefix_len": 64, "username": "u", "service": "manual"}
+for k, v in want.items():
+    if g.get(k) != v:
+        sys.exit("%s got %r, want %r" % (k, g.get(k), v))
+for k in ("first_seen", "last_seen", "expires_at"):
+    if not iso.match(g[k]):
+        sys.exit("%s got %r, want ISO-8601 UTC" % (k, g[k]))
+t = lambda s: datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+if (t(g["expires_at"]) - t(g["first_seen"])).total_seconds() != 600:
+    sys.exit("expires_at - first_seen got %s, want 600 s" % (t(g["expires_at"]) - t(g["first_seen"])))
+if view != ctl:
+    sys.exit("active_grants view %r differs from --json %r" % (view, ctl))
+EOF
+	); then
+		ok "--json grant list shows 2001:db8::/64 for u, 10 min, same row as active_grants, ISO-8601 UTC"
+	else
+		bad "--json grant list = active_grants" "$msg"
+	fi
+fi
+run -c "$CONF" grant list
+if expect_rc "grant list (text)" 0; then
+	if head -1 "$T/out" | grep -q '^ip  *prefix_len  *username' && grep -q '^2001:db8::  *64  *u  *manual' "$T/out"; then
+		ok "grant list: text table with header and the row"
+	else
+		bad "grant list (text)" "got: $(cat "$T/out")"
+	fi
+fi
+run -c "$CONF" grant add ::ffff:192.0.2.7 --user v
+if expect_rc "grant add IPv4-mapped" 0; then
+	row=$(sql "select ip, prefix_len, username from active_grants where username='v'")
+	if [ "$row" = "192.0.2.7|32|v" ]; then
+		ok "grant add ::ffff:192.0.2.7: stored as 192.0.2.7/32, default ttl"
+	else
+		bad "grant add IPv4-mapped" "active_grants got '$row', want '192.0.2.7|32|v'"
+	fi
+fi
+run -c "$CONF" grant revoke 192.0.2.7
+if expect_rc "grant revoke" 0; then
+	n=$(sql "select count(*) from active_grants where ip='192.0.2.7'")
+	[ "$n" = 0 ] && ok "grant revoke 192.0.2.7: gone" || bad "grant revoke" "$n rows left"
+fi
+run -c "$CONF" grant revoke 192.0.2.7
+expect_rc "grant revoke of nothing: exit 1" 1 && ok "grant revoke of nothing: exit 1"
+
+# ---- config errors: FILE:LINE, exit 78 ----
+printf 'database = %s\n\ngrant_tll = 10m\n' "$DB" > "$T/typo.conf"
+for cmd in check "grant list"; do
+	# shellcheck disable=SC2086
+	run -c "$T/typo.conf" $cmd
+	if expect_rc "typo key ($cmd): exit 78" 78; then
+		if grep -q "^$T/typo.conf:3: unknown key \"grant_tll\"" "$T/err"; then
+			ok "typo key ($cmd): exit 78, $T/typo.conf:3: unknown key \"grant_tll\""
+		else
+			bad "typo key ($cmd): FILE:LINE message" "stderr: $(cat "$T/err")"
+		fi
+	fi
+done
+run -c "$T/nonexistent.conf" grant list
+expect_rc "-c missing file: exit 78" 78 && ok "-c missing file: exit 78"
+
+# ---- users ----
+run -c "$CONF" user suspend alice
+expect_rc "user suspend" 0 && ok "user suspend alice: exit 0"
+run -c "$CONF" --json user list
+got=$("$PY" -c 'import json,sys; print([(u["username"], u["suspended"]) for u in json.load(open(sys.argv[1]))])' "$T/out" 2>&1)
+[ "$got" = "[('alice', True)]" ] && ok "--json user list: alice suspended" || bad "user list after suspend" "got $got"
+[ "$(sql "select suspended from users where username='alice'" 2>/dev/null || echo '?')" != 0 ] || bad "users table" "alice not suspended in the table"
+run -c "$CONF" user resume alice
+run -c "$CONF" --json user list
+got=$("$PY" -c 'import json,sys; print([(u["username"], u["suspended"]) for u in json.load(open(sys.argv[1]))])' "$T/out" 2>&1)
+[ "$got" = "[('alice', False)]" ] && ok "user resume alice: not suspended" || bad "user list after resume" "got $got"
+
+# A name with quotes and a backslash survives the JSON round trip.
+run -c "$CONF" user suspend 'we"ird\name'
+run -c "$CONF" --json user list
+got=$("$PY" -c 'import json,sys; print(sorted(u["username"] for u in json.load(open(sys.argv[1]))))' "$T/out" 2>&1)
+[ "$got" = "['alice', 'we\"ird\\\\name']" ] && ok "--json escapes quote and backslash" || bad "--json escaping" "got $got"
+
+# ---- senders ----
+run -c "$CONF" sender allow alice @Example.ORG
+expect_rc "sender allow @domain" 0 && ok "sender allow alice @Example.ORG"
+run -c "$CONF" sender allow alice bob@example.net
+run -c "$CONF" sender allow carol '*'
+run -c "$CONF" sender list alice
+if grep -q '^alice  *@example.org ' "$T/out" && grep -q '^alice  *bob@example.net ' "$T/out" && ! grep -q carol "$T/out"; then
+	ok "sender list alice: both patterns, domain lower-cased, not carol's"
+else
+	bad "sender list alice" "got: $(cat "$T/out")"
+fi
+run -c "$CONF" --json sender list
+n=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$T/out" 2>&1)
+[ "$n" = 3 ] && ok "--json sender list: 3 patterns" || bad "--json sender list" "got $n"
+run -c "$CONF" sender deny alice bob@example.net
+expect_rc "sender deny" 0 && [ "$(sql "select count(*) from sender_rights where username='alice'" 2>/dev/null)" = 1 ] &&
+	ok "sender deny alice bob@example.net: one pattern left"
+run -c "$CONF" sender deny alice bob@example.net
+expect_rc "sender deny of a missing pattern: exit 1" 1 && ok "sender deny of a missing pattern: exit 1"
+run -c "$CONF" sender allow alice 'a+tag@example.org'
+if expect_rc "sender allow with +tag: exit 64" 64; then
+	grep -q 'tag' "$T/err" && ok "sender allow with +tag: exit 64, says why" || bad "sender allow +tag" "$(cat "$T/err")"
+fi
+
+# ---- audit ----
+now=$(date +%s)
+# Inserted in time order, as the daemons write them (audit is newest first).
+sql "insert into decision_log (ts, program, client_ip, sasl_username, sender, recipient, verdict, rule, reason, queue_id) values
+ ($now - 86400*40, 'policyd', '192.0.2.7', 'alice', 'alice@example.org', 'old@example.com', 'permit', 'sasl', 'old', 'Q4'),
+ ($now - 7200,   'milter',  '2001:db8::5', 'bob',  'eve@example.org',  'z@example.com', 'reject', 'sender_mismatch', 'sender address <eve@example.org> not owned by user bob', 'Q3'),
+ ($now - 120,    'policyd', '198.51.100.1', NULL,  'm@evil.example',   'y@example.com', 'dunno',  'none', 'no relay rule matched', NULL),
+ ($now - 60,     'policyd', '192.0.2.7',  'alice', 'alice@example.org', 'x@example.com', 'permit', 'sasl', 'authenticated as alice', 'Q1')"
+audit_case() { # LABEL WANT_RECIPIENTS ARGS...
+	local label=$1 want=$2
+	shift 2
+	run -c "$CONF" --json audit "$@"
+	local got
+	got=$("$PY" -c 'import json,sys; print(",".join(r["recipient"] for r in json.load(open(sys.argv[1]))))' "$T/out" 2>&1)
+	if [ "$rc" = 0 ] && [ "$got" = "$want" ]; then ok "audit $label: $want"; else bad "audit $label" "rc=$rc got '$got', want '$want'"; fi
+}
+audit_case "(all, newest first)" "x@example.com,y@example.com,z@example.com,old@example.com"
+audit_case "--since 1h" "x@example.com,y@example.com" --since 1h
+audit_case "--user alice" "x@example.com,old@example.com" --user alice
+audit_case "--ip ::ffff:192.0.2.7 (normalised)" "x@example.com,old@example.com" --ip ::ffff:192.0.2.7
+audit_case "--ip 2001:DB8:0::5" "z@example.com" --ip 2001:DB8:0::5
+audit_case "--verdict reject" "z@example.com" --verdict reject
+audit_case "--user alice --since 1d" "x@example.com" --user alice --since 1d
+audit_case "--limit 2" "x@example.com,y@example.com" --limit 2
+run -c "$CONF" audit --verdict reject
+if [ "$rc" = 0 ] && grep -q '^ts  *program' "$T/out" && grep -q 'sender_mismatch' "$T/out"; then
+	ok "audit (text): header and the reject row"
+else
+	bad "audit (text)" "rc=$rc: $(cat "$T/out")"
+fi
+
+# ---- prune: audit_retention = 30d ----
+run -c "$CONF" prune
+if expect_rc "prune" 0; then
+	left=$(sql "select group_concat(queue_id) from (select queue_id from decision_log where queue_id is not null order by id)")
+	[ "$left" = "Q3,Q1" ] && ok "prune: the 40-day-old decision is gone, recent ones stay" ||
+		bad "prune" "queue ids left '$left', want 'Q3,Q1'"
+fi
+
+# ---- admin_log: one row per change, with the actor ----
+actions=$(sql "select action from admin_log" | sort | uniq -c | awk '{print $2 " " $3 "=" $1}' | tr '\n' ';')
+want_actions="grant add=2;grant revoke=2;init=2;prune=1;sender allow=3;sender deny=1;user resume=1;user suspend=2;"
+got_actions=$(echo "$actions" | tr ';' '\n' | sed 's/ =/=/' | sort | tr '\n' ';' | sed 's/^;//')
+if [ "$got_actions" = "$want_actions" ]; then
+	ok "admin_log: a row per change ($want_actions)"
+else
+	bad "admin_log rows" "got '$got_actions', want '$want_actions'"
+fi
+me=$(id -un)
+actor=$(SUDO_USER=tester "$CTL" -c "$CONF" user suspend dave >/dev/null 2>&1; sql "select actor from admin_log where subject='dave'")
+[ "$actor" = "$me (sudo: tester)" ] && ok "admin_log actor: \"$actor\"" || bad "admin_log actor" "got '$actor', want '$me (sudo: tester)'"
+row=$(sql "select ts from admin_log limit 1")
+[[ $row =~ $ISO ]] && ok "admin_log ts is ISO-8601 UTC ($row)" || bad "admin_log ts" "got $row"
+
+# ---- bad arguments: exit 64 with usage ----
+usage_case() { # LABEL ARGS...
+	local label=$1
+	shift
+	run "$@"
+	if [ "$rc" = 64 ] && grep -q '^usage: authrelayctl' "$T/err"; then
+		ok "bad arguments ($label): exit 64 with usage"
+	else
+		bad "bad arguments ($label)" "rc=$rc stderr: $(head -3 "$T/err")"
+	fi
+}
+usage_case "no command" -c "$CONF"
+usage_case "unknown command" -c "$CONF" frobnicate
+usage_case "grant without verb" -c "$CONF" grant
+usage_case "unknown verb" -c "$CONF" grant frob
+usage_case "grant add without IP" -c "$CONF" grant add
+usage_case "grant add bad IP" -c "$CONF" grant add 2001:db8::1/64
+usage_case "grant add bad ttl" -c "$CONF" grant add 192.0.2.1 --ttl 10x
+usage_case "grant add --user without value" -c "$CONF" grant add 192.0.2.1 --user
+usage_case "unknown option" -c "$CONF" grant list --frob
+usage_case "extra argument" -c "$CONF" user suspend a b
+usage_case "sender allow one argument" -c "$CONF" sender allow alice
+usage_case "audit bad verdict" -c "$CONF" audit --verdict maybe
+usage_case "audit bad limit" -c "$CONF" audit --limit -3
+usage_case "unknown global option" -x grant list
+# Bad arguments are reported even when the database is missing.
+usage_case "bad arguments before the database" -c "$T/typo-free.conf" grant add
+run -h
+[ "$rc" = 0 ] && grep -q 'grant add IP' "$T/out" && ok "-h: exit 0, lists commands" || bad "-h" "rc=$rc"
+
+# ---- check: Postfix hints from a stand-in postconf on PATH ----
+mkdir -p "$T/bin"
+cat > "$T/bin/postconf" <<EOF
+#!/bin/sh
+cat "$T/postconf.out"
+EOF
+chmod +x "$T/bin/postconf"
+cat > "$T/postconf.out" <<'EOF'
+smtpd_relay_restrictions = permit_mynetworks, check_policy_service { inet:127.0.0.1:10040, default_action=DUNNO }, reject_unauth_destination
+smtpd_recipient_restrictions =
+mynetworks = 127.0.0.0/8 [::1]/128
+smtpd_milters =
+EOF
+PATH="$T/bin:$PATH" run -c "$CONF" check
+if [ "$rc" = 0 ] && grep -q '^ok: postfix: smtpd_relay_restrictions asks check_policy_service' "$T/out" &&
+	grep -q '^ok: database: .*integrity ok' "$T/out" && ! grep -q '^warning: postfix' "$T/out"; then
+	ok "check: config, database, wiring ok"
+else
+	bad "check (good wiring)" "rc=$rc: $(cat "$T/out")"
+fi
+cat > "$T/postconf.out" <<'EOF'
+smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination, check_policy_service inet:127.0.0.1:10040
+mynetworks = 127.0.0.0/8 10.0.0.0/8
+smtpd_milters =
+EOF
+PATH="$T/bin:$PATH" run -c "$CONF" check
+if [ "$rc" = 0 ] && grep -q '^warning: postfix: .*reject_unauth_destination comes before' "$T/out" &&
+	grep -q '^warning: postfix: mynetworks contains 10.0.0.0/8' "$T/out"; then
+	ok "check: bad wiring gives warnings, exit 0"
+else
+	bad "check (bad wiring)" "rc=$rc: $(cat "$T/out")"
+fi
+PATH="$T/bin:$PATH" run -c "$CONF" --json check
+"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] and d["warnings"] >= 2 else 1)' "$T/out" 2>/dev/null &&
+	ok "check --json: parses, ok with warnings" || bad "check --json" "$(cat "$T/out")"
+run -c "$T/typo.conf" check
+[ "$rc" = 78 ] && ok "check with a config error: exit 78" || bad "check config error" "rc=$rc"
+printf 'not a database, just text\n' > "$T/junk.db"
+printf 'database = %s\n' "$T/junk.db" > "$T/junk.conf"
+run -c "$T/junk.conf" check
+if [ "$rc" = 69 ] && [ "$(cat "$T/junk.db")" = "not a database, just text" ]; then
+	ok "check of a non-database file: exit 69, file untouched"
+else
+	bad "check of junk" "rc=$rc"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
