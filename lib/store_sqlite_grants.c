@@ -339,7 +339,7 @@ int sq_grant_add(struct store *store, const struct store_grant *grant, const cha
 	if (grant->expires_at <= seen)
 		return store_error(error_r, "grant expiry is not after its start");
 	ipaddr_mask(&net, grant->prefix_len);
-	snprintf(text, sizeof text, "%s", ipaddr_format(&net, text));
+	ipaddr_format(&net, text);
 	snprintf(detail, sizeof detail, "prefix=%u user=%s expires=%lld", grant->prefix_len,
 		 grant->username, (long long)grant->expires_at);
 	snprintf(source, sizeof source, "%s", actor);
