@@ -248,9 +248,13 @@ static void text_line(struct out_table *t, const char *const *shown)
 		size_t w = text_width(shown[c]);
 
 		out_text_value(t->fp, shown[c]);
-		if (c + 1 < t->ncols)
-			for (size_t pad = w; pad < t->width[c] + 2; pad++)
+		/* A value wider than its column (over OUT_TEXT_WIDTH_MAX) still
+		   gets two spaces, or it would run into the next one. */
+		if (c + 1 < t->ncols) {
+			size_t spaces = (w < t->width[c] ? t->width[c] - w : 0) + 2;
+			while (spaces-- > 0)
 				putc(' ', t->fp);
+		}
 	}
 	putc('\n', t->fp);
 }

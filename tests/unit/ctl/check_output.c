@@ -149,6 +149,25 @@ START_TEST(test_tables)
 }
 END_TEST
 
+/* A value wider than OUT_TEXT_WIDTH_MAX overflows its column but keeps
+   two spaces before the next one (seen with sha256 fingerprints). */
+START_TEST(test_text_overflow_keeps_separator)
+{
+	char wide[OUT_TEXT_WIDTH_MAX + 20];
+	const char *rows[][4] = { { wide, "1", "true", "next" } };
+	char want[256];
+	char *got;
+
+	memset(wide, 'F', sizeof wide - 1);
+	wide[sizeof wide - 1] = 0;
+	snprintf(want, sizeof want, "%-*s  prefix_len  suspended  username\n%s  1           yes        next\n",
+		 OUT_TEXT_WIDTH_MAX, "ip", wide);
+	got = table(false, rows, 1);
+	ck_assert_msg(strcmp(got, want) == 0, "got\n%s\nwant\n%s", got, want);
+	free(got);
+}
+END_TEST
+
 /* More rows than one batch: widths come from the first batch, and every
    row is written exactly once. */
 START_TEST(test_text_batches)
@@ -189,6 +208,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_text_value, 0,
 			    (int)(sizeof text_cases / sizeof text_cases[0]));
 	tcase_add_test(tc, test_tables);
+	tcase_add_test(tc, test_text_overflow_keeps_separator);
 	tcase_add_test(tc, test_text_batches);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
