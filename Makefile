@@ -61,7 +61,8 @@ PROG_popbeforesmtp := authrelay-loginwatch
 PROG_ctl           := authrelayctl
 
 LIB_SRCS  := $(wildcard lib/*.c)
-LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/gen/sql_migrations.o
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/gen/sql_migrations.o \
+             $(BUILD)/gen/sql_audit.o
 LIB_A     := $(BUILD)/libauthrelay.a
 
 # Migrations are data (sql/NNN-name.sql); they are compiled into the binaries
@@ -89,6 +90,14 @@ $(BUILD)/gen/sql_migrations.c: $(MIGRATIONS) tools/embed-sql.sh
 
 $(BUILD)/gen/sql_migrations.o: $(BUILD)/gen/sql_migrations.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The ready audit queries (authrelayctl audit --query NAME).
+$(BUILD)/gen/sql_audit.c: sql/audit.sql tools/embed-sql.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-sql.sh --text sql_audit_text sql/audit.sql > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/sql_audit.o: $(BUILD)/gen/sql_audit.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -include sql_audit.h -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -13,16 +13,22 @@
  *	IPv4-mapped as IPv4), --verdict V (permit dunno reject tempfail),
  *	--limit N. Rows are written as they come, so memory does not grow
  *	with the answer.
+ *
+ *	--query NAME runs one of the ready queries of sql/audit.sql
+ *	(compiled in) instead; --query list names them. The columns are the
+ *	query's own.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
+#include "audit_queries.h"
 #include "ctl.h"
 #include "duration.h"
 #include "ipaddr.h"
 #include "output.h"
+#include "sql_audit.h"
 
 static const struct out_column audit_columns[] = {
 	{"ts", OUT_STRING},	   {"program", OUT_STRING},   {"client_ip", OUT_STRING},
@@ -66,14 +72,100 @@ static bool is_verdict(const char *v)
 	return false;
 }
 
+/* A ready query's rows: the table is made at the first row, when the
+   column names are known. */
+struct query_out {
+	struct ctl *ctl;
+	struct out_table *t;
+	unsigned rows;
+	/* out_table keeps pointers to its columns; SQLite's names live only
+	   during the callback, so the table gets its own copies. */
+	struct out_column cols[64];
+	char *names[64];
+	size_t ncols;
+};
+
+static int query_row(int ncols, const char *const *names, const char *const *values, void *ctx)
+{
+	struct query_out *q = ctx;
+
+	if (q->t == NULL) {
+		q->ncols = ncols > 64 ? 64 : (size_t)ncols;
+		for (size_t i = 0; i < q->ncols; i++) {
+			q->names[i] = strdup(names[i] ? names[i] : "?");
+			if (q->names[i] == NULL)
+				return -1;
+			q->cols[i] = (struct out_column){ q->names[i], OUT_STRING };
+		}
+		q->t = out_table_new(q->ctl->out, q->ctl->json, q->cols, q->ncols);
+	}
+	out_table_row(q->t, values);
+	q->rows++;
+	return 0;
+}
+
+static int list_query(const struct audit_query *aq, void *ctx)
+{
+	struct out_table *t = ctx;
+	const char *values[2] = { aq->name, aq->what };
+
+	out_table_row(t, values);
+	return 0;
+}
+
+/* audit --query NAME | list */
+static int audit_named_query(struct ctl *ctl, const char *name)
+{
+	static const struct out_column list_columns[] = {
+		{ "name", OUT_STRING }, { "what", OUT_STRING },
+	};
+	struct audit_query aq;
+	struct query_out q = { .ctl = ctl };
+	char *sql, *error = NULL;
+	int status;
+
+	if (strcmp(name, "list") == 0) {
+		struct out_table *t = out_table_new(ctl->out, ctl->json, list_columns, 2);
+		audit_queries_each(sql_audit_text, list_query, t);
+		out_table_end(&t);
+		return EX_OK;
+	}
+	if (audit_query_find(sql_audit_text, name, &aq) != 0)
+		return ctl_usage_error(ctl, "--query: no query called \"%s\" "
+					    "(authrelayctl audit --query list names them)", name);
+	if ((status = ctl_store(ctl, false)) != EX_OK)
+		return status;
+	sql = strndup(aq.sql, aq.sql_len);
+	if (sql == NULL) {
+		ctl_error("out of memory");
+		return EX_OSERR;
+	}
+	status = EX_OK;
+	if (store_query(ctl->store, sql, query_row, &q, &error) != 0) {
+		ctl_error("query %s: %s", name, error ? error : "database error");
+		status = EX_UNAVAILABLE;
+	}
+	free(error);
+	free(sql);
+	if (q.t != NULL)
+		out_table_end(&q.t);
+	else if (status == EX_OK)
+		fputs(ctl->json ? "[]\n" : "(no rows)\n", ctl->out);
+	for (size_t i = 0; i < q.ncols; i++)
+		free(q.names[i]);
+	return status;
+}
+
 /* cmd_audit - the filtered decisions */
 
 int cmd_audit(struct ctl *ctl, int argc, char **argv)
 {
 	const char *since = NULL, *user = NULL, *ip = NULL, *verdict = NULL, *limit = NULL;
+	const char *query = NULL;
 	const struct ctl_option opts[] = {
 		{"--since", &since}, {"--user", &user},	    {"--ip", &ip},
-		{"--verdict", &verdict}, {"--limit", &limit}, {NULL, NULL},
+		{"--verdict", &verdict}, {"--limit", &limit}, {"--query", &query},
+		{NULL, NULL},
 	};
 	struct store_audit_filter filter;
 	struct ipaddr addr;
@@ -84,6 +176,12 @@ int cmd_audit(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_args(ctl, argc, argv, opts, NULL, 0, 0, NULL) != 0)
 		return EX_USAGE;
+	if (query != NULL) {
+		if (since || user || ip || verdict || limit)
+			return ctl_usage_error(ctl, "--query runs a ready query; it takes no "
+						    "other filter");
+		return audit_named_query(ctl, query);
+	}
 	memset(&filter, 0, sizeof filter);
 	if (since != NULL) {
 		long long seconds;

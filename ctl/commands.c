@@ -11,8 +11,8 @@
  *	usage text printed by -h and on bad arguments comes from here, so
  *	it cannot drift from what is accepted.
  *
- *	To add "cert list | add | revoke" or "selftest": write
- *	cmd_cert.c / selftest.c, declare the functions in ctl.h, add rows.
+ *	To add a command: write cmd_NAME.c, declare its function in ctl.h,
+ *	add a row.
  */
 #include <string.h>
 
@@ -33,8 +33,16 @@ const struct ctl_command ctl_commands[] = {
 	{"sender", "allow", "USER ADDRESS", "let USER send as ADDRESS (a@d, @d or *)",
 	 cmd_sender_allow},
 	{"sender", "deny", "USER ADDRESS", "withdraw ADDRESS from USER", cmd_sender_deny},
-	{"audit", NULL, "[--since D] [--user U] [--ip IP] [--verdict V] [--limit N]",
-	 "relay decisions, newest first", cmd_audit},
+	{"audit", NULL, "[--since D] [--user U] [--ip IP] [--verdict V] [--limit N] | --query NAME",
+	 "relay decisions, newest first; or a ready query of audit.sql", cmd_audit},
+	{"cert", "list", "", "registered TLS client certificates", cmd_cert_list},
+	{"cert", "add", "USER FILE.pem", "register USER's client certificate (both fingerprints)",
+	 cmd_cert_add},
+	{"cert", "revoke", "FINGERPRINT", "forget a certificate (either fingerprint)",
+	 cmd_cert_revoke},
+	{"selftest", NULL,
+	 "--server HOST:PORT [--starttls] [--user U --password-file F] ...",
+	 "open-relay self-check over SMTP (never sends a message)", cmd_selftest},
 	{"prune", NULL, "", "delete decisions older than audit_retention and expired grants", cmd_prune},
 	{NULL, NULL, NULL, NULL, NULL},
 };
@@ -69,7 +77,7 @@ void ctl_usage_all(FILE *fp)
 	      "commands:\n",
 	      fp);
 	for (const struct ctl_command *c = ctl_commands; c->family != NULL; c++) {
-		char words[96];
+		char words[128];
 
 		snprintf(words, sizeof words, "%s%s%s%s%s", c->family, c->verb ? " " : "",
 			 c->verb ? c->verb : "", *c->args ? " " : "", c->args);

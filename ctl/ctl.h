@@ -114,6 +114,8 @@ ctl_run_fn cmd_grant_list, cmd_grant_add, cmd_grant_revoke;
 ctl_run_fn cmd_user_list, cmd_user_suspend, cmd_user_resume;
 ctl_run_fn cmd_sender_list, cmd_sender_allow, cmd_sender_deny;
 ctl_run_fn cmd_audit;
+ctl_run_fn cmd_cert_list, cmd_cert_add, cmd_cert_revoke;
+ctl_run_fn cmd_selftest;
 
 /* Reports a store change: a human line, or {"ok":true,...} with --json. */
 void ctl_report_change(struct ctl *ctl, const char *action, const char *subject,

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "output.h"
 #include "selftest.h"
 #include "selftest_conn.h"
 #include "selftest_sasl.h"
@@ -393,46 +394,31 @@ static struct attempt *add_attempt(struct attempt *list, unsigned *n, const char
 	return at;
 }
 
-/* Writes s as a JSON string. */
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
 static void print_json(FILE *out, const struct selftest_options *opts, const char *tls,
 		       const char *mechs, const struct attempt *list, unsigned n, int result)
 {
 	fputs("{\"server\":", out);
-	json_string(out, opts->host);
+	out_json_string(out, opts->host);
 	fprintf(out, ",\"port\":%s,\"tls\":", opts->port);
-	json_string(out, tls);
+	out_json_string(out, tls);
 	fputs(",\"auth_mechanisms\":", out);
-	json_string(out, mechs);
+	out_json_string(out, mechs);
 	fputs(",\"attempts\":[", out);
 	for (unsigned i = 0; i < n; i++) {
 		fputs(i ? ",{\"attempt\":" : "{\"attempt\":", out);
-		json_string(out, list[i].name);
+		out_json_string(out, list[i].name);
 		fputs(",\"mechanism\":", out);
-		json_string(out, list[i].mech);
+		out_json_string(out, list[i].mech);
 		fputs(",\"mail_from\":", out);
-		json_string(out, list[i].from);
+		out_json_string(out, list[i].from);
 		fputs(",\"rcpt_to\":", out);
-		json_string(out, opts->to);
+		out_json_string(out, opts->to);
 		fprintf(out, ",\"want\":\"%s\",\"accepted\":%s,\"reply\":",
 			list[i].want == WANT_ACCEPTED ? "accepted" : "refused",
 			list[i].made ? (list[i].accepted ? "true" : "false") : "null");
-		json_string(out, list[i].reply);
+		out_json_string(out, list[i].reply);
 		fputs(",\"verdict\":", out);
-		json_string(out, list[i].verdict);
+		out_json_string(out, list[i].verdict);
 		fputc('}', out);
 	}
 	fprintf(out, "],\"open_relay\":%s,\"as_rules_say\":%s}\n",
@@ -455,11 +441,14 @@ static void print_table(FILE *out, const struct selftest_options *opts, const ch
 		*tls ? tls : "no TLS", *mechs ? mechs : "none");
 	fprintf(out, "%-34s %-10s %-28s %-9s %-10s %s\n", "ATTEMPT", "AUTH", "MAIL FROM", "WANT",
 		"VERDICT", "REPLY");
-	for (unsigned i = 0; i < n; i++)
-		fprintf(out, "%-34s %-10s %-28s %-9s %-10s %s\n", list[i].name,
+	/* Replies are the server's text: shown with control characters as '?'. */
+	for (unsigned i = 0; i < n; i++) {
+		fprintf(out, "%-34s %-10s %-28s %-9s %-10s ", list[i].name,
 			*list[i].mech ? list[i].mech : "-", list[i].from,
-			list[i].want == WANT_ACCEPTED ? "accepted" : "refused", list[i].verdict,
-			list[i].reply);
+			list[i].want == WANT_ACCEPTED ? "accepted" : "refused", list[i].verdict);
+		out_text_value(out, list[i].reply);
+		fputc('\n', out);
+	}
 	if (!any_made(list, n))
 		fprintf(out, "nothing could be tested: the server was not reached or refused the session\n");
 	else if (result == SELFTEST_OPEN_RELAY)

@@ -327,5 +327,8 @@ else
 	bad "check of junk" "rc=$rc"
 fi
 
+. "$(dirname "$0")/cases_cert.sh"
+. "$(dirname "$0")/cases_audit_queries.sh"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
