@@ -1,0 +1,231 @@
+#!/bin/bash
+# NAME
+#	milter.sh - authrelay-milter's cost on Postfix throughput
+# SUMMARY
+#	AUTHRELAY_BUILD=/abs/build bash tests/bench/milter.sh   (make bench)
+# DESCRIPTION
+#	One private Postfix on loopback ports chosen free at start, relaying
+#	to smtp-sink (the outside world), with one smtpd service per case,
+#	so every case runs against the same Postfix in the same run:
+#	  none        no milter
+#	  unix        authrelay-milter on a unix: socket
+#	  inet        authrelay-milter on an inet: socket (TCP_NODELAY, default)
+#	  inet-stock  the same with AUTHRELAY_MILTER_NODELAY=0 (libmilter as
+#	              shipped: shows what TCP_NODELAY buys; fewer messages,
+#	              it is slow)
+#	smtp-source sends N messages (2 KB, one recipient each, a new
+#	session per message) over S parallel sessions; the rate is messages
+#	accepted per second (smtp-source's wall time). Each case runs
+#	BENCH_REPS times, interleaved with the others; the best run counts
+#	(the machine is shared and noisy). The milter permits every relay
+#	through trusted_networks after a grant lookup in the database, so
+#	each recipient costs decide() with a real SQLite query and a
+#	decisions row.
+#
+#	Target: with the milter at least 0.85 of the rate without it, on
+#	both socket kinds. Exit status 1 only when mail was not accepted or
+#	a process failed; a missed target is printed as MISSED.
+#
+#	Environment: BENCH_N (default 400), BENCH_SESSIONS (default "1 8"),
+#	BENCH_REPS (default 2), BENCH_STOCK_N (default 60).
+# SEE ALSO
+#	tests/e2e/lib.sh (helpers reused: free ports, process bookkeeping)
+#--
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../e2e/lib.sh
+. "$HERE/../e2e/lib.sh"
+
+N=${BENCH_N:-400}
+SESSIONS=${BENCH_SESSIONS:-"1 8"}
+REPS=${BENCH_REPS:-2}
+STOCK_N=${BENCH_STOCK_N:-60}
+
+[ "$(id -u)" = 0 ] || lab_die "the benchmark needs root (postfix)"
+for t in postfix smtp-source smtp-sink bc ss; do
+	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || lab_die "missing $t (make deps)"
+done
+[ -x "$BIN_MILTER" ] || lab_die "$BIN_MILTER is not built"
+[ -x "$BIN_CTL" ] || lab_die "$BIN_CTL is not built (needed for the database)"
+
+bench_exit() {
+	local rc=$?
+	[ -n "$LAB" ] || return
+	[ "$rc" != 0 ] && lab_logs_tail 20 >&2
+	lab_stop
+	rm -rf "$LAB"
+}
+
+LAB=$(mktemp -d /tmp/authrelay-bench.XXXXXX) || lab_die "mktemp"
+chmod 0755 "$LAB"
+trap bench_exit EXIT
+trap 'exit 130' INT TERM HUP
+mkdir -p "$LAB"/{pf/etc,pf/spool,log,db,etc,run}
+if getent passwd authrelay >/dev/null; then RUN_USER=authrelay; else RUN_USER=nobody; fi
+chown "$RUN_USER" "$LAB/db" "$LAB/run"
+PFC=$LAB/pf/etc
+SPOOL=$LAB/pf/spool
+DB=$LAB/db/authrelay.db
+MILTER_SOCK=$SPOOL/authrelay/milter.sock
+mkdir -p "$SPOOL/authrelay"
+chown "$RUN_USER:postfix" "$SPOOL/authrelay"
+chmod 0750 "$SPOOL/authrelay"
+
+lab_port P_NONE
+lab_port P_UNIX
+lab_port P_INET
+lab_port P_STOCK
+lab_port P_SINK
+lab_port P_MILTER
+lab_port P_MILTER_STOCK
+
+# ---- authrelay: one database, three milters ----
+milter_conf() { # NAME SOCKET
+	cat >"$LAB/etc/$1.conf" <<-EOF
+		database = $DB
+		run_user = $RUN_USER
+		log_level = warning
+		trusted_networks = 127.0.0.1
+		milter_socket = $2
+		milter_socket_owner = $RUN_USER:postfix
+		milter_pidfile = $LAB/run/$1.pid
+	EOF
+}
+milter_conf unix "unix:$MILTER_SOCK"
+milter_conf inet "inet:127.0.0.1:$P_MILTER"
+milter_conf stock "inet:127.0.0.1:$P_MILTER_STOCK"
+"$BIN_CTL" -c "$LAB/etc/unix.conf" init >"$LAB/log/ctl-init.out" 2>&1 ||
+	{ cat "$LAB/log/ctl-init.out" >&2; lab_die "authrelayctl init failed"; }
+chown "$RUN_USER" "$DB"* 2>/dev/null
+
+# ---- Postfix: one smtpd service per case ----
+cat >"$PFC/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $SPOOL
+data_directory = $LAB/pf/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mail.bench.test
+mydomain = bench.test
+mydestination =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+relayhost = [127.0.0.1]:$P_SINK
+smtp_dns_support_level = disabled
+smtp_host_lookup = native
+smtpd_peername_lookup = no
+smtp_tls_security_level = none
+alias_maps =
+alias_database =
+biff = no
+maillog_file = $LAB/log/postfix.log
+maillog_file_prefixes = $LAB
+smtpd_error_sleep_time = 0
+smtpd_client_connection_rate_limit = 0
+default_process_limit = 200
+non_smtpd_milters =
+milter_default_action = tempfail
+milter_protocol = 6
+EOF
+cat >"$PFC/master.cf" <<EOF
+127.0.0.1:$P_NONE inet n - n - - smtpd -o smtpd_milters=
+127.0.0.1:$P_UNIX inet n - n - - smtpd -o smtpd_milters=unix:authrelay/milter.sock
+127.0.0.1:$P_INET inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$P_MILTER
+127.0.0.1:$P_STOCK inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$P_MILTER_STOCK
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+tlsmgr unix - - n 1000? 1 tlsmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+EOF
+
+lab_ports_free
+smtp-sink -u postfix "127.0.0.1:$P_SINK" 256 >"$LAB/log/smtp-sink.log" 2>&1 &
+lab_record smtp-sink $!
+lab_wait_listen 127.0.0.1 "$P_SINK" $! smtp-sink
+lab_daemon milter-unix "$LAB/log/milter-unix.log" "$BIN_MILTER" -f -c "$LAB/etc/unix.conf"
+lab_wait_unix "$MILTER_SOCK" "$(lab_pid milter-unix)" milter-unix
+lab_daemon milter-inet "$LAB/log/milter-inet.log" "$BIN_MILTER" -f -c "$LAB/etc/inet.conf"
+lab_wait_listen 127.0.0.1 "$P_MILTER" "$(lab_pid milter-inet)" milter-inet
+lab_daemon milter-stock "$LAB/log/milter-stock.log" \
+	env AUTHRELAY_MILTER_NODELAY=0 "$BIN_MILTER" -f -c "$LAB/etc/stock.conf"
+lab_wait_listen 127.0.0.1 "$P_MILTER_STOCK" "$(lab_pid milter-stock)" milter-stock
+postfix -c "$PFC" start >"$LAB/log/postfix-start.out" 2>&1 ||
+	{ tail -20 "$LAB/log/postfix.log" >&2; lab_die "postfix start failed"; }
+lab_record postfix "$(tr -dc 0-9 <"$LAB/pf/data/master.lock")"
+for p in $P_NONE $P_UNIX $P_INET $P_STOCK; do
+	lab_wait_listen 127.0.0.1 "$p" "$(lab_pid postfix)" postfix
+done
+
+# run CASE PORT N S: one smtp-source run; prints the rate (msg/s)
+run() {
+	local t0 t1 out
+	t0=$(lab_now)
+	out=$(smtp-source -s "$4" -m "$3" -l 2048 -f bench@bench.test -t someone@example.org \
+		-M client.bench.test "127.0.0.1:$2" 2>&1) || {
+		echo "smtp-source ($1): $out" >&2
+		return 1
+	}
+	t1=$(lab_now)
+	# smtp-source prints nothing on success; any output is a refusal
+	[ -z "$out" ] || { echo "smtp-source ($1): $out" >&2; return 1; }
+	echo "$3 / ($t1 - $t0)" | bc -l
+}
+
+declare -A BEST
+fail=0
+printf '# smtp-source -l 2048, one recipient, new session per message; best of %s runs\n' "$REPS"
+for s in $SESSIONS; do
+	# warm-up: Postfix spawns its smtpd and cleanup processes
+	run warmup "$P_NONE" 20 "$s" >/dev/null || fail=1
+	for rep in $(seq 1 "$REPS"); do
+		for c in none unix inet; do
+			case $c in none) p=$P_NONE ;; unix) p=$P_UNIX ;; inet) p=$P_INET ;; esac
+			r=$(run "$c" "$p" "$N" "$s") || { fail=1; continue; }
+			printf '  S=%-2s %-10s run %s: %7.1f msg/s\n' "$s" "$c" "$rep" "$r"
+			k="$c/$s"
+			if [ -z "${BEST[$k]:-}" ] || [ "$(echo "$r > ${BEST[$k]}" | bc)" = 1 ]; then
+				BEST[$k]=$r
+			fi
+		done
+	done
+	r=$(run inet-stock "$P_STOCK" "$STOCK_N" "$s") || fail=1
+	BEST[inet-stock/$s]=${r:-0}
+	printf '  S=%-2s %-10s        : %7.1f msg/s (N=%s)\n' "$s" inet-stock "${r:-0}" "$STOCK_N"
+done
+
+echo "# results (msg/s, ratio to no milter; target >= 0.85)"
+for s in $SESSIONS; do
+	base=${BEST[none/$s]:-0}
+	printf 'S=%-2s none       %7.1f\n' "$s" "$base"
+	for c in unix inet inet-stock; do
+		v=${BEST[$c/$s]:-0}
+		ratio=$(echo "if ($base > 0) $v / $base else 0" | bc -l)
+		verdict=""
+		if [ "$c" != inet-stock ]; then
+			if [ "$(echo "$ratio >= 0.85" | bc)" = 1 ]; then verdict=met; else verdict=MISSED; fi
+		fi
+		printf 'S=%-2s %-10s %7.1f  ratio %.2f %s\n' "$s" "$c" "$v" "$ratio" "$verdict"
+	done
+done
+rejects=$(grep -c 'milter-reject' "$LAB/log/postfix.log")
+[ "$rejects" = 0 ] || { echo "milter rejected $rejects commands (see postfix.log)" >&2; fail=1; }
+lab_check_alive
+exit "$fail"

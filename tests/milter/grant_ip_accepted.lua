@@ -1,0 +1,10 @@
+-- Rule: a client whose IP holds a live grant (POP/IMAP-before-SMTP) may relay.
+dofile(lib)
+local conn = open("127.0.0.20")
+mail(conn, "<popuser@lab.test>")
+expect(conn, SMFIR_CONTINUE, "mail")
+rcpt(conn, "someone@example.org", "smtp")
+expect(conn, SMFIR_CONTINUE, "relay rcpt from granted ip")
+eom(conn, "GRANT1")
+expect(conn, SMFIR_CONTINUE, "eom")
+mt.disconnect(conn)

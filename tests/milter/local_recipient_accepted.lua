@@ -1,0 +1,12 @@
+-- Rule: a local recipient is accepted from anybody (no relay, no question).
+dofile(lib)
+local conn = open("127.0.0.10")
+mail(conn, "<stranger@example.net>")
+expect(conn, SMFIR_CONTINUE, "mail")
+rcpt(conn, "alice@lab.test", "virtual")
+expect(conn, SMFIR_CONTINUE, "local rcpt")
+rcpt(conn, "root", "local")
+expect(conn, SMFIR_CONTINUE, "local rcpt without domain")
+eom(conn, "LOCAL1")
+expect(conn, SMFIR_CONTINUE, "eom")
+mt.disconnect(conn)

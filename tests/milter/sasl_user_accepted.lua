@@ -1,0 +1,23 @@
+-- Rule: an authenticated user with their own envelope sender and From: may relay.
+dofile(lib)
+local conn = open("127.0.0.10")
+mail(conn, "<alice@lab.test>", "alice@lab.test")
+expect(conn, SMFIR_CONTINUE, "mail as alice")
+rcpt(conn, "someone@example.org", "smtp")
+expect(conn, SMFIR_CONTINUE, "relay rcpt as alice")
+header(conn, "Subject", "hello")
+header(conn, "From", "Alice <alice@lab.test>")
+eom(conn, "SASL1")
+expect(conn, SMFIR_CONTINUE, "eom as alice")
+-- a +tag on the envelope sender is the same owner
+mail(conn, "<alice+lists@lab.test>", "alice@lab.test")
+expect(conn, SMFIR_CONTINUE, "mail as alice with +tag")
+rcpt(conn, "someone@example.org", "smtp")
+expect(conn, SMFIR_CONTINUE, "relay rcpt as alice with +tag")
+header(conn, "From", "alice@lab.test")
+eom(conn, "SASL2")
+expect(conn, SMFIR_CONTINUE, "eom 2")
+-- envelope sender not alice's: refused at MAIL
+mail(conn, "<bob@lab.test>", "alice@lab.test")
+expect(conn, SMFIR_REPLYCODE, "mail as alice with bob's address (want 553 5.7.1)")
+mt.disconnect(conn)

@@ -1,0 +1,10 @@
+-- Rule: a suspended user may not relay, even with a valid login and own sender.
+dofile(lib)
+local conn = open("127.0.0.10")
+mail(conn, "<carol@lab.test>", "carol@lab.test")
+expect(conn, SMFIR_CONTINUE, "mail as carol")
+rcpt(conn, "someone@example.org", "smtp")
+expect(conn, SMFIR_REPLYCODE, "relay rcpt as suspended carol (want 554 5.7.1)")
+rcpt(conn, "alice@lab.test", "virtual")
+expect(conn, SMFIR_CONTINUE, "local rcpt as carol")
+mt.disconnect(conn)

@@ -1,0 +1,10 @@
+-- Rule: a client with no authentication, grant or trusted network may not relay.
+dofile(lib)
+local conn = open("127.0.0.10")
+mail(conn, "<stranger@example.net>")
+expect(conn, SMFIR_CONTINUE, "mail")
+rcpt(conn, "someone@example.org", "smtp")
+expect(conn, SMFIR_REPLYCODE, "relay rcpt (want 554 5.7.1)")
+rcpt(conn, "other@example.org", "relay")
+expect(conn, SMFIR_REPLYCODE, "relay-transport rcpt (want 554 5.7.1)")
+mt.disconnect(conn)
