@@ -54,6 +54,8 @@ void callbacks_set_store(struct store *store)
 /* callbacks_reply - hand a reply to libmilter, return its status */
 static sfsistat callbacks_reply(SMFICTX *ctx, const struct milter_reply *reply)
 {
+	if (reply->action != REPLY_CONTINUE)
+		log_debug("reply: %s %s %s", reply->rcode, reply->xcode, reply->text);
 	switch (reply->action) {
 	case REPLY_CONTINUE:
 		return SMFIS_CONTINUE;
@@ -331,6 +333,9 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 				mailer, rcpt);
 	if (rcpt != NULL && addr_normalize(rcpt, norm, sizeof norm) == 0)
 		rcpt = norm;
+	/* Sendmail has the queue id from MAIL on; Postfix only at the end. */
+	if (mc->queue_id[0] == '\0')
+		context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
 	if (route == ROUTE_LOCAL) {
 		log_debug("rcpt %s: local (mailer %s): accepted", rcpt ? rcpt : "",
 			  mailer ? mailer : "none");
@@ -401,7 +406,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	s = settings_acquire();
 	if (s == NULL)
 		return callbacks_lost(ctx, "eom");
-	context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
+	if (smfi_getsymval(ctx, "i") != NULL)
+		context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
 	if (!s->policy.check_header || mc->sasl_username[0] == '\0')
 		goto done;
 	if (!mc->collect_headers) {

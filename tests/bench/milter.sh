@@ -42,11 +42,10 @@ REPS=${BENCH_REPS:-2}
 STOCK_N=${BENCH_STOCK_N:-60}
 
 [ "$(id -u)" = 0 ] || lab_die "the benchmark needs root (postfix)"
-for t in postfix smtp-source smtp-sink bc ss; do
+for t in postfix smtp-source smtp-sink sqlite3 bc ss; do
 	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || lab_die "missing $t (make deps)"
 done
 [ -x "$BIN_MILTER" ] || lab_die "$BIN_MILTER is not built"
-[ -x "$BIN_CTL" ] || lab_die "$BIN_CTL is not built (needed for the database)"
 
 bench_exit() {
 	local rc=$?
@@ -94,8 +93,12 @@ milter_conf() { # NAME SOCKET
 milter_conf unix "unix:$MILTER_SOCK"
 milter_conf inet "inet:127.0.0.1:$P_MILTER"
 milter_conf stock "inet:127.0.0.1:$P_MILTER_STOCK"
-"$BIN_CTL" -c "$LAB/etc/unix.conf" init >"$LAB/log/ctl-init.out" 2>&1 ||
-	{ cat "$LAB/log/ctl-init.out" >&2; lab_die "authrelayctl init failed"; }
+# the schema from sql/, as store_sqlite applies it (no authrelayctl needed)
+{
+	cat "$SRC"/sql/[0-9][0-9][0-9]-*.sql
+	printf 'PRAGMA application_id = %d;\nPRAGMA user_version = %d;\nPRAGMA journal_mode = WAL;\n' \
+		$((0x41524c59)) "$(ls "$SRC"/sql/[0-9][0-9][0-9]-*.sql | wc -l)"
+} | sqlite3 -batch "$DB" >/dev/null || lab_die "cannot create the database"
 chown "$RUN_USER" "$DB"* 2>/dev/null
 
 # ---- Postfix: one smtpd service per case ----

@@ -8,7 +8,7 @@ local function message(from, want, label)
 	rcpt(conn, "someone@example.org", "smtp")
 	expect(conn, SMFIR_CONTINUE, "rcpt " .. label)
 	header(conn, "From", from)
-	eom(conn, "MULTI")
+	eom(conn)
 	expect(conn, want, label)
 end
 -- alice owns alice@lab.test and @alice.example (see run.sh)
