@@ -159,8 +159,15 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 {
 	const struct milter_settings *s = settings_acquire();
 	struct milter_context *mc = smfi_getpriv(ctx);
-	unsigned long steps = SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOBODY | SMFIP_NOEOH |
-			      SMFIP_NOUNKNOWN;
+	/* DATA stays on, with a reply, although we have nothing to say:
+	   Postfix sends a stage's macros even for an event negotiated
+	   away, and at DATA that macro packet is the last thing smtpd
+	   writes before cleanup takes over the socket. Unanswered, it is
+	   followed by cleanup's end-of-message write, which Nagle holds
+	   until the milter's delayed ACK (40 ms) on an inet: socket:
+	   measured, 21 messages/s instead of 250 on one session. One
+	   more round trip per message costs microseconds. */
+	unsigned long steps = SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NOUNKNOWN;
 	bool headers;
 
 	(void)f2;
@@ -448,6 +455,13 @@ done:
 	return callbacks_reply(ctx, &reply);
 }
 
+/* cb_data - nothing to do, but the reply matters (see cb_negotiate) */
+static sfsistat cb_data(SMFICTX *ctx)
+{
+	(void)ctx;
+	return SMFIS_CONTINUE;
+}
+
 /* cb_abort - the message is gone, the connection stays */
 static sfsistat cb_abort(SMFICTX *ctx)
 {
@@ -485,7 +499,7 @@ static struct smfiDesc callbacks_description = {
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,
 	.xxfi_unknown = NULL,
-	.xxfi_data = NULL,
+	.xxfi_data = cb_data,
 	.xxfi_negotiate = cb_negotiate,
 };
 
