@@ -242,11 +242,8 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct milter_context *mc = smfi_getpriv(ctx);
-	const struct milter_settings *s;
 	const char *tls, *sender = argv != NULL ? argv[0] : NULL;
 	char norm[ADDR_MAX];
-	bool sender_valid;
-	struct milter_reply reply = { .action = REPLY_CONTINUE, .rcode = "", .xcode = "" };
 
 	if (mc == NULL)
 		return callbacks_lost(ctx, "mail");
@@ -257,61 +254,16 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 		mc->sasl_too_long = true;
 	tls = smfi_getsymval(ctx, "{tls_version}");
 	mc->tls = tls != NULL && tls[0] != '\0';
-	sender_valid = addr_normalize(sender != NULL ? sender : "", norm, sizeof norm) == 0;
-	if (sender_valid)
+	/* Kept normalised for the logs when it can be; decide() normalises
+	   again, and refuses what does not normalise. */
+	if (sender != NULL && addr_normalize(sender, norm, sizeof norm) == 0)
 		sender = norm;
-	if (!context_copy(mc->sender, sizeof mc->sender, sender)) {
-		sender_valid = false;
+	if (!context_copy(mc->sender, sizeof mc->sender, sender))
 		mc->sender_too_long = true;
-	}
-
-	s = settings_acquire();
-	if (s == NULL)
-		return callbacks_lost(ctx, "mail");
-	if (mc->sasl_too_long) {
-		struct relay_verdict v = { .kind = VERDICT_REJECT, .rule = RULE_BAD_REQUEST,
-					   .status = "5.7.1", .reason = "SASL login name too long" };
-
-		reply_from_verdict(&v, REPLY_STAGE_MAIL, &reply);
-		callbacks_record(s, mc, "", "reject", relay_rule_name(v.rule), v.reason);
-	} else if (mc->sasl_username[0] != '\0' && s->policy.check_envelope) {
-		/* The envelope check at MAIL, whatever the recipients, as
-		   Postfix's reject_sender_login_mismatch; same rules as
-		   decide(): "" (null sender) is asked about like any other
-		   address, an unreadable address is owned by nobody. */
-		struct relay_verdict v = { .kind = VERDICT_PERMIT, .rule = RULE_SASL, .status = "" };
-		enum lookup_result owned =
-			sender_valid ? cb_lookups.sender_owned(cb_lookups.ctx, mc->sasl_username,
-								mc->sender)
-				     : LOOKUP_NOT_FOUND;
-
-		if (owned == LOOKUP_NOT_FOUND) {
-			v.kind = VERDICT_REJECT;
-			v.rule = RULE_SENDER_MISMATCH;
-			v.status = "5.7.1";
-			snprintf(v.reason, sizeof v.reason,
-				 "Sender address rejected: <%.100s> not owned by user %.100s",
-				 sender_valid ? mc->sender : "(invalid)", mc->sasl_username);
-		} else if (owned != LOOKUP_FOUND) {
-			v.kind = s->policy.on_store_error == ON_STORE_ERROR_DUNNO ? VERDICT_DUNNO
-										   : VERDICT_TEMPFAIL;
-			v.rule = RULE_STORE_ERROR;
-			v.status = "4.7.1";
-			snprintf(v.reason, sizeof v.reason,
-				 "relay database lookup failed (sender); %s",
-				 v.kind == VERDICT_DUNNO ? "no opinion" : "try again later");
-		}
-		reply_from_verdict(&v, REPLY_STAGE_MAIL, &reply);
-		/* Rows for refusals and errors only: a permitted sender is
-		   recorded with each relayed recipient. */
-		if (v.kind != VERDICT_PERMIT)
-			callbacks_record(s, mc, "",
-					 v.kind == VERDICT_DUNNO ? "dunno"
-								 : verdict_effective_name(&reply),
-					 relay_rule_name(v.rule), v.reason);
-	}
-	settings_release(&s);
-	return callbacks_reply(ctx, &reply);
+	/* Nothing is judged here: the sender rules are part of the relay
+	   decision, made per relayed recipient (a message delivered only
+	   locally is the MTA's business). */
+	return SMFIS_CONTINUE;
 }
 
 /* cb_envrcpt - judge a relayed recipient, accept a local one */
@@ -353,10 +305,21 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		log_warning("rcpt %s: no {rcpt_mailer} and no milter_local_domains: "
 			    "judged as relayed",
 			    rcpt ? rcpt : "");
-	callbacks_request(mc, &req);
-	decide(&req, &s->policy, &cb_lookups, &v);
+	if (mc->sasl_too_long || (mc->sender_too_long && mc->sasl_username[0] != '\0')) {
+		/* A cut name or address is someone else's: never judged. */
+		memset(&v, 0, sizeof v);
+		v.kind = VERDICT_REJECT;
+		v.rule = RULE_BAD_REQUEST;
+		v.status = "5.7.1";
+		snprintf(v.reason, sizeof v.reason, "%s too long",
+			 mc->sasl_too_long ? "SASL login name" : "sender address");
+	} else {
+		callbacks_request(mc, &req);
+		decide(&req, &s->policy, &cb_lookups, &v);
+	}
 	reply_from_verdict(&v, REPLY_STAGE_RCPT, &reply);
-	mc->relayed++;
+	if (reply.action == REPLY_CONTINUE)
+		mc->relayed++;
 	callbacks_record(s, mc, rcpt, verdict_effective_name(&reply), relay_rule_name(v.rule),
 			 v.kind == VERDICT_DUNNO ? reply.text : v.reason);
 	settings_release(&s);
@@ -415,7 +378,9 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		return callbacks_lost(ctx, "eom");
 	if (smfi_getsymval(ctx, "i") != NULL)
 		context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
-	if (!s->policy.check_header || mc->sasl_username[0] == '\0')
+	/* The From: rule is part of relay: a message that relays to no one
+	   (all its recipients local) is not judged. */
+	if (!s->policy.check_header || mc->sasl_username[0] == '\0' || mc->relayed == 0)
 		goto done;
 	if (!mc->collect_headers) {
 		/* sender_login_check changed by a reload after this

@@ -6,17 +6,18 @@
  * DESCRIPTION
  *	negotiate  asks the MTA for the macros it needs (smfi_setsymlist),
  *	           so Postfix's default milter_*_macros are enough, and
- *	           turns off the events it does not use (HELO, DATA, body,
- *	           unknown commands; headers unless From: is checked).
+ *	           turns off the events it does not use (HELO, body, end of
+ *	           headers, unknown commands; headers unless From: is
+ *	           checked). DATA stays on, see cb_negotiate().
  *	connect    the client address from hostaddr (IPv4, IPv6; mapped
  *	           IPv4 as IPv4), else the {client_addr} macro.
- *	envfrom    {auth_authen}, {tls_version}; with sender_login_check
- *	           envelope|both an authenticated user's envelope sender
- *	           must be theirs (553 5.7.1).
- *	envrcpt    a relayed recipient (see route.h) is judged by decide();
- *	           a local one is accepted.
+ *	envfrom    {auth_authen}, {tls_version}, the envelope sender.
+ *	envrcpt    a relayed recipient (see route.h) is judged by decide(),
+ *	           sender rules included (554 5.7.1); a local one is
+ *	           accepted.
  *	header     collects From: (header|both, authenticated users).
- *	eom        decide_header_from() on the From: addresses (550 5.7.1).
+ *	eom        decide_header_from() on the From: addresses of a message
+ *	           that relays (550 5.7.1).
  *	close      frees the connection state.
  *	Every relay verdict and every header verdict is logged and queued
  *	as a decisions row.

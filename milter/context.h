@@ -44,7 +44,7 @@ struct milter_context {
 	char sender[ADDR_MAX + 3];		/* envelope sender as received */
 	bool sender_too_long;
 	char queue_id[CONTEXT_QUEUE_ID_MAX];
-	unsigned relayed;			/* relayed recipients judged */
+	unsigned relayed;			/* relayed recipients permitted */
 
 	unsigned from_count;			/* From: headers seen */
 	bool from_too_long;			/* the first one did not fit */

@@ -5,9 +5,8 @@
  *	milter replies: verdict to action, SMTP codes and safe text
  * DESCRIPTION
  *	See reply.h. The SMTP codes follow what Postfix itself uses for the
- *	same refusal: 554 for relay (relay_domains_reject_code), 553 for a
- *	sender the login does not own (reject_sender_login_mismatch), 550
- *	for content at end of message, 451 4.7.1 for a temporary failure
+ *	same refusal: 554 for relay (relay_domains_reject_code), 550 for
+ *	content at end of message, 451 4.7.1 for a temporary failure
  *	(Postfix's own milter tempfail text).
  */
 #include <stdio.h>
@@ -73,9 +72,7 @@ void reply_from_verdict(const struct relay_verdict *verdict, enum reply_stage st
 			reply_set(reply_r, REPLY_CONTINUE, "", "", "");
 		return;
 	case VERDICT_REJECT: {
-		const char *rcode = stage == REPLY_STAGE_MAIL ? "553"
-				    : stage == REPLY_STAGE_RCPT ? "554"
-								: "550";
+		const char *rcode = stage == REPLY_STAGE_RCPT ? "554" : "550";
 		/* Only a 5.x.x status fits a 5xx reply. */
 		const char *xcode = verdict->status != NULL && verdict->status[0] == '5'
 					    ? verdict->status

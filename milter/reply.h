@@ -22,7 +22,6 @@
 
 /* Where in the transaction a verdict is answered. */
 enum reply_stage {
-	REPLY_STAGE_MAIL,	/* envelope sender: 553 */
 	REPLY_STAGE_RCPT,	/* relay of one recipient: 554 */
 	REPLY_STAGE_EOM		/* From: header: 550 */
 };
@@ -46,9 +45,9 @@ const char *reply_text_safe(const char *text, char *out, size_t size);
      permit                    -> continue
      dunno at RCPT             -> 554 5.7.1 Relay access denied (the
                                   milter has no MTA rule behind it)
-     dunno at MAIL or EOM      -> continue (no opinion on a message
+     dunno at EOM              -> continue (no opinion on a message
                                   whose recipients were judged at RCPT)
-     reject                    -> 553/554/550 by stage, the verdict's
+     reject                    -> 554/550 by stage, the verdict's
                                   status (5.7.1 when empty), its reason
      tempfail                  -> 451 4.7.1 reason
    Never fails. */

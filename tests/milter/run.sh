@@ -167,7 +167,7 @@ if start unix; then
 	script local_recipient_accepted "$U" "$L"
 	script grant_ip_accepted "$U" "$L" "permit grant"
 	script sasl_user_accepted "$U" "$L" "permit sasl" "permit sasl" "permit sasl" "permit sasl" \
-		"reject sender_mismatch" "=553 5.7.1"
+		"reject sender_mismatch" "=554 5.7.1"
 	script suspended_user_refused "$U" "$L" "reject suspended" "=554 5.7.1"
 	script header_mismatch_refused "$U" "$L" "permit sasl" "reject sender_mismatch" "=550 5.7.1" \
 		"permit sasl" "reject bad_request" "=550 5.7.1" "permit sasl" "reject bad_request" \
@@ -215,7 +215,7 @@ if [ -n "$port" ] && start inet; then
 	I="inet:$port@127.0.0.1"
 	script unauth_relay_refused "$I" "$T/inet.log" "reject none" "reject none"
 	script sasl_user_accepted "$I" "$T/inet.log" "permit sasl" "permit sasl" "permit sasl" \
-		"permit sasl" "reject sender_mismatch"
+		"permit sasl" "reject sender_mismatch" "=554 5.7.1"
 	stop "$MPID"
 	grep -Eq 'stopping \([1-9][0-9]* inet connections tuned' "$T/inet.log" &&
 		say_pass "inet connections got TCP_NODELAY" ||

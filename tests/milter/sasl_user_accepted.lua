@@ -1,4 +1,5 @@
--- Rule: an authenticated user with their own envelope sender and From: may relay.
+-- Rule: an authenticated user with their own envelope sender and From: may relay;
+-- with someone else's, not (mail delivered only locally is not judged).
 dofile(lib)
 local conn = open("127.0.0.10")
 mail(conn, "<alice@lab.test>", "alice@lab.test")
@@ -17,7 +18,15 @@ expect(conn, SMFIR_CONTINUE, "relay rcpt as alice with +tag")
 header(conn, "From", "alice@lab.test")
 eom(conn)
 expect(conn, SMFIR_CONTINUE, "eom 2")
--- envelope sender not alice's: refused at MAIL
+-- envelope sender not alice's: her relay is refused (554 5.7.1) ...
 mail(conn, "<bob@lab.test>", "alice@lab.test")
-expect(conn, SMFIR_REPLYCODE, "mail as alice with bob's address (want 553 5.7.1)")
+expect(conn, SMFIR_CONTINUE, "mail as alice with bob's address")
+rcpt(conn, "someone@example.org", "smtp")
+expect(conn, SMFIR_REPLYCODE, "relay rcpt as alice with bob's address (want 554 5.7.1)")
+-- ... local delivery is the MTA's business: no sender rule applies
+rcpt(conn, "bob@lab.test", "virtual")
+expect(conn, SMFIR_CONTINUE, "local rcpt as alice with bob's address")
+header(conn, "From", "bob@lab.test")
+eom(conn)
+expect(conn, SMFIR_CONTINUE, "eom of a local-only message with bob's From:")
 mt.disconnect(conn)
