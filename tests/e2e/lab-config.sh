@@ -1,0 +1,319 @@
+# NAME
+#	lab-config.sh - the lab's configuration: certificates, sasldb, and the
+#	Postfix, Dovecot and authrelay files rendered from conf-examples/
+# SUMMARY
+#	sourced by lib.sh
+# DESCRIPTION
+#	The configuration half of the lab (lib.sh runs the processes). The
+#	Postfix base main.cf/master.cf is the lab's own; every authrelay piece
+#	in it comes from conf-examples/postfix/ with the lab's ports, paths and
+#	user substituted, and the authrelay.conf files are conf-examples/
+#	authrelay.conf with the lab's keys appended (later keys win).
+#--
+
+# ---- TLS and SASL ----
+
+# lab_tls: a CA, the server certificate, and client certificates for alice
+# and mallory (EC keys: fast to make).
+lab_tls() {
+	local d=$LAB/tls u
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+		-subj "/CN=authrelay e2e CA" -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null ||
+		lab_die "openssl: CA"
+	lab_cert "$d/key.pem" "$d/cert.pem" "mail.$DOMAIN" \
+		"subjectAltName=DNS:mail.$DOMAIN,IP:127.0.0.1,IP:::1"
+	for u in alice mallory; do
+		lab_cert "$d/$u.key" "$d/$u.pem" "$u@$DOMAIN" "extendedKeyUsage=clientAuth"
+	done
+}
+
+# lab_cert KEY CERT CN EXTENSION: a key and a certificate signed by the lab CA.
+lab_cert() {
+	local d=$LAB/tls
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$3" \
+		-keyout "$1" -out "$1.csr" 2>/dev/null &&
+		openssl x509 -req -in "$1.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+			-days 30 -extfile <(printf '%s\n' "$4") -out "$2" 2>/dev/null ||
+		lab_die "openssl: certificate for $3"
+	chmod 0600 "$1"
+}
+
+# lab_sasl: the Cyrus sasldb that Postfix's smtpd reads.
+lab_sasl() {
+	local u
+	SASLDB=$LAB/sasl/sasldb2
+	for u in alice bob mallory dave; do
+		printf '%s' "${u}pw" | saslpasswd2 -p -c -f "$SASLDB" -u "$DOMAIN" "$u" ||
+			lab_die "saslpasswd2 $u"
+	done
+	chown root:postfix "$SASLDB"
+	chmod 0640 "$SASLDB"
+	# Debian's smtpd reads $config_directory/sasl/smtpd.conf
+	cat >"$PFC/sasl/smtpd.conf" <<-EOF
+		pwcheck_method: auxprop
+		auxprop_plugin: sasldb
+		sasldb_path: $SASLDB
+		mech_list: PLAIN LOGIN CRAM-MD5
+	EOF
+}
+
+# ---- rendering conf-examples ----
+
+# render_conf NAME [key=value ...]: $LAB/etc/NAME.conf from
+# conf-examples/authrelay.conf with the lab's keys and then the given
+# overrides appended (later keys win). Prints the path.
+render_conf() {
+	local name=$1 out=$LAB/etc/$1.conf kv
+	shift
+	{
+		# missing only while the config module is being written (s05 says so)
+		cat "$CONF_EXAMPLES/authrelay.conf" 2>/dev/null
+		printf '\n# ---- e2e lab overrides (later keys win) ----\n'
+		printf 'database = %s\n' "$DB"
+		printf 'run_user = %s\n' "$RUN_USER"
+		printf 'log_level = debug\n'
+		printf 'grant_ttl = %s\n' "$GRANT_TTL"
+		printf 'sender_login_check = both\n'
+		printf 'policyd_listen = inet:127.0.0.1:%s\n' "$P_POLICYD"
+		printf 'policyd_pidfile = %s/run/%s-policyd.pid\n' "$LAB" "$name"
+		printf 'milter_socket = inet:127.0.0.1:%s\n' "$P_MILTER"
+		printf 'milter_pidfile = %s/run/%s-milter.pid\n' "$LAB" "$name"
+		printf 'loginwatch_sources = %s\n' "$LAB/log/dovecot.log"
+		printf 'loginwatch_pidfile = %s/run/%s-loginwatch.pid\n' "$LAB" "$name"
+		for kv in "$@"; do
+			printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"
+		done
+	} >"$out"
+	echo "$out"
+}
+
+# pf_subst: the lab's ports, paths and user in a Postfix snippet (stdin).
+pf_subst() {
+	sed -e "s|inet:127\.0\.0\.1:10040|inet:127.0.0.1:$P_POLICYD|g" \
+		-e "s|inet:127\.0\.0\.1:10030|inet:127.0.0.1:$P_MILTER|g" \
+		-e "s|/usr/local/sbin/authrelay-policyd|$BIN_POLICYD|g" \
+		-e "s|/etc/authrelay/authrelay.conf|$LAB/etc/spawn.conf|g" \
+		-e "s|user=authrelay|user=$RUN_USER|g"
+}
+
+# snippet_to_o FILE: the active "key = value" settings of a main.cf
+# snippet (continuation lines joined) as master.cf "-o { k = v }" lines,
+# so a main.cf example can be applied to one smtpd service.
+snippet_to_o() {
+	awk '
+		/^[ \t]*#/ || /^[ \t]*$/ { next }
+		/^[ \t]/ { cur = cur " " $0; next }
+		{ if (cur != "") print cur; cur = $0 }
+		END { if (cur != "") print cur }' "$1" |
+		sed -e 's/[ \t][ \t]*/ /g' -e 's/^/  -o { /' -e 's/$/ }/'
+}
+
+# master_service FILE NAME ADDR: the entry NAME of a master.cf snippet
+# (with its continuation lines), renamed to ADDR (host:port or a name).
+master_service() {
+	awk -v name="$2" -v addr="$3" '
+		/^[^ \t#]/ { on = ($1 == name); if (on) { sub(name, addr) } }
+		/^#/ { next }
+		on { print }' "$1"
+}
+
+# ---- Postfix ----
+
+lab_postfix_config() {
+	cat >"$PFC/main.cf" <<-EOF
+		# e2e lab base main.cf (the conf-examples snippets are appended below)
+		compatibility_level = 3.6
+		queue_directory = $SPOOL
+		data_directory = $LAB/pf/data
+		mail_owner = postfix
+		setgid_group = postdrop
+		myhostname = mail.$DOMAIN
+		mydomain = $DOMAIN
+		myorigin = \$mydomain
+		mydestination =
+		inet_interfaces = loopback-only
+		inet_protocols = all
+		# loopback is deliberately NOT trusted: every test client is a stranger
+		mynetworks = 192.0.2.254/32
+		# the outside world is smtp-sink; nothing needs DNS
+		relayhost = [127.0.0.1]:$P_SINK
+		smtp_dns_support_level = disabled
+		smtp_host_lookup = native
+		lmtp_host_lookup = native
+		smtpd_peername_lookup = no
+		smtp_tls_security_level = none
+		alias_maps =
+		alias_database =
+		biff = no
+		maillog_file = $LAB/log/postfix.log
+		maillog_file_prefixes = $LAB
+		# the local domain: virtual(8) Maildirs that Dovecot serves
+		virtual_mailbox_domains = $DOMAIN
+		virtual_mailbox_base = $LAB/vmail
+		virtual_mailbox_maps = texthash:$PFC/vmailbox
+		virtual_uid_maps = static:$VUID
+		virtual_gid_maps = static:$VUID
+		# SMTP AUTH: Cyrus SASL, sasldb
+		smtpd_sasl_auth_enable = yes
+		smtpd_sasl_type = cyrus
+		smtpd_sasl_path = smtpd
+		smtpd_sasl_local_domain = $DOMAIN
+		smtpd_sasl_security_options = noanonymous
+		# STARTTLS offered, AUTH allowed without it (require_tls_for_auth is ours)
+		smtpd_tls_security_level = may
+		smtpd_tls_auth_only = no
+		smtpd_tls_cert_file = $LAB/tls/cert.pem
+		smtpd_tls_key_file = $LAB/tls/key.pem
+		smtpd_tls_CAfile = $LAB/tls/ca.pem
+		smtpd_tls_ask_ccert = yes
+		smtpd_tls_fingerprint_digest = sha256
+		smtpd_tls_loglevel = 1
+		smtpd_recipient_restrictions =
+		# make the lab fast
+		smtpd_error_sleep_time = 0
+		smtpd_soft_error_limit = 1000
+		smtpd_hard_error_limit = 1000
+		smtpd_client_connection_rate_limit = 0
+		queue_run_delay = 10s
+		minimal_backoff_time = 10s
+	EOF
+	printf 'alice@%s alice/Maildir/\nbob@%s bob/Maildir/\nmallory@%s mallory/Maildir/\n' \
+		"$DOMAIN" "$DOMAIN" "$DOMAIN" >"$PFC/vmailbox"
+
+	# The examples, with the lab's ports and paths.
+	{
+		printf '\n# ---- conf-examples/postfix/main.cf.policyd ----\n'
+		pf_subst <"$CONF_EXAMPLES/postfix/main.cf.policyd"
+		if [ "$HAVE_MILTER" = 1 ]; then
+			printf '\n# ---- conf-examples/postfix/main.cf.milter (inet form) ----\n'
+			pf_subst <"$CONF_EXAMPLES/postfix/main.cf.milter"
+		fi
+		printf '\n# ---- from the comment of master.cf.policyd-spawn ----\n'
+		sed -n 's/^#   \(.*_time_limit = .*\)/\1/p' "$CONF_EXAMPLES/postfix/master.cf.policyd-spawn"
+	} >>"$PFC/main.cf"
+
+	# chroot n everywhere: no copies of /etc files needed
+	cat >"$PFC/master.cf" <<-EOF
+		# service type private unpriv chroot wakeup maxproc command + args
+		127.0.0.1:$P_SMTP inet n - n - - smtpd
+		[::1]:$P_SMTP inet n - n - - smtpd
+		pickup unix n - n 60 1 pickup
+		cleanup unix n - n - 0 cleanup
+		qmgr unix n - n 300 1 qmgr
+		tlsmgr unix - - n 1000? 1 tlsmgr
+		rewrite unix - - n - - trivial-rewrite
+		bounce unix - - n - 0 bounce
+		defer unix - - n - 0 bounce
+		trace unix - - n - 0 bounce
+		verify unix - - n - 1 verify
+		flush unix n - n 1000? 0 flush
+		proxymap unix - - n - - proxymap
+		proxywrite unix - - n - 1 proxymap
+		smtp unix - - n - - smtp
+		relay unix - - n - - smtp
+		showq unix n - n - - showq
+		error unix - - n - - error
+		retry unix - - n - - error
+		discard unix - - n - - discard
+		virtual unix - n n - - virtual
+		anvil unix - - n - 1 anvil
+		scache unix - - n - 1 scache
+		postlog unix-dgram n - n - 1 postlogd
+	EOF
+	{
+		printf '# ---- conf-examples/postfix/master.cf.policyd-unix + main.cf.milter (unix form) ----\n'
+		master_service "$CONF_EXAMPLES/postfix/master.cf.policyd-unix" submission "127.0.0.1:$P_UNIX" |
+			sed "s/syslog_name=postfix\/submission/syslog_name=postfix\/unix/"
+		sed -e 's/^smtpd_milters = inet:.*/#&/' -e 's/^#\(smtpd_milters = unix:.*\)/\1/' \
+			"$CONF_EXAMPLES/postfix/main.cf.milter" >"$LAB/etc/main.cf.milter-unix"
+		[ "$HAVE_MILTER" = 1 ] && snippet_to_o "$LAB/etc/main.cf.milter-unix"
+		printf '# ---- conf-examples/postfix/master.cf.policyd-spawn ----\n'
+		master_service "$CONF_EXAMPLES/postfix/master.cf.policyd-spawn" authrelay-policy authrelay-policy |
+			pf_subst
+		master_service "$CONF_EXAMPLES/postfix/master.cf.policyd-spawn" submission "127.0.0.1:$P_SPAWN" |
+			sed "s/syslog_name=postfix\/submission/syslog_name=postfix\/spawn/"
+		printf '  -o smtpd_milters=\n'
+		printf '# ---- conf-examples/postfix/master.cf.policyd-inet (require_tls_for_auth policyd) ----\n'
+		master_service "$CONF_EXAMPLES/postfix/master.cf.policyd-inet" submission "127.0.0.1:$P_TLSREQ" |
+			sed -e "s/syslog_name=postfix\/submission/syslog_name=postfix\/tlsreq/" \
+				-e "s|inet:127\.0\.0\.1:10040|inet:127.0.0.1:$P_POLICYD_TLS|g"
+		printf '  -o smtpd_milters=\n'
+	} >>"$PFC/master.cf"
+	mkdir -p "$SPOOL/authrelay"
+	chown "$RUN_USER:postfix" "$SPOOL/authrelay"
+	chmod 0750 "$SPOOL/authrelay"
+	postfix -c "$PFC" check >"$LAB/log/postfix-check.out" 2>&1 ||
+		{ cat "$LAB/log/postfix-check.out" >&2; lab_die "postfix check failed"; }
+}
+
+# ---- Dovecot ----
+
+lab_dovecot_config() {
+	local dv=$LAB/dovecot
+	printf 'alice:{PLAIN}alicepw::::::\nbob:{PLAIN}bobpw::::::\n' >"$dv/users"
+	chown root:dovecot "$dv/users"
+	chmod 0640 "$dv/users"
+	cat >"$dv/dovecot.conf" <<-EOF
+		base_dir = $dv/run
+		state_dir = $dv/state
+		protocols = imap pop3
+		listen = 127.0.0.1, ::1
+		auth_failure_delay = 0
+		auth_mechanisms = plain login cram-md5
+		disable_plaintext_auth = no
+		ssl = yes
+		ssl_cert = <$LAB/tls/cert.pem
+		ssl_key = <$LAB/tls/key.pem
+		default_login_user = dovenull
+		default_internal_user = dovecot
+		first_valid_uid = $VUID
+		mail_location = maildir:~/Maildir
+		passdb {
+		  driver = passwd-file
+		  args = scheme=PLAIN username_format=%u $dv/users
+		}
+		userdb {
+		  driver = static
+		  args = uid=$VUID gid=$VUID home=$LAB/vmail/%u
+		}
+		service imap-login {
+		  inet_listener imap {
+		    port = $P_IMAP
+		  }
+		  inet_listener imaps {
+		    port = 0
+		  }
+		}
+		service pop3-login {
+		  inet_listener pop3 {
+		    port = $P_POP3
+		  }
+		  inet_listener pop3s {
+		    port = 0
+		  }
+		}
+		# no per-IP auth penalty (2, 4, 8, 15 s) in tests
+		service anvil {
+		  unix_listener anvil-auth-penalty {
+		    mode = 0
+		  }
+		}
+	EOF
+	lab_dovecot_logging >>"$dv/dovecot.conf"
+}
+
+# The logging part: conf-examples/dovecot/ when the loginwatch helper's
+# example is there (rendered with the lab's log path), else log_path alone.
+lab_dovecot_logging() {
+	local f
+	f=$(ls "$CONF_EXAMPLES"/dovecot/*.conf 2>/dev/null | head -1)
+	printf '\n# ---- logging ----\n'
+	if [ -n "$f" ]; then
+		printf '# from %s\n' "${f#"$SRC"/}"
+		sed -e "s|^\([ \t]*log_path[ \t]*=\).*|\1 $LAB/log/dovecot.log|" \
+			-e "s|^\([ \t]*info_log_path[ \t]*=\).*|\1 $LAB/log/dovecot.log|" "$f"
+		grep -q '^[ \t]*log_path' "$f" || printf 'log_path = %s\n' "$LAB/log/dovecot.log"
+	else
+		printf 'log_path = %s\nauth_verbose = yes\n' "$LAB/log/dovecot.log"
+	fi
+}
