@@ -75,7 +75,7 @@ UNIT_SRCS := $(wildcard tests/unit/*/check_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 # Suites run by `make check`, in this order; a suite without run.sh is skipped.
-SUITES    := protocol milter loginwatch ctl e2e fuzz
+SUITES    := protocol milter loginwatch ctl faults e2e fuzz
 
 .PHONY: all check check-unit check-suites bench fuzz demo deps install clean \
         install-user format
