@@ -435,6 +435,8 @@ lab_on_exit() {
 		lab_logs_tail 25 >&2
 	fi
 	if [ "${E2E_KEEP:-0}" = 1 ]; then
+		lab_write_stop_script
+		echo "# lab kept running (E2E_KEEP=1); stop it with: bash $LAB/stop.sh" >&2
 		return
 	fi
 	lab_stop
