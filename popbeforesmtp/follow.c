@@ -1,0 +1,755 @@
+/*
+ * NAME
+ *	follow 3
+ * SUMMARY
+ *	log sources followed like tail -F, with resumable positions
+ * SYNOPSIS
+ *	#include "follow.h"
+ * DESCRIPTION
+ *	See follow.h. One buffer per source; lines are cut in place. The
+ *	position (offset) only ever counts complete lines, so it always
+ *	points at the start of a line: rewinding to it and resuming from it
+ *	are both exact.
+ *
+ *	Every wake-up (an inotify event about a source's name, stdin data,
+ *	or the rescan timer) drains each source, then checks it for
+ *	truncation and rotation by comparing the open file with what the
+ *	path names now.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "follow.h"
+#include "log.h"
+#include "parsers.h"
+
+#define BUF_CAP (256 * 1024)	/* one read; must exceed LOGIN_LINE_MAX + FOLLOW_HASH_SPAN */
+#define MAX_SOURCES 32
+
+_Static_assert(BUF_CAP > LOGIN_LINE_MAX + FOLLOW_HASH_SPAN + 2, "read buffer too small");
+
+struct source {
+	char *path;		/* as configured; "-" for stdin */
+	const char *name;	/* for the callbacks: path, or "stdin" */
+	char *dir, *base;	/* for inotify and for finding rotated files */
+	bool is_stdin, stdin_eof;
+	int fd;			/* the file being read, -1 when none */
+	uint64_t dev, ino;
+	uint64_t offset;	/* consumed, through the last newline */
+	uint64_t hash;		/* of the last line consumed */
+	uint64_t skipped;	/* bytes of an overlong line dropped from buf */
+	bool skipping;		/* buf starts inside an overlong line */
+	char *buf;		/* BUF_CAP + 1 (room for a final NUL) */
+	size_t len;		/* unconsumed bytes in buf */
+	int next_fd;		/* the file now at path, read after a rotated fd ends */
+	bool finishing;		/* fd is a rotated file found by follow_resume() */
+	int wd;			/* inotify watch on dir, -1 when none */
+	bool open_error_logged;
+};
+
+struct follow {
+	struct follow_callbacks cb;
+	void *ctx;
+	int input_fd;			/* follow_add_input(), -1 when none */
+	void (*input_ready)(void *arg);
+	void *input_arg;
+	struct source src[MAX_SOURCES];
+	size_t count;
+	int ino_fd;
+	uint64_t long_lines;
+};
+
+/* follow_line_hash - FNV-1a of the line's last FOLLOW_HASH_SPAN bytes */
+uint64_t follow_line_hash(const char *line, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	if (len > FOLLOW_HASH_SPAN) {
+		line += len - FOLLOW_HASH_SPAN;
+		len = FOLLOW_HASH_SPAN;
+	}
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)line[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h == 0 ? 1 : h;
+}
+
+/* hash_before - the hash of the line that ends at offset in fd */
+static int hash_before(int fd, uint64_t offset, uint64_t *hash_r)
+{
+	char tmp[FOLLOW_HASH_SPAN + 2];
+	size_t n = offset < sizeof(tmp) ? (size_t)offset : sizeof(tmp), end, start;
+	ssize_t got;
+
+	if (offset == 0) {
+		*hash_r = 0;
+		return 0;
+	}
+	got = pread(fd, tmp, n, (off_t)(offset - n));
+	if (got != (ssize_t)n)
+		return -1;
+	/* A line ends with its newline, or (last line of a rotated file) at EOF. */
+	end = tmp[n - 1] == '\n' ? n - 1 : n;
+	for (start = end; start > 0 && tmp[start - 1] != '\n'; start--)
+		;
+	*hash_r = follow_line_hash(tmp + start, end - start);
+	return 0;
+}
+
+/* position_matches - fd holds, at pos->offset, the line pos->line_hash names */
+static bool position_matches(int fd, const struct follow_position *pos)
+{
+	struct stat st;
+	uint64_t h;
+
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < pos->offset)
+		return false;
+	return hash_before(fd, pos->offset, &h) == 0 && h == pos->line_hash;
+}
+
+/* source_reset - forget the buffer, start at offset */
+static void source_reset(struct source *s, uint64_t offset, uint64_t hash)
+{
+	s->offset = offset;
+	s->hash = hash;
+	s->len = 0;
+	s->skipped = 0;
+	s->skipping = false;
+}
+
+/* source_set_fd - make fd the file read, at offset */
+static int source_set_fd(struct source *s, int fd, uint64_t offset, uint64_t hash)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || lseek(fd, (off_t)offset, SEEK_SET) < 0)
+		return -1;
+	if (s->fd >= 0 && s->fd != fd)
+		close(s->fd);
+	s->fd = fd;
+	s->dev = (uint64_t)st.st_dev;
+	s->ino = (uint64_t)st.st_ino;
+	source_reset(s, offset, hash);
+	return 0;
+}
+
+/* open_regular - open path for reading; -1 with errno (EINVAL: not a file) */
+static int open_regular(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+/* batch - hand the position to the caller */
+static int batch(struct follow *f, struct source *s, bool important)
+{
+	struct follow_position pos = { s->dev, s->ino, s->offset, s->hash };
+
+	return f->cb.batch(f->ctx, s->name, s->is_stdin ? NULL : &pos, important);
+}
+
+/* long_line - count (and now and then log) a skipped line */
+static void long_line(struct follow *f, struct source *s, uint64_t len)
+{
+	if (f->long_lines++ % 1000 == 0)
+		log_warning("%s: skipped a line of %llu bytes (longer than %d) at offset %llu", s->name,
+			    (unsigned long long)len, LOGIN_LINE_MAX, (unsigned long long)s->offset);
+}
+
+/* process_lines - hand out the complete lines of buf; true when any */
+static bool process_lines(struct follow *f, struct source *s)
+{
+	char *p = s->buf, *end = s->buf + s->len, *nl, *last = NULL;
+	size_t last_len = 0, rest;
+
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		size_t len = (size_t)(nl - p);
+
+		if (s->skipping) {
+			long_line(f, s, s->skipped + len);
+			s->offset += s->skipped;
+			s->skipped = 0;
+			s->skipping = false;
+		} else if (len > LOGIN_LINE_MAX) {
+			long_line(f, s, len);
+		} else {
+			*nl = '\0';
+			f->cb.line(f->ctx, s->name, p, len);
+		}
+		last = p;
+		last_len = len;
+		s->offset += len + 1;
+		p = nl + 1;
+	}
+	rest = (size_t)(end - p);
+	/* An overlong unfinished line: keep only its tail for the hash. */
+	if (s->skipping || rest > LOGIN_LINE_MAX) {
+		s->skipping = true;
+		if (rest > FOLLOW_HASH_SPAN) {
+			size_t drop = rest - FOLLOW_HASH_SPAN;
+
+			s->skipped += drop;
+			p += drop;
+			rest -= drop;
+		}
+	}
+	if (last != NULL)
+		s->hash = follow_line_hash(last, last_len);
+	memmove(s->buf, p, rest);
+	s->len = rest;
+	return last != NULL;
+}
+
+/* finish_partial - the last line of a file that ended without a newline */
+static void finish_partial(struct follow *f, struct source *s)
+{
+	if (s->len == 0)
+		return;
+	if (s->skipping) {
+		long_line(f, s, s->skipped + s->len);
+	} else {
+		s->buf[s->len] = '\0';
+		f->cb.line(f->ctx, s->name, s->buf, s->len);
+	}
+	s->hash = follow_line_hash(s->buf, s->len);
+	s->offset += s->skipped + s->len;
+	s->len = 0;
+	s->skipped = 0;
+	s->skipping = false;
+}
+
+/* drain - read fd to its end; 0 at the end, -1 (rewound) when a batch failed
+   or the read failed */
+static int drain(struct follow *f, struct source *s)
+{
+	for (;;) {
+		uint64_t off0 = s->offset, hash0 = s->hash;
+		ssize_t n;
+
+		do
+			n = read(s->fd, s->buf + s->len, BUF_CAP - s->len);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0) {
+			log_error("%s: read: %m", s->name);
+			return -1;
+		}
+		if (n == 0) {
+			if (s->is_stdin)
+				s->stdin_eof = true;
+			return 0;
+		}
+		s->len += (size_t)n;
+		if (!process_lines(f, s))
+			continue;
+		if (batch(f, s, false) < 0) {
+			if (s->is_stdin)
+				return -1;	/* the caller retried already */
+			/* Read these lines again later, from where we were. */
+			if (lseek(s->fd, (off_t)off0, SEEK_SET) < 0)
+				log_error("%s: lseek: %m", s->name);
+			source_reset(s, off0, hash0);
+			return -1;
+		}
+	}
+}
+
+/* switch_to - finish the current file and read newfd from its start */
+static void switch_to(struct follow *f, struct source *s, int newfd, const char *why)
+{
+	finish_partial(f, s);
+	log_info("%s: %s after %llu bytes; reading the new file", s->name, why,
+		 (unsigned long long)s->offset);
+	if (source_set_fd(s, newfd, 0, 0) < 0) {
+		log_error("%s: %m", s->name);
+		close(newfd);
+		close(s->fd);
+		s->fd = -1;
+		return;
+	}
+	if (drain(f, s) == 0)
+		(void)batch(f, s, true);
+}
+
+/* check_file - drain a file source, then look for truncation and rotation */
+static void check_file(struct follow *f, struct source *s)
+{
+	struct stat st, pst;
+	int fd;
+
+	if (s->fd < 0) {
+		if ((fd = open_regular(s->path)) < 0) {
+			if (errno != ENOENT && !s->open_error_logged) {
+				log_error("%s: cannot open: %m", s->path);
+				s->open_error_logged = true;
+			}
+			return;
+		}
+		s->open_error_logged = false;
+		if (source_set_fd(s, fd, 0, 0) < 0) {
+			close(fd);
+			return;
+		}
+		log_info("%s: appeared; reading from its start", s->name);
+	}
+	if (drain(f, s) < 0)
+		return;
+	/* copytruncate: the file is now shorter than what we read of it. */
+	if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size < s->offset + s->skipped + s->len) {
+		log_info("%s: truncated to %lld bytes (copytruncate?) after %llu; reading from 0",
+			 s->name, (long long)st.st_size, (unsigned long long)s->offset);
+		if (lseek(s->fd, 0, SEEK_SET) == 0) {
+			source_reset(s, 0, 0);
+			if (drain(f, s) == 0)
+				(void)batch(f, s, true);
+		}
+		return;
+	}
+	if (s->finishing) {
+		s->finishing = false;
+		fd = s->next_fd >= 0 ? s->next_fd : open_regular(s->path);
+		s->next_fd = -1;
+		if (fd >= 0)
+			switch_to(f, s, fd, "rotated file read to its end");
+		return;
+	}
+	/* Rotation: path names another file. The old one is read to its end
+	   first; the switch waits until the writer has written to the new one. */
+	if (stat(s->path, &pst) == 0 && ((uint64_t)pst.st_dev != s->dev || (uint64_t)pst.st_ino != s->ino)
+	    && pst.st_size > 0) {
+		if (drain(f, s) < 0)
+			return;
+		if ((fd = open_regular(s->path)) >= 0)
+			switch_to(f, s, fd, "rotated");
+	}
+}
+
+/* find_source - the source of path */
+static struct source *find_source(struct follow *f, const char *path)
+{
+	for (size_t i = 0; i < f->count; i++)
+		if (strcmp(f->src[i].path, path) == 0)
+			return &f->src[i];
+	return NULL;
+}
+
+/* is_compressed - rotated files that cannot be read as text */
+static bool is_compressed(const char *name)
+{
+	static const char *const ext[] = { ".gz", ".bz2", ".xz", ".zst", ".Z", ".lz4", ".lzma", NULL };
+	size_t n = strlen(name);
+
+	for (size_t i = 0; ext[i] != NULL; i++) {
+		size_t e = strlen(ext[i]);
+
+		if (n > e && strcmp(name + n - e, ext[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* find_rotated - the file (other than path) in path's directory that holds
+   the checkpoint: the same identity, else (copytruncate leaves a copy) the
+   same line at the same offset. Returns an open fd, or -1. */
+static int find_rotated(struct source *s, const struct follow_position *pos)
+{
+	DIR *d = opendir(s->dir);
+	struct dirent *de;
+	size_t blen = strlen(s->base);
+	int copy_fd = -1;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		char path[4096];
+		struct stat st;
+		int fd;
+
+		if (strncmp(de->d_name, s->base, blen) != 0 || de->d_name[blen] == '\0'
+		    || is_compressed(de->d_name))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", s->dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		if ((fd = open_regular(path)) < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && (uint64_t)st.st_dev == pos->dev
+		    && (uint64_t)st.st_ino == pos->ino && position_matches(fd, pos)) {
+			if (copy_fd >= 0)
+				close(copy_fd);
+			closedir(d);
+			log_info("%s: the checkpoint's file is now %s", s->name, path);
+			return fd;
+		}
+		if (copy_fd < 0 && pos->offset > 0 && position_matches(fd, pos)) {
+			log_info("%s: %s holds the checkpoint's line (a copy)", s->name, path);
+			copy_fd = fd;
+			continue;
+		}
+		close(fd);
+	}
+	closedir(d);
+	return copy_fd;
+}
+
+/* follow_resume - continue from a saved position */
+void follow_resume(struct follow *f, const char *path, const struct follow_position *pos)
+{
+	struct source *s = find_source(f, path);
+	int fd;
+
+	if (s == NULL || s->is_stdin)
+		return;
+	if (pos == NULL) {
+		log_info("%s: no checkpoint; reading from the start", path);
+		return;
+	}
+	if (s->fd < 0 && (fd = open_regular(path)) >= 0 && source_set_fd(s, fd, 0, 0) < 0)
+		close(fd);
+	if (s->fd >= 0 && s->dev == pos->dev && s->ino == pos->ino) {
+		if (position_matches(s->fd, pos) && source_set_fd(s, s->fd, pos->offset, pos->line_hash) == 0) {
+			log_info("%s: resuming at offset %llu", path, (unsigned long long)pos->offset);
+			return;
+		}
+		log_warning("%s: the file changed under the checkpoint (truncated or rewritten)", path);
+	}
+	if ((fd = find_rotated(s, pos)) >= 0) {
+		s->next_fd = s->fd;
+		s->fd = -1;
+		if (source_set_fd(s, fd, pos->offset, pos->line_hash) == 0) {
+			s->finishing = true;
+			log_info("%s: finishing the rotated file from offset %llu first", path,
+				 (unsigned long long)pos->offset);
+			return;
+		}
+		close(fd);
+		s->fd = s->next_fd;
+		s->next_fd = -1;
+	}
+	log_warning("%s: the checkpoint's file is gone (rotated and compressed or removed); "
+		    "reading the current file from its start", path);
+	if (s->fd >= 0)
+		(void)source_set_fd(s, s->fd, 0, 0);
+}
+
+/* follow_create - empty follower */
+int follow_create(const struct follow_callbacks *cb, void *ctx, struct follow **follow_r,
+		  char **error_r)
+{
+	struct follow *f = calloc(1, sizeof(*f));
+
+	if (f == NULL) {
+		*error_r = strdup("out of memory");
+		return -1;
+	}
+	f->cb = *cb;
+	f->ctx = ctx;
+	f->ino_fd = -1;
+	f->input_fd = -1;
+	*follow_r = f;
+	return 0;
+}
+
+/* follow_add_input - one other input (the journal) */
+int follow_add_input(struct follow *f, int fd, void (*ready)(void *arg), void *arg,
+		     char **error_r)
+{
+	if (f->input_fd >= 0) {
+		*error_r = strdup("only one journal source");
+		return -1;
+	}
+	f->input_fd = fd;
+	f->input_ready = ready;
+	f->input_arg = arg;
+	return 0;
+}
+
+/* follow_add - one more source, opened now when it exists */
+int follow_add(struct follow *f, const char *path, char **error_r)
+{
+	struct source *s;
+	char *tmp;
+	int fd;
+
+	if (f->count == MAX_SOURCES) {
+		if (asprintf(error_r, "%s: too many sources (at most %d)", path, MAX_SOURCES) < 0)
+			*error_r = NULL;
+		return -1;
+	}
+	if (find_source(f, path) != NULL)
+		return 0;
+	s = &f->src[f->count];
+	memset(s, 0, sizeof(*s));
+	s->fd = s->next_fd = s->wd = -1;
+	s->is_stdin = strcmp(path, "-") == 0;
+	s->path = strdup(path);
+	s->buf = malloc(BUF_CAP + 1);
+	if (s->path == NULL || s->buf == NULL) {
+		free(s->path);
+		free(s->buf);
+		*error_r = strdup("out of memory");
+		return -1;
+	}
+	s->name = s->is_stdin ? "stdin" : s->path;
+	if (s->is_stdin) {
+		int fl = fcntl(0, F_GETFL);
+
+		s->fd = 0;
+		/* A pipe must not block the loop; a regular file never does. */
+		if (fl >= 0)
+			(void)fcntl(0, F_SETFL, fl | O_NONBLOCK);
+	} else {
+		tmp = strdup(path);
+		s->dir = tmp ? strdup(dirname(tmp)) : NULL;
+		free(tmp);
+		tmp = strdup(path);
+		s->base = tmp ? strdup(basename(tmp)) : NULL;
+		free(tmp);
+		if (s->dir == NULL || s->base == NULL) {
+			free(s->dir);
+			free(s->base);
+			free(s->path);
+			free(s->buf);
+			*error_r = strdup("out of memory");
+			return -1;
+		}
+		if ((fd = open_regular(path)) >= 0) {
+			if (source_set_fd(s, fd, 0, 0) < 0)
+				close(fd);
+		} else if (errno != ENOENT) {
+			if (asprintf(error_r, "%s: cannot open: %s", path, strerror(errno)) < 0)
+				*error_r = NULL;
+			free(s->dir);
+			free(s->base);
+			free(s->path);
+			free(s->buf);
+			return -1;
+		}
+	}
+	f->count++;
+	return 0;
+}
+
+/* add_watches - inotify on each file source's directory (retried later
+   when the directory does not exist yet) */
+static void add_watches(struct follow *f)
+{
+	for (size_t i = 0; f->ino_fd >= 0 && i < f->count; i++) {
+		struct source *s = &f->src[i];
+
+		if (s->is_stdin || s->wd >= 0)
+			continue;
+		s->wd = inotify_add_watch(f->ino_fd, s->dir,
+					  IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM
+						  | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB
+						  | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
+	}
+}
+
+/* read_events - empty the inotify queue; true when one concerns a source */
+static bool read_events(struct follow *f)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool relevant = false;
+	ssize_t n;
+
+	while ((n = read(f->ino_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+				relevant = true;
+				if (ev->mask & IN_IGNORED)
+					for (size_t i = 0; i < f->count; i++)
+						if (f->src[i].wd == ev->wd)
+							f->src[i].wd = -1;
+			} else if (ev->len == 0) {
+				relevant = true;
+			} else {
+				for (size_t i = 0; i < f->count && !relevant; i++)
+					if (!f->src[i].is_stdin
+					    && strncmp(ev->name, f->src[i].base, strlen(f->src[i].base)) == 0)
+						relevant = true;
+			}
+			p += sizeof(struct inotify_event) + ev->len;
+		}
+	}
+	return relevant;
+}
+
+/* follow_run - the loop */
+int follow_run(struct follow *f, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload,
+	       char **error_r)
+{
+	bool files = false;
+
+	for (size_t i = 0; i < f->count; i++)
+		files |= !f->src[i].is_stdin;
+	if (files && f->ino_fd < 0) {
+		f->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (f->ino_fd < 0)
+			log_warning("inotify unavailable (%m): polling every %d ms", FOLLOW_POLL_MS);
+	}
+	add_watches(f);
+	for (size_t i = 0; i < f->count; i++)
+		if (!f->src[i].is_stdin)
+			check_file(f, &f->src[i]);
+	if (f->input_fd >= 0)
+		f->input_ready(f->input_arg);
+
+	while (!*stop && !*reload) {
+		struct pollfd pfd[3];
+		nfds_t n = 0;
+		int timeout = f->ino_fd >= 0 ? FOLLOW_RESCAN_MS : FOLLOW_POLL_MS, rc;
+		bool stdin_open = false, check = false, stdin_ready = false, input_ready = false;
+		struct source *in = find_source(f, "-");
+
+		if (f->ino_fd >= 0) {
+			pfd[n].fd = f->ino_fd;
+			pfd[n++].events = POLLIN;
+		}
+		if (in != NULL && !in->stdin_eof) {
+			pfd[n].fd = 0;
+			pfd[n++].events = POLLIN;
+			stdin_open = true;
+		}
+		if (f->input_fd >= 0) {
+			pfd[n].fd = f->input_fd;
+			pfd[n++].events = POLLIN;
+		}
+		if (!files && !stdin_open && f->input_fd < 0)
+			return 0;	/* stdin only, and it ended */
+		rc = poll(pfd, n, files || f->input_fd >= 0 ? timeout : -1);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			if (asprintf(error_r, "poll: %s", strerror(errno)) < 0)
+				*error_r = NULL;
+			return -1;
+		}
+		if (rc == 0)
+			check = true;	/* rescan timer */
+		for (nfds_t i = 0; i < n; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			if (pfd[i].fd == f->ino_fd)
+				check |= read_events(f);
+			else if (pfd[i].fd == f->input_fd)
+				input_ready = true;
+			else
+				stdin_ready = true;
+		}
+		if (input_ready || (rc == 0 && f->input_fd >= 0))
+			f->input_ready(f->input_arg);
+		if (stdin_ready) {
+			(void)drain(f, in);
+			if (in->stdin_eof) {
+				finish_partial(f, in);
+				(void)batch(f, in, true);
+				log_info("stdin: end of input");
+			}
+		}
+		if (check) {
+			if (rc == 0)
+				add_watches(f);
+			for (size_t i = 0; i < f->count; i++)
+				if (!f->src[i].is_stdin)
+					check_file(f, &f->src[i]);
+		}
+	}
+	return 0;
+}
+
+/* follow_flush - save every file source's position now */
+void follow_flush(struct follow *f)
+{
+	for (size_t i = 0; i < f->count; i++)
+		if (!f->src[i].is_stdin && f->src[i].fd >= 0)
+			(void)batch(f, &f->src[i], true);
+}
+
+/* follow_scan - one file, start to end */
+int follow_scan(const char *path, const struct follow_callbacks *cb, void *ctx, char **error_r)
+{
+	struct follow f = { .cb = *cb, .ctx = ctx, .ino_fd = -1 };
+	struct source *s = &f.src[0];
+	int fd, rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->path = (char *)path;
+	s->name = path;
+	s->fd = s->next_fd = s->wd = -1;
+	if ((fd = open_regular(path)) < 0) {
+		if (asprintf(error_r, "%s: cannot open: %s", path, strerror(errno)) < 0)
+			*error_r = NULL;
+		return -1;
+	}
+	if ((s->buf = malloc(BUF_CAP + 1)) == NULL || source_set_fd(s, fd, 0, 0) < 0) {
+		close(fd);
+		free(s->buf);
+		*error_r = strdup("out of memory");
+		return -1;
+	}
+	if (drain(&f, s) < 0) {
+		rc = -1;
+	} else {
+		finish_partial(&f, s);
+		if (batch(&f, s, true) < 0)
+			rc = -1;
+	}
+	if (rc < 0 && asprintf(error_r, "%s: stopped at offset %llu", path,
+			       (unsigned long long)s->offset) < 0)
+		*error_r = NULL;
+	close(s->fd);
+	free(s->buf);
+	return rc;
+}
+
+uint64_t follow_long_lines(const struct follow *f)
+{
+	return f->long_lines;
+}
+
+/* follow_free - close and free everything */
+void follow_free(struct follow **fp)
+{
+	struct follow *f = *fp;
+
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < f->count; i++) {
+		struct source *s = &f->src[i];
+
+		if (s->fd > 0 || (s->fd == 0 && !s->is_stdin))
+			close(s->fd);
+		if (s->next_fd >= 0)
+			close(s->next_fd);
+		free(s->path);
+		free(s->dir);
+		free(s->base);
+		free(s->buf);
+	}
+	if (f->ino_fd >= 0)
+		close(f->ino_fd);
+	free(f);
+	*fp = NULL;
+}

@@ -1,0 +1,166 @@
+/*
+ * NAME
+ *	loginwatch 3
+ * SUMMARY
+ *	the pipeline: lines -> parsers -> grants -> store, with checkpoints
+ * SYNOPSIS
+ *	#include "loginwatch.h"
+ * DESCRIPTION
+ *	See loginwatch.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "loginwatch.h"
+
+/* on_line - one line: parse, and queue a grant for a login */
+static void on_line(void *ctx, const char *source, char *line, size_t len)
+{
+	struct loginwatch *w = ctx;
+	struct login_event ev;
+	struct store_login login;
+	char ip[IPADDR_STRLEN];
+
+	w->stats.lines++;
+	switch (parsers_parse_line(&w->parsers, line, len, w->now, &ev)) {
+	case PARSE_IGNORED:
+		return;
+	case PARSE_REFUSED:
+		w->stats.refused++;
+		log_debug("no grant: %s line refused (%s) in %s", ev.format, ev.why, source);
+		return;
+	case PARSE_LOGIN:
+		break;
+	}
+	w->stats.logins++;
+	switch (grants_from_event(&w->policy, &ev, source, line, w->now, &login)) {
+	case GRANT_EXCLUDED:
+		w->stats.excluded++;
+		log_info("no grant: %s login of %s from %s is in grant_exclude_networks",
+			 ev.service, ev.user, ipaddr_format(&ev.ip, ip));
+		return;
+	case GRANT_EXPIRED:
+		w->stats.expired++;
+		return;
+	case GRANT_NEW:
+		break;
+	}
+	if (grant_batch_add(&w->batch, &login) < 0) {
+		w->lost_logins = true;
+		log_error("out of memory queueing a grant");
+	}
+}
+
+/* cp_slot - when the checkpoint of source was last written */
+static time_t *cp_slot(struct loginwatch *w, const char *source)
+{
+	for (size_t i = 0; i < w->cp_count; i++)
+		if (strcmp(w->cp[i].source, source) == 0)
+			return &w->cp[i].written;
+	if (w->cp_count == LOGINWATCH_MAX_SOURCES)
+		return NULL;
+	w->cp[w->cp_count].source = source;
+	w->cp[w->cp_count].written = 0;
+	return &w->cp[w->cp_count++].written;
+}
+
+/* log_grants - one line per grant written */
+static void log_grants(const struct grant_batch *b)
+{
+	char ip[IPADDR_STRLEN];
+
+	if (log_get_level() < LOG_LEVEL_INFO)
+		return;
+	for (size_t i = 0; i < b->count; i++) {
+		const struct store_login *l = &b->logins[i];
+
+		log_info("grant ip=%s/%u user=%s service=%s login=%lld expires=%lld source=%s",
+			 ipaddr_format(&l->net, ip), l->prefix_len, l->username, l->service,
+			 (long long)l->login_time, (long long)l->expires_at, l->source);
+	}
+}
+
+/* on_batch - write the read's grants and (when due) its checkpoint */
+static int on_batch(void *ctx, const char *source, const struct follow_position *pos,
+		    bool important)
+{
+	struct loginwatch *w = ctx;
+	struct store_checkpoint cp, *cpp = NULL;
+	time_t *written = NULL;
+	char *error = NULL;
+
+	w->now = time(NULL);
+	if (w->lost_logins) {
+		/* A grant could not be queued: read these lines again. */
+		w->lost_logins = false;
+		grant_batch_clear(&w->batch);
+		w->stats.batch_failures++;
+		return -1;
+	}
+	if (w->store == NULL) {
+		grant_batch_clear(&w->batch);
+		return 0;
+	}
+	if (pos != NULL && !w->scan) {
+		written = cp_slot(w, source);
+		if (w->batch.count == 0 && !important && written != NULL
+		    && w->now - *written < LOGINWATCH_CHECKPOINT_IDLE)
+			return 0;
+		memset(&cp, 0, sizeof(cp));
+		snprintf(cp.source, sizeof(cp.source), "%s", source);
+		cp.dev = pos->dev;
+		cp.ino = pos->ino;
+		cp.offset = pos->offset;
+		cp.line_hash = pos->line_hash;
+		cp.updated = (int64_t)w->now;
+		cpp = &cp;
+	} else if (w->batch.count == 0) {
+		return 0;
+	}
+	for (unsigned attempt = 0;; attempt++) {
+		size_t count = w->batch.count;
+
+		if (grant_batch_apply(&w->batch, w->store, cpp, &error) == 0) {
+			struct grant_batch done = { w->batch.logins, count, w->batch.cap };
+
+			w->stats.granted += count;
+			if (written != NULL)
+				*written = w->now;
+			log_grants(&done);
+			return 0;
+		}
+		log_error("%s: cannot write %zu grant(s): %s", source, count, error ? error : "error");
+		free(error);
+		error = NULL;
+		/* A file is read again from its checkpoint; stdin cannot be,
+		   so its batch is retried for a while. */
+		if (pos != NULL || attempt + 1 >= LOGINWATCH_STDIN_RETRIES
+		    || (w->stop != NULL && *w->stop)) {
+			if (pos == NULL)
+				log_error("stdin: %zu login(s) lost", count);
+			grant_batch_clear(&w->batch);
+			w->stats.batch_failures++;
+			return -1;
+		}
+		sleep(1);
+	}
+}
+
+const struct follow_callbacks loginwatch_callbacks = { on_line, on_batch };
+
+/* loginwatch_position - a stored checkpoint as a follow position */
+void loginwatch_position(const struct store_checkpoint *cp, struct follow_position *pos_r)
+{
+	pos_r->dev = cp->dev;
+	pos_r->ino = cp->ino;
+	pos_r->offset = cp->offset;
+	pos_r->line_hash = cp->line_hash;
+}
+
+void loginwatch_done(struct loginwatch *w)
+{
+	grant_batch_free(&w->batch);
+}

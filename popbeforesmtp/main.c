@@ -1,0 +1,378 @@
+/*
+ * NAME
+ *	authrelay-loginwatch 8
+ * SUMMARY
+ *	POP/IMAP-before-SMTP: relay grants from POP/IMAP login logs
+ * SYNOPSIS
+ *	authrelay-loginwatch [-c FILE] [-f] [-n] [-V] [-h]
+ *	authrelay-loginwatch [-c FILE] --scan FILE...
+ *	authrelay-loginwatch [-c FILE] --parse-only FILE...
+ * DESCRIPTION
+ *	Start-up and the main loop; see authrelay-loginwatch.8. The order
+ *	matters: detach, pidfile, open the sources (as root: mail logs are
+ *	often root:adm 0640), drop privileges, then open the database (its
+ *	WAL files must belong to run_user), then resume every file source
+ *	from its checkpoint.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "daemon.h"
+#include "follow.h"
+#include "journal.h"
+#include "log.h"
+#include "loginwatch.h"
+
+#define PROG "authrelay-loginwatch"
+
+enum mode { MODE_FOLLOW, MODE_SCAN, MODE_PARSE_ONLY };
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: " PROG " [-c FILE] [-f] [-n] [-V] [-h]\n"
+		"       " PROG " [-c FILE] --scan FILE...\n"
+		"       " PROG " [-c FILE] --parse-only FILE...\n"
+		"  -c FILE       configuration file (default " CFG_DEFAULT_PATH ")\n"
+		"  -f            stay in the foreground, log to stderr as well\n"
+		"  -n            check the configuration, sources and database, then exit\n"
+		"  -V            print the version\n"
+		"  -h            this help\n"
+		"  --scan        read FILEs from their start, record the grants that have\n"
+		"                not expired yet, print counts, exit (no checkpoints)\n"
+		"  --parse-only  as --scan, without the database (benchmarks, format checks)\n");
+}
+
+/* strip_long_options - take out --scan/--parse-only (the common parser
+   knows short options only) */
+static enum mode strip_long_options(int *argc, char **argv)
+{
+	enum mode mode = MODE_FOLLOW;
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--scan") == 0) {
+			mode = MODE_SCAN;
+		} else if (strcmp(argv[i], "--parse-only") == 0) {
+			mode = MODE_PARSE_ONLY;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			exit(0);
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return mode;
+}
+
+/* apply_config - parsers and grant policy from cfg; 0 or -1 with *error_r */
+static int apply_config(struct loginwatch *w, const struct authrelay_config *cfg, char **error_r)
+{
+	struct parser_set set;
+
+	if (parsers_select(&cfg->loginwatch_formats, &set, error_r) < 0)
+		return -1;
+	if (cfg->grant_ttl <= 0) {
+		*error_r = strdup("grant_ttl must be positive");
+		return -1;
+	}
+	w->parsers = set;
+	w->policy.ttl = cfg->grant_ttl;
+	w->policy.ipv6_prefix = cfg->grant_ipv6_prefix;
+	w->policy.exclude = cfg->grant_exclude_networks;
+	log_set_level(cfg->log_level);
+	return 0;
+}
+
+/* open_store - the database, existing and initialised */
+static int open_store(const struct authrelay_config *cfg, struct store **store_r, char **error_r)
+{
+	struct store_options opts = {
+		.mode = STORE_OPEN_EXISTING,
+		.busy_timeout_ms = cfg->database_busy_timeout * 1000,
+		.decision_queue_max = 0,
+		.program = "loginwatch",
+	};
+
+	return store_open(cfg->database, &opts, store_r, error_r);
+}
+
+/* check_mode - -n: configuration, sources, database; exit status */
+static int check_mode(const struct authrelay_config *cfg)
+{
+	struct loginwatch w;
+	struct store *store = NULL;
+	char *error = NULL;
+	int problems = 0;
+
+	memset(&w, 0, sizeof(w));
+	if (apply_config(&w, cfg, &error) < 0) {
+		fprintf(stderr, "%s: %s\n", cfg->path, error ? error : "error");
+		free(error);
+		problems++;
+	}
+	if (cfg->loginwatch_sources.count == 0) {
+		fprintf(stderr, "%s: loginwatch_sources is empty: nothing to follow\n", cfg->path);
+		problems++;
+	}
+	for (size_t i = 0; i < cfg->loginwatch_sources.count; i++) {
+		const char *src = cfg->loginwatch_sources.items[i];
+
+		if (strcmp(src, "-") == 0)
+			continue;
+		if (strcmp(src, "journal") == 0) {
+			if (!journal_available()) {
+				fprintf(stderr, "%s: loginwatch_sources: \"journal\": this build has "
+					"no libsystemd\n", cfg->path);
+				problems++;
+			}
+			continue;
+		}
+		if (src[0] != '/') {
+			fprintf(stderr, "%s: loginwatch_sources: \"%s\" is not an absolute path\n",
+				cfg->path, src);
+			problems++;
+		} else if (access(src, R_OK) < 0 && errno != ENOENT) {
+			fprintf(stderr, "%s: loginwatch_sources: %s: %s\n", cfg->path, src,
+				strerror(errno));
+			problems++;
+		}
+	}
+	if (open_store(cfg, &store, &error) < 0) {
+		fprintf(stderr, "%s: database: %s\n", cfg->path, error ? error : "error");
+		free(error);
+		problems++;
+	} else {
+		store_close(&store, 1000);
+	}
+	return problems == 0 ? 0 : EXIT_CONFIG;
+}
+
+/* scan_mode - --scan / --parse-only FILE... */
+static int scan_mode(const struct authrelay_config *cfg, enum mode mode, char **files, int nfiles)
+{
+	struct loginwatch w;
+	char *error = NULL;
+	int status = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.scan = true;
+	w.now = time(NULL);
+	if (apply_config(&w, cfg, &error) < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", cfg->path, error ? error : "error");
+		free(error);
+		return EXIT_CONFIG;
+	}
+	if (mode == MODE_SCAN && open_store(cfg, &w.store, &error) < 0) {
+		fprintf(stderr, PROG ": %s\n", error ? error : "cannot open the database");
+		free(error);
+		return EXIT_UNAVAILABLE;
+	}
+	for (int i = 0; i < nfiles; i++) {
+		if (follow_scan(files[i], &loginwatch_callbacks, &w, &error) < 0) {
+			fprintf(stderr, PROG ": %s\n", error ? error : "scan failed");
+			free(error);
+			error = NULL;
+			status = EXIT_UNAVAILABLE;
+			break;
+		}
+	}
+	printf("lines=%llu logins=%llu granted=%llu refused=%llu excluded=%llu expired=%llu\n",
+	       (unsigned long long)w.stats.lines, (unsigned long long)w.stats.logins,
+	       (unsigned long long)w.stats.granted, (unsigned long long)w.stats.refused,
+	       (unsigned long long)w.stats.excluded, (unsigned long long)w.stats.expired);
+	if (w.store != NULL)
+		store_close(&w.store, 5000);
+	loginwatch_done(&w);
+	return status;
+}
+
+/* reload - SIGHUP: the config again; the sources need a restart */
+static void reload(struct loginwatch *w, const char *path, struct authrelay_config **cfg)
+{
+	struct authrelay_config *n = NULL;
+	struct loginwatch probe = *w;
+	char *error = NULL;
+	bool same = true;
+
+	if (cfg_load(path, false, &n, &error) < 0 || apply_config(&probe, n, &error) < 0) {
+		log_error("reload: keeping the running configuration: %s", error ? error : "error");
+		free(error);
+		cfg_free(&n);
+		return;
+	}
+	if (n->loginwatch_sources.count != (*cfg)->loginwatch_sources.count)
+		same = false;
+	for (size_t i = 0; same && i < n->loginwatch_sources.count; i++)
+		same = strcmp(n->loginwatch_sources.items[i],
+			      (*cfg)->loginwatch_sources.items[i]) == 0;
+	if (!same)
+		log_warning("reload: loginwatch_sources changed; restart to follow the new list "
+			    "(sources are opened before the privilege drop)");
+	if (strcmp(n->database, (*cfg)->database) != 0)
+		log_warning("reload: database changed; restart to use it");
+	w->parsers = probe.parsers;
+	w->policy = probe.policy;
+	cfg_free(cfg);
+	*cfg = n;
+	log_info("reloaded %s", path ? path : CFG_DEFAULT_PATH);
+}
+
+/* follow_mode - the daemon */
+static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *args)
+{
+	struct loginwatch w;
+	struct follow *f = NULL;
+	struct journal *j = NULL;
+	char *error = NULL;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	int status = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.stop = &daemon_stop_requested;
+	w.now = time(NULL);
+	if (apply_config(&w, cfg, &error) < 0) {
+		log_error("%s: %s", cfg->path, error ? error : "error");
+		free(error);
+		return EXIT_CONFIG;
+	}
+	if (cfg->loginwatch_sources.count == 0) {
+		log_error("%s: loginwatch_sources is empty: nothing to follow", cfg->path);
+		return EXIT_CONFIG;
+	}
+	daemon_signals_install(SIGHUP);
+	if (!args->foreground && daemon_detach(&error) < 0)
+		goto fail_unavailable;
+	if (geteuid() == 0 && daemon_user_ids(cfg->run_user, &uid, &gid, &error) < 0)
+		goto fail_config;
+	if (daemon_pidfile_open(cfg->loginwatch_pidfile, uid, gid, &error) < 0)
+		goto fail_unavailable;
+	if (follow_create(&loginwatch_callbacks, &w, &f, &error) < 0)
+		goto fail_unavailable;
+	for (size_t i = 0; i < cfg->loginwatch_sources.count; i++) {
+		const char *src = cfg->loginwatch_sources.items[i];
+
+		if (strcmp(src, "journal") == 0) {
+			if (journal_open(&w.parsers, &loginwatch_callbacks, &w, &j, &error) < 0
+			    || follow_add_input(f, journal_fd(j), journal_ready, j, &error) < 0)
+				goto fail_unavailable;
+		} else if (follow_add(f, src, &error) < 0) {
+			goto fail_unavailable;
+		}
+	}
+	if (daemon_drop_privileges(cfg->run_user, &error) < 0)
+		goto fail_unavailable;
+	if (open_store(cfg, &w.store, &error) < 0)
+		goto fail_unavailable;
+	for (size_t i = 0; i < cfg->loginwatch_sources.count; i++) {
+		const char *src = cfg->loginwatch_sources.items[i];
+		struct store_checkpoint cp;
+		struct follow_position pos;
+
+		if (strcmp(src, "-") == 0)
+			continue;
+		switch (store_checkpoint_get(w.store, strcmp(src, "journal") == 0 ? JOURNAL_SOURCE : src,
+					     &cp)) {
+		case LOOKUP_ERROR:
+			error = strdup("cannot read the checkpoints");
+			goto fail_unavailable;
+		case LOOKUP_NOT_FOUND:
+			if (strcmp(src, "journal") == 0)
+				journal_resume(j, NULL, (int64_t)w.now - w.policy.ttl);
+			else
+				follow_resume(f, src, NULL);
+			break;
+		case LOOKUP_FOUND:
+			loginwatch_position(&cp, &pos);
+			if (strcmp(src, "journal") == 0)
+				journal_resume(j, &pos, 0);
+			else
+				follow_resume(f, src, &pos);
+			break;
+		}
+	}
+	log_info("started: %zu source(s), formats %zu, grant_ttl %llds", cfg->loginwatch_sources.count,
+		 w.parsers.count, (long long)w.policy.ttl);
+	while (!daemon_stop_requested) {
+		if (follow_run(f, &daemon_stop_requested, &daemon_reload_requested, &error) < 0)
+			goto fail_unavailable;
+		if (daemon_reload_requested) {
+			daemon_reload_requested = 0;
+			reload(&w, args->config_path, &cfg);
+			continue;
+		}
+		break;	/* stdin ended, or stop */
+	}
+	follow_flush(f);
+	log_info("stopping: lines=%llu logins=%llu granted=%llu refused=%llu excluded=%llu "
+		 "expired=%llu long_lines=%llu",
+		 (unsigned long long)w.stats.lines, (unsigned long long)w.stats.logins,
+		 (unsigned long long)w.stats.granted, (unsigned long long)w.stats.refused,
+		 (unsigned long long)w.stats.excluded, (unsigned long long)w.stats.expired,
+		 (unsigned long long)follow_long_lines(f));
+	goto out;
+
+fail_config:
+	status = EXIT_CONFIG;
+	goto fail_log;
+fail_unavailable:
+	status = EXIT_UNAVAILABLE;
+fail_log:
+	log_error("%s", error ? error : "error");
+	free(error);
+out:
+	follow_free(&f);
+	journal_free(&j);
+	if (w.store != NULL)
+		store_close(&w.store, 5000);
+	loginwatch_done(&w);
+	daemon_pidfile_remove(cfg->loginwatch_pidfile);
+	cfg_free(&cfg);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon_args args;
+	struct authrelay_config *cfg = NULL;
+	char *error = NULL;
+	enum mode mode = strip_long_options(&argc, argv);
+	int first = daemon_args_parse(argc, argv, PROG, false, &args);
+	int status;
+
+	if ((mode == MODE_FOLLOW) != (first == argc)) {
+		fprintf(stderr, mode == MODE_FOLLOW ? PROG ": unexpected argument \"%s\"\n"
+						    : PROG ": --scan needs FILE arguments%s\n",
+			mode == MODE_FOLLOW ? argv[first] : "");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cfg_load(args.config_path, false, &cfg, &error) < 0) {
+		fprintf(stderr, "%s", error ? error : PROG ": cannot load the configuration\n");
+		if (error != NULL && error[0] != '\0' && error[strlen(error) - 1] != '\n')
+			fputc('\n', stderr);
+		free(error);
+		return EXIT_CONFIG;
+	}
+	log_open(PROG, cfg->log_facility, args.foreground || args.check_only || mode != MODE_FOLLOW);
+	log_set_level(cfg->log_level);
+	if (args.check_only) {
+		status = check_mode(cfg);
+		cfg_free(&cfg);
+		return status;
+	}
+	if (mode != MODE_FOLLOW) {
+		status = scan_mode(cfg, mode, argv + first, argc - first);
+		cfg_free(&cfg);
+		return status;
+	}
+	return follow_mode(cfg, &args);
+}
