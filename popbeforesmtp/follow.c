@@ -16,7 +16,6 @@
  *	truncation and rotation by comparing the open file with what the
  *	path names now.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -26,11 +25,13 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "follow.h"
 #include "log.h"
 #include "parsers.h"
+#include "position.h"
 
 #define BUF_CAP (256 * 1024)	/* one read; must exceed LOGIN_LINE_MAX + FOLLOW_HASH_SPAN */
 #define MAX_SOURCES 32
@@ -49,7 +50,8 @@ struct source {
 	uint64_t skipped;	/* bytes of an overlong line dropped from buf */
 	bool skipping;		/* buf starts inside an overlong line */
 	char *buf;		/* BUF_CAP + 1 (room for a final NUL) */
-	size_t len;		/* unconsumed bytes in buf */
+	size_t len;		/* bytes in buf */
+	size_t done;		/* of which handed out, until compact() */
 	int next_fd;		/* the file now at path, read after a rotated fd ends */
 	bool finishing;		/* fd is a rotated file found by follow_resume() */
 	int wd;			/* inotify watch on dir, -1 when none */
@@ -68,53 +70,13 @@ struct follow {
 	uint64_t long_lines;
 };
 
-/* follow_line_hash - FNV-1a of the line's last FOLLOW_HASH_SPAN bytes */
-uint64_t follow_line_hash(const char *line, size_t len)
+/* find_source - the source of path */
+static struct source *find_source(struct follow *f, const char *path)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	if (len > FOLLOW_HASH_SPAN) {
-		line += len - FOLLOW_HASH_SPAN;
-		len = FOLLOW_HASH_SPAN;
-	}
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)line[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h == 0 ? 1 : h;
-}
-
-/* hash_before - the hash of the line that ends at offset in fd */
-static int hash_before(int fd, uint64_t offset, uint64_t *hash_r)
-{
-	char tmp[FOLLOW_HASH_SPAN + 2];
-	size_t n = offset < sizeof(tmp) ? (size_t)offset : sizeof(tmp), end, start;
-	ssize_t got;
-
-	if (offset == 0) {
-		*hash_r = 0;
-		return 0;
-	}
-	got = pread(fd, tmp, n, (off_t)(offset - n));
-	if (got != (ssize_t)n)
-		return -1;
-	/* A line ends with its newline, or (last line of a rotated file) at EOF. */
-	end = tmp[n - 1] == '\n' ? n - 1 : n;
-	for (start = end; start > 0 && tmp[start - 1] != '\n'; start--)
-		;
-	*hash_r = follow_line_hash(tmp + start, end - start);
-	return 0;
-}
-
-/* position_matches - fd holds, at pos->offset, the line pos->line_hash names */
-static bool position_matches(int fd, const struct follow_position *pos)
-{
-	struct stat st;
-	uint64_t h;
-
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < pos->offset)
-		return false;
-	return hash_before(fd, pos->offset, &h) == 0 && h == pos->line_hash;
+	for (size_t i = 0; i < f->count; i++)
+		if (strcmp(f->src[i].path, path) == 0)
+			return &f->src[i];
+	return NULL;
 }
 
 /* source_reset - forget the buffer, start at offset */
@@ -123,6 +85,7 @@ static void source_reset(struct source *s, uint64_t offset, uint64_t hash)
 	s->offset = offset;
 	s->hash = hash;
 	s->len = 0;
+	s->done = 0;
 	s->skipped = 0;
 	s->skipping = false;
 }
@@ -143,22 +106,6 @@ static int source_set_fd(struct source *s, int fd, uint64_t offset, uint64_t has
 	return 0;
 }
 
-/* open_regular - open path for reading; -1 with errno (EINVAL: not a file) */
-static int open_regular(const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	return fd;
-}
-
 /* batch - hand the position to the caller */
 static int batch(struct follow *f, struct source *s, bool important)
 {
@@ -175,11 +122,13 @@ static void long_line(struct follow *f, struct source *s, uint64_t len)
 			    (unsigned long long)len, LOGIN_LINE_MAX, (unsigned long long)s->offset);
 }
 
-/* process_lines - hand out the complete lines of buf; true when any */
+/* process_lines - hand out the complete lines of buf; true when any. The
+   buffer is compacted only by compact(), after the batch callback: the
+   lines handed out must stay where they are until then. */
 static bool process_lines(struct follow *f, struct source *s)
 {
 	char *p = s->buf, *end = s->buf + s->len, *nl, *last = NULL;
-	size_t last_len = 0, rest;
+	size_t last_len = 0;
 
 	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 		size_t len = (size_t)(nl - p);
@@ -200,7 +149,18 @@ static bool process_lines(struct follow *f, struct source *s)
 		s->offset += len + 1;
 		p = nl + 1;
 	}
-	rest = (size_t)(end - p);
+	if (last != NULL)
+		s->hash = follow_line_hash(last, last_len);
+	s->done = (size_t)(p - s->buf);
+	return last != NULL;
+}
+
+/* compact - drop the lines handed out; keep the unfinished rest */
+static void compact(struct source *s)
+{
+	char *p = s->buf + s->done;
+	size_t rest = s->len - s->done;
+
 	/* An overlong unfinished line: keep only its tail for the hash. */
 	if (s->skipping || rest > LOGIN_LINE_MAX) {
 		s->skipping = true;
@@ -212,11 +172,9 @@ static bool process_lines(struct follow *f, struct source *s)
 			rest -= drop;
 		}
 	}
-	if (last != NULL)
-		s->hash = follow_line_hash(last, last_len);
 	memmove(s->buf, p, rest);
 	s->len = rest;
-	return last != NULL;
+	s->done = 0;
 }
 
 /* finish_partial - the last line of a file that ended without a newline */
@@ -260,17 +218,22 @@ static int drain(struct follow *f, struct source *s)
 			return 0;
 		}
 		s->len += (size_t)n;
-		if (!process_lines(f, s))
+		if (!process_lines(f, s)) {
+			compact(s);
 			continue;
+		}
 		if (batch(f, s, false) < 0) {
-			if (s->is_stdin)
+			if (s->is_stdin) {
+				compact(s);
 				return -1;	/* the caller retried already */
+			}
 			/* Read these lines again later, from where we were. */
 			if (lseek(s->fd, (off_t)off0, SEEK_SET) < 0)
 				log_error("%s: lseek: %m", s->name);
 			source_reset(s, off0, hash0);
 			return -1;
 		}
+		compact(s);
 	}
 }
 
@@ -298,7 +261,7 @@ static void check_file(struct follow *f, struct source *s)
 	int fd;
 
 	if (s->fd < 0) {
-		if ((fd = open_regular(s->path)) < 0) {
+		if ((fd = position_open(s->path)) < 0) {
 			if (errno != ENOENT && !s->open_error_logged) {
 				log_error("%s: cannot open: %m", s->path);
 				s->open_error_logged = true;
@@ -326,8 +289,14 @@ static void check_file(struct follow *f, struct source *s)
 		return;
 	}
 	if (s->finishing) {
+		/* Rotated more than once while we were down: the next older file
+		   (mail.log.1 after mail.log.2) before the current one. */
+		if ((fd = position_find_successor(s->dir, s->base, &st, s->next_fd, s->path)) >= 0) {
+			switch_to(f, s, fd, "rotated file read to its end");
+			return;
+		}
 		s->finishing = false;
-		fd = s->next_fd >= 0 ? s->next_fd : open_regular(s->path);
+		fd = s->next_fd >= 0 ? s->next_fd : position_open(s->path);
 		s->next_fd = -1;
 		if (fd >= 0)
 			switch_to(f, s, fd, "rotated file read to its end");
@@ -339,77 +308,12 @@ static void check_file(struct follow *f, struct source *s)
 	    && pst.st_size > 0) {
 		if (drain(f, s) < 0)
 			return;
-		if ((fd = open_regular(s->path)) >= 0)
+		if ((fd = position_open(s->path)) >= 0)
 			switch_to(f, s, fd, "rotated");
 	}
 }
 
-/* find_source - the source of path */
-static struct source *find_source(struct follow *f, const char *path)
-{
-	for (size_t i = 0; i < f->count; i++)
-		if (strcmp(f->src[i].path, path) == 0)
-			return &f->src[i];
-	return NULL;
-}
 
-/* is_compressed - rotated files that cannot be read as text */
-static bool is_compressed(const char *name)
-{
-	static const char *const ext[] = { ".gz", ".bz2", ".xz", ".zst", ".Z", ".lz4", ".lzma", NULL };
-	size_t n = strlen(name);
-
-	for (size_t i = 0; ext[i] != NULL; i++) {
-		size_t e = strlen(ext[i]);
-
-		if (n > e && strcmp(name + n - e, ext[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* find_rotated - the file (other than path) in path's directory that holds
-   the checkpoint: the same identity, else (copytruncate leaves a copy) the
-   same line at the same offset. Returns an open fd, or -1. */
-static int find_rotated(struct source *s, const struct follow_position *pos)
-{
-	DIR *d = opendir(s->dir);
-	struct dirent *de;
-	size_t blen = strlen(s->base);
-	int copy_fd = -1;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		char path[4096];
-		struct stat st;
-		int fd;
-
-		if (strncmp(de->d_name, s->base, blen) != 0 || de->d_name[blen] == '\0'
-		    || is_compressed(de->d_name))
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", s->dir, de->d_name) >= (int)sizeof(path))
-			continue;
-		if ((fd = open_regular(path)) < 0)
-			continue;
-		if (fstat(fd, &st) == 0 && (uint64_t)st.st_dev == pos->dev
-		    && (uint64_t)st.st_ino == pos->ino && position_matches(fd, pos)) {
-			if (copy_fd >= 0)
-				close(copy_fd);
-			closedir(d);
-			log_info("%s: the checkpoint's file is now %s", s->name, path);
-			return fd;
-		}
-		if (copy_fd < 0 && pos->offset > 0 && position_matches(fd, pos)) {
-			log_info("%s: %s holds the checkpoint's line (a copy)", s->name, path);
-			copy_fd = fd;
-			continue;
-		}
-		close(fd);
-	}
-	closedir(d);
-	return copy_fd;
-}
 
 /* follow_resume - continue from a saved position */
 void follow_resume(struct follow *f, const char *path, const struct follow_position *pos)
@@ -423,7 +327,7 @@ void follow_resume(struct follow *f, const char *path, const struct follow_posit
 		log_info("%s: no checkpoint; reading from the start", path);
 		return;
 	}
-	if (s->fd < 0 && (fd = open_regular(path)) >= 0 && source_set_fd(s, fd, 0, 0) < 0)
+	if (s->fd < 0 && (fd = position_open(path)) >= 0 && source_set_fd(s, fd, 0, 0) < 0)
 		close(fd);
 	if (s->fd >= 0 && s->dev == pos->dev && s->ino == pos->ino) {
 		if (position_matches(s->fd, pos) && source_set_fd(s, s->fd, pos->offset, pos->line_hash) == 0) {
@@ -432,7 +336,7 @@ void follow_resume(struct follow *f, const char *path, const struct follow_posit
 		}
 		log_warning("%s: the file changed under the checkpoint (truncated or rewritten)", path);
 	}
-	if ((fd = find_rotated(s, pos)) >= 0) {
+	if ((fd = position_find_rotated(s->dir, s->base, s->name, pos)) >= 0) {
 		s->next_fd = s->fd;
 		s->fd = -1;
 		if (source_set_fd(s, fd, pos->offset, pos->line_hash) == 0) {
@@ -532,7 +436,7 @@ int follow_add(struct follow *f, const char *path, char **error_r)
 			*error_r = strdup("out of memory");
 			return -1;
 		}
-		if ((fd = open_regular(path)) >= 0) {
+		if ((fd = position_open(path)) >= 0) {
 			if (source_set_fd(s, fd, 0, 0) < 0)
 				close(fd);
 		} else if (errno != ENOENT) {
@@ -596,10 +500,17 @@ static bool read_events(struct follow *f)
 	return relevant;
 }
 
+/* elapsed_ms - milliseconds from a to b */
+static long elapsed_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (long)(b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
 /* follow_run - the loop */
 int follow_run(struct follow *f, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload,
 	       char **error_r)
 {
+	struct timespec last_rescan;
 	bool files = false;
 
 	for (size_t i = 0; i < f->count; i++)
@@ -615,12 +526,15 @@ int follow_run(struct follow *f, volatile sig_atomic_t *stop, volatile sig_atomi
 			check_file(f, &f->src[i]);
 	if (f->input_fd >= 0)
 		f->input_ready(f->input_arg);
+	clock_gettime(CLOCK_MONOTONIC, &last_rescan);
 
 	while (!*stop && !*reload) {
 		struct pollfd pfd[3];
 		nfds_t n = 0;
 		int timeout = f->ino_fd >= 0 ? FOLLOW_RESCAN_MS : FOLLOW_POLL_MS, rc;
 		bool stdin_open = false, check = false, stdin_ready = false, input_ready = false;
+		bool rescan = false;
+		struct timespec now;
 		struct source *in = find_source(f, "-");
 
 		if (f->ino_fd >= 0) {
@@ -646,8 +560,14 @@ int follow_run(struct follow *f, volatile sig_atomic_t *stop, volatile sig_atomi
 				*error_r = NULL;
 			return -1;
 		}
-		if (rc == 0)
-			check = true;	/* rescan timer */
+		/* The rescan also runs when unrelated events in a watched
+		   directory keep poll() from ever timing out. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (rc == 0 || elapsed_ms(&last_rescan, &now) >= timeout) {
+			rescan = true;
+			check = true;
+			last_rescan = now;
+		}
 		for (nfds_t i = 0; i < n; i++) {
 			if (pfd[i].revents == 0)
 				continue;
@@ -658,7 +578,7 @@ int follow_run(struct follow *f, volatile sig_atomic_t *stop, volatile sig_atomi
 			else
 				stdin_ready = true;
 		}
-		if (input_ready || (rc == 0 && f->input_fd >= 0))
+		if (input_ready || (rescan && f->input_fd >= 0))
 			f->input_ready(f->input_arg);
 		if (stdin_ready) {
 			(void)drain(f, in);
@@ -669,7 +589,7 @@ int follow_run(struct follow *f, volatile sig_atomic_t *stop, volatile sig_atomi
 			}
 		}
 		if (check) {
-			if (rc == 0)
+			if (rescan)
 				add_watches(f);
 			for (size_t i = 0; i < f->count; i++)
 				if (!f->src[i].is_stdin)
@@ -698,7 +618,7 @@ int follow_scan(const char *path, const struct follow_callbacks *cb, void *ctx, 
 	s->path = (char *)path;
 	s->name = path;
 	s->fd = s->next_fd = s->wd = -1;
-	if ((fd = open_regular(path)) < 0) {
+	if ((fd = position_open(path)) < 0) {
 		if (asprintf(error_r, "%s: cannot open: %s", path, strerror(errno)) < 0)
 			*error_r = NULL;
 		return -1;

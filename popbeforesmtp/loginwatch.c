@@ -67,19 +67,28 @@ static time_t *cp_slot(struct loginwatch *w, const char *source)
 	return &w->cp[w->cp_count++].written;
 }
 
-/* log_grants - one line per grant written */
+/* log_grants - one key=value line per grant written */
 static void log_grants(const struct grant_batch *b)
 {
-	char ip[IPADDR_STRLEN];
+	char ip[IPADDR_STRLEN + 4], num[24], line[1024];
 
 	if (log_get_level() < LOG_LEVEL_INFO)
 		return;
 	for (size_t i = 0; i < b->count; i++) {
 		const struct store_login *l = &b->logins[i];
 
-		log_info("grant ip=%s/%u user=%s service=%s login=%lld expires=%lld source=%s",
-			 ipaddr_format(&l->net, ip), l->prefix_len, l->username, l->service,
-			 (long long)l->login_time, (long long)l->expires_at, l->source);
+		snprintf(line, sizeof(line), "grant");
+		ipaddr_format(&l->net, ip);
+		snprintf(ip + strlen(ip), sizeof(ip) - strlen(ip), "/%u", l->prefix_len);
+		log_kv_append(line, sizeof(line), "ip", ip);
+		log_kv_append(line, sizeof(line), "user", l->username);
+		log_kv_append(line, sizeof(line), "service", l->service);
+		snprintf(num, sizeof(num), "%lld", (long long)l->login_time);
+		log_kv_append(line, sizeof(line), "login", num);
+		snprintf(num, sizeof(num), "%lld", (long long)l->expires_at);
+		log_kv_append(line, sizeof(line), "expires", num);
+		log_kv_append(line, sizeof(line), "source", l->source);
+		log_info("%s", line);
 	}
 }
 
