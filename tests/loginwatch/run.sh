@@ -23,12 +23,21 @@ trap cleanup EXIT
 ok() { echo "ok   $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-if [ "$(id -u)" = 0 ]; then RUN_USER=nobody; else RUN_USER=$(id -un); fi
+# As root the daemon runs as nobody; the test's own sqlite3 queries run as
+# nobody too, or a query made while the daemon is down would create the
+# WAL files owned by root, which the daemon could then not write.
+if [ "$(id -u)" = 0 ]; then
+	RUN_USER=nobody
+	ASUSER="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+else
+	RUN_USER=$(id -un)
+	ASUSER=
+fi
 
 # mkdb DB -- an initialised database owned by RUN_USER
 mkdb() {
 	rm -f "$1" "$1"-wal "$1"-shm
-	if [ -x "$BUILD/authrelayctl" ] && "$BUILD/authrelayctl" -c "$T/init.conf" init >/dev/null 2>&1; then
+	if [ -x "$BUILD/authrelayctl" ] && "$BUILD/authrelayctl" -c "$(conf_for "$1" /dev/null)" init >/dev/null 2>&1; then
 		:
 	else
 		# Until authrelayctl exists: an empty file with authrelay's
@@ -60,7 +69,7 @@ stamp() { date '+%b %e %H:%M:%S'; }
 login() { echo "$(stamp) mail dovecot: imap-login: Login: user=<${2:-u}>, method=PLAIN, rip=$1, lip=127.0.0.1, mpid=1, TLS, session=<s>"; }
 noise() { echo "$(stamp) mail postfix/smtpd[1]: connect from unknown[192.0.2.99]"; }
 
-q() { sqlite3 -cmd ".timeout 5000" "$DB" "$1" 2>/dev/null; }
+q() { $ASUSER sqlite3 -cmd ".timeout 5000" "$DB" "$1" 2>/dev/null; }
 # wait_for SQL WANT [SECONDS] -- until the query prints WANT
 wait_for() {
 	local i=0 limit=$(( ${3:-10} * 20 ))
@@ -72,7 +81,8 @@ wait_for() {
 }
 logins_of() { q "SELECT logins FROM grants WHERE ip = '$1'"; }
 
-start() { "$BIN" -c "$CONF" -f 2>>"$T/daemon.log" & DPID=$!; PIDS="$PIDS $DPID"; }
+DLOG=$T/daemon.log
+start() { "$BIN" -c "$CONF" -f 2>>"$DLOG" & DPID=$!; PIDS="$PIDS $DPID"; }
 stop() { kill -TERM "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; }
 
 [ -x "$BIN" ] || { echo "no $BIN"; echo "0 passed, 1 failed"; exit 1; }
@@ -197,8 +207,8 @@ awk -v s="$S" 'BEGIN { srand(7); for (i = 0; i < 100000; i++) {
 	else printf "%s mail postfix/smtpd[%d]: connect from unknown[203.0.113.%d]\n", s, i, i % 250 } }' > "$B/all"
 chunk() { sed -n "$(( ($1 - 1) * 1000 + 1 )),$(( $1 * 1000 ))p" "$B/all"; }
 : > "$LOG"
+DLOG=$T/burst.log
 start
-: > "$T/daemon.log"
 for c in $(seq 1 30); do chunk "$c" >> "$LOG"; done
 mv "$LOG" "$LOG.1"; : > "$LOG"
 for c in $(seq 31 50); do chunk "$c" >> "$LOG"; done
@@ -219,7 +229,7 @@ if wait_for "SELECT count(*) FROM grant_log" "$want" 60; then
 	l1=$(q "SELECT line FROM grant_log ORDER BY line" | md5sum)
 	l2=$(sqlite3 "$REF" "SELECT line FROM grant_log ORDER BY line" | md5sum)
 	if [ "$want" = 20000 ] && [ "$got" = "$want" ] && [ "$a" = "$b" ] && [ "$l1" = "$l2" ]; then
-		how=$(grep -o 'mail.log: \(finishing the rotated file from offset [0-9]*\|resuming at offset [0-9]*\)' "$T/daemon.log" | tail -1)
+		how=$(grep -o 'mail.log: \(finishing the rotated file from offset [0-9]*\|resuming at offset [0-9]*\)' "$DLOG" | tail -1)
 		ok "kill -9 + 2 rotations in 100,000 lines: grants equal a clean --scan ($want logins; restart: ${how#*: })"
 	else
 		bad "kill -9 burst" "grant_log $got want $want (scan: $(cat "$T/scan.out")); grants equal: $([ "$a" = "$b" ] && echo yes || echo no)"
