@@ -122,37 +122,56 @@ static void long_line(struct follow *f, struct source *s, uint64_t len)
 			    (unsigned long long)len, LOGIN_LINE_MAX, (unsigned long long)s->offset);
 }
 
-/* process_lines - hand out the complete lines of buf; true when any. The
-   buffer is compacted only by compact(), after the batch callback: the
-   lines handed out must stay where they are until then. */
+/* process_lines - hand out the complete lines of buf that hold the
+   needle; true when buf held any complete line. The buffer is compacted
+   only by compact(), after the batch callback: the lines handed out must
+   stay where they are until then. */
 static bool process_lines(struct follow *f, struct source *s)
 {
-	char *p = s->buf, *end = s->buf + s->len, *nl, *last = NULL;
-	size_t last_len = 0;
+	char *p = s->buf, *limit, *nl, *hit, *ls;
+	const char *needle = f->cb.needle != NULL ? f->cb.needle(f->ctx) : NULL;
+	size_t nlen = needle != NULL ? strlen(needle) : 0;
 
-	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		size_t len = (size_t)(nl - p);
+	if ((nl = memrchr(s->buf, '\n', s->len)) == NULL) {
+		s->done = 0;
+		return false;
+	}
+	limit = nl + 1;
+	/* The hash of the last complete line, before any newline becomes NUL. */
+	ls = memrchr(s->buf, '\n', (size_t)(nl - s->buf));
+	ls = ls != NULL ? ls + 1 : s->buf;
+	s->hash = follow_line_hash(ls, (size_t)(nl - ls));
 
-		if (s->skipping) {
-			long_line(f, s, s->skipped + len);
-			s->offset += s->skipped;
-			s->skipped = 0;
-			s->skipping = false;
-		} else if (len > LOGIN_LINE_MAX) {
+	if (s->skipping) {
+		/* buf starts with the tail of an overlong line. */
+		nl = memchr(p, '\n', (size_t)(limit - p));
+		long_line(f, s, s->skipped + (uint64_t)(nl - p));
+		s->offset += s->skipped;
+		s->skipped = 0;
+		s->skipping = false;
+		p = nl + 1;
+	}
+	while (p < limit) {
+		size_t len;
+
+		hit = nlen > 0 ? memmem(p, (size_t)(limit - p), needle, nlen) : p;
+		if (hit == NULL)
+			break;
+		ls = hit > p ? memrchr(p, '\n', (size_t)(hit - p)) : NULL;
+		ls = ls != NULL ? ls + 1 : p;
+		nl = memchr(hit, '\n', (size_t)(limit - hit));
+		len = (size_t)(nl - ls);
+		if (len > LOGIN_LINE_MAX) {
 			long_line(f, s, len);
 		} else {
 			*nl = '\0';
-			f->cb.line(f->ctx, s->name, p, len);
+			f->cb.line(f->ctx, s->name, ls, len);
 		}
-		last = p;
-		last_len = len;
-		s->offset += len + 1;
 		p = nl + 1;
 	}
-	if (last != NULL)
-		s->hash = follow_line_hash(last, last_len);
-	s->done = (size_t)(p - s->buf);
-	return last != NULL;
+	s->offset += (uint64_t)(limit - s->buf);
+	s->done = (size_t)(limit - s->buf);
+	return true;
 }
 
 /* compact - drop the lines handed out; keep the unfinished rest */
@@ -185,8 +204,12 @@ static void finish_partial(struct follow *f, struct source *s)
 	if (s->skipping) {
 		long_line(f, s, s->skipped + s->len);
 	} else {
+		const char *needle = f->cb.needle != NULL ? f->cb.needle(f->ctx) : NULL;
+
 		s->buf[s->len] = '\0';
-		f->cb.line(f->ctx, s->name, s->buf, s->len);
+		if (needle == NULL || needle[0] == '\0'
+		    || memmem(s->buf, s->len, needle, strlen(needle)) != NULL)
+			f->cb.line(f->ctx, s->name, s->buf, s->len);
 	}
 	s->hash = follow_line_hash(s->buf, s->len);
 	s->offset += s->skipped + s->len;

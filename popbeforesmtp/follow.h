@@ -15,6 +15,7 @@
  *	the loop; without inotify the loop polls every FOLLOW_POLL_MS.
  *
  *	Lines go to the line callback one by one (NUL-terminated in place,
+ *	only those holding the callbacks' needle text,
  *	valid until the batch callback returns); after each read the batch
  *	callback gets the position just after the last complete line: file
  *	identity, offset and a hash of that line. When the batch callback
@@ -49,8 +50,12 @@ struct follow_position {
 };
 
 struct follow_callbacks {
-	/* One complete line (no newline, NUL-terminated, writable). */
+	/* One complete line (no newline, NUL-terminated, writable). Only
+	   lines that contain needle(ctx) are handed out, when needle is not
+	   NULL and returns a non-empty text: finding candidates with
+	   memmem() is what makes reading a busy mail log cheap. */
 	void (*line)(void *ctx, const char *source, char *line, size_t len);
+	const char *(*needle)(void *ctx);
 	/* End of a read. pos is NULL for stdin. important is true when the
 	   position should be saved now (rotation switch, end of a scan,
 	   shutdown). Returns 0, or -1 to have the lines read again later. */

@@ -24,7 +24,7 @@ static void on_line(void *ctx, const char *source, char *line, size_t len)
 	struct store_login login;
 	char ip[IPADDR_STRLEN];
 
-	w->stats.lines++;
+	w->stats.candidates++;
 	switch (parsers_parse_line(&w->parsers, line, len, w->now, &ev)) {
 	case PARSE_IGNORED:
 		return;
@@ -48,10 +48,28 @@ static void on_line(void *ctx, const char *source, char *line, size_t len)
 	case GRANT_NEW:
 		break;
 	}
+	/* --scan keeps logins across reads (one transaction per many reads,
+	   not per read): the line must outlive the read buffer. */
+	if (w->scan && (login.line = strdup(line)) == NULL) {
+		w->lost_logins = true;
+		log_error("out of memory queueing a grant");
+		return;
+	}
 	if (grant_batch_add(&w->batch, &login) < 0) {
+		if (w->scan)
+			free((char *)login.line);
 		w->lost_logins = true;
 		log_error("out of memory queueing a grant");
 	}
+}
+
+/* batch_clear - empty the batch, freeing the lines --scan copied */
+static void batch_clear(struct loginwatch *w)
+{
+	if (w->scan)
+		for (size_t i = 0; i < w->batch.count; i++)
+			free((char *)w->batch.logins[i].line);
+	grant_batch_clear(&w->batch);
 }
 
 /* cp_slot - when the checkpoint of source was last written */
@@ -105,14 +123,16 @@ static int on_batch(void *ctx, const char *source, const struct follow_position 
 	if (w->lost_logins) {
 		/* A grant could not be queued: read these lines again. */
 		w->lost_logins = false;
-		grant_batch_clear(&w->batch);
+		batch_clear(w);
 		w->stats.batch_failures++;
 		return -1;
 	}
 	if (w->store == NULL) {
-		grant_batch_clear(&w->batch);
+		batch_clear(w);
 		return 0;
 	}
+	if (w->scan && !important && w->batch.count < LOGINWATCH_SCAN_BATCH)
+		return 0;
 	if (pos != NULL && !w->scan) {
 		written = cp_slot(w, source);
 		if (w->batch.count == 0 && !important && written != NULL
@@ -139,6 +159,9 @@ static int on_batch(void *ctx, const char *source, const struct follow_position 
 			if (written != NULL)
 				*written = w->now;
 			log_grants(&done);
+			if (w->scan)
+				for (size_t i = 0; i < count; i++)
+					free((char *)done.logins[i].line);
 			return 0;
 		}
 		log_error("%s: cannot write %zu grant(s): %s", source, count, error ? error : "error");
@@ -150,7 +173,7 @@ static int on_batch(void *ctx, const char *source, const struct follow_position 
 		    || (w->stop != NULL && *w->stop)) {
 			if (pos == NULL)
 				log_error("stdin: %zu login(s) lost", count);
-			grant_batch_clear(&w->batch);
+			batch_clear(w);
 			w->stats.batch_failures++;
 			return -1;
 		}
@@ -158,7 +181,15 @@ static int on_batch(void *ctx, const char *source, const struct follow_position 
 	}
 }
 
-const struct follow_callbacks loginwatch_callbacks = { on_line, on_batch };
+/* needle - what a line must hold to be worth parsing */
+static const char *needle(void *ctx)
+{
+	const struct loginwatch *w = ctx;
+
+	return w->parsers.needle;
+}
+
+const struct follow_callbacks loginwatch_callbacks = { on_line, needle, on_batch };
 
 /* loginwatch_position - a stored checkpoint as a follow position */
 void loginwatch_position(const struct store_checkpoint *cp, struct follow_position *pos_r)
@@ -171,5 +202,6 @@ void loginwatch_position(const struct store_checkpoint *cp, struct follow_positi
 
 void loginwatch_done(struct loginwatch *w)
 {
+	batch_clear(w);
 	grant_batch_free(&w->batch);
 }

@@ -16,7 +16,8 @@
  *	important (rotation, shutdown) or LOGINWATCH_CHECKPOINT_IDLE seconds
  *	after the last one: re-reading lines without logins after a crash
  *	grants nothing twice, and a busy mail log does not cost a transaction
- *	per read.
+ *	per read. --scan (no checkpoints, no reader waiting) writes
+ *	LOGINWATCH_SCAN_BATCH logins per transaction instead.
  */
 #ifndef AUTHRELAY_LOGINWATCH_H
 #define AUTHRELAY_LOGINWATCH_H
@@ -34,9 +35,10 @@
 #define LOGINWATCH_CHECKPOINT_IDLE 5	/* seconds */
 #define LOGINWATCH_MAX_SOURCES 32
 #define LOGINWATCH_STDIN_RETRIES 30	/* seconds a stdin batch is retried */
+#define LOGINWATCH_SCAN_BATCH 10000	/* --scan: logins per transaction */
 
 struct loginwatch_stats {
-	uint64_t lines, logins, refused, excluded, expired, granted, batch_failures;
+	uint64_t candidates, logins, refused, excluded, expired, granted, batch_failures;
 };
 
 struct loginwatch {

@@ -184,8 +184,8 @@ static int scan_mode(const struct authrelay_config *cfg, enum mode mode, char **
 			break;
 		}
 	}
-	printf("lines=%llu logins=%llu granted=%llu refused=%llu excluded=%llu expired=%llu\n",
-	       (unsigned long long)w.stats.lines, (unsigned long long)w.stats.logins,
+	printf("candidates=%llu logins=%llu granted=%llu refused=%llu excluded=%llu expired=%llu\n",
+	       (unsigned long long)w.stats.candidates, (unsigned long long)w.stats.logins,
 	       (unsigned long long)w.stats.granted, (unsigned long long)w.stats.refused,
 	       (unsigned long long)w.stats.excluded, (unsigned long long)w.stats.expired);
 	if (w.store != NULL)
@@ -312,9 +312,9 @@ static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *a
 		break;	/* stdin ended, or stop */
 	}
 	follow_flush(f);
-	log_info("stopping: lines=%llu logins=%llu granted=%llu refused=%llu excluded=%llu "
+	log_info("stopping: candidates=%llu logins=%llu granted=%llu refused=%llu excluded=%llu "
 		 "expired=%llu long_lines=%llu",
-		 (unsigned long long)w.stats.lines, (unsigned long long)w.stats.logins,
+		 (unsigned long long)w.stats.candidates, (unsigned long long)w.stats.logins,
 		 (unsigned long long)w.stats.granted, (unsigned long long)w.stats.refused,
 		 (unsigned long long)w.stats.excluded, (unsigned long long)w.stats.expired,
 		 (unsigned long long)follow_long_lines(f));

@@ -24,7 +24,7 @@
 
 #include "parsers.h"
 
-static const char *const names[] = { "imapd", "imapd-ssl", "pop3d", "pop3d-ssl", NULL };
+const char *const parse_courier_programs[] = { "imapd", "imapd-ssl", "pop3d", "pop3d-ssl", NULL };
 static const char *const services[] = { "imap", "imap", "pop3", "pop3" };
 
 /* skip_bracket_digits - past prefix + digits + "]"; p when prefix is absent, NULL when malformed */
@@ -49,7 +49,7 @@ enum parse_result parse_courier(const char *msg, size_t len, struct login_event 
 	const char *p = msg, *end = msg + len, *ip, *ip_end, *q;
 	size_t n, service;
 
-	if ((n = parse_tag_any(msg, len, names, &service)) == 0)
+	if ((n = parse_tag_any(msg, len, parse_courier_programs, &service)) == 0)
 		return PARSE_IGNORED;
 	p += n;
 	if (!parse_has_prefix(p, (size_t)(end - p), "LOGIN, user="))

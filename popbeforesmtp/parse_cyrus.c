@@ -24,7 +24,7 @@
 
 #include "parsers.h"
 
-static const char *const names[] = { "cyrus/imap", "cyrus/imaps", "cyrus/pop3", "cyrus/pop3s",
+const char *const parse_cyrus_programs[] = { "cyrus/imap", "cyrus/imaps", "cyrus/pop3", "cyrus/pop3s",
 				     "imap", "imaps", "pop3", "pop3s", NULL };
 
 /* parse_cyrus - see above */
@@ -33,7 +33,7 @@ enum parse_result parse_cyrus(const char *msg, size_t len, struct login_event *e
 	const char *p = msg, *end = msg + len, *b, *ip_end, *tail, *mech;
 	size_t n, service;
 
-	if ((n = parse_tag_any(msg, len, names, &service)) == 0)
+	if ((n = parse_tag_any(msg, len, parse_cyrus_programs, &service)) == 0)
 		return PARSE_IGNORED;
 	p += n;
 	if (!parse_has_prefix(p, (size_t)(end - p), "login: "))
@@ -41,7 +41,7 @@ enum parse_result parse_cyrus(const char *msg, size_t len, struct login_event *e
 	p += 7;
 
 	memset(ev_r, 0, sizeof(*ev_r));
-	parse_set_service(ev_r, strstr(names[service], "pop3") != NULL ? "pop3" : "imap");
+	parse_set_service(ev_r, strstr(parse_cyrus_programs[service], "pop3") != NULL ? "pop3" : "imap");
 	/* HOST: no spaces; then optionally one space; then [IP]. */
 	for (b = p; b < end && *b != '[' && *b != ' '; b++)
 		;

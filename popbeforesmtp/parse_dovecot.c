@@ -35,6 +35,9 @@
 #include "parsers.h"
 
 static const char *const login_names[] = { "imap-login", "pop3-login", NULL };
+
+/* The tags a Dovecot login line starts with: through syslog, or its own file. */
+const char *const parse_dovecot_programs[] = { "dovecot", "imap-login", "pop3-login", NULL };
 static const char *const login_services[] = { "imap", "pop3" };
 
 /* is_method_char - characters of a SASL mechanism name */

@@ -24,7 +24,7 @@
 
 #include "parsers.h"
 
-static const char *const names[] = { "in.qpopper", "qpopper", "popper", NULL };
+const char *const parse_qpopper_programs[] = { "in.qpopper", "qpopper", "popper", NULL };
 
 /* strip_source_tag - end of s without a trailing " [file.c:NNN]" */
 static const char *strip_source_tag(const char *s, const char *end)
@@ -52,7 +52,7 @@ enum parse_result parse_qpopper(const char *msg, size_t len, struct login_event 
 	const char *p = msg, *end = msg + len, *ip, *host;
 	size_t n, service;
 
-	if ((n = parse_tag_any(msg, len, names, &service)) == 0)
+	if ((n = parse_tag_any(msg, len, parse_qpopper_programs, &service)) == 0)
 		return PARSE_IGNORED;
 	p += n;
 	if (parse_has_prefix(p, (size_t)(end - p), "(v")) {

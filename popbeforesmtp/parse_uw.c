@@ -29,7 +29,7 @@
 
 #include "parsers.h"
 
-static const char *const names[] = { "imapd", "ipop3d", NULL };
+const char *const parse_uw_programs[] = { "imapd", "ipop3d", NULL };
 static const char *const services[] = { "imap", "pop3" };
 static const char *const starts[] = { "Login user=", "Authenticated user=", "APOP user=",
 				      "Auth user=", NULL };
@@ -57,7 +57,7 @@ enum parse_result parse_uw(const char *msg, size_t len, struct login_event *ev_r
 	const char *p = msg, *end = msg + len, *b, *host;
 	size_t n, service, i;
 
-	if ((n = parse_tag_any(msg, len, names, &service)) == 0)
+	if ((n = parse_tag_any(msg, len, parse_uw_programs, &service)) == 0)
 		return PARSE_IGNORED;
 	p += n;
 	for (i = 0; starts[i] != NULL; i++)

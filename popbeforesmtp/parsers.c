@@ -10,6 +10,7 @@
  *	costs a few comparisons, each parser first compares its program
  *	name, and only a login line pays for the time conversion.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,12 +128,12 @@ static const char *const qpopper_units[] = { "qpopper.service", "inetd.service",
 					     "xinetd.service", "openbsd-inetd.service", NULL };
 
 static const struct parser_info table[] = {
-	{ "dovecot", parse_dovecot, dovecot_units },
-	{ "courier", parse_courier, courier_units },
-	{ "cyrus", parse_cyrus, cyrus_units },
-	{ "uw-imap", parse_uw, uw_units },
-	{ "qpopper", parse_qpopper, qpopper_units },
-	{ NULL, NULL, NULL },
+	{ "dovecot", parse_dovecot, parse_dovecot_programs, "Login: user=<", dovecot_units },
+	{ "courier", parse_courier, parse_courier_programs, "LOGIN, user=", courier_units },
+	{ "cyrus", parse_cyrus, parse_cyrus_programs, " User logged in", cyrus_units },
+	{ "uw-imap", parse_uw, parse_uw_programs, " user=", uw_units },
+	{ "qpopper", parse_qpopper, parse_qpopper_programs, "POP login by user \"", qpopper_units },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 /* parsers_table - every parser this build has */
@@ -150,11 +151,40 @@ static bool list_has(const struct cfg_list *list, const char *word)
 	return false;
 }
 
+/* common_needle - the longest substring of needle held by every parser
+   of the set (needle = the first parser's) */
+static void common_needle(struct parser_set *set)
+{
+	const char *first = set->on[0]->needle;
+	size_t n = strlen(first), best_len = 0, best_at = 0;
+
+	for (size_t at = 0; at < n; at++)
+		for (size_t len = n - at; len > best_len; len--) {
+			bool everywhere = true;
+
+			for (size_t i = 1; i < set->count && everywhere; i++)
+				everywhere = memmem(set->on[i]->needle, strlen(set->on[i]->needle),
+						    first + at, len) != NULL;
+			if (everywhere) {
+				best_len = len;
+				best_at = at;
+				break;
+			}
+		}
+	if (best_len >= sizeof(set->needle))
+		best_len = sizeof(set->needle) - 1;
+	memcpy(set->needle, first + best_at, best_len);
+	set->needle[best_len] = '\0';
+}
+
 /* parsers_select - loginwatch_formats to a parser set */
 int parsers_select(const struct cfg_list *formats, struct parser_set *set_r, char **error_r)
 {
-	struct parser_set set = { .count = 0 };
-	bool all = formats == NULL || formats->count == 0 || list_has(formats, "all");
+	struct parser_set set;
+	bool all;
+
+	memset(&set, 0, sizeof(set));
+	all = formats == NULL || formats->count == 0 || list_has(formats, "all");
 
 	for (size_t i = 0; formats != NULL && i < formats->count; i++) {
 		const struct parser_info *p;
@@ -175,9 +205,18 @@ int parsers_select(const struct cfg_list *formats, struct parser_set *set_r, cha
 			return -1;
 		}
 	}
-	for (const struct parser_info *p = table; p->name != NULL; p++)
-		if (all || list_has(formats, p->name))
-			set.on[set.count++] = p;
+	for (const struct parser_info *p = table; p->name != NULL; p++) {
+		if (!all && !list_has(formats, p->name))
+			continue;
+		set.on[set.count++] = p;
+		for (const char *const *prog = p->programs; *prog != NULL; prog++) {
+			assert(set.tag_count < PARSER_PROGRAMS_MAX);
+			set.tags[set.tag_count].len = strlen(*prog);
+			set.tags[set.tag_count].program = *prog;
+			set.tags[set.tag_count++].parser = p;
+		}
+	}
+	common_needle(&set);
 	*set_r = set;
 	return 0;
 }
@@ -186,11 +225,21 @@ int parsers_select(const struct cfg_list *formats, struct parser_set *set_r, cha
 enum parse_result parsers_parse_msg(const struct parser_set *set, const char *msg, size_t len,
 				    struct login_event *ev_r)
 {
-	for (size_t i = 0; i < set->count; i++) {
-		enum parse_result r = set->on[i]->parse(msg, len, ev_r);
+	size_t n = 0;
 
+	/* The program name ends at '[' (pid) or ':'; a tag is never long. */
+	while (n < len && n < 64 && msg[n] != '[' && msg[n] != ':' && msg[n] != ' ')
+		n++;
+	if (n == 0 || n == len || msg[n] == ' ')
+		return PARSE_IGNORED;
+	for (size_t i = 0; i < set->tag_count; i++) {
+		enum parse_result r;
+
+		if (set->tags[i].len != n || memcmp(set->tags[i].program, msg, n) != 0)
+			continue;
+		r = set->tags[i].parser->parse(msg, len, ev_r);
 		if (r != PARSE_IGNORED) {
-			ev_r->format = set->on[i]->name;
+			ev_r->format = set->tags[i].parser->name;
 			return r;
 		}
 	}

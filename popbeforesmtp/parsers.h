@@ -61,6 +61,11 @@ enum parse_result parse_cyrus(const char *msg, size_t len, struct login_event *e
 enum parse_result parse_uw(const char *msg, size_t len, struct login_event *ev_r);
 enum parse_result parse_qpopper(const char *msg, size_t len, struct login_event *ev_r);
 
+/* The program names (tags) each parser reads, NULL-terminated: lines of
+   other programs never reach it. */
+extern const char *const parse_dovecot_programs[], *const parse_courier_programs[],
+	*const parse_cyrus_programs[], *const parse_uw_programs[], *const parse_qpopper_programs[];
+
 /* ---- helpers shared by the parsers ---- */
 
 /* When msg starts with exactly name, an optional "[digits]" and ": ",
@@ -96,16 +101,31 @@ bool parse_user_is_anonymous(const char *user);
 struct parser_info {
 	const char *name;		/* loginwatch_formats word */
 	parse_fn *parse;
+	const char *const *programs;	/* parse_<x>_programs */
+	const char *needle;		/* text every line it accepts holds */
 	const char *const *units;	/* systemd units trusted for it (journal) */
 };
 
 /* The table, terminated by a row with name NULL. */
 const struct parser_info *parsers_table(void);
 
-/* The parsers a loginwatch_formats list selects ("all" = every one). */
+#define PARSER_PROGRAMS_MAX 32
+
+/* The parsers a loginwatch_formats list selects ("all" = every one), and
+   a flat table of their program names for the dispatch: most lines come
+   from other programs, and one length comparison per name rejects them. */
 struct parser_set {
 	const struct parser_info *on[8];
 	size_t count;
+	struct {
+		size_t len;
+		const char *program;
+		const struct parser_info *parser;
+	} tags[PARSER_PROGRAMS_MAX];
+	size_t tag_count;
+	/* The longest text common to the needles of the parsers on: a line
+	   without it cannot be a login of any of them. */
+	char needle[32];
 };
 
 /* Fills *set_r from the list of words. Returns 0, or -1 with *error_r

@@ -68,6 +68,12 @@ static int pt_run(const struct parse_case *c)
 	}
 	if (r != PARSE_LOGIN)
 		return fails;
+	/* follow hands out only lines holding the set's needle. */
+	if (strstr(c->line, set.needle) == NULL) {
+		fprintf(stderr, "%s: the line lacks the needle \"%s\": follow would skip it\n",
+			c->label, set.needle);
+		fails++;
+	}
 	ipaddr_format(&ev.ip, ip);
 	t = (time_t)ev.time;
 	gmtime_r(&t, &tm);
