@@ -185,6 +185,16 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 
 grep -q 'grant ip=192.0.2.34/32 user=fast service=imap' "$T/daemon.log" \
 	&& ok "grant logged as key=value" || bad "grant logged" "no line in daemon.log"
+
+# SIGHUP: a new grant_exclude_networks applies to the next logins.
+sed -i 's|^grant_exclude_networks = .*|grant_exclude_networks = 192.0.2.200/32, 192.0.2.35|' "$CONF"
+kill -HUP "$DPID"
+i=0; while ! grep -q 'reloaded' "$DLOG" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+login 192.0.2.35 hup-excluded >> "$LOG"
+login 192.0.2.36 hup-marker >> "$LOG"
+wait_for "SELECT count(*) FROM grants WHERE ip = '192.0.2.36'" 1
+[ -z "$(q "SELECT ip FROM grants WHERE ip = '192.0.2.35'")" ] && kill -0 "$DPID" 2>/dev/null \
+	&& ok "SIGHUP reloads grant_exclude_networks" || bad "SIGHUP reload" "192.0.2.35 granted or daemon gone"
 stop
 
 # ---------------------------------------------------- kill -9 in a burst
