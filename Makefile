@@ -166,6 +166,11 @@ install: all
 	install -m 0644 $(wildcard sql/*.sql) $(DESTDIR)$(DATADIR)/sql/
 	cp -R conf-examples/. $(DESTDIR)$(DOCDIR)/conf-examples/
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	@# The example config becomes the config only where there is none yet:
+	@# an admin's edited file is never overwritten.
+	install -d $(DESTDIR)$(SYSCONFDIR)/authrelay
+	[ -e $(DESTDIR)$(SYSCONFDIR)/authrelay/authrelay.conf ] || \
+	  install -m 0644 conf-examples/authrelay.conf $(DESTDIR)$(SYSCONFDIR)/authrelay/authrelay.conf
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory install-user; fi
 
 # What a distribution package's postinst does: system user and state dir.
@@ -173,7 +178,6 @@ install-user:
 	getent passwd authrelay >/dev/null || useradd --system --home-dir /var/lib/authrelay \
 	  --shell /usr/sbin/nologin --user-group authrelay
 	install -d -o authrelay -g authrelay -m 0750 /var/lib/authrelay
-	install -d -m 0755 $(SYSCONFDIR)/authrelay
 
 format:
 	clang-format -i lib/*.[ch] $(foreach d,$(PROGS_DIRS),$(wildcard $(d)/*.[ch]))
