@@ -311,6 +311,22 @@ static void check_file(struct follow *f, struct source *s)
 		}
 		return;
 	}
+	/* copytruncate where the writer refilled the file past our position
+	   before we looked: the line before our offset is not ours any more. */
+	if (s->offset > 0) {
+		struct follow_position here = { s->dev, s->ino, s->offset, s->hash };
+
+		if (!position_matches(s->fd, &here)) {
+			log_info("%s: rewritten under us (copytruncate?) after %llu bytes; reading "
+				 "from 0", s->name, (unsigned long long)s->offset);
+			if (lseek(s->fd, 0, SEEK_SET) == 0) {
+				source_reset(s, 0, 0);
+				if (drain(f, s) == 0)
+					(void)batch(f, s, true);
+			}
+			return;
+		}
+	}
 	if (s->finishing) {
 		/* Rotated more than once while we were down: the next older file
 		   (mail.log.1 after mail.log.2) before the current one. */

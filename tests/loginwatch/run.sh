@@ -197,6 +197,21 @@ wait_for "SELECT count(*) FROM grants WHERE ip = '192.0.2.36'" 1
 	&& ok "SIGHUP reloads grant_exclude_networks" || bad "SIGHUP reload" "192.0.2.35 granted or daemon gone"
 stop
 
+# copytruncate while down, the file refilled past the old offset: the copy
+# is finished from the checkpoint, the new content read from 0.
+login 192.0.2.37 unread-at-stop >> "$LOG"
+cp "$LOG" "$LOG.ct2"
+: > "$LOG"
+{ login 192.0.2.38 refilled; for _ in $(seq 1 400); do noise; done; } >> "$LOG"
+start
+if wait_for "SELECT count(*) FROM grants WHERE ip IN ('192.0.2.37', '192.0.2.38')" 2 \
+	&& sleep 0.5 && [ "$(logins_of 192.0.2.37)" = 1 ] && [ "$(logins_of 192.0.2.33)" = 1 ]; then
+	ok "copytruncate while down: copy finished, nothing twice"
+else
+	bad "copytruncate while down" "$(q "SELECT group_concat(ip || ':' || logins) FROM grants WHERE ip LIKE '192.0.2.3%'")"
+fi
+stop
+
 # ---------------------------------------------------- kill -9 in a burst
 # 100,000 lines (20% logins over 400 addresses, so counts matter), written
 # in 100 chunks; rotation while running, kill -9, more lines and a second
