@@ -84,8 +84,11 @@ need() {
 
 # relay_case LABEL WANT_REGEX AUDIT_ROWS SWAKS_ARGS...: one SMTP session;
 # its outcome must match WANT_REGEX; AUDIT_ROWS ("program verdict rule"
-# joined by ";", "" for none) is what the decisions view must hold for the
-# session's recipient (its --to). Sets CASE_OUT to the transcript.
+# joined by ";", "" for none, "-" for not audited: a recipient that other
+# cases share) is what the decisions view must hold for the
+# session's message: the rows of its recipient (its --to) and the
+# milter's end-of-message row (no recipient; found by the queue id that
+# Postfix logged for that recipient). Sets CASE_OUT to the transcript.
 relay_case() {
 	local label=$1 want=$2 rows=$3 to="" a prev=""
 	shift 3
@@ -95,7 +98,13 @@ relay_case() {
 	done
 	CASE_OUT=$(smtp "$@")
 	check_match "$label" "$(smtp_outcome "$CASE_OUT")" "$want"
-	[ -n "$to" ] && AUDIT_WANT+=("$to|$rows")
+	[ -n "$to" ] && [ "$rows" != - ] && AUDIT_WANT+=("$to|$rows")
+}
+
+# pf_queue_id RCPT: the queue id Postfix logged for a message to RCPT
+# (delivered, deferred or refused at end of message), or "".
+pf_queue_id() {
+	sed -n "s/.* \([0-9A-F]\{6,\}\): .*to=<$1>.*/\1/p" "$LAB/log/postfix.log" | head -1
 }
 
 # queue_id TRANSCRIPT: the queue id from "250 2.0.0 Ok: queued as ID".

@@ -233,6 +233,13 @@ lab_postfix_config() {
 		master_service "$CONF_EXAMPLES/postfix/master.cf.policyd-spawn" submission "127.0.0.1:$P_SPAWN" |
 			sed "s/syslog_name=postfix\/submission/syslog_name=postfix\/spawn/"
 		printf '  -o smtpd_milters=\n'
+		if [ "$HAVE_MILTER" = 1 ]; then
+			printf '# ---- main.cf.milter without policyd (the milter alone decides relay) ----\n'
+			printf '127.0.0.1:%s inet n - n - - smtpd\n  -o syslog_name=postfix/milteralone\n' "$P_MILTERONLY"
+			sed -n 's/^#   \(smtpd_relay_restrictions = .*\)/  -o { \1 }/p' "$CONF_EXAMPLES/postfix/main.cf.milter"
+			grep '^smtpd_milters = inet:' "$CONF_EXAMPLES/postfix/main.cf.milter" | pf_subst |
+				sed 's/^\(.*\)$/  -o { \1 }/'
+		fi
 		printf '# ---- conf-examples/postfix/master.cf.policyd-inet (require_tls_for_auth policyd) ----\n'
 		master_service "$CONF_EXAMPLES/postfix/master.cf.policyd-inet" submission "127.0.0.1:$P_TLSREQ" |
 			sed -e "s/syslog_name=postfix\/submission/syslog_name=postfix\/tlsreq/" \

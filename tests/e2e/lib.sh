@@ -23,6 +23,7 @@
 #	  UNIX     127.0.0.1          master.cf.policyd-unix + main.cf.milter (unix form)
 #	  SPAWN    127.0.0.1          master.cf.policyd-spawn (policyd -S started by Postfix)
 #	  TLSREQ   127.0.0.1          master.cf.policyd-inet, a policyd with require_tls_for_auth
+#	  MILTERONLY 127.0.0.1        main.cf.milter's milter-alone form (no policyd)
 #
 #	Everything started is recorded (name, PID) and stopped by PID on EXIT,
 #	also on failure; lab_stop waits until each process is gone. A port
@@ -226,6 +227,7 @@ lab_init() {
 	lab_port P_UNIX
 	lab_port P_SPAWN
 	lab_port P_TLSREQ
+	lab_port P_MILTERONLY
 	lab_port P_SINK
 	lab_port P_POP3
 	lab_port P_IMAP
@@ -250,6 +252,7 @@ lab_postfix_start() {
 	lab_wait_listen 127.0.0.1 "$P_UNIX" "$pid" postfix
 	lab_wait_listen 127.0.0.1 "$P_SPAWN" "$pid" postfix
 	lab_wait_listen 127.0.0.1 "$P_TLSREQ" "$pid" postfix
+	[ "$HAVE_MILTER" = 1 ] && lab_wait_listen 127.0.0.1 "$P_MILTERONLY" "$pid" postfix
 }
 
 # lab_postfix_stop: `postfix stop` and wait for the master to go.

@@ -3,14 +3,14 @@
 # program: mail to the local domain is not relay.
 
 for mech in PLAIN LOGIN CRAM-MD5; do
-	relay_case "lab: SASL $mech authenticates (local delivery)" '^250 2\.0\.0 Ok: queued' "" \
+	relay_case "lab: SASL $mech authenticates (local delivery)" '^250 2\.0\.0 Ok: queued' - \
 		--server 127.0.0.1 --port "$P_SMTP" --from alice@lab.test --to bob@lab.test \
 		--auth "$mech" --auth-user alice --auth-password alicepw
 done
-relay_case "lab: wrong password is refused" '^535 5\.7\.8' "" \
+relay_case "lab: wrong password is refused" '^535 5\.7\.8' - \
 	--server 127.0.0.1 --port "$P_SMTP" --from alice@lab.test --to bob@lab.test \
 	--auth PLAIN --auth-user alice --auth-password wrong
-relay_case "lab: STARTTLS + AUTH over IPv6 (::1)" '^250 2\.0\.0 Ok: queued' "" \
+relay_case "lab: STARTTLS + AUTH over IPv6 (::1)" '^250 2\.0\.0 Ok: queued' - \
 	--server ::1 --port "$P_SMTP" -tls --from alice@lab.test --to bob@lab.test \
 	--auth PLAIN --auth-user alice --auth-password alicepw
 qid=$(queue_id "$CASE_OUT")

@@ -3,11 +3,14 @@
 # relay, a suspended user and a forged envelope sender are refused with
 # 5.7.1, require_tls_for_auth, and the unix-socket and spawn policyd forms.
 
-# rows POLICYD_ROW [MILTER_ROW]: the decision rows one recipient leaves on
-# a port where the milter runs too (when it is built).
+# rows POLICYD_ROW [MILTER_ROWS]: the decision rows one message leaves on a
+# port where the milter runs too (when it is built). An authenticated
+# user's relayed message gets two milter rows: its recipient, and the
+# From: check at end of message (sender_login_check = both).
 rows() {
 	if [ "$HAVE_MILTER" = 1 ] && [ -n "${2:-}" ]; then echo "$1;$2"; else echo "$1"; fi
 }
+M_SASL="milter permit sasl;milter permit sasl"
 R=example.org
 S=(--server 127.0.0.1 --port "$P_SMTP")
 
@@ -16,11 +19,11 @@ if need "relay: policyd scenarios" authrelay-policyd authrelayctl; then
 		"policyd dunno none" "${S[@]}" --from stranger@example.net --to r20-stranger@$R
 	for mech in PLAIN LOGIN CRAM-MD5; do
 		relay_case "relay: SASL $mech relay accepted" '^250 2\.0\.0 Ok: queued' \
-			"$(rows "policyd permit sasl" "milter permit sasl")" "${S[@]}" \
+			"$(rows "policyd permit sasl" "$M_SASL")" "${S[@]}" \
 			--from alice@lab.test --to "r20-$mech@$R" --auth "$mech" --auth-user alice --auth-password alicepw
 	done
 	relay_case "relay: SASL over IPv6 (::1) relay accepted" '^250 2\.0\.0 Ok: queued' \
-		"$(rows "policyd permit sasl" "milter permit sasl")" --server ::1 --port "$P_SMTP" \
+		"$(rows "policyd permit sasl" "$M_SASL")" --server ::1 --port "$P_SMTP" \
 		--from alice@lab.test --to "r20-v6@$R" --auth PLAIN --auth-user alice --auth-password alicepw
 	relay_case "relay: suspended user -> 5.7.1" '^554 5\.7\.1 ' "policyd reject suspended" "${S[@]}" \
 		--from dave@lab.test --to "r20-suspended@$R" --auth PLAIN --auth-user dave --auth-password davepw
@@ -28,7 +31,7 @@ if need "relay: policyd scenarios" authrelay-policyd authrelayctl; then
 		"policyd reject sender_mismatch" "${S[@]}" \
 		--from alice@lab.test --to "r20-envelope@$R" --auth PLAIN --auth-user mallory --auth-password mallorypw
 	relay_case "relay: +tag and domain case of an owned sender accepted" '^250 2\.0\.0 Ok: queued' \
-		"$(rows "policyd permit sasl" "milter permit sasl")" "${S[@]}" --from alice+news@LAB.TEST \
+		"$(rows "policyd permit sasl" "$M_SASL")" "${S[@]}" --from alice+news@LAB.TEST \
 		--header "From: alice+news@LAB.TEST" --to "r20-tag@$R" --auth PLAIN --auth-user alice --auth-password alicepw
 
 	# master.cf.policyd-inet: a policyd with require_tls_for_auth = yes
@@ -43,7 +46,7 @@ if need "relay: policyd scenarios" authrelay-policyd authrelayctl; then
 	relay_case "relay: unix-socket policyd refuses a stranger" '^554 5\.7\.1 .*Relay access denied' \
 		"policyd dunno none" --server 127.0.0.1 --port "$P_UNIX" --from stranger@example.net --to "r20-unix-stranger@$R"
 	relay_case "relay: unix-socket policyd lets a SASL user relay" '^250 2\.0\.0 Ok: queued' \
-		"$(rows "policyd permit sasl" "milter permit sasl")" --server 127.0.0.1 --port "$P_UNIX" \
+		"$(rows "policyd permit sasl" "$M_SASL")" --server 127.0.0.1 --port "$P_UNIX" \
 		--from bob@lab.test --to "r20-unix-sasl@$R" --auth LOGIN --auth-user bob --auth-password bobpw
 
 	# master.cf.policyd-spawn: Postfix starts policyd -S per connection

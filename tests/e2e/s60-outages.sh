@@ -44,28 +44,29 @@ if need "outages: policyd stopped" authrelay-policyd authrelayctl; then
 	relay_case "outages: policyd stopped: SASL relay refused by the default action (DUNNO)" \
 		'^554 5\.7\.1 .*Relay access denied' "" --server 127.0.0.1 --port "$P_SMTP" \
 		--from alice@lab.test --to "r60-nopolicyd@$R" --auth PLAIN --auth-user alice --auth-password alicepw
-	relay_case "outages: policyd stopped: local mail still accepted" '^250 2\.0\.0 Ok: queued' "" \
+	relay_case "outages: policyd stopped: local mail still accepted" '^250 2\.0\.0 Ok: queued' - \
 		--server 127.0.0.1 --port "$P_SMTP" --from stranger@example.net --to bob@lab.test
 	lab_policyd_start policyd "$LAB/etc/main.conf"
 	lab_wait_listen 127.0.0.1 "$P_POLICYD" "$(lab_pid policyd)" policyd
 	relay_case "outages: policyd started again: SASL relay accepted" '^250 2\.0\.0 Ok: queued' \
-		"policyd permit sasl$([ "$HAVE_MILTER" = 1 ] && echo ';milter permit sasl')" \
+		"policyd permit sasl$([ "$HAVE_MILTER" = 1 ] && echo ';milter permit sasl;milter permit sasl')" \
 		--server 127.0.0.1 --port "$P_SMTP" \
 		--from alice@lab.test --to "r60-policyd-back@$R" --auth PLAIN --auth-user alice --auth-password alicepw
 fi
 
-if need "outages: milter stopped" authrelay-milter authrelay-policyd authrelayctl; then
+if need "outages: milter stopped" authrelay-milter authrelayctl; then
+	# the milter-alone port: the inet milter and no policyd in the way
 	lab_kill milter
 	# smtpd finds the milter gone at CONNECT: every later command is
 	# temporarily refused (AUTH with 454 4.3.0, MAIL with 451 4.7.1)
 	relay_case "outages: milter stopped: SASL client gets a temporary failure" '^4[0-9][0-9] 4\.[0-9]\.[0-9] ' "" \
-		--server 127.0.0.1 --port "$P_SMTP" \
+		--server 127.0.0.1 --port "$P_MILTERONLY" \
 		--from alice@lab.test --to "r60-nomilter@$R" --auth PLAIN --auth-user alice --auth-password alicepw
 	relay_case "outages: milter stopped: any client gets 451 4.7.1 (milter_default_action = tempfail)" \
-		'^451 4\.7\.1 ' "" --server 127.0.0.1 --port "$P_SMTP" --from stranger@example.net --to "r60-nomilter-local@lab.test"
+		'^451 4\.7\.1 ' - --server 127.0.0.1 --port "$P_MILTERONLY" --from stranger@example.net --to bob@lab.test
 	lab_milter_start milter "$LAB/etc/main.conf"
 	lab_wait_listen 127.0.0.1 "$P_MILTER" "$(lab_pid milter)" milter
 	relay_case "outages: milter started again: SASL relay accepted" '^250 2\.0\.0 Ok: queued' \
-		"policyd permit sasl;milter permit sasl;milter permit sasl" --server 127.0.0.1 --port "$P_SMTP" \
+		"milter permit sasl;milter permit sasl" --server 127.0.0.1 --port "$P_MILTERONLY" \
 		--from alice@lab.test --to "r60-milter-back@$R" --auth PLAIN --auth-user alice --auth-password alicepw
 fi

@@ -2,31 +2,49 @@
 # with the program, verdict and rule that decided, and nothing else for
 # those recipients; rows carry client, user and ISO-8601 UTC times.
 
-if need "audit: the decisions view" authrelayctl authrelay-policyd; then
+if need "audit: the decisions view" authrelayctl; then
 	# rows are written in batches by each daemon's writer thread
 	want_total=0
 	for w in "${AUDIT_WANT[@]}"; do
 		rows=${w#*|}
 		[ -n "$rows" ] && want_total=$((want_total + $(echo "$rows" | tr ';' '\n' | wc -l)))
 	done
-	in_list=$(for w in "${AUDIT_WANT[@]}"; do printf "'%s'," "${w%%|*}"; done)
-	in_list="(${in_list%,})"
-	audit_total() { sql "select count(*) from decisions where recipient in $in_list"; }
-	audit_settled() { [ "$(audit_total)" -ge "$want_total" ]; }
+	# the rows of one message: its recipient's, and the end-of-message
+	# row (recipient '') with the queue id Postfix logged for it
+	msg_rows() {
+		local qid
+		qid=$(pf_queue_id "$1")
+		sql "select program||' '||verdict||' '||rule from decisions
+			where recipient='$1' or (recipient='' and '$qid'<>'' and queue_id='$qid')" |
+			sort | paste -sd';'
+	}
+	audit_total() {
+		local w n=0
+		for w in "${AUDIT_WANT[@]}"; do
+			n=$((n + $(msg_rows "${w%%|*}" | tr ';' '\n' | sed '/^$/d' | wc -l)))
+		done
+		echo "$n"
+	}
+	# every row is in when the whole table holds at least as many (the lab's
+	# own local mail adds some); then a moment for the last batch
+	audit_settled() { [ "$(sql 'select count(*) from decisions')" -ge "$want_total" ]; }
 	wait_for 10 audit_settled
-	check_eq "audit: decision rows for the suite's recipients" "$(audit_total)" "$want_total"
+	sleep 0.5
+	check_eq "audit: decision rows for the suite's messages" "$(audit_total)" "$want_total"
 	for w in "${AUDIT_WANT[@]}"; do
 		rcpt=${w%%|*}
 		want=$(echo "${w#*|}" | tr ';' '\n' | sed '/^$/d' | sort | paste -sd';')
-		got=$(sql "select program||' '||verdict||' '||rule from decisions where recipient='$rcpt'" |
-			sort | paste -sd';')
-		check_eq "audit: $rcpt" "$got" "$want"
+		check_eq "audit: $rcpt" "$(msg_rows "$rcpt")" "$want"
 	done
-	check_eq "audit: client_ip and sasl_username of an IPv6 SASL relay" \
-		"$(sql "select client_ip||' '||sasl_username||' '||sender from decisions where recipient='r20-v6@example.org' and program='policyd'")" \
-		"::1 alice@lab.test alice@lab.test"
+	if [ "$HAVE_POLICYD" = 1 ]; then
+		check_eq "audit: client_ip and sasl_username of an IPv6 SASL relay" \
+			"$(sql "select client_ip||' '||sasl_username||' '||sender from decisions where recipient='r20-v6@example.org' and program='policyd'")" \
+			"::1 alice@lab.test alice@lab.test"
+	fi
 	check_match "audit: ts is ISO-8601 UTC text" \
 		"$(sql "select ts from decisions order by ts desc limit 1")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z?$'
-	check_match "audit: authrelayctl audit --user shows the suspended user's refusal" \
-		"$(lab_ctl audit --user dave@lab.test 2>&1)" 'suspended'
+	if printf '%s\n' "${AUDIT_WANT[@]}" | grep -q 'reject suspended'; then
+		check_match "audit: authrelayctl audit --user dave@lab.test shows the refusal" \
+			"$(lab_ctl audit --user dave@lab.test 2>&1 | grep -c ' reject  *suspended ')" '^[1-9]'
+	fi
 fi
