@@ -11,67 +11,28 @@
  *	points at the start of a line: rewinding to it and resuming from it
  *	are both exact.
  *
- *	Every wake-up (an inotify event about a source's name, stdin data,
- *	or the rescan timer) drains each source, then checks it for
- *	truncation and rotation by comparing the open file with what the
- *	path names now.
+ *	follow_check_file() drains a source, then checks it for truncation
+ *	and rotation by comparing the open file with what the path names
+ *	now; follow_loop.c calls it at every wake-up.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "follow.h"
+#include "follow_private.h"
 #include "log.h"
 #include "parsers.h"
 #include "position.h"
 
-#define BUF_CAP (256 * 1024)	/* one read; must exceed LOGIN_LINE_MAX + FOLLOW_HASH_SPAN */
-#define MAX_SOURCES 32
-
-_Static_assert(BUF_CAP > LOGIN_LINE_MAX + FOLLOW_HASH_SPAN + 2, "read buffer too small");
-
-struct source {
-	char *path;		/* as configured; "-" for stdin */
-	const char *name;	/* for the callbacks: path, or "stdin" */
-	char *dir, *base;	/* for inotify and for finding rotated files */
-	bool is_stdin, stdin_eof;
-	int fd;			/* the file being read, -1 when none */
-	uint64_t dev, ino;
-	uint64_t offset;	/* consumed, through the last newline */
-	uint64_t hash;		/* of the last line consumed */
-	uint64_t skipped;	/* bytes of an overlong line dropped from buf */
-	bool skipping;		/* buf starts inside an overlong line */
-	char *buf;		/* BUF_CAP + 1 (room for a final NUL) */
-	size_t len;		/* bytes in buf */
-	size_t done;		/* of which handed out, until compact() */
-	int next_fd;		/* the file now at path, read after a rotated fd ends */
-	bool finishing;		/* fd is a rotated file found by follow_resume() */
-	int wd;			/* inotify watch on dir, -1 when none */
-	bool open_error_logged;
-};
-
-struct follow {
-	struct follow_callbacks cb;
-	void *ctx;
-	int input_fd;			/* follow_add_input(), -1 when none */
-	void (*input_ready)(void *arg);
-	void *input_arg;
-	struct source src[MAX_SOURCES];
-	size_t count;
-	int ino_fd;
-	uint64_t long_lines;
-};
-
-/* find_source - the source of path */
-static struct source *find_source(struct follow *f, const char *path)
+/* follow_find_source - the source of path */
+struct source *follow_find_source(struct follow *f, const char *path)
 {
 	for (size_t i = 0; i < f->count; i++)
 		if (strcmp(f->src[i].path, path) == 0)
@@ -106,8 +67,8 @@ static int source_set_fd(struct source *s, int fd, uint64_t offset, uint64_t has
 	return 0;
 }
 
-/* batch - hand the position to the caller */
-static int batch(struct follow *f, struct source *s, bool important)
+/* follow_batch - hand the position to the caller */
+int follow_batch(struct follow *f, struct source *s, bool important)
 {
 	struct follow_position pos = { s->dev, s->ino, s->offset, s->hash };
 
@@ -196,8 +157,8 @@ static void compact(struct source *s)
 	s->done = 0;
 }
 
-/* finish_partial - the last line of a file that ended without a newline */
-static void finish_partial(struct follow *f, struct source *s)
+/* follow_finish_partial - the last line of a file that ended without a newline */
+void follow_finish_partial(struct follow *f, struct source *s)
 {
 	if (s->len == 0)
 		return;
@@ -218,9 +179,9 @@ static void finish_partial(struct follow *f, struct source *s)
 	s->skipping = false;
 }
 
-/* drain - read fd to its end; 0 at the end, -1 (rewound) when a batch failed
+/* follow_drain - read fd to its end; 0 at the end, -1 (rewound) when a batch failed
    or the read failed */
-static int drain(struct follow *f, struct source *s)
+int follow_drain(struct follow *f, struct source *s)
 {
 	for (;;) {
 		uint64_t off0 = s->offset, hash0 = s->hash;
@@ -245,7 +206,7 @@ static int drain(struct follow *f, struct source *s)
 			compact(s);
 			continue;
 		}
-		if (batch(f, s, false) < 0) {
+		if (follow_batch(f, s, false) < 0) {
 			if (s->is_stdin) {
 				compact(s);
 				return -1;	/* the caller retried already */
@@ -263,7 +224,7 @@ static int drain(struct follow *f, struct source *s)
 /* switch_to - finish the current file and read newfd from its start */
 static void switch_to(struct follow *f, struct source *s, int newfd, const char *why)
 {
-	finish_partial(f, s);
+	follow_finish_partial(f, s);
 	log_info("%s: %s after %llu bytes; reading the new file", s->name, why,
 		 (unsigned long long)s->offset);
 	if (source_set_fd(s, newfd, 0, 0) < 0) {
@@ -273,12 +234,12 @@ static void switch_to(struct follow *f, struct source *s, int newfd, const char 
 		s->fd = -1;
 		return;
 	}
-	if (drain(f, s) == 0)
-		(void)batch(f, s, true);
+	if (follow_drain(f, s) == 0)
+		(void)follow_batch(f, s, true);
 }
 
-/* check_file - drain a file source, then look for truncation and rotation */
-static void check_file(struct follow *f, struct source *s)
+/* follow_check_file - drain a file source, then look for truncation and rotation */
+void follow_check_file(struct follow *f, struct source *s)
 {
 	struct stat st, pst;
 	int fd;
@@ -298,7 +259,7 @@ static void check_file(struct follow *f, struct source *s)
 		}
 		log_info("%s: appeared; reading from its start", s->name);
 	}
-	if (drain(f, s) < 0)
+	if (follow_drain(f, s) < 0)
 		return;
 	/* copytruncate: the file is now shorter than what we read of it. */
 	if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size < s->offset + s->skipped + s->len) {
@@ -306,8 +267,8 @@ static void check_file(struct follow *f, struct source *s)
 			 s->name, (long long)st.st_size, (unsigned long long)s->offset);
 		if (lseek(s->fd, 0, SEEK_SET) == 0) {
 			source_reset(s, 0, 0);
-			if (drain(f, s) == 0)
-				(void)batch(f, s, true);
+			if (follow_drain(f, s) == 0)
+				(void)follow_batch(f, s, true);
 		}
 		return;
 	}
@@ -321,8 +282,8 @@ static void check_file(struct follow *f, struct source *s)
 				 "from 0", s->name, (unsigned long long)s->offset);
 			if (lseek(s->fd, 0, SEEK_SET) == 0) {
 				source_reset(s, 0, 0);
-				if (drain(f, s) == 0)
-					(void)batch(f, s, true);
+				if (follow_drain(f, s) == 0)
+					(void)follow_batch(f, s, true);
 			}
 			return;
 		}
@@ -345,7 +306,7 @@ static void check_file(struct follow *f, struct source *s)
 	   first; the switch waits until the writer has written to the new one. */
 	if (stat(s->path, &pst) == 0 && ((uint64_t)pst.st_dev != s->dev || (uint64_t)pst.st_ino != s->ino)
 	    && pst.st_size > 0) {
-		if (drain(f, s) < 0)
+		if (follow_drain(f, s) < 0)
 			return;
 		if ((fd = position_open(s->path)) >= 0)
 			switch_to(f, s, fd, "rotated");
@@ -357,7 +318,7 @@ static void check_file(struct follow *f, struct source *s)
 /* follow_resume - continue from a saved position */
 void follow_resume(struct follow *f, const char *path, const struct follow_position *pos)
 {
-	struct source *s = find_source(f, path);
+	struct source *s = follow_find_source(f, path);
 	int fd;
 
 	if (s == NULL || s->is_stdin)
@@ -438,7 +399,7 @@ int follow_add(struct follow *f, const char *path, char **error_r)
 			*error_r = NULL;
 		return -1;
 	}
-	if (find_source(f, path) != NULL)
+	if (follow_find_source(f, path) != NULL)
 		return 0;
 	s = &f->src[f->count];
 	memset(s, 0, sizeof(*s));
@@ -492,158 +453,12 @@ int follow_add(struct follow *f, const char *path, char **error_r)
 	return 0;
 }
 
-/* add_watches - inotify on each file source's directory (retried later
-   when the directory does not exist yet) */
-static void add_watches(struct follow *f)
-{
-	for (size_t i = 0; f->ino_fd >= 0 && i < f->count; i++) {
-		struct source *s = &f->src[i];
-
-		if (s->is_stdin || s->wd >= 0)
-			continue;
-		s->wd = inotify_add_watch(f->ino_fd, s->dir,
-					  IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM
-						  | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB
-						  | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
-	}
-}
-
-/* read_events - empty the inotify queue; true when one concerns a source */
-static bool read_events(struct follow *f)
-{
-	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool relevant = false;
-	ssize_t n;
-
-	while ((n = read(f->ino_fd, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-
-			if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
-				relevant = true;
-				if (ev->mask & IN_IGNORED)
-					for (size_t i = 0; i < f->count; i++)
-						if (f->src[i].wd == ev->wd)
-							f->src[i].wd = -1;
-			} else if (ev->len == 0) {
-				relevant = true;
-			} else {
-				for (size_t i = 0; i < f->count && !relevant; i++)
-					if (!f->src[i].is_stdin
-					    && strncmp(ev->name, f->src[i].base, strlen(f->src[i].base)) == 0)
-						relevant = true;
-			}
-			p += sizeof(struct inotify_event) + ev->len;
-		}
-	}
-	return relevant;
-}
-
-/* elapsed_ms - milliseconds from a to b */
-static long elapsed_ms(const struct timespec *a, const struct timespec *b)
-{
-	return (long)(b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
-}
-
-/* follow_run - the loop */
-int follow_run(struct follow *f, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload,
-	       char **error_r)
-{
-	struct timespec last_rescan;
-	bool files = false;
-
-	for (size_t i = 0; i < f->count; i++)
-		files |= !f->src[i].is_stdin;
-	if (files && f->ino_fd < 0) {
-		f->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		if (f->ino_fd < 0)
-			log_warning("inotify unavailable (%m): polling every %d ms", FOLLOW_POLL_MS);
-	}
-	add_watches(f);
-	for (size_t i = 0; i < f->count; i++)
-		if (!f->src[i].is_stdin)
-			check_file(f, &f->src[i]);
-	if (f->input_fd >= 0)
-		f->input_ready(f->input_arg);
-	clock_gettime(CLOCK_MONOTONIC, &last_rescan);
-
-	while (!*stop && !*reload) {
-		struct pollfd pfd[3];
-		nfds_t n = 0;
-		int timeout = f->ino_fd >= 0 ? FOLLOW_RESCAN_MS : FOLLOW_POLL_MS, rc;
-		bool stdin_open = false, check = false, stdin_ready = false, input_ready = false;
-		bool rescan = false;
-		struct timespec now;
-		struct source *in = find_source(f, "-");
-
-		if (f->ino_fd >= 0) {
-			pfd[n].fd = f->ino_fd;
-			pfd[n++].events = POLLIN;
-		}
-		if (in != NULL && !in->stdin_eof) {
-			pfd[n].fd = 0;
-			pfd[n++].events = POLLIN;
-			stdin_open = true;
-		}
-		if (f->input_fd >= 0) {
-			pfd[n].fd = f->input_fd;
-			pfd[n++].events = POLLIN;
-		}
-		if (!files && !stdin_open && f->input_fd < 0)
-			return 0;	/* stdin only, and it ended */
-		rc = poll(pfd, n, files || f->input_fd >= 0 ? timeout : -1);
-		if (rc < 0) {
-			if (errno == EINTR)
-				continue;
-			if (asprintf(error_r, "poll: %s", strerror(errno)) < 0)
-				*error_r = NULL;
-			return -1;
-		}
-		/* The rescan also runs when unrelated events in a watched
-		   directory keep poll() from ever timing out. */
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (rc == 0 || elapsed_ms(&last_rescan, &now) >= timeout) {
-			rescan = true;
-			check = true;
-			last_rescan = now;
-		}
-		for (nfds_t i = 0; i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if (pfd[i].fd == f->ino_fd)
-				check |= read_events(f);
-			else if (pfd[i].fd == f->input_fd)
-				input_ready = true;
-			else
-				stdin_ready = true;
-		}
-		if (input_ready || (rescan && f->input_fd >= 0))
-			f->input_ready(f->input_arg);
-		if (stdin_ready) {
-			(void)drain(f, in);
-			if (in->stdin_eof) {
-				finish_partial(f, in);
-				(void)batch(f, in, true);
-				log_info("stdin: end of input");
-			}
-		}
-		if (check) {
-			if (rescan)
-				add_watches(f);
-			for (size_t i = 0; i < f->count; i++)
-				if (!f->src[i].is_stdin)
-					check_file(f, &f->src[i]);
-		}
-	}
-	return 0;
-}
-
 /* follow_flush - save every file source's position now */
 void follow_flush(struct follow *f)
 {
 	for (size_t i = 0; i < f->count; i++)
 		if (!f->src[i].is_stdin && f->src[i].fd >= 0)
-			(void)batch(f, &f->src[i], true);
+			(void)follow_batch(f, &f->src[i], true);
 }
 
 /* follow_scan - one file, start to end */
@@ -668,11 +483,11 @@ int follow_scan(const char *path, const struct follow_callbacks *cb, void *ctx, 
 		*error_r = strdup("out of memory");
 		return -1;
 	}
-	if (drain(&f, s) < 0) {
+	if (follow_drain(&f, s) < 0) {
 		rc = -1;
 	} else {
-		finish_partial(&f, s);
-		if (batch(&f, s, true) < 0)
+		follow_finish_partial(&f, s);
+		if (follow_batch(&f, s, true) < 0)
 			rc = -1;
 	}
 	if (rc < 0 && asprintf(error_r, "%s: stopped at offset %llu", path,
