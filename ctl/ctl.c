@@ -9,10 +9,13 @@
  *	Messages, usage lines, the actor recorded in admin_log, option
  *	parsing and time formatting. See ctl.h.
  */
+#include <errno.h>
+#include <libgen.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -267,6 +270,71 @@ int ctl_config(struct ctl *ctl)
 	return EX_OK;
 }
 
+/* owner_name - "alice (uid 1000)" */
+
+static const char *owner_name(uid_t uid, char *buf, size_t size)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw != NULL)
+		snprintf(buf, size, "%s (uid %ld)", pw->pw_name, (long)uid);
+	else
+		snprintf(buf, size, "uid %ld", (long)uid);
+	return buf;
+}
+
+/* unsafe_owner - one file or directory that root must not trust: 0 when
+   it is missing or owned by root or run_user */
+
+static int unsafe_owner(const char *path, const char *what, const struct passwd *run_pw,
+			const char *run_user, const char *database)
+{
+	char owner[128];
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return 0;
+	if (st.st_uid == 0 || (run_pw != NULL && st.st_uid == run_pw->pw_uid))
+		return 0;
+	owner_name(st.st_uid, owner, sizeof owner);
+	ctl_error("refusing to work on database %s as root: %s %s belongs to %s, neither root "
+		  "nor run_user %s%s; that account could change the database under root",
+		  database, what, path, owner, run_user,
+		  run_pw == NULL ? " (no such user)" : "");
+	ctl_error("fix: %schown %s %s (run_user owns the database and its directory), "
+		  "or run authrelayctl as the owner",
+		  run_pw == NULL ? "create the run_user account and " : "", run_user, path);
+	return -1;
+}
+
+/* ctl_store_safe - as root, only a database that root or run_user owns */
+
+static int ctl_store_safe(struct ctl *ctl)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	const char *db = ctl->cfg->database;
+	struct passwd *pw;
+	char *copy, *dir, path[4096];
+	int rc = 0;
+
+	if (geteuid() != 0 || strstr(db, "://") != NULL)
+		return 0;
+	errno = 0;
+	pw = getpwnam(ctl->cfg->run_user);
+	if ((copy = strdup(db)) == NULL)
+		return -1;
+	dir = dirname(copy);
+	rc = unsafe_owner(dir, "its directory", pw, ctl->cfg->run_user, db);
+	free(copy);
+	for (size_t i = 0; rc == 0 && i < sizeof suffix / sizeof suffix[0]; i++) {
+		if ((size_t)snprintf(path, sizeof path, "%s%s", db, suffix[i]) >= sizeof path)
+			return -1;
+		rc = unsafe_owner(path, i == 0 ? "the file" : "its file", pw, ctl->cfg->run_user,
+				  db);
+	}
+	return rc;
+}
+
 /* ctl_store - ctl->store, or EX_UNAVAILABLE with the reason */
 
 int ctl_store(struct ctl *ctl, bool create)
@@ -284,8 +352,14 @@ int ctl_store(struct ctl *ctl, bool create)
 		return EX_OK;
 	if ((status = ctl_config(ctl)) != EX_OK)
 		return status;
+	if (ctl_store_safe(ctl) != 0)
+		return EX_UNAVAILABLE;
 	if (store_open(ctl->cfg->database, &opts, &ctl->store, &error) != 0) {
-		ctl_error("database %s: %s", ctl->cfg->database, error ? error : "cannot open");
+		/* The store's messages name the database already. */
+		if (error != NULL && strstr(error, ctl->cfg->database) != NULL)
+			ctl_error("%s", error);
+		else
+			ctl_error("database %s: %s", ctl->cfg->database, error ? error : "cannot open");
 		free(error);
 		return EX_UNAVAILABLE;
 	}

@@ -66,7 +66,9 @@ int ctl_config(struct ctl *ctl);
 
 /* Loads the config and opens ctl->store (once): the database must exist
    unless create. Returns EX_OK, EX_CONFIG, or EX_UNAVAILABLE after
-   saying why (a missing database is never created here). */
+   saying why (a missing database is never created here). As root, a
+   database whose file or directory belongs to an account other than
+   root and run_user is refused with the reason and the fix. */
 int ctl_store(struct ctl *ctl, bool create);
 
 /* Prints the general usage (every command) to fp. */

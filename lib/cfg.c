@@ -25,6 +25,11 @@
  *	end), a logical line of at most 1 MiB, a file of at most 16 MiB;
  *	past them the line or file is reported and skipped.
  *
+ *	The file decides who may relay, so one that another account can
+ *	change is refused before it is parsed: a world-writable file, or a
+ *	file in a world-writable directory without the sticky bit (anyone
+ *	could replace it there). The error names the file and the fix.
+ *
  *	Every problem is reported, one "FILE:LINE: message" line each (the
  *	line of a continued value is the line of its key), up to 100; then
  *	one line says how many more there were. A config with any problem
@@ -32,6 +37,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -401,6 +407,37 @@ oom:
 	return -1;
 }
 
+/* cfg_refuse_writable - the file (st) or its directory can be changed by
+   any local account: refuse, naming the fix */
+static int cfg_refuse_writable(const char *path, const struct stat *st, char **error_r)
+{
+	struct stat dst;
+	char *copy, *dir;
+	int rc = 0;
+
+	if (st->st_mode & S_IWOTH) {
+		if (asprintf(error_r, "%s: is world-writable: any local user could change the "
+			     "relay rules; refusing it (chmod o-w %s)", path, path) < 0)
+			*error_r = NULL;
+		return -1;
+	}
+	if ((copy = strdup(path)) == NULL) {
+		*error_r = strdup("out of memory");
+		return -1;
+	}
+	dir = dirname(copy);
+	/* Sticky (like /tmp): others cannot rename or remove our file. */
+	if (stat(dir, &dst) == 0 && (dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX)) {
+		if (asprintf(error_r, "%s: its directory %s is world-writable without the sticky "
+			     "bit: any local user could replace the file; refusing it "
+			     "(chmod o-w %s)", path, dir, dir) < 0)
+			*error_r = NULL;
+		rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
 int cfg_load(const char *path, bool missing_ok, struct authrelay_config **cfg_r, char **error_r)
 {
 	struct stat st;
@@ -424,6 +461,10 @@ int cfg_load(const char *path, bool missing_ok, struct authrelay_config **cfg_r,
 		if (asprintf(error_r, "%s: cannot read: %s", path,
 			     errno ? strerror(errno) : "not a regular file") < 0)
 			*error_r = NULL;
+		close(fd);
+		return -1;
+	}
+	if (cfg_refuse_writable(path, &st, error_r) < 0) {
 		close(fd);
 		return -1;
 	}

@@ -107,7 +107,9 @@ struct authrelay_config {
    one "FILE:LINE: message" line per problem (caller frees) and *cfg_r
    untouched. The lines are joined by '\n', with no final newline; at
    most 100 are listed, then "FILE: N more problems not shown". A key
-   given twice takes its later value, silently, as in Postfix. */
+   given twice takes its later value, silently, as in Postfix. A
+   world-writable file, or one in a world-writable directory without
+   the sticky bit, is refused unread ("FILE: ... (chmod o-w ...)"). */
 int cfg_load(const char *path, bool missing_ok, struct authrelay_config **cfg_r, char **error_r);
 
 /* Parses text as if it were the file named name (tests, fuzzing). */

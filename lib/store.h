@@ -47,7 +47,9 @@ struct store_options {
 /* Opens location (a file path for SQLite). With STORE_OPEN_EXISTING a
    missing file, a file that is not an authrelay database, or one whose
    schema is newer than this build is an error (never recreated over);
-   an older schema is migrated. Returns 0, or -1 with *error_r (malloc'd,
+   an older schema is migrated. A world-writable directory, database,
+   -wal or -shm file is refused before anything is opened or created.
+   Returns 0, or -1 with *error_r (malloc'd,
    caller frees). The decision writer thread starts here: call after
    fork() and privilege drop. */
 int store_open(const char *location, const struct store_options *opts,

@@ -24,11 +24,17 @@
  *	Then WAL mode, synchronous=NORMAL, foreign_keys=ON and the busy
  *	timeout are set, and the decision writer thread starts with its own
  *	connection (when options.decision_queue_max > 0).
+ *
+ *	Whoever can write the database can open relay, so before anything is
+ *	opened or created: a world-writable directory (sticky or not: anyone
+ *	could plant the -wal file SQLite would then replay), or a
+ *	world-writable database, -wal or -shm file is refused.
  * DIAGNOSTICS
  *	Errors name the file and say what to do.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +377,37 @@ static int create_file(const char *path, char **error_r)
 	return 0;
 }
 
+/* refuse_writable - the directory or a database file is writable by any
+   local account */
+static int refuse_writable(const char *path, char **error_r)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char *copy, *dir, file[4096];
+	struct stat sb;
+
+	if ((copy = strdup(path)) == NULL)
+		return store_error(error_r, "database %s: out of memory", path);
+	dir = dirname(copy);
+	if (stat(dir, &sb) == 0 && (sb.st_mode & S_IWOTH)) {
+		store_error(error_r, "database %s: directory %s is world-writable: any local user "
+			    "could replace the database or plant its -wal file; refusing it (move "
+			    "the database to a directory of its own, e.g. /var/lib/authrelay, "
+			    "mode 0750, owned by run_user)", path, dir);
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		if ((size_t)snprintf(file, sizeof file, "%s%s", path, suffix[i]) >= sizeof file)
+			return store_error(error_r, "database %s: path too long", path);
+		if (stat(file, &sb) == 0 && (sb.st_mode & S_IWOTH))
+			return store_error(error_r, "database %s: %s is world-writable: any local "
+					   "user could change the relay rules; refusing it (chmod "
+					   "o-w %s, and check its contents)", path, file, file);
+	}
+	return 0;
+}
+
 /* ---- the operations kept here ---- */
 
 static int sq_schema_version(struct store *store, int *version_r)
@@ -478,6 +515,8 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 	struct stat sb;
 	int version;
 
+	if (refuse_writable(path, error_r) < 0)
+		return -1;
 	if (stat(path, &sb) < 0) {
 		if (errno != ENOENT)
 			return store_error(error_r, "database %s: %s", path, strerror(errno));

@@ -547,6 +547,64 @@ START_TEST(test_file_missing)
 }
 END_TEST
 
+/* Who may change the file: { label, file mode, directory mode, want }.
+   The directory is a fresh one, so its mode is ours. */
+enum writable_want { LOADS, FILE_REFUSED, DIR_REFUSED };
+static const struct {
+	const char *label;
+	mode_t file_mode, dir_mode;
+	enum writable_want want;
+} writable_cases[] = {
+	{"0600 in 0700", 0600, 0700, LOADS},
+	{"0644 in 0755", 0644, 0755, LOADS},
+	{"group-writable file", 0664, 0755, LOADS},
+	{"world-writable file", 0666, 0755, FILE_REFUSED},
+	{"world-writable, not readable by others", 0602, 0700, FILE_REFUSED},
+	{"directory 0777", 0644, 0777, DIR_REFUSED},
+	{"directory 1777 (sticky, like /tmp)", 0644, 01777, LOADS},
+	{"directory 0773", 0600, 0773, DIR_REFUSED},
+	{"both: the file is named first", 0666, 0777, FILE_REFUSED},
+};
+
+START_TEST(test_file_writable)
+{
+	char dir[] = "/tmp/check_cfg_dir.XXXXXX", path[128], want[512];
+	struct authrelay_config *cfg = NULL;
+	char *error = NULL;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/authrelay.conf", dir);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs("run_user = dave\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(chmod(path, writable_cases[_i].file_mode), 0);
+	ck_assert_int_eq(chmod(dir, writable_cases[_i].dir_mode), 0);
+	if (writable_cases[_i].want == FILE_REFUSED)
+		snprintf(want, sizeof(want), "%s: is world-writable: any local user could change "
+			 "the relay rules; refusing it (chmod o-w %s)", path, path);
+	else
+		snprintf(want, sizeof(want), "%s: its directory %s is world-writable without the "
+			 "sticky bit: any local user could replace the file; refusing it "
+			 "(chmod o-w %s)", path, dir, dir);
+	if (writable_cases[_i].want == LOADS) {
+		ck_assert_msg(cfg_load(path, false, &cfg, &error) == 0, "%s: got \"%s\", want success",
+			      writable_cases[_i].label, error);
+		ck_assert_str_eq(cfg->run_user, "dave");
+		cfg_free(&cfg);
+	} else {
+		ck_assert_msg(cfg_load(path, false, &cfg, &error) == -1, "%s: got success, want [%s]",
+			      writable_cases[_i].label, want);
+		ck_assert_msg(error && strcmp(error, want) == 0, "%s: got [%s], want [%s]",
+			      writable_cases[_i].label, error, want);
+		ck_assert_ptr_null(cfg);
+		free(error);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_many_errors_capped)
 {
 	size_t size = 200 * 16 + 1, i;
@@ -690,6 +748,7 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, test_file_long_line);
 	tcase_add_test(tc, test_file_load);
 	tcase_add_test(tc, test_file_missing);
+	tcase_add_loop_test(tc, test_file_writable, 0, N(writable_cases));
 	tcase_add_test(tc, test_many_errors_capped);
 	tcase_add_test(tc, test_key_table);
 	tcase_add_test(tc, test_example_file);

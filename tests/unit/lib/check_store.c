@@ -283,6 +283,67 @@ START_TEST(test_empty_existing_refused)
 }
 END_TEST
 
+/* Who may write the database: { label, directory mode, file, its mode,
+   want } where file is "" (the database), "-wal" or "-shm" (planted), and
+   want NULL means it opens. */
+static const struct {
+	const char *label;
+	mode_t dir_mode;
+	const char *file;
+	mode_t file_mode;
+	const char *want;
+} writable_cases[] = {
+	{ "0640 in 0700", 0700, "", 0640, NULL },
+	{ "0660 in 0770", 0770, "", 0660, NULL },
+	{ "world-readable file", 0755, "", 0644, NULL },
+	{ "world-writable file", 0700, "", 0666, "authrelay.db is world-writable" },
+	{ "world-writable -wal planted", 0700, "-wal", 0666, "authrelay.db-wal is world-writable" },
+	{ "world-writable -shm planted", 0700, "-shm", 0602, "authrelay.db-shm is world-writable" },
+	{ "directory 0777", 0777, "", 0640, "is world-writable: any local user could replace" },
+	{ "directory 1777 (sticky does not help)", 01777, "", 0640, "is world-writable" },
+	{ "directory 0703", 0703, "", 0640, "is world-writable" },
+};
+
+START_TEST(test_writable_refused)
+{
+	struct store *store = open_ok(STORE_OPEN_CREATE);
+	char file[192];
+	struct stat before, after;
+
+	store_close(&store, 1000);
+	snprintf(file, sizeof file, "%s%s", path, writable_cases[_i].file);
+	if (writable_cases[_i].file[0] != 0)
+		fclose(fopen(file, "w"));
+	ck_assert_int_eq(chmod(file, writable_cases[_i].file_mode), 0);
+	ck_assert_int_eq(chmod(dir, writable_cases[_i].dir_mode), 0);
+	ck_assert_int_eq(stat(path, &before), 0);
+	if (writable_cases[_i].want == NULL) {
+		store = open_ok(STORE_OPEN_EXISTING);
+		store_close(&store, 1000);
+	} else {
+		/* Refused in both modes, before the file is opened: it is
+		   not even read (atime aside, nothing about it changes). */
+		open_err(STORE_OPEN_EXISTING, writable_cases[_i].want);
+		open_err(STORE_OPEN_CREATE, writable_cases[_i].want);
+		ck_assert_int_eq(stat(path, &after), 0);
+		ck_assert_msg(after.st_size == before.st_size && after.st_mtime == before.st_mtime
+			      && after.st_ino == before.st_ino, "%s: the database changed",
+			      writable_cases[_i].label);
+	}
+	chmod(dir, 0700);
+}
+END_TEST
+
+START_TEST(test_writable_dir_not_created)
+{
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	open_err(STORE_OPEN_CREATE, "directory");
+	ck_assert_msg(access(path, F_OK) != 0, "%s was created in a world-writable directory",
+		      path);
+	chmod(dir, 0700);
+}
+END_TEST
+
 START_TEST(test_locations)
 {
 	static const struct {
@@ -967,6 +1028,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_existing_refused);
 	tcase_add_test(tc, test_empty_existing_refused);
+	tcase_add_loop_test(tc, test_writable_refused, 0, N(writable_cases));
+	tcase_add_test(tc, test_writable_dir_not_created);
 	tcase_add_test(tc, test_locations);
 	tcase_add_loop_test(tc, test_grant_lookup, 0, N(grant_cases));
 	tcase_add_test(tc, test_grant_refresh);
