@@ -10,7 +10,10 @@ BUILD=${AUTHRELAY_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 BIN=$BUILD/authrelay-loginwatch
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d /tmp/loginwatch-test.XXXXXX)
-chmod 0777 "$T"
+# 0755, owned by the daemon's user (below): the daemons refuse a database in a
+# world-writable directory.
+chmod 0755 "$T"
+[ "$(id -u)" = 0 ] && chown nobody "$T"
 PIDS=""
 pass=0; fail=0
 
@@ -219,7 +222,7 @@ stop
 DB=$T/burst.db
 REF=$T/ref.db
 B=$T/burst
-mkdir -p "$B"; chmod 0777 "$B"
+mkdir -p "$B"; chmod 0755 "$B"; [ "$(id -u)" = 0 ] && chown "$RUN_USER" "$B"
 LOG=$B/mail.log
 CONF=$(conf_for "$DB" "$LOG")
 mkdb "$DB"
