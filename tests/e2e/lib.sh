@@ -297,6 +297,8 @@ lab_daemon() {
 	shift 2
 	"$@" >>"$log" 2>&1 </dev/null &
 	lab_record "$name" $!
+	# not bash's job: a test's kill -9 must not print "Killed"
+	disown $!
 	LAB_LOGS+=("$log")
 }
 
