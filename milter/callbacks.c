@@ -177,6 +177,12 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 		if (mc != NULL)
 			smfi_setpriv(ctx, mc);
 	}
+	/* No reply to connect and MAIL, where we never refuse: Postfix
+	   then sends them with the next command in one write (a round
+	   trip less each). Not without a context: a lost one must be able
+	   to answer. */
+	if (mc != NULL)
+		steps |= SMFIP_NR_CONN | SMFIP_NR_MAIL;
 	/* Headers only when a From: check can happen on this connection. */
 	headers = mc != NULL && s != NULL && s->policy.check_header;
 	if (!headers)
@@ -190,6 +196,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	if (mc != NULL) {
 		mc->collect_headers = headers && (*pf1 & SMFIP_NOHDRS) == 0;
 		mc->header_noreply = (*pf1 & SMFIP_NR_HDR) != 0;
+		mc->connect_noreply = (*pf1 & SMFIP_NR_CONN) != 0;
+		mc->mail_noreply = (*pf1 & SMFIP_NR_MAIL) != 0;
 	}
 	if (f0 & SMFIF_SETSYMLIST) {
 		*pf0 |= SMFIF_SETSYMLIST;
@@ -235,7 +243,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		addr = smfi_getsymval(ctx, "{client_addr}");
 	if (context_set_client(mc, addr) != 0)
 		log_debug("connect: client address unknown (%s)", addr ? addr : "none");
-	return SMFIS_CONTINUE;
+	return mc->connect_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* cb_envfrom - a new message: who sends, authenticated, TLS */
@@ -263,7 +271,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	/* Nothing is judged here: the sender rules are part of the relay
 	   decision, made per relayed recipient (a message delivered only
 	   locally is the MTA's business). */
-	return SMFIS_CONTINUE;
+	return mc->mail_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* cb_envrcpt - judge a relayed recipient, accept a local one */

@@ -35,6 +35,8 @@ struct milter_context {
 	char client_text[IPADDR_STRLEN];	/* "unknown" when unknown */
 	bool collect_headers;			/* negotiated: headers are sent */
 	bool header_noreply;			/* negotiated SMFIP_NR_HDR */
+	bool connect_noreply;			/* negotiated SMFIP_NR_CONN */
+	bool mail_noreply;			/* negotiated SMFIP_NR_MAIL */
 
 	/* message (reset by context_message_reset) */
 	bool in_message;			/* MAIL seen */
