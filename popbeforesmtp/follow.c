@@ -238,6 +238,57 @@ static void switch_to(struct follow *f, struct source *s, int newfd, const char 
 		(void)follow_batch(f, s, true);
 }
 
+/* is_truncated - copytruncate: the file is shorter than what we read of
+   it, or was refilled past our position (the line before our offset is
+   not ours any more). *st_r gets the file's status. */
+static bool is_truncated(struct source *s, struct stat *st_r)
+{
+	struct follow_position here = { s->dev, s->ino, s->offset, s->hash };
+
+	if (fstat(s->fd, st_r) < 0)
+		return false;
+	if ((uint64_t)st_r->st_size < s->offset + s->skipped + s->len)
+		return true;
+	return s->offset > 0 && !position_matches(s->fd, &here);
+}
+
+/* restart_truncated - the file was truncated under us: lines written
+   after our last read and before the truncation are in logrotate's copy;
+   finish that copy first when it is found, then read the file from 0 */
+static void restart_truncated(struct follow *f, struct source *s)
+{
+	struct follow_position here = { s->dev, s->ino, s->offset, s->hash };
+	int copy = s->offset > 0 ? position_find_rotated(s->dir, s->base, s->name, &here) : -1;
+
+	log_info("%s: truncated or rewritten (copytruncate?) after %llu bytes; %s", s->name,
+		 (unsigned long long)s->offset,
+		 copy >= 0 ? "finishing the copy first" : "reading from 0");
+	if (lseek(s->fd, 0, SEEK_SET) < 0) {
+		log_error("%s: lseek: %m", s->name);
+		if (copy >= 0)
+			close(copy);
+		return;
+	}
+	if (copy >= 0 && s->next_fd < 0) {
+		s->next_fd = s->fd;
+		s->fd = -1;
+		if (source_set_fd(s, copy, here.offset, here.line_hash) == 0) {
+			s->finishing = true;
+			if (follow_drain(f, s) == 0)
+				follow_check_file(f, s);	/* switches to the file at 0 */
+			return;
+		}
+		close(copy);
+		s->fd = s->next_fd;
+		s->next_fd = -1;
+	} else if (copy >= 0) {
+		close(copy);
+	}
+	source_reset(s, 0, 0);
+	if (follow_drain(f, s) == 0)
+		(void)follow_batch(f, s, true);
+}
+
 /* follow_check_file - drain a file source, then look for truncation and rotation */
 void follow_check_file(struct follow *f, struct source *s)
 {
@@ -259,43 +310,28 @@ void follow_check_file(struct follow *f, struct source *s)
 		}
 		log_info("%s: appeared; reading from its start", s->name);
 	}
-	if (follow_drain(f, s) < 0)
-		return;
-	/* copytruncate: the file is now shorter than what we read of it. */
-	if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size < s->offset + s->skipped + s->len) {
-		log_info("%s: truncated to %lld bytes (copytruncate?) after %llu; reading from 0",
-			 s->name, (long long)st.st_size, (unsigned long long)s->offset);
-		if (lseek(s->fd, 0, SEEK_SET) == 0) {
-			source_reset(s, 0, 0);
-			if (follow_drain(f, s) == 0)
-				(void)follow_batch(f, s, true);
-		}
+	/* Truncation is checked before reading too: reading first would take
+	   the refilled file's bytes past our offset for ours. */
+	if (is_truncated(s, &st)) {
+		restart_truncated(f, s);
 		return;
 	}
-	/* copytruncate where the writer refilled the file past our position
-	   before we looked: the line before our offset is not ours any more. */
-	if (s->offset > 0) {
-		struct follow_position here = { s->dev, s->ino, s->offset, s->hash };
-
-		if (!position_matches(s->fd, &here)) {
-			log_info("%s: rewritten under us (copytruncate?) after %llu bytes; reading "
-				 "from 0", s->name, (unsigned long long)s->offset);
-			if (lseek(s->fd, 0, SEEK_SET) == 0) {
-				source_reset(s, 0, 0);
-				if (follow_drain(f, s) == 0)
-					(void)follow_batch(f, s, true);
-			}
-			return;
-		}
+	if (follow_drain(f, s) < 0)
+		return;
+	if (is_truncated(s, &st)) {
+		restart_truncated(f, s);
+		return;
 	}
 	if (s->finishing) {
 		/* Rotated more than once while we were down: the next older file
 		   (mail.log.1 after mail.log.2) before the current one. */
-		if ((fd = position_find_successor(s->dir, s->base, &st, s->next_fd, s->path)) >= 0) {
+		if (s->chain
+		    && (fd = position_find_successor(s->dir, s->base, &st, s->next_fd, s->path)) >= 0) {
 			switch_to(f, s, fd, "rotated file read to its end");
 			return;
 		}
 		s->finishing = false;
+		s->chain = false;
 		fd = s->next_fd >= 0 ? s->next_fd : position_open(s->path);
 		s->next_fd = -1;
 		if (fd >= 0)
@@ -341,6 +377,7 @@ void follow_resume(struct follow *f, const char *path, const struct follow_posit
 		s->fd = -1;
 		if (source_set_fd(s, fd, pos->offset, pos->line_hash) == 0) {
 			s->finishing = true;
+			s->chain = true;
 			log_info("%s: finishing the rotated file from offset %llu first", path,
 				 (unsigned long long)pos->offset);
 			return;

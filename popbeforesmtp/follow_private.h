@@ -36,7 +36,8 @@ struct source {
 	size_t len;		/* bytes in buf */
 	size_t done;		/* of which handed out, until compact() */
 	int next_fd;		/* the file now at path, read after a rotated fd ends */
-	bool finishing;		/* fd is a rotated file found by follow_resume() */
+	bool finishing;		/* fd is a rotated file or a copy: switch to next_fd after it */
+	bool chain;		/* ... and rotated files newer than it come first (resume) */
 	int wd;			/* inotify watch on dir, -1 when none */
 	bool open_error_logged;
 };
