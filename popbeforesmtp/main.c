@@ -248,6 +248,17 @@ static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *a
 		log_error("%s: loginwatch_sources is empty: nothing to follow", cfg->path);
 		return EXIT_CONFIG;
 	}
+	for (size_t i = 0; i < cfg->loginwatch_sources.count; i++) {
+		const char *src = cfg->loginwatch_sources.items[i];
+
+		/* The daemon runs in "/" after detaching: a relative path would
+		   name another file. */
+		if (src[0] != '/' && strcmp(src, "-") != 0 && strcmp(src, "journal") != 0) {
+			log_error("%s: loginwatch_sources: \"%s\" is not an absolute path", cfg->path,
+				  src);
+			return EXIT_CONFIG;
+		}
+	}
 	daemon_signals_install(SIGHUP);
 	if (!args->foreground && daemon_detach(&error) < 0)
 		goto fail_unavailable;
