@@ -21,11 +21,16 @@ enum grant_outcome grants_from_event(const struct grant_policy *policy,
 				     const struct login_event *ev, const char *source,
 				     const char *line, int64_t now, struct store_login *login_r)
 {
+	int64_t when = ev->time;
 	unsigned len;
 
 	if (policy->exclude != NULL && cidr_list_match(policy->exclude, &ev->ip))
 		return GRANT_EXCLUDED;
-	if (ev->time + policy->ttl <= now)
+	/* Found by fuzz_loginline: the envelope's year is the line's word; a
+	   stamp years ahead would have made a grant that never ends. */
+	if (when > now + GRANT_MAX_FUTURE)
+		when = now;
+	if (when + policy->ttl <= now)
 		return GRANT_EXPIRED;
 	memset(login_r, 0, sizeof(*login_r));
 	login_r->net = ev->ip;
@@ -36,8 +41,8 @@ enum grant_outcome grants_from_event(const struct grant_policy *policy,
 	login_r->prefix_len = len;
 	memcpy(login_r->username, ev->user, sizeof(login_r->username));
 	memcpy(login_r->service, ev->service, sizeof(login_r->service));
-	login_r->login_time = ev->time;
-	login_r->expires_at = ev->time + policy->ttl;
+	login_r->login_time = when;
+	login_r->expires_at = when + policy->ttl;
 	strncpy(login_r->source, source, sizeof(login_r->source) - 1);
 	login_r->line = line;
 	return GRANT_NEW;

@@ -11,7 +11,10 @@
  *	grant_ipv6_prefix (IPv6), expiry = login time + grant_ttl. Logins from
  *	grant_exclude_networks, and logins whose grant would already have
  *	expired (old lines read late: --scan, catching up after downtime)
- *	make no grant. A batch collects the logins of one read and is written
+ *	make no grant. A login stamped more than GRANT_MAX_FUTURE seconds
+ *	after now (a forged line, a wrong clock on the POP/IMAP host) counts
+ *	as made now: no grant ever outlives grant_ttl by more than that skew.
+ *	A batch collects the logins of one read and is written
  *	with the source's checkpoint in one store transaction, so the
  *	checkpoint never runs ahead of the grants. grants never parses.
  */
@@ -24,6 +27,10 @@
 #include "cidr.h"
 #include "parsers.h"
 #include "store.h"
+
+/* How far a login's stamp may lie ahead of our clock (skew between hosts,
+   rounding of syslog stamps) before it is taken as "now". */
+#define GRANT_MAX_FUTURE 300
 
 struct grant_policy {
 	long long ttl;			/* grant_ttl, seconds */

@@ -6,10 +6,13 @@
  *	that grants must name a valid IP whose text occurs in the line
  *	itself (so no grant for an address the line does not hold), a
  *	service of imap or pop3, a user without control characters, and a
- *	time; a refusal must say why.
+ *	time; a refusal must say why. Through grants_from_event, whatever the
+ *	stamp, a grant never ends later than now + grant_ttl + the allowed
+ *	clock skew.
  */
 #include <time.h>
 
+#include "grants.h"
 #include "parsers.h"
 
 #include "fuzz_common.h"
@@ -65,10 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (const char *p = ev.user; *p; p++)
 			FUZZ_ASSERT((unsigned char)*p >= 0x20 && *p != 0x7f);
 		FUZZ_ASSERT(ev.format != NULL);
-		/* A time is always set; whether it is plausible (a stamp years
-		   away would make a grant that never ends) is the grant
-		   writer's check, tested in the loginwatch suites. */
 		FUZZ_ASSERT(ev.time != 0);
+		struct grant_policy policy = { 1800, 64, NULL };
+		struct store_login login;
+		if (grants_from_event(&policy, &ev, "fuzz", "line", now, &login) == GRANT_NEW)
+			FUZZ_ASSERT(login.expires_at <= now + GRANT_MAX_FUTURE + 1800);
 	} else if (r == PARSE_REFUSED) {
 		FUZZ_ASSERT(ev.why != NULL);
 	}

@@ -41,6 +41,13 @@ static const struct grant_case cases[] = {
 	{ "expired: login + ttl == now", "192.0.2.3", 64, NOW - TTL, GRANT_EXPIRED, NULL, 0 },
 	{ "live: one second left", "192.0.2.4", 64, NOW - TTL + 1, GRANT_NEW, "192.0.2.4/32",
 	  NOW + 1 },
+	{ "clock skew within bound kept", "192.0.2.5", 64, NOW + GRANT_MAX_FUTURE, GRANT_NEW,
+	  "192.0.2.5/32", NOW + GRANT_MAX_FUTURE + TTL },
+	{ "future stamp taken as now", "192.0.2.6", 64, NOW + GRANT_MAX_FUTURE + 1, GRANT_NEW,
+	  "192.0.2.6/32", NOW + TTL },
+	{ "year 9999 stamp taken as now", "192.0.2.7", 64, 253402300799LL, GRANT_NEW,
+	  "192.0.2.7/32", NOW + TTL },
+	{ "year 0026 stamp long expired", "192.0.2.8", 64, -61319000000LL, GRANT_EXPIRED, NULL, 0 },
 };
 
 START_TEST(test_table)
