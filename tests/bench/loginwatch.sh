@@ -18,11 +18,11 @@ BIN=$BUILD/authrelay-loginwatch
 LINES=${LINES:-1000000}
 LAT_N=${LAT_N:-300}
 T=$(mktemp -d /tmp/loginwatch-bench.XXXXXX)
-chmod 0777 "$T"
+chmod 0755 "$T"   # a world-writable database directory is refused
 DPID=
 cleanup() { [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-if [ "$(id -u)" = 0 ]; then RUN_USER=nobody; else RUN_USER=$(id -un); fi
+if [ "$(id -u)" = 0 ]; then RUN_USER=nobody; chown nobody "$T"; else RUN_USER=$(id -un); fi
 
 conf() {
 	cat > "$T/conf" <<EOC
