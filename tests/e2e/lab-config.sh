@@ -78,7 +78,7 @@ render_conf() {
 		printf 'policyd_pidfile = %s/run/%s-policyd.pid\n' "$LAB" "$name"
 		printf 'milter_socket = inet:127.0.0.1:%s\n' "$P_MILTER"
 		printf 'milter_pidfile = %s/run/%s-milter.pid\n' "$LAB" "$name"
-		printf 'loginwatch_sources = %s\n' "$LAB/log/dovecot.log"
+		printf 'loginwatch_sources = %s\n' "$LOGIN_LOG"
 		printf 'loginwatch_pidfile = %s/run/%s-loginwatch.pid\n' "$LAB" "$name"
 		for kv in "$@"; do
 			printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"
@@ -309,18 +309,30 @@ lab_dovecot_config() {
 	lab_dovecot_logging >>"$dv/dovecot.conf"
 }
 
-# The logging part: conf-examples/dovecot/ when the loginwatch helper's
-# example is there (rendered with the lab's log path), else log_path alone.
+# lab_login_log: the file Dovecot writes login lines to, as the example
+# in conf-examples/dovecot/ has it (info_log_path; its name kept, moved
+# into the lab), else the lab's log_path.
+lab_login_log() {
+	local f p
+	f=$(find "$CONF_EXAMPLES/dovecot" -name '*.conf' 2>/dev/null | sort | head -1)
+	p=$([ -n "$f" ] && sed -n 's/^[ \t]*info_log_path[ \t]*=[ \t]*\([^ \t]*\).*/\1/p' "$f" | tail -1)
+	if [ -n "$p" ]; then
+		echo "$LAB/log/$(basename "$p")"
+	else
+		echo "$LAB/log/dovecot.log"
+	fi
+}
+
+# The logging part: conf-examples/dovecot/ (rendered: its files moved into
+# the lab), after the lab's log_path for everything else.
 lab_dovecot_logging() {
 	local f
-	f=$(ls "$CONF_EXAMPLES"/dovecot/*.conf 2>/dev/null | head -1)
-	printf '\n# ---- logging ----\n'
+	f=$(find "$CONF_EXAMPLES/dovecot" -name '*.conf' 2>/dev/null | sort | head -1)
+	printf '\n# ---- logging ----\nlog_path = %s\n' "$LAB/log/dovecot.log"
 	if [ -n "$f" ]; then
 		printf '# from %s\n' "${f#"$SRC"/}"
-		sed -e "s|^\([ \t]*log_path[ \t]*=\).*|\1 $LAB/log/dovecot.log|" \
-			-e "s|^\([ \t]*info_log_path[ \t]*=\).*|\1 $LAB/log/dovecot.log|" "$f"
-		grep -q '^[ \t]*log_path' "$f" || printf 'log_path = %s\n' "$LAB/log/dovecot.log"
+		sed -e "s|^\([ \t]*info_log_path[ \t]*=\).*|\1 $LOGIN_LOG|" "$f"
 	else
-		printf 'log_path = %s\nauth_verbose = yes\n' "$LAB/log/dovecot.log"
+		printf 'auth_verbose = yes\n'
 	fi
 }

@@ -220,6 +220,7 @@ lab_init() {
 	PFC=$LAB/pf/etc
 	SPOOL=$LAB/pf/spool
 	GRANT_TTL=${E2E_GRANT_TTL:-8s}
+	LOGIN_LOG=$(lab_login_log)
 	trap lab_on_exit EXIT
 	trap 'LAB_FAILED=1; exit 130' INT TERM HUP
 

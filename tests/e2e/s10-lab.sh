@@ -19,7 +19,7 @@ check_match "lab: local mail delivered to the Maildir" \
 	"$(grep "$qid: to=" "$LAB/log/postfix.log" | tail -1 | sed 's/.*: to=/to=/')" 'relay=virtual.*status=sent'
 out=$(curl -s --max-time 10 --interface 127.0.0.9 "pop3://127.0.0.1:$P_POP3/" -u bob:bobpw >/dev/null; echo "rc=$?")
 check_eq "lab: POP3 login over IPv4 (from 127.0.0.9)" "$out" "rc=0"
-wait_for 5 grep -q 'pop3-login: Info: Login: user=<bob>.*rip=127\.0\.0\.9,' "$LAB/log/dovecot.log"
+wait_for 5 grep -q 'pop3-login: Info: Login: user=<bob>.*rip=127\.0\.0\.9,' "$LOGIN_LOG"
 check_match "lab: Dovecot logs the POP3 login" \
-	"$(grep -m1 'rip=127\.0\.0\.9,' "$LAB/log/dovecot.log")" \
+	"$(grep -m1 'rip=127\.0\.0\.9,' "$LOGIN_LOG")" \
 	'^[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} pop3-login: Info: Login: user=<bob>, method=[A-Z0-9-]+, rip=127\.0\.0\.9, lip=127\.0\.0\.1, mpid=[0-9]+'

@@ -27,7 +27,7 @@ if need "grants: POP/IMAP-before-SMTP scenarios" authrelay-loginwatch authrelayc
 
 	# a failed login never grants (read before the good login below)
 	curl -s --max-time 10 --interface 127.0.0.5 "pop3://127.0.0.1:$P_POP3/" -u bob:wrong >/dev/null
-	wait_for 5 grep -q 'rip=127\.0\.0\.5' "$LAB/log/dovecot.log"
+	wait_for 5 grep -q 'rip=127\.0\.0\.5' "$LOGIN_LOG"
 
 	curl -s --max-time 10 --interface 127.0.0.2 "pop3://127.0.0.1:$P_POP3/" -u bob:bobpw >/dev/null
 	t_login=$(lab_now)

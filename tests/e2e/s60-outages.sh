@@ -25,7 +25,7 @@ if need "outages: loginwatch restart" authrelay-loginwatch authrelayctl; then
 		lab_wait_gone "$pid" 10
 		lab_forget "$pid"
 		pop3_login "$ip"
-		wait_for 5 grep -q "rip=${ip//./\\.}," "$LAB/log/dovecot.log"
+		wait_for 5 grep -q "rip=${ip//./\\.}," "$LOGIN_LOG"
 		lab_loginwatch_start
 		wait_for 5 has_grant "$ip"
 		check_le "outages: login from $ip while loginwatch was down (SIG$how) is a grant after restart (seconds)" "$WAITED" 3
