@@ -1,0 +1,260 @@
+# tests/faults/lib.sh -- what every fault script shares (sourced, bash).
+#
+# NAME
+#	lib.sh - temp directory, run user, database, daemons, clients, cleanup
+# DESCRIPTION
+#	fault_setup NAME makes $T (0755) with $T/db and $T/run owned by
+#	$RUN_USER (0750), a database made by "authrelayctl init" as it is in
+#	production, and the cleanup trap: every daemon started is stopped by
+#	its PID (TERM, then KILL), every tmpfs mounted is unmounted, a test
+#	user made here is removed, $T is deleted (kept when a case failed and
+#	FAULTS_KEEP=1).
+#
+#	As root RUN_USER is $FAULT_USER when run.sh made one (useradd), or a
+#	user this script makes and removes; otherwise the invoking user (the
+#	privilege cases then skip).
+#
+#	ok/bad/skip print one line per case; fault_done prints
+#	"N passed, M failed" and exits non-zero on a failure.
+set -u
+FAULTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$(cd "$FAULTS/../.." && pwd)
+BUILD=${AUTHRELAY_BUILD:-$SRC/build}
+POLICYD=$BUILD/authrelay-policyd
+MILTER=$BUILD/authrelay-milter
+LOGINWATCH=$BUILD/authrelay-loginwatch
+CTL=$BUILD/authrelayctl
+PY=/usr/bin/python3
+CLIENT="$PY $FAULTS/client.py"
+
+pass=0
+fail=0
+T=""
+PIDS=()
+MOUNTS=()
+MADE_USER=""
+
+ok() { printf 'ok   %s\n' "$1"; pass=$((pass + 1)); }
+bad() { printf 'FAIL %s: %s\n' "$1" "$2"; fail=$((fail + 1)); }
+skip() { printf 'skip %s: %s\n' "$1" "$2"; }
+# check LABEL CONDITION-TEXT: ok when the test command succeeds
+# usage: if COND; then ok L; else bad L "got X, want Y"; fi
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	for i in $(seq 1 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+fault_cleanup() {
+	local p m
+	for p in "${PIDS[@]}"; do stop_pid "$p"; done
+	for m in "${MOUNTS[@]}"; do umount -l "$m" 2>/dev/null; done
+	if [ -n "$T" ]; then
+		if [ "$fail" != 0 ] && [ "${FAULTS_KEEP:-0}" = 1 ]; then
+			echo "(kept $T)"
+		else
+			rm -rf "$T"
+		fi
+	fi
+	[ -n "$MADE_USER" ] && userdel "$MADE_USER" 2>/dev/null
+	return 0
+}
+
+fault_done() {
+	printf '%d passed, %d failed\n' "$pass" "$fail"
+	[ "$fail" = 0 ]
+	exit $?
+}
+
+# free_port: a free loopback TCP port
+free_port() {
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# as_run_user CMD...: CMD as RUN_USER (root), or as ourselves
+as_run_user() {
+	if is_root; then
+		setpriv --reuid="$RUN_USER" --regid="$RUN_GROUP" --clear-groups -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# sql SQL...: sqlite3 on the database, as RUN_USER, waiting for locks
+sql() { as_run_user sqlite3 -batch -cmd '.timeout 10000' "$DB" "$@"; }
+
+fault_setup() {
+	local name=$1
+	trap fault_cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+	for t in sqlite3 setpriv; do
+		command -v "$t" >/dev/null || { echo "FAIL missing $t"; echo "0 passed, 1 failed"; exit 1; }
+	done
+	if is_root; then
+		if [ -n "${FAULT_USER:-}" ] && getent passwd "$FAULT_USER" >/dev/null; then
+			RUN_USER=$FAULT_USER
+		else
+			MADE_USER=arf$$
+			useradd --system --no-create-home --shell /usr/sbin/nologin --user-group \
+				"$MADE_USER" || { echo "FAIL useradd"; echo "0 passed, 1 failed"; exit 1; }
+			RUN_USER=$MADE_USER
+		fi
+	else
+		RUN_USER=$(id -un)
+	fi
+	RUN_GROUP=$(id -gn "$RUN_USER")
+	T=$(mktemp -d "/tmp/authrelay-faults-$name.XXXXXX")
+	chmod 0755 "$T"
+	mkdir -p "$T/db" "$T/run"
+	chmod 0750 "$T/db" "$T/run"
+	is_root && chown "$RUN_USER:$RUN_GROUP" "$T/db" "$T/run"
+	DB=$T/db/authrelay.db
+	P_POLICY=$(free_port)
+	P_MILTER=$(free_port)
+	touch "$T/mail.log"
+	chmod 0644 "$T/mail.log"
+}
+
+# conf NAME [key = value ...]: $T/NAME.conf for every program
+conf() {
+	local name=$1
+	shift
+	{
+		printf 'database = %s\nrun_user = %s\nlog_level = info\n' "$DB" "$RUN_USER"
+		printf 'database_busy_timeout = 1s\n'
+		printf 'policyd_listen = inet:127.0.0.1:%s\n' "$P_POLICY"
+		printf 'policyd_pidfile = %s/run/policyd-%s.pid\n' "$T" "$name"
+		printf 'milter_socket = inet:127.0.0.1:%s\n' "$P_MILTER"
+		printf 'milter_pidfile = %s/run/milter-%s.pid\n' "$T" "$name"
+		printf 'loginwatch_sources = %s/mail.log\n' "$T"
+		printf 'loginwatch_pidfile = %s/run/loginwatch-%s.pid\n' "$T" "$name"
+		printf 'grant_ttl = 1d\n'
+		printf '%s\n' "$@"
+	} >"$T/$name.conf"
+	chmod 0644 "$T/$name.conf"
+}
+
+# make_db: the database, as an admin makes it (root: handed to RUN_USER)
+make_db() {
+	conf ctl
+	"$CTL" -c "$T/ctl.conf" init >"$T/init.out" 2>&1 || {
+		echo "authrelayctl init failed:"
+		cat "$T/init.out"
+		return 1
+	}
+}
+
+# port_open PORT: something accepts on 127.0.0.1:PORT
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start KIND NAME [CONF]: the daemon (policyd, milter, loginwatch) in the
+# foreground with $T/CONF.conf (default NAME), log in $T/NAME.log; sets
+# LAST_PID; waits until it serves (a port accepts; loginwatch: "started:").
+start() {
+	local kind=$1 name=$2 cf=${3:-$2} bin i
+	case $kind in
+	policyd) bin=$POLICYD ;;
+	milter) bin=$MILTER ;;
+	loginwatch) bin=$LOGINWATCH ;;
+	esac
+	${FAULT_WRAP:-} "$bin" -f -c "$T/$cf.conf" >>"$T/$name.log" 2>&1 &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+	for i in $(seq 1 400); do
+		case $kind in
+		policyd) port_open "$P_POLICY" && return 0 ;;
+		milter) grep -q 'started: socket' "$T/$name.log" && port_open "$P_MILTER" && return 0 ;;
+		loginwatch) grep -q 'started:' "$T/$name.log" && return 0 ;;
+		esac
+		kill -0 "$LAST_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# $kind $name did not start:"
+	sed 's/^/#   /' "$T/$name.log" | tail -5
+	return 1
+}
+
+# have KIND: the program is built (policyd lands later than the others)
+have() {
+	case $1 in
+	policyd) [ -x "$POLICYD" ] ;;
+	milter) [ -x "$MILTER" ] ;;
+	loginwatch) [ -x "$LOGINWATCH" ] ;;
+	esac
+}
+
+# proc_ids DIR: "r e s f/r e s f" (Uid/Gid lines) of a /proc/PID or task directory
+proc_ids() {
+	awk '/^Uid:/ { u = $2 " " $3 " " $4 " " $5 } /^Gid:/ { g = $2 " " $3 " " $4 " " $5 }
+	     END { print u "/" g }' "$1/status"
+}
+
+# login_line IP USER: one Dovecot login line for loginwatch
+login_line() {
+	printf '%s mail dovecot: imap-login: Login: user=<%s>, method=PLAIN, rip=%s, lip=127.0.0.1, mpid=%d, TLS, session=<f%s>\n' \
+		"$(date '+%b %e %H:%M:%S')" "$2" "$1" "$RANDOM" "$RANDOM"
+}
+
+# field LINE NAME: the value of NAME=value in a client.py summary line
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
+
+# verdict_count LINE VERDICT: how many replies were VERDICT (0 when none)
+verdict_count() {
+	local v
+	v=$(field "$1" verdicts | tr ',' '\n' | sed -n "s/^$2://p")
+	echo "${v:-0}"
+}
+
+# hold_lock MODE: an external sqlite3 holds the database's lock until
+# release_lock. MODE immediate: BEGIN IMMEDIATE (WAL readers go on);
+# exclusive: locking_mode=EXCLUSIVE and a write (readers are blocked too).
+hold_lock() {
+	local i
+	rm -f "$T/lock.fifo"
+	mkfifo "$T/lock.fifo"
+	as_run_user sqlite3 -batch "$DB" <"$T/lock.fifo" >"$T/lock.out" 2>&1 &
+	LOCK_PID=$!
+	PIDS+=("$LOCK_PID")
+	exec 9>"$T/lock.fifo"
+	if [ "$1" = exclusive ]; then
+		printf 'PRAGMA locking_mode = EXCLUSIVE;\nBEGIN EXCLUSIVE;\n' >&9
+	else
+		printf 'BEGIN IMMEDIATE;\n' >&9
+	fi
+	printf "INSERT INTO admin_actions (ts, actor, action) VALUES (0, 'faults', 'lock');\n" >&9
+	# held when a second writer cannot start
+	for i in $(seq 1 100); do
+		if ! as_run_user sqlite3 -batch -cmd '.timeout 0' "$DB" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "# the lock was not taken: $(cat "$T/lock.out")"
+	return 1
+}
+
+release_lock() {
+	printf 'ROLLBACK;\n' >&9
+	exec 9>&-
+	wait "$LOCK_PID" 2>/dev/null
+}
+
+# wait_rows SQL WANT SECONDS: polls until SQL gives WANT; prints the last value
+wait_rows() {
+	local got i
+	for i in $(seq 1 $(($3 * 10))); do
+		got=$(sql "$1" 2>/dev/null)
+		[ "$got" = "$2" ] && break
+		sleep 0.1
+	done
+	echo "$got"
+}
