@@ -62,6 +62,22 @@ struct proto_parser *proto_parser_create(const struct proto_limits *limits)
 	return p;
 }
 
+/* proto_parser_reset - make the parser as new, keeping its buffer */
+void proto_parser_reset(struct proto_parser *p)
+{
+	p->start = p->end = p->scan = 0;
+	p->lines = p->attrs = 0;
+	p->req_bytes = 0;
+	p->error = PROTO_ERR_NONE;
+	p->error_text[0] = '\0';
+}
+
+/* proto_parser_limits - the limits in force */
+const struct proto_limits *proto_parser_limits(const struct proto_parser *p)
+{
+	return &p->limits;
+}
+
 /* proto_parser_free - release a parser */
 void proto_parser_free(struct proto_parser **parser)
 {

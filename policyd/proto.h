@@ -80,6 +80,13 @@ struct proto_parser;
    connection counts before). */
 struct proto_parser *proto_parser_create(const struct proto_limits *limits);
 
+/* Forgets everything received (and a recorded violation) so the parser
+   can serve another connection; its buffer is kept. */
+void proto_parser_reset(struct proto_parser *parser);
+
+/* The limits the parser was created with (after clamping). */
+const struct proto_limits *proto_parser_limits(const struct proto_parser *parser);
+
 /* Frees the parser and sets *parser to NULL; NULL is fine. */
 void proto_parser_free(struct proto_parser **parser);
 

@@ -33,6 +33,7 @@ enum field_use {
 
 struct attr_def {
 	const char *name;
+	size_t name_len;
 	enum field_use use;
 	size_t offset;
 	size_t size;
@@ -40,9 +41,9 @@ struct attr_def {
 };
 
 #define F(name, use, field, xt) \
-	{#name, use, offsetof(struct policy_request, field), \
+	{#name, sizeof(#name) - 1, use, offsetof(struct policy_request, field), \
 	 sizeof(((struct policy_request *)0)->field), xt}
-#define KNOWN(name) {#name, FIELD_IGNORED, 0, 0, false}
+#define KNOWN(name) {#name, sizeof(#name) - 1, FIELD_IGNORED, 0, 0, false}
 
 static const struct attr_def attr_defs[] = {
 	F(request, FIELD_DECISION, request, false),
@@ -55,7 +56,7 @@ static const struct attr_def attr_defs[] = {
 	F(ccert_pubkey_fingerprint, FIELD_DECISION, ccert_pubkey_fingerprint, true),
 	F(queue_id, FIELD_INFO, queue_id, false),
 	F(instance, FIELD_INFO, instance, false),
-	{"encryption_protocol", FIELD_TLS, 0, 0, false},
+	{"encryption_protocol", sizeof("encryption_protocol") - 1, FIELD_TLS, 0, 0, false},
 	KNOWN(protocol_name),
 	KNOWN(helo_name),
 	KNOWN(recipient_count),
@@ -133,7 +134,7 @@ void request_attr(void *ctx, const char *name, size_t name_len, const char *valu
 	for (size_t i = 0; i < sizeof(attr_defs) / sizeof(attr_defs[0]); i++) {
 		const struct attr_def *d = &attr_defs[i];
 
-		if (strlen(d->name) != name_len || memcmp(d->name, name, name_len) != 0)
+		if (d->name_len != name_len || memcmp(d->name, name, name_len) != 0)
 			continue;
 		switch (d->use) {
 		case FIELD_IGNORED:

@@ -17,6 +17,15 @@
  *	or a write that moved bytes); the idle timeout closes from the
  *	front, and the wait time is the front's deadline, so timeouts cost
  *	nothing per event.
+ *
+ *	Memory: Postfix keeps policy connections open and mostly idle
+ *	between requests. An idle connection holds only struct conn (a few
+ *	hundred bytes); the parser buffer, request fields and reply buffer
+ *	(struct conn_io, about 6 KiB with the default policyd_max_line) are
+ *	attached when bytes arrive and given back to a small pool as soon as
+ *	no request is in progress and no reply waits. Memory is therefore
+ *	bounded by the connections that are busy at the same moment, and by
+ *	max_connections times struct conn.
  * DIAGNOSTICS
  *	One log line per closed-on-error connection, naming the peer.
  *	Limit refusals and descriptor shortages are logged at most once a
@@ -49,6 +58,7 @@
 #define OUT_MAX (2 * PROTO_REPLY_MAX)
 #define STOP_GRACE_MS 5000
 #define PEER_MAX 64
+#define POOL_MAX 128		/* free conn_io blocks kept for reuse */
 
 enum watch_kind { WATCH_LISTENER, WATCH_READ, WATCH_WRITE };
 
@@ -60,13 +70,20 @@ struct watch {
 	struct conn *conn;	/* NULL for a listener */
 };
 
+/* What a connection needs only while a request or reply is in flight. */
+struct conn_io {
+	struct conn_io *next_free;
+	unsigned generation;		/* limits it was made with (see reload) */
+	struct proto_parser *parser;
+	struct policy_request req;
+	size_t out_len, out_off;
+	char out[OUT_MAX];
+};
+
 struct conn {
 	struct conn *prev, *next;	/* by last progress, oldest first */
 	struct watch rw, ww;		/* ww unused when rfd == wfd */
-	struct proto_parser *parser;
-	struct policy_request req;
-	char out[OUT_MAX];
-	size_t out_len, out_off;
+	struct conn_io *io;		/* NULL while idle */
 	long long last_ms;
 	unsigned long requests;
 	bool eof;			/* peer closed its side */
@@ -84,6 +101,9 @@ struct server {
 	long long listeners_resume_ms;
 	struct conn *head, *tail;
 	struct conn *dead;		/* closed in this batch, linked by next */
+	struct conn_io *pool;		/* free conn_io blocks */
+	unsigned npool;
+	unsigned generation;		/* bumped when the limits change */
 	unsigned nconns;
 	bool stopping;
 	long long refused_log_ms;	/* rate limit for refusal logging */
@@ -174,6 +194,61 @@ static void conn_progress(struct server *srv, struct conn *c)
 	}
 }
 
+/* io_free - release one conn_io block */
+static void io_free(struct conn_io *io)
+{
+	proto_parser_free(&io->parser);
+	free(io);
+}
+
+/* io_get - a clean conn_io block, from the pool when one is there */
+static struct conn_io *io_get(struct server *srv)
+{
+	struct conn_io *io = srv->pool;
+
+	if (io != NULL) {
+		srv->pool = io->next_free;
+		srv->npool--;
+		return io;
+	}
+	io = malloc(sizeof(*io));
+	if (io == NULL)
+		return NULL;
+	io->next_free = NULL;
+	io->generation = srv->generation;
+	io->parser = proto_parser_create(&srv->settings.limits);
+	io->out_len = io->out_off = 0;
+	request_reset(&io->req);
+	return io;
+}
+
+/* io_put - give a block back: cleaned into the pool, or freed */
+static void io_put(struct server *srv, struct conn_io *io)
+{
+	if (io->generation != srv->generation || srv->npool >= POOL_MAX) {
+		io_free(io);
+		return;
+	}
+	proto_parser_reset(io->parser);
+	request_reset(&io->req);
+	io->out_len = io->out_off = 0;
+	io->next_free = srv->pool;
+	srv->pool = io;
+	srv->npool++;
+}
+
+/* conn_detach_idle - no request in progress, no reply waiting: give the block back */
+static void conn_detach_idle(struct server *srv, struct conn *c)
+{
+	struct conn_io *io = c->io;
+
+	if (io == NULL || io->out_len > 0 || proto_parser_in_request(io->parser) ||
+	    proto_parser_error(io->parser, NULL) != PROTO_ERR_NONE)
+		return;
+	c->io = NULL;
+	io_put(srv, io);
+}
+
 /* conn_close - forget a connection and free everything it holds */
 static void conn_close(struct server *srv, struct conn *c)
 {
@@ -184,7 +259,10 @@ static void conn_close(struct server *srv, struct conn *c)
 	if (c->ww.fd != c->rw.fd)
 		close(c->ww.fd);
 	list_unlink(srv, c);
-	proto_parser_free(&c->parser);
+	if (c->io != NULL) {
+		io_free(c->io);	/* not pooled: it may hold half a request */
+		c->io = NULL;
+	}
 	log_debug("%s: closed after %lu requests", c->peer, c->requests);
 	/* Later events of the same epoll batch may still point at this
 	   connection's watches: free it only after the batch. */
@@ -208,10 +286,11 @@ static void free_dead(struct server *srv)
 /* conn_interest - bring epoll interest in line with the connection state */
 static int conn_interest(struct server *srv, struct conn *c)
 {
-	bool want_out = c->out_off < c->out_len;
+	size_t out_len = c->io ? c->io->out_len : 0;
+	bool want_out = c->io && c->io->out_off < out_len;
 	/* Stop reading while another reply might not fit: the bytes stay
 	   in the kernel, and TCP flow control slows the client down. */
-	bool want_in = !c->eof && !srv->stopping && OUT_MAX - c->out_len >= PROTO_REPLY_MAX;
+	bool want_in = !c->eof && !srv->stopping && OUT_MAX - out_len >= PROTO_REPLY_MAX;
 
 	if (c->ww.fd == c->rw.fd)
 		return watch_set(srv, &c->rw, (want_in ? EPOLLIN : 0) | (want_out ? EPOLLOUT : 0));
@@ -223,11 +302,15 @@ static int conn_interest(struct server *srv, struct conn *c)
 /* conn_flush - write what is pending; -1 when the connection is dead */
 static int conn_flush(struct server *srv, struct conn *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = write(c->ww.fd, c->out + c->out_off, c->out_len - c->out_off);
+	struct conn_io *io = c->io;
+
+	if (io == NULL)
+		return 0;
+	while (io->out_off < io->out_len) {
+		ssize_t n = write(c->ww.fd, io->out + io->out_off, io->out_len - io->out_off);
 
 		if (n > 0) {
-			c->out_off += (size_t)n;
+			io->out_off += (size_t)n;
 			conn_progress(srv, c);
 			continue;
 		}
@@ -239,12 +322,12 @@ static int conn_flush(struct server *srv, struct conn *c)
 			 n < 0 ? strerror(errno) : "nothing written");
 		return -1;
 	}
-	if (c->out_off == c->out_len) {
-		c->out_off = c->out_len = 0;
-	} else if (c->out_off > 0) {
-		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-		c->out_len -= c->out_off;
-		c->out_off = 0;
+	if (io->out_off == io->out_len) {
+		io->out_off = io->out_len = 0;
+	} else if (io->out_off > 0) {
+		memmove(io->out, io->out + io->out_off, io->out_len - io->out_off);
+		io->out_len -= io->out_off;
+		io->out_off = 0;
 	}
 	return 0;
 }
@@ -252,27 +335,31 @@ static int conn_flush(struct server *srv, struct conn *c)
 /* conn_process - answer every complete request that fits the reply buffer */
 static int conn_process(struct server *srv, struct conn *c)
 {
-	while (OUT_MAX - c->out_len >= PROTO_REPLY_MAX) {
-		enum proto_status st = proto_parser_next(c->parser, request_attr, &c->req);
+	struct conn_io *io = c->io;
+
+	if (io == NULL)
+		return 0;
+	while (OUT_MAX - io->out_len >= PROTO_REPLY_MAX) {
+		enum proto_status st = proto_parser_next(io->parser, request_attr, &io->req);
 		const char *why;
 
 		if (st == PROTO_NEED_MORE)
 			return 0;
 		if (st == PROTO_ERROR) {
-			(void)proto_parser_error(c->parser, &why);
+			(void)proto_parser_error(io->parser, &why);
 			log_warning("%s: bad policy request: %s; closing connection", c->peer, why);
 			return -1;
 		}
-		size_t n = srv->cb.answer(srv->cb.ctx, &c->req, c->out + c->out_len,
-					  OUT_MAX - c->out_len, &why);
+		size_t n = srv->cb.answer(srv->cb.ctx, &io->req, io->out + io->out_len,
+					  OUT_MAX - io->out_len, &why);
 
-		request_reset(&c->req);
+		request_reset(&io->req);
 		if (n == 0) {
 			log_warning("%s: bad policy request: %s; closing connection", c->peer,
 				    why ? why : "not answered");
 			return -1;
 		}
-		c->out_len += n;
+		io->out_len += n;
 		c->requests++;
 	}
 	return 0;
@@ -281,15 +368,21 @@ static int conn_process(struct server *srv, struct conn *c)
 /* conn_readable - read and answer; -1 when the connection must close */
 static int conn_readable(struct server *srv, struct conn *c)
 {
+	if (c->io == NULL && (c->io = io_get(srv)) == NULL) {
+		log_error("%s: out of memory; closing connection", c->peer);
+		return -1;
+	}
+	struct conn_io *io = c->io;
+
 	for (int i = 0; i < READS_PER_EVENT && !c->eof; i++) {
-		if (OUT_MAX - c->out_len < PROTO_REPLY_MAX)
+		if (OUT_MAX - io->out_len < PROTO_REPLY_MAX)
 			break;
 		size_t room;
-		char *space = proto_parser_space(c->parser, &room);
+		char *space = proto_parser_space(io->parser, &room);
 		ssize_t n = read(c->rw.fd, space, room);
 
 		if (n > 0) {
-			proto_parser_filled(c->parser, (size_t)n);
+			proto_parser_filled(io->parser, (size_t)n);
 			conn_progress(srv, c);
 			if (conn_process(srv, c) < 0)
 				return -1;
@@ -299,10 +392,10 @@ static int conn_readable(struct server *srv, struct conn *c)
 		}
 		if (n == 0) {
 			c->eof = true;
-			if (proto_parser_in_request(c->parser))
+			if (proto_parser_in_request(io->parser))
 				log_info("%s: connection closed in the middle of a request "
 					 "(%zu bytes unanswered)",
-					 c->peer, proto_parser_pending(c->parser));
+					 c->peer, proto_parser_pending(io->parser));
 			break;
 		}
 		if (errno == EINTR)
@@ -315,8 +408,9 @@ static int conn_readable(struct server *srv, struct conn *c)
 	if (conn_flush(srv, c) < 0)
 		return -1;
 	/* Closed by the peer and every reply written: done. */
-	if (c->eof && c->out_len == 0)
+	if (c->eof && io->out_len == 0)
 		return -1;
+	conn_detach_idle(srv, c);
 	return conn_interest(srv, c) < 0 ? -1 : 0;
 }
 
@@ -327,10 +421,11 @@ static int conn_writable(struct server *srv, struct conn *c)
 		return -1;
 	if (conn_process(srv, c) < 0 || conn_flush(srv, c) < 0)
 		return -1;
-	if (c->eof && c->out_len == 0)
+	bool drained = c->io == NULL || c->io->out_len == 0;
+
+	if (drained && (c->eof || srv->stopping))
 		return -1;
-	if (srv->stopping && c->out_len == 0)
-		return -1;
+	conn_detach_idle(srv, c);
 	return conn_interest(srv, c) < 0 ? -1 : 0;
 }
 
@@ -348,7 +443,6 @@ static struct conn *conn_create(struct server *srv, int rfd, int wfd, const char
 	}
 	c->rw = (struct watch){WATCH_READ, rfd, 0, c};
 	c->ww = (struct watch){WATCH_WRITE, wfd, 0, c};
-	c->parser = proto_parser_create(&srv->settings.limits);
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->last_ms = now_ms();
 	list_append(srv, c);
@@ -513,7 +607,8 @@ static long long expire_idle(struct server *srv, long long now)
 
 		log_info("%s: idle for %llds%s; closing connection", c->peer,
 			 srv->settings.idle_timeout,
-			 proto_parser_in_request(c->parser) ? " in the middle of a request" : "");
+			 c->io && proto_parser_in_request(c->io->parser) ? " in the middle of a request"
+									   : "");
 		conn_close(srv, c);
 	}
 	return srv->head ? srv->head->last_ms + limit - now : -1;
@@ -531,7 +626,8 @@ static void begin_stop(struct server *srv)
 	for (struct conn *c = srv->head, *next; c != NULL; c = next) {
 		next = c->next;
 		/* Complete requests already received are answered first. */
-		if (conn_process(srv, c) < 0 || conn_flush(srv, c) < 0 || c->out_len == 0)
+		if (conn_process(srv, c) < 0 || conn_flush(srv, c) < 0 || c->io == NULL ||
+		    c->io->out_len == 0)
 			conn_close(srv, c);
 		else
 			(void)conn_interest(srv, c);
@@ -545,6 +641,17 @@ static void do_reload(struct server *srv)
 
 	if (srv->cb.reload == NULL || srv->cb.reload(srv->cb.ctx, &s) < 0)
 		return;
+	if (memcmp(&s.limits, &srv->settings.limits, sizeof(s.limits)) != 0) {
+		/* Blocks made with the old limits are freed, not reused. */
+		srv->generation++;
+		while (srv->pool != NULL) {
+			struct conn_io *io = srv->pool;
+
+			srv->pool = io->next_free;
+			io_free(io);
+		}
+		srv->npool = 0;
+	}
 	srv->settings = s;
 }
 
@@ -628,9 +735,11 @@ int server_run(struct server *srv, bool until_no_connections)
 		free_dead(srv);
 	}
 	while (srv->head != NULL) {
-		if (srv->head->out_len > 0)
+		struct conn_io *io = srv->head->io;
+
+		if (io != NULL && io->out_len > 0)
 			log_warning("%s: stopping with %zu reply bytes unsent", srv->head->peer,
-				    srv->head->out_len - srv->head->out_off);
+				    io->out_len - io->out_off);
 		conn_close(srv, srv->head);
 	}
 	free_dead(srv);
@@ -654,6 +763,12 @@ void server_free(struct server **server)
 	while (srv->head != NULL)
 		conn_close(srv, srv->head);
 	free_dead(srv);
+	while (srv->pool != NULL) {
+		struct conn_io *io = srv->pool;
+
+		srv->pool = io->next_free;
+		io_free(io);
+	}
 	for (unsigned i = 0; i < srv->nlisteners; i++)
 		close(srv->listeners[i].fd);
 	close(srv->epfd);

@@ -1,0 +1,419 @@
+/*
+ * NAME
+ *	authrelay-policyd 8
+ * SUMMARY
+ *	Postfix SMTPD access policy delegation server
+ * SYNOPSIS
+ *	authrelay-policyd [-c FILE] [-f | -S | -n] [-V] [-h]
+ * DESCRIPTION
+ *	Start-up: configuration, socket (as root), detach and pidfile,
+ *	privilege drop, then the database, then the event loop. The
+ *	database comes last so that its files belong to run_user, and a
+ *	database that cannot be opened does not stop the daemon: it answers
+ *	with on_store_error and tries again every few seconds.
+ *
+ *	Spawn mode (-S, for a master.cf spawn(8) service) serves the one
+ *	connection on stdin/stdout. spawn(8) connects stderr to the same
+ *	socket as stdout, so stderr is sent to /dev/null before anything
+ *	else happens and logging goes to syslog only.
+ *
+ *	See authrelay-policyd(8) for the user-visible behaviour.
+ *--*/
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "daemon.h"
+#include "decide.h"
+#include "listen.h"
+#include "log.h"
+#include "request.h"
+#include "server.h"
+#include "store.h"
+#include "store_lookups.h"
+
+#define PROG "authrelay-policyd"
+#define STORE_RETRY_SECONDS 5
+#define STORE_FLUSH_MS 5000
+
+struct policyd {
+	const char *config_path;	/* NULL: the default */
+	bool foreground, spawn;
+	struct authrelay_config *cfg;
+	struct relay_policy policy;
+	struct relay_lookups store_lookups, unavailable;
+	struct store *store;
+	time_t store_retry_at;
+	time_t store_logged_at;
+};
+
+/* settings_from_config - what the event loop needs */
+static void settings_from_config(const struct authrelay_config *cfg, struct server_settings *s)
+{
+	s->limits.max_line = cfg->policyd_max_line;
+	s->limits.max_attributes = cfg->policyd_max_attributes;
+	s->limits.max_request = cfg->policyd_max_request;
+	s->idle_timeout = cfg->policyd_idle_timeout > 0 ? cfg->policyd_idle_timeout : 1;
+	s->max_connections = cfg->policyd_max_connections > 0 ? cfg->policyd_max_connections : 1;
+}
+
+/* log_lines - log a multi-line text one line at a time */
+static void log_lines(enum log_level level, const char *prefix, const char *text)
+{
+	const char *s = text;
+
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+
+		log_msg(level, "%s%.*s", prefix, (int)n, s);
+		s += n;
+		if (*s == '\n')
+			s++;
+	}
+}
+
+/* load_config - read the configuration file */
+static int load_config(const char *path, struct authrelay_config **cfg_r, char **error_r)
+{
+	/* Without -c a missing default file means "all defaults"; a file
+	   named with -c must exist. */
+	return cfg_load(path, path == NULL, cfg_r, error_r);
+}
+
+/* store_try_open - open the database, or log why not and plan a retry */
+static void store_try_open(struct policyd *pd)
+{
+	struct store_options opts = {
+		.mode = STORE_OPEN_EXISTING,
+		.busy_timeout_ms = pd->cfg->database_busy_timeout * 1000,
+		.decision_queue_max = pd->cfg->audit_decisions ? pd->cfg->decision_queue_max : 0,
+		.program = "policyd",
+	};
+	char *error = NULL;
+	time_t now = time(NULL);
+
+	if (store_open(pd->cfg->database, &opts, &pd->store, &error) == 0) {
+		store_lookups_init(&pd->store_lookups, pd->store);
+		log_info("database %s open", pd->cfg->database);
+		return;
+	}
+	pd->store = NULL;
+	pd->store_retry_at = now + STORE_RETRY_SECONDS;
+	/* Every attempt fails the same way; say so once a minute. */
+	if (pd->store_logged_at == 0 || now - pd->store_logged_at >= 60) {
+		log_error("cannot open database %s: %s; answering with on_store_error=%s, "
+			  "retrying every %ds",
+			  pd->cfg->database, error ? error : "unknown error",
+			  on_store_error_name(pd->cfg->on_store_error), STORE_RETRY_SECONDS);
+		pd->store_logged_at = now;
+	}
+	free(error);
+}
+
+/* cb_answer - one complete request */
+static size_t cb_answer(void *ctx, const struct policy_request *req, char *reply, size_t size,
+			const char **error_r)
+{
+	struct policyd *pd = ctx;
+	struct request_env env = {
+		.policy = &pd->policy,
+		.lookups = pd->store ? &pd->store_lookups : &pd->unavailable,
+		.store = pd->store,
+		.audit = pd->cfg->audit_decisions,
+	};
+
+	return request_answer(req, &env, (int64_t)time(NULL), reply, size, error_r);
+}
+
+/* changed - a key that only a restart applies */
+static void warn_if_changed(const char *key, const char *old, const char *new)
+{
+	if (strcmp(old, new) != 0)
+		log_warning("reload: %s changed from \"%s\" to \"%s\"; restart to apply it", key,
+			    old, new);
+}
+
+/* cb_reload - SIGHUP: a broken file keeps the running configuration */
+static int cb_reload(void *ctx, struct server_settings *settings_r)
+{
+	struct policyd *pd = ctx;
+	struct authrelay_config *cfg = NULL;
+	char *error = NULL;
+
+	if (load_config(pd->config_path, &cfg, &error) < 0) {
+		log_lines(LOG_LEVEL_ERROR, "reload failed, keeping the running configuration: ",
+			  error ? error : "unknown error");
+		free(error);
+		return -1;
+	}
+	warn_if_changed("policyd_listen", pd->cfg->policyd_listen, cfg->policyd_listen);
+	warn_if_changed("run_user", pd->cfg->run_user, cfg->run_user);
+	warn_if_changed("database", pd->cfg->database, cfg->database);
+	if (cfg->log_facility != pd->cfg->log_facility)
+		log_open(PROG, cfg->log_facility, pd->foreground && !pd->spawn);
+	log_set_level(cfg->log_level);
+	/* The database stays the one opened at start (see above); its
+	   options that matter per call come from the new file. */
+	free(cfg->database);
+	cfg->database = strdup(pd->cfg->database);
+	if (cfg->database == NULL)
+		abort();
+	cfg_free(&pd->cfg);
+	pd->cfg = cfg;
+	relay_policy_from_config(&pd->policy, pd->cfg, false);
+	settings_from_config(pd->cfg, settings_r);
+	log_info("configuration %s reloaded", pd->cfg->path[0] ? pd->cfg->path : "(defaults)");
+	return 0;
+}
+
+/* cb_tick - retry the database */
+static void cb_tick(void *ctx)
+{
+	struct policyd *pd = ctx;
+
+	if (pd->store == NULL && time(NULL) >= pd->store_retry_at)
+		store_try_open(pd);
+}
+
+/* raise_fd_limit - room for policyd_max_connections descriptors */
+static void raise_fd_limit(unsigned max_connections)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_connections + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+		log_warning("descriptor limit %llu is below policyd_max_connections + 64 (%llu); "
+			    "connections beyond it are refused",
+			    (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+}
+
+/* check_only - -n: configuration, endpoint, user, database */
+static int check_only(const char *path)
+{
+	struct authrelay_config *cfg = NULL;
+	struct listen_endpoint ep;
+	struct store *store = NULL;
+	char *error = NULL;
+	const char *where;
+	int rc = 0;
+
+	if (load_config(path, &cfg, &error) < 0) {
+		fprintf(stderr, "%s%s", error, error[0] && error[strlen(error) - 1] == '\n' ? "" : "\n");
+		free(error);
+		return EXIT_CONFIG;
+	}
+	where = cfg->path[0] ? cfg->path : CFG_DEFAULT_PATH;
+	if (listen_parse(cfg->policyd_listen, &ep, &error) < 0) {
+		fprintf(stderr, "%s: policyd_listen: %s\n", where, error);
+		free(error);
+		rc = EXIT_CONFIG;
+	}
+	if (getuid() == 0) {
+		uid_t uid;
+		gid_t gid;
+
+		if (daemon_user_ids(cfg->run_user, &uid, &gid, &error) < 0) {
+			fprintf(stderr, "%s: run_user: %s\n", where, error);
+			free(error);
+			rc = EXIT_CONFIG;
+		} else if (daemon_drop_privileges(cfg->run_user, &error) < 0) {
+			/* Opening the database as root could leave root-owned
+			   -wal/-shm files that the daemon cannot use. */
+			fprintf(stderr, "%s: run_user: %s\n", where, error);
+			free(error);
+			cfg_free(&cfg);
+			return EXIT_CONFIG;
+		}
+	}
+	struct store_options opts = {STORE_OPEN_EXISTING, cfg->database_busy_timeout * 1000, 0,
+				     "policyd"};
+
+	if (store_open(cfg->database, &opts, &store, &error) < 0) {
+		fprintf(stderr, "%s: %s\n", cfg->database, error ? error : "cannot open");
+		free(error);
+		rc = EXIT_CONFIG;
+	} else {
+		char *detail = NULL;
+
+		if (store_check_integrity(store, &detail) != LOOKUP_FOUND) {
+			fprintf(stderr, "%s: integrity check: %s\n", cfg->database,
+				detail ? detail : "failed");
+			rc = EXIT_CONFIG;
+		}
+		free(detail);
+		store_close(&store, 1000);
+	}
+	if (rc == 0)
+		printf("%s: configuration %s and database %s are usable\n", PROG, where,
+		       cfg->database);
+	cfg_free(&cfg);
+	return rc;
+}
+
+/* open_listener - the listening socket, as root, before the drop */
+static int open_listener(const struct authrelay_config *cfg, int *fd_r)
+{
+	struct listen_endpoint ep;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	char *error = NULL;
+	char name[400];
+
+	if (listen_parse(cfg->policyd_listen, &ep, &error) < 0) {
+		log_error("policyd_listen: %s", error);
+		free(error);
+		return EXIT_CONFIG;
+	}
+	if (ep.kind == LISTEN_UNIX && getuid() == 0) {
+		const char *owner = cfg->policyd_socket_owner[0] ? cfg->policyd_socket_owner
+								 : cfg->run_user;
+
+		if (daemon_user_ids(owner, &uid, &gid, &error) < 0) {
+			log_error("policyd_socket_owner: %s", error);
+			free(error);
+			return EXIT_CONFIG;
+		}
+	}
+	if (listen_open(&ep, true, uid, gid, cfg->policyd_socket_mode, fd_r, &error) < 0) {
+		log_error("%s", error);
+		free(error);
+		return EXIT_UNAVAILABLE;
+	}
+	log_info("listening on %s", listen_format(&ep, name, sizeof(name)));
+	return 0;
+}
+
+/* spawn_requested - look for -S before parsing, to silence stderr first */
+static bool spawn_requested(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (argv[i][0] == '-' && argv[i][1] != '-' && strchr(argv[i] + 1, 'S') != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* quiet_stderr - spawn(8) wired stderr to the client: never write there */
+static void quiet_stderr(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		dup2(fd, STDERR_FILENO);
+		if (fd != STDERR_FILENO)
+			close(fd);
+	} else {
+		close(STDERR_FILENO);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct policyd pd = {0};
+	struct daemon_args args;
+	struct server *srv = NULL;
+	struct server_settings settings;
+	struct server_callbacks cb = {&pd, cb_answer, cb_reload, cb_tick};
+	char *error = NULL;
+	int listen_fd = -1;
+	int rc;
+
+	if (spawn_requested(argc, argv))
+		quiet_stderr();
+	if (daemon_args_parse(argc, argv, PROG, true, &args) != argc) {
+		if (!spawn_requested(argc, argv))
+			fprintf(stderr, "usage: %s [-c FILE] [-f | -S | -n] [-V] [-h]\n", PROG);
+		return EXIT_USAGE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	pd.config_path = args.config_path;
+	pd.foreground = args.foreground;
+	pd.spawn = args.spawn;
+	if (args.check_only)
+		return check_only(args.config_path);
+
+	log_open(PROG, LOG_MAIL, pd.foreground && !pd.spawn);
+	if (load_config(pd.config_path, &pd.cfg, &error) < 0) {
+		log_lines(LOG_LEVEL_ERROR, "", error ? error : "configuration error");
+		if (!pd.foreground && !pd.spawn)
+			fprintf(stderr, "%s", error ? error : "configuration error\n");
+		free(error);
+		return EXIT_CONFIG;
+	}
+	log_open(PROG, pd.cfg->log_facility, pd.foreground && !pd.spawn);
+	log_set_level(pd.cfg->log_level);
+	relay_policy_from_config(&pd.policy, pd.cfg, false);
+	request_lookups_unavailable(&pd.unavailable);
+	settings_from_config(pd.cfg, &settings);
+	raise_fd_limit(pd.spawn ? 16 : pd.cfg->policyd_max_connections);
+
+	if (!pd.spawn) {
+		if ((rc = open_listener(pd.cfg, &listen_fd)) != 0) {
+			if (!pd.foreground)
+				fprintf(stderr, "%s: cannot listen; see the mail log\n", PROG);
+			cfg_free(&pd.cfg);
+			return rc;
+		}
+		if (!pd.foreground) {
+			uid_t uid = (uid_t)-1;
+			gid_t gid = (gid_t)-1;
+
+			if (getuid() == 0 &&
+			    daemon_user_ids(pd.cfg->run_user, &uid, &gid, &error) < 0) {
+				log_error("run_user: %s", error);
+				return EXIT_CONFIG;
+			}
+			if (daemon_detach(&error) < 0) {
+				log_error("cannot detach: %s", error);
+				return EXIT_INTERNAL;
+			}
+			if (daemon_pidfile_open(pd.cfg->policyd_pidfile, uid, gid, &error) < 0) {
+				log_error("pidfile: %s", error);
+				return EXIT_UNAVAILABLE;
+			}
+		}
+	}
+	if (daemon_drop_privileges(pd.cfg->run_user, &error) < 0) {
+		log_error("cannot drop privileges to %s: %s", pd.cfg->run_user, error);
+		if (!pd.spawn && !pd.foreground)
+			daemon_pidfile_remove(pd.cfg->policyd_pidfile);
+		return EXIT_CONFIG;
+	}
+	daemon_signals_install(SIGHUP);
+	store_try_open(&pd);
+
+	if (server_create(&settings, &cb, &srv, &error) < 0 ||
+	    (listen_fd >= 0 && server_add_listener(srv, listen_fd, &error) < 0) ||
+	    (pd.spawn &&
+	     server_add_connection(srv, STDIN_FILENO, STDOUT_FILENO, "spawn", &error) < 0)) {
+		log_error("cannot start the event loop: %s", error ? error : "unknown error");
+		rc = EXIT_INTERNAL;
+	} else {
+		log_info("started%s (version %s)", pd.spawn ? " in spawn mode" : "",
+			 AUTHRELAY_VERSION);
+		rc = server_run(srv, pd.spawn) == 0 ? 0 : EXIT_INTERNAL;
+	}
+	free(error);
+	server_free(&srv);
+	if (pd.store != NULL)
+		store_close(&pd.store, STORE_FLUSH_MS);
+	if (!pd.spawn && !pd.foreground)
+		daemon_pidfile_remove(pd.cfg->policyd_pidfile);
+	log_info("stopped");
+	cfg_free(&pd.cfg);
+	log_close();
+	return rc;
+}

@@ -1,0 +1,138 @@
+#!/bin/bash
+# policyd.sh -- authrelay-policyd throughput, latency and memory (make bench).
+#
+# Builds tests/bench/policy_load.c (closed-loop load generator speaking the
+# policy protocol like smtpd, N persistent connections) and policy_null.c
+# (do-nothing responder: the baseline) with cc -O2, then in one run:
+#   1. the baseline at CONNS connections,
+#   2. authrelay-policyd at CONNS connections with audit_decisions = yes,
+#   3. policyd's RSS while HOLD idle connections stay open.
+# Requests are the lab's real Postfix 3.7 requests (lab-reference samples).
+# Targets (issue 3): rps ratio >= 0.6, p99 < 2 ms, RSS < 16 MiB.
+# Env: CONNS (50), SECONDS_RUN (5), HOLD (1000), AUTHRELAY_BUILD.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=${AUTHRELAY_BUILD:-$top/build}
+conns=${CONNS:-50}
+secs=${SECONDS_RUN:-5}
+hold=${HOLD:-1000}
+samples=${POLICY_SAMPLES:-/work/shared/lab-reference/samples/policy-requests.jsonl}
+[ -f "$samples" ] || samples=$top/tests/bench/policy-requests.jsonl
+ulimit -n 8192 2>/dev/null || true
+
+work=$(mktemp -d /tmp/authrelay-bench.XXXXXX)
+chmod 0755 "$work"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+cc -O2 -Wall -D_GNU_SOURCE -o "$work/policy_load" "$here/policy_load.c" || exit 1
+cc -O2 -Wall -D_GNU_SOURCE -o "$work/policy_null" "$here/policy_null.c" || exit 1
+
+# The requests: every sample, attributes as Postfix sent them.
+/usr/bin/python3 - "$samples" "$work/requests.txt" <<'PY' || exit 1
+import json, sys
+out = open(sys.argv[2], "w")
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    d.pop("action", None)
+    out.write("".join("%s=%s\n" % kv for kv in d.items()) + "\n")
+PY
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {
+    for _ in $(seq 100); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# --- baseline
+port=$(free_port)
+"$work/policy_null" "$port" & pids+=($!)
+wait_port "$port" || { echo "policy_null did not start"; exit 1; }
+base=$("$work/policy_load" run 127.0.0.1 "$port" "$conns" "$secs" "$work/requests.txt") || exit 1
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null
+
+# --- policyd with a real database (grants, users, audit on)
+db=$work/authrelay.db
+/usr/bin/python3 - "$db" "$top/sql" "$build/authrelayctl" <<'PY' || exit 1
+import os, socket, sqlite3, subprocess, sys, time
+db, sqldir, ctl = sys.argv[1:4]
+done = False
+if os.access(ctl, os.X_OK):
+    cfg = db + ".conf"
+    open(cfg, "w").write("database = %s\n" % db)
+    done = subprocess.run([ctl, "-c", cfg, "init"], capture_output=True).returncode == 0
+if not done:
+    con = sqlite3.connect(db)
+    v = 0
+    for n in sorted(os.listdir(sqldir)):
+        if n[:3].isdigit() and n.endswith(".sql"):
+            con.executescript(open(os.path.join(sqldir, n)).read()); v = int(n[:3])
+    con.execute("PRAGMA application_id=%d" % 0x41524c59); con.execute("PRAGMA user_version=%d" % v); con.execute("PRAGMA journal_mode=WAL"); con.commit()
+con = sqlite3.connect(db)
+now = int(time.time())
+for i in range(5000):   # a busy site's live grants, none for the bench client
+    ip = "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255)
+    con.execute("INSERT INTO grants (family, net, ip, prefix_len, username, service, first_seen,"
+                " last_seen, expires_at, logins) VALUES (4,?,?,32,'u','imap',?,?,?,1)",
+                (socket.inet_aton(ip), ip, now, now, now + 3600))
+con.execute("INSERT INTO users (username, suspended, changed) VALUES ('alice@lab.test', 0, ?)", (now,))
+con.commit()
+PY
+if [ "$(id -u)" = 0 ]; then chown -R nobody "$work"; user=nobody; else user=$(id -un); fi
+port=$(free_port)
+cat > "$work/policyd.conf" <<CONF
+database = $db
+run_user = $user
+log_level = info
+audit_decisions = yes
+policyd_listen = inet:127.0.0.1:$port
+policyd_max_connections = $((hold + 100))
+CONF
+# Daemon mode, as deployed: detached, logging to syslog only (-f would
+# copy every decision line to stderr as well).
+echo "policyd_pidfile = $work/policyd.pid" >> "$work/policyd.conf"
+"$build/authrelay-policyd" -c "$work/policyd.conf" || { echo "policyd did not start"; exit 1; }
+for _ in $(seq 100); do [ -s "$work/policyd.pid" ] && break; sleep 0.05; done
+ppid=$(cat "$work/policyd.pid")
+pids+=("$ppid")
+wait_port "$port" || { echo "policyd is not listening"; exit 1; }
+rss_fresh=$(awk '/VmRSS/ {print $2}' /proc/"$ppid"/status)
+pol=$("$work/policy_load" run 127.0.0.1 "$port" "$conns" "$secs" "$work/requests.txt") || exit 1
+rows=$(sqlite3 "$db" "SELECT count(*) FROM decision_log" 2>/dev/null || echo "?")
+
+# --- memory with HOLD idle connections (each answered one request first)
+rss_before=$(awk '/VmRSS/ {print $2}' /proc/"$ppid"/status)
+"$work/policy_load" hold 127.0.0.1 "$port" "$hold" 4 "$work/requests.txt" > "$work/hold.out" & hpid=$!
+pids+=($hpid)
+for _ in $(seq 100); do grep -q holding "$work/hold.out" 2>/dev/null && break; sleep 0.1; done
+sleep 0.5
+rss_hold=$(awk '/VmRSS/ {print $2}' /proc/"$ppid"/status)
+wait "$hpid" 2>/dev/null
+
+val() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+b_rps=$(val rps "$base"); p_rps=$(val rps "$pol")
+ratio=$(awk -v a="$p_rps" -v b="$b_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+p99=$(val p99_ms "$pol")
+echo "baseline (do-nothing responder), $conns connections: $base"
+echo "authrelay-policyd (audit on),    $conns connections: $pol"
+echo "decision rows written during the run: $rows"
+echo "ratio policyd/baseline rps: $ratio (target >= 0.6)"
+echo "policyd p99: $p99 ms (target < 2)"
+[ -e /dev/log ] || echo "note: no /dev/log here: syslog() fails fast, a real syslog daemon costs more"
+echo "policyd RSS: ${rss_fresh} KiB fresh, ${rss_before} KiB after the run, ${rss_hold} KiB with $hold idle connections (target < 16384)"
+ok=1
+awk -v r="$ratio" 'BEGIN { exit !(r >= 0.6) }' || ok=0
+awk -v p="$p99" 'BEGIN { exit !(p < 2) }' || ok=0
+[ "${rss_hold:-999999}" -lt 16384 ] || ok=0
+[ $ok = 1 ] && echo "bench policyd: targets met" || echo "bench policyd: TARGET MISSED"
+exit 0
