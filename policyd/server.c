@@ -87,6 +87,7 @@ struct conn {
 	long long last_ms;
 	unsigned long requests;
 	bool eof;			/* peer closed its side */
+	bool drained;			/* the last read found nothing more (EAGAIN) */
 	bool dead;			/* closed; freed after the event batch */
 	char peer[PEER_MAX];
 };
@@ -374,6 +375,7 @@ static int conn_readable(struct server *srv, struct conn *c)
 	}
 	struct conn_io *io = c->io;
 
+	c->drained = false;
 	for (int i = 0; i < READS_PER_EVENT && !c->eof; i++) {
 		if (OUT_MAX - io->out_len < PROTO_REPLY_MAX)
 			break;
@@ -400,8 +402,10 @@ static int conn_readable(struct server *srv, struct conn *c)
 		}
 		if (errno == EINTR)
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			c->drained = true;
 			break;
+		}
 		log_info("%s: read: %s; closing connection", c->peer, strerror(errno));
 		return -1;
 	}
@@ -414,6 +418,24 @@ static int conn_readable(struct server *srv, struct conn *c)
 	return conn_interest(srv, c) < 0 ? -1 : 0;
 }
 
+/* stop_step - while stopping: answer what the peer sent before the stop,
+   write it, then close. Returns -1 to close now, 0 while replies wait. */
+static int stop_step(struct server *srv, struct conn *c)
+{
+	/* Requests already in the socket were sent before SIGTERM: they
+	   are in flight and get their replies. Bounded: the loop stops at
+	   the first EAGAIN, and a full reply buffer waits for EPOLLOUT. */
+	for (int i = 0; i < 1000 && !c->eof && !c->drained; i++) {
+		if (c->io != NULL && OUT_MAX - c->io->out_len < PROTO_REPLY_MAX)
+			break;
+		if (conn_readable(srv, c) < 0)
+			return -1;
+	}
+	if (c->io != NULL && c->io->out_len > 0)
+		return conn_interest(srv, c) < 0 ? -1 : 0;
+	return -1;
+}
+
 /* conn_writable - continue writing; then answer what waited for room */
 static int conn_writable(struct server *srv, struct conn *c)
 {
@@ -421,9 +443,11 @@ static int conn_writable(struct server *srv, struct conn *c)
 		return -1;
 	if (conn_process(srv, c) < 0 || conn_flush(srv, c) < 0)
 		return -1;
+	if (srv->stopping)
+		return stop_step(srv, c);
 	bool drained = c->io == NULL || c->io->out_len == 0;
 
-	if (drained && (c->eof || srv->stopping))
+	if (drained && c->eof)
 		return -1;
 	conn_detach_idle(srv, c);
 	return conn_interest(srv, c) < 0 ? -1 : 0;
@@ -625,12 +649,9 @@ static void begin_stop(struct server *srv)
 	srv->nlisteners = 0;
 	for (struct conn *c = srv->head, *next; c != NULL; c = next) {
 		next = c->next;
-		/* Complete requests already received are answered first. */
-		if (conn_process(srv, c) < 0 || conn_flush(srv, c) < 0 || c->io == NULL ||
-		    c->io->out_len == 0)
+		c->drained = false;
+		if (conn_process(srv, c) < 0 || conn_flush(srv, c) < 0 || stop_step(srv, c) < 0)
 			conn_close(srv, c);
-		else
-			(void)conn_interest(srv, c);
 	}
 }
 

@@ -63,13 +63,14 @@ kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null
 
 # --- policyd with a real database (grants, users, audit on)
 db=$work/authrelay.db
+[ "$(id -u)" = 0 ] && chown nobody "$work"
 /usr/bin/python3 - "$db" "$top/sql" "$build/authrelayctl" <<'PY' || exit 1
 import os, socket, sqlite3, subprocess, sys, time
 db, sqldir, ctl = sys.argv[1:4]
 done = False
 if os.access(ctl, os.X_OK):
     cfg = db + ".conf"
-    open(cfg, "w").write("database = %s\n" % db)
+    open(cfg, "w").write("database = %s\n%s" % (db, "run_user = nobody\n" if os.getuid() == 0 else ""))
     done = subprocess.run([ctl, "-c", cfg, "init"], capture_output=True).returncode == 0
 if not done:
     con = sqlite3.connect(db)

@@ -52,6 +52,8 @@ def make_db(path):
         cfg = path + ".ctl.conf"
         with open(cfg, "w") as f:
             f.write("database = %s\n" % path)
+            if RUN_USER:
+                f.write("run_user = %s\n" % RUN_USER)
         r = subprocess.run([CTL, "-c", cfg, "init"], capture_output=True, text=True)
         if r.returncode == 0:
             return
