@@ -23,6 +23,17 @@ procs = []
 passed = failed = 0
 NOW = int(time.time())
 RUN_USER = "nobody" if os.getuid() == 0 else ""
+# VALGRIND=1: every policyd started here runs under valgrind (memcheck,
+# full leak check); the logs are checked at the end.
+VALGRIND = os.environ.get("VALGRIND") == "1"
+
+
+def wrap(argv):
+    if not VALGRIND:
+        return argv
+    return ["valgrind", "--quiet", "--leak-check=full", "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect", "--track-fds=no", "--vgdb=no",
+            "--log-file=%s/valgrind.%%p.log" % WORK] + argv
 
 
 def result(label, ok, detail=""):
@@ -116,7 +127,7 @@ class Daemon:
     def __init__(self, name, config, args=("-f",)):
         self.log = os.path.join(WORK, name + ".log")
         self.config = config
-        self.proc = subprocess.Popen([POLICYD, "-c", config] + list(args),
+        self.proc = subprocess.Popen(wrap([POLICYD, "-c", config] + list(args)),
                                      stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
         procs.append(self.proc)
 
@@ -527,7 +538,7 @@ def case_spawn(config, socketpair):
     want = ["action=OK", "action=DUNNO", "action=REJECT 5.7.1"]
     if socketpair:
         ours, theirs = socket.socketpair()
-        p = subprocess.Popen([POLICYD, "-c", config, "-S"], stdin=theirs, stdout=theirs,
+        p = subprocess.Popen(wrap([POLICYD, "-c", config, "-S"]), stdin=theirs, stdout=theirs,
                              stderr=theirs)   # as spawn(8) does: stderr on the socket too
         procs.append(p)
         theirs.close()
@@ -554,7 +565,7 @@ def case_spawn(config, socketpair):
         out = (buf + rest).decode(errors="replace")
         err = ""
     else:
-        p = subprocess.Popen([POLICYD, "-c", config, "-S"], stdin=subprocess.PIPE,
+        p = subprocess.Popen(wrap([POLICYD, "-c", config, "-S"]), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         procs.append(p)
         out, err = p.communicate(b"".join(reqs), timeout=10)
@@ -687,6 +698,11 @@ def main():
     case_store_retry(WORK)
     case_daemon_mode(WORK, db)
     case_unix_and_ipv6(WORK, db)
+    if VALGRIND:
+        logs = [n for n in os.listdir(WORK) if n.startswith("valgrind.")]
+        bad = [n for n in logs if open(os.path.join(WORK, n)).read().strip()]
+        result("valgrind: %d policyd processes without errors or leaks" % len(logs),
+               logs and not bad, "".join(open(os.path.join(WORK, n)).read() for n in bad)[:3000])
 
 
 try:

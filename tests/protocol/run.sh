@@ -15,6 +15,7 @@ if [ ! -x "$build/authrelay-policyd" ]; then
     echo "0 passed, 1 failed"
     exit 1
 fi
+# VALGRIND=1 runs every policyd under valgrind (leaks and errors fail).
 # 1000 simultaneous connections need descriptors on both sides.
 ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d /tmp/authrelay-protocol.XXXXXX)
