@@ -157,6 +157,10 @@ static int cb_reload(void *ctx, struct server_settings *settings_r)
 	warn_if_changed("policyd_listen", pd->cfg->policyd_listen, cfg->policyd_listen);
 	warn_if_changed("run_user", pd->cfg->run_user, cfg->run_user);
 	warn_if_changed("database", pd->cfg->database, cfg->database);
+	if (cfg->audit_decisions && !pd->cfg->audit_decisions && pd->store != NULL)
+		/* The decision writer starts with the store, at start-up. */
+		log_warning("reload: audit_decisions turned on; restart to start writing "
+			    "decision rows");
 	if (cfg->log_facility != pd->cfg->log_facility)
 		log_open(PROG, cfg->log_facility, pd->foreground && !pd->spawn);
 	log_set_level(cfg->log_level);
