@@ -135,6 +135,17 @@ int sq_run(struct sq_conn *conn, enum sq_stmt_id id)
 	return rc;
 }
 
+int sq_step_done(struct sq_conn *conn, struct sqlite3_stmt *stmt, const char *what,
+		 char **error_r)
+{
+	int rc = sqlite3_step(stmt);
+
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_fail(conn, error_r, what);
+	return 0;
+}
+
 int sq_fail(struct sq_conn *conn, char **error_r, const char *what)
 {
 	return store_error(error_r, "database %s: %s: %s", conn->path, what,

@@ -48,9 +48,11 @@ enum sq_stmt_id {
 	SQ_GRANT_GET_LIVE,
 	SQ_GRANT_GET_ANY,
 	SQ_GRANT_UPSERT,
+	SQ_GRANT_UPSERT_MANY,	/* SQ_LOGIN_ROWS rows */
 	SQ_GRANT_DELETE,
 	SQ_GRANT_LIST,
 	SQ_GRANT_LOG,
+	SQ_GRANT_LOG_MANY,	/* SQ_LOGIN_ROWS rows */
 	SQ_CHECKPOINT_GET,
 	SQ_CHECKPOINT_PUT,
 
@@ -76,6 +78,13 @@ enum sq_stmt_id {
 
 	SQ_STMT_COUNT
 };
+
+/* Logins per statement of the multi-row grant statements: one statement
+   (its cursors, its halt, its reset, and the ephemeral table SQLite
+   builds for grant_log's CHECK (event IN (...))) serves this many
+   logins; that about halves the store's instructions per login of a
+   large batch (callgrind on tests/bench/loginwatch.sh's log). */
+#define SQ_LOGIN_ROWS 16
 
 /* The SQL text of each statement. */
 extern const char *const sq_sql[SQ_STMT_COUNT];
@@ -124,6 +133,11 @@ struct sqlite3_stmt *sq_stmt(struct sq_conn *conn, enum sq_stmt_id id);
 /* Runs a statement that returns no rows (BEGIN, COMMIT, ...). Returns
    the SQLite result code (SQLITE_DONE on success). */
 int sq_run(struct sq_conn *conn, enum sq_stmt_id id);
+
+/* Steps a bound statement that returns no rows and resets it. Returns 0,
+   or -1 with *error_r naming what (see sq_fail()). */
+int sq_step_done(struct sq_conn *conn, struct sqlite3_stmt *stmt, const char *what,
+		 char **error_r);
 
 /* BEGIN IMMEDIATE (waits up to the busy timeout for the write lock);
    COMMIT; ROLLBACK (never fails: it is the error path). sq_begin and

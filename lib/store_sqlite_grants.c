@@ -172,49 +172,77 @@ static int check_net(const struct ipaddr *net, unsigned prefix_len, char **error
 	return 0;
 }
 
-/* upsert - write one grant and its grant_log row */
-static int upsert(struct sq_conn *conn, const struct ipaddr *addr, unsigned prefix_len,
-		  const char *username, const char *service, int64_t seen, int64_t expires_at,
-		  const char *event, const char *source, const char *line, char **error_r)
+/* One grant event: the grants row it upserts (not for a revoke) and its
+   grant_log row. Text is bound SQLITE_STATIC: it must outlive the step. */
+struct grant_event {
+	struct ipaddr net;		/* masked to prefix_len */
+	char text[IPADDR_STRLEN];	/* net in RFC 5952 text */
+	unsigned prefix_len;
+	const char *username, *service;
+	int64_t seen, expires_at;	/* a revoke has no expiry (NULL) */
+	const char *event, *source, *line;
+};
+
+/* event_init - the masked network and its text for an event */
+static void event_init(struct grant_event *ev, const struct ipaddr *addr, unsigned prefix_len)
 {
-	char text[IPADDR_STRLEN];
-	struct ipaddr net = *addr;
+	memset(ev, 0, sizeof *ev);
+	ev->net = *addr;
+	ev->prefix_len = prefix_len;
+	ipaddr_mask(&ev->net, prefix_len);
+	ipaddr_format(&ev->net, ev->text);
+}
+
+/* bind_grant_row - GRANT_ROW's values from parameter first on */
+static void bind_grant_row(sqlite3_stmt *stmt, int first, const struct grant_event *ev)
+{
+	sqlite3_bind_int(stmt, first, family_code(&ev->net));
+	bind_net(stmt, first + 1, &ev->net);
+	sq_bind_text(stmt, first + 2, ev->text);
+	sqlite3_bind_int(stmt, first + 3, (int)ev->prefix_len);
+	sq_bind_text(stmt, first + 4, ev->username);
+	sq_bind_text(stmt, first + 5, ev->service);
+	sqlite3_bind_int64(stmt, first + 6, ev->seen);
+	sqlite3_bind_int64(stmt, first + 7, ev->seen);
+	sqlite3_bind_int64(stmt, first + 8, ev->expires_at);
+}
+
+/* bind_log_row - GRANT_LOG_ROW's values from parameter first on */
+static void bind_log_row(sqlite3_stmt *stmt, int first, const struct grant_event *ev)
+{
+	sq_bind_text(stmt, first, ev->event);
+	sq_bind_text(stmt, first + 1, ev->text);
+	sqlite3_bind_int(stmt, first + 2, (int)ev->prefix_len);
+	sq_bind_text(stmt, first + 3, ev->username);
+	sq_bind_text(stmt, first + 4, ev->service);
+	sqlite3_bind_int64(stmt, first + 5, ev->seen);
+	if (strcmp(ev->event, "revoke") != 0)
+		sqlite3_bind_int64(stmt, first + 6, ev->expires_at);
+	sq_bind_text(stmt, first + 7, ev->source);
+	sq_bind_text(stmt, first + 8, ev->line);
+}
+
+/* write_events - n events (1, or SQ_LOGIN_ROWS with the _MANY
+   statements): each grant upserted (unless a revoke) and logged */
+static int write_events(struct sq_conn *conn, const struct grant_event *ev, int n,
+			char **error_r)
+{
+	bool many = n > 1;
 	sqlite3_stmt *stmt;
-	int rc;
 
-	ipaddr_mask(&net, prefix_len);
-	ipaddr_format(&net, text);
-	if ((stmt = sq_stmt(conn, SQ_GRANT_UPSERT)) == NULL)
-		return sq_fail(conn, error_r, "write grant");
-	sqlite3_bind_int(stmt, 1, family_code(&net));
-	bind_net(stmt, 2, &net);
-	sq_bind_text(stmt, 3, text);
-	sqlite3_bind_int(stmt, 4, (int)prefix_len);
-	sq_bind_text(stmt, 5, username);
-	sq_bind_text(stmt, 6, service);
-	sqlite3_bind_int64(stmt, 7, seen);
-	sqlite3_bind_int64(stmt, 8, expires_at);
-	rc = sqlite3_step(stmt);
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE)
-		return sq_fail(conn, error_r, "write grant");
-
-	if ((stmt = sq_stmt(conn, SQ_GRANT_LOG)) == NULL)
+	if (strcmp(ev->event, "revoke") != 0) {
+		if ((stmt = sq_stmt(conn, many ? SQ_GRANT_UPSERT_MANY : SQ_GRANT_UPSERT)) == NULL)
+			return sq_fail(conn, error_r, "write grant");
+		for (int i = 0; i < n; i++)
+			bind_grant_row(stmt, 1 + 9 * i, &ev[i]);
+		if (sq_step_done(conn, stmt, "write grant", error_r) < 0)
+			return -1;
+	}
+	if ((stmt = sq_stmt(conn, many ? SQ_GRANT_LOG_MANY : SQ_GRANT_LOG)) == NULL)
 		return sq_fail(conn, error_r, "write grant history");
-	sq_bind_text(stmt, 1, event);
-	sq_bind_text(stmt, 2, text);
-	sqlite3_bind_int(stmt, 3, (int)prefix_len);
-	sq_bind_text(stmt, 4, username);
-	sq_bind_text(stmt, 5, service);
-	sqlite3_bind_int64(stmt, 6, seen);
-	sqlite3_bind_int64(stmt, 7, expires_at);
-	sq_bind_text(stmt, 8, source);
-	sq_bind_text(stmt, 9, line);
-	rc = sqlite3_step(stmt);
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE)
-		return sq_fail(conn, error_r, "write grant history");
-	return 0;
+	for (int i = 0; i < n; i++)
+		bind_log_row(stmt, 1 + 9 * i, &ev[i]);
+	return sq_step_done(conn, stmt, "write grant history", error_r);
 }
 
 /* put_checkpoint - store where a source was read up to */
@@ -266,12 +294,26 @@ int sq_logins_apply(struct store *store, const struct store_login *logins, size_
 	sq_lock(st);
 	if (sq_begin(&st->main, error_r) < 0)
 		goto fail;
-	for (size_t i = 0; i < count; i++) {
-		const struct store_login *l = &logins[i];
+	/* SQ_LOGIN_ROWS at a time while that many are left, then one by one. */
+	for (size_t i = 0; i < count;) {
+		struct grant_event ev[SQ_LOGIN_ROWS];
+		int n = count - i >= SQ_LOGIN_ROWS ? SQ_LOGIN_ROWS : 1;
 
-		if (upsert(&st->main, &l->net, l->prefix_len, l->username, l->service,
-			   l->login_time, l->expires_at, "login", l->source, l->line, error_r) < 0)
+		for (int k = 0; k < n; k++) {
+			const struct store_login *l = &logins[i + (size_t)k];
+
+			event_init(&ev[k], &l->net, l->prefix_len);
+			ev[k].username = l->username;
+			ev[k].service = l->service;
+			ev[k].seen = l->login_time;
+			ev[k].expires_at = l->expires_at;
+			ev[k].event = "login";
+			ev[k].source = l->source;
+			ev[k].line = l->line;
+		}
+		if (write_events(&st->main, ev, n, error_r) < 0)
 			goto rollback;
+		i += (size_t)n;
 	}
 	if (cp != NULL && put_checkpoint(&st->main, cp, error_r) < 0)
 		goto rollback;
@@ -328,9 +370,9 @@ int sq_grant_add(struct store *store, const struct store_grant *grant, const cha
 		 char **error_r)
 {
 	struct sq_store *st = sq_store(store);
-	char text[IPADDR_STRLEN], detail[STORE_USER_MAX + 64], source[ACTOR_SOURCE_MAX];
+	char detail[STORE_USER_MAX + 64], source[ACTOR_SOURCE_MAX];
 	int64_t seen = grant->first_seen != 0 ? grant->first_seen : (int64_t)time(NULL);
-	struct ipaddr net = grant->net;
+	struct grant_event ev;
 
 	if (check_net(&grant->net, grant->prefix_len, error_r) < 0
 	    || check_text(grant->username, sizeof grant->username, false, "grant user name",
@@ -338,18 +380,23 @@ int sq_grant_add(struct store *store, const struct store_grant *grant, const cha
 		return -1;
 	if (grant->expires_at <= seen)
 		return store_error(error_r, "grant expiry is not after its start");
-	ipaddr_mask(&net, grant->prefix_len);
-	ipaddr_format(&net, text);
 	snprintf(detail, sizeof detail, "prefix=%u user=%s expires=%lld", grant->prefix_len,
 		 grant->username, (long long)grant->expires_at);
 	snprintf(source, sizeof source, "%s", actor);
+	event_init(&ev, &grant->net, grant->prefix_len);
+	ev.username = grant->username;
+	ev.service = "manual";
+	ev.seen = seen;
+	ev.expires_at = grant->expires_at;
+	ev.event = "manual";
+	ev.source = source;
+	ev.line = NULL;
 
 	sq_lock(st);
 	if (sq_begin(&st->main, error_r) < 0)
 		goto fail;
-	if (upsert(&st->main, &net, grant->prefix_len, grant->username, "manual", seen,
-		   grant->expires_at, "manual", source, NULL, error_r) < 0
-	    || sq_admin_row(&st->main, actor, "grant add", text, detail, error_r) < 0)
+	if (write_events(&st->main, &ev, 1, error_r) < 0
+	    || sq_admin_row(&st->main, actor, "grant add", ev.text, detail, error_r) < 0)
 		goto rollback;
 	if (sq_commit(&st->main, error_r) < 0)
 		goto fail;
@@ -367,34 +414,22 @@ fail:
 static int remove_one(struct sq_conn *conn, const struct store_grant *g, int64_t id,
 		      const char *actor, char **error_r)
 {
-	char text[IPADDR_STRLEN];
+	struct grant_event ev;
 	sqlite3_stmt *stmt;
-	int rc;
 
 	if ((stmt = sq_stmt(conn, SQ_GRANT_DELETE)) == NULL)
 		return sq_fail(conn, error_r, "revoke grant");
 	sqlite3_bind_int64(stmt, 1, id);
-	rc = sqlite3_step(stmt);
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE)
-		return sq_fail(conn, error_r, "revoke grant");
-	if ((stmt = sq_stmt(conn, SQ_GRANT_LOG)) == NULL)
-		return sq_fail(conn, error_r, "write grant history");
-	ipaddr_format(&g->net, text);
-	sq_bind_text(stmt, 1, "revoke");
-	sq_bind_text(stmt, 2, text);
-	sqlite3_bind_int(stmt, 3, (int)g->prefix_len);
-	sq_bind_text(stmt, 4, g->username);
-	sq_bind_text(stmt, 5, g->service);
-	sqlite3_bind_int64(stmt, 6, (sqlite3_int64)time(NULL));
-	sqlite3_bind_null(stmt, 7);
-	sq_bind_text(stmt, 8, actor);
-	sqlite3_bind_null(stmt, 9);
-	rc = sqlite3_step(stmt);
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE)
-		return sq_fail(conn, error_r, "write grant history");
-	return 0;
+	if (sq_step_done(conn, stmt, "revoke grant", error_r) < 0)
+		return -1;
+	event_init(&ev, &g->net, g->prefix_len);
+	ev.username = g->username;
+	ev.service = g->service;
+	ev.seen = (int64_t)time(NULL);
+	ev.event = "revoke";
+	ev.source = actor;
+	ev.line = NULL;
+	return write_events(conn, &ev, 1, error_r);
 }
 
 int sq_grant_revoke(struct store *store, const struct ipaddr *ip, const char *actor,

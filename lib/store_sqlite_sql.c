@@ -12,6 +12,38 @@
  */
 #include "store_sqlite.h"
 
+/* One grants row of an upsert, in bind order: family, net, ip,
+   prefix_len, username, service, first_seen, last_seen, expires_at
+   (logins starts at 1). */
+#define GRANT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+#define GRANT_UPSERT_HEAD                                                                   \
+	"INSERT INTO grants (family, net, ip, prefix_len, username, service, first_seen, "   \
+	"last_seen, expires_at, logins) VALUES "
+#define GRANT_UPSERT_TAIL                                                                   \
+	" ON CONFLICT (net, prefix_len) DO UPDATE SET "                                      \
+	"first_seen = CASE WHEN expires_at > excluded.first_seen "                           \
+	"THEN first_seen ELSE excluded.first_seen END, "                                     \
+	"last_seen = CASE WHEN expires_at > excluded.first_seen "                            \
+	"THEN max(last_seen, excluded.last_seen) ELSE excluded.last_seen END, "              \
+	"expires_at = CASE WHEN expires_at > excluded.first_seen "                           \
+	"THEN max(expires_at, excluded.expires_at) ELSE excluded.expires_at END, "           \
+	"logins = CASE WHEN expires_at > excluded.first_seen "                               \
+	"THEN logins + 1 ELSE 1 END, "                                                       \
+	"username = excluded.username, service = excluded.service"
+
+/* One grant_log row, in bind order: event, ip, prefix_len, username,
+   service, login_time, expires_at, source, line. */
+#define GRANT_LOG_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define GRANT_LOG_HEAD                                                                      \
+	"INSERT INTO grant_log (event, ip, prefix_len, username, service, login_time, "      \
+	"expires_at, source, line) VALUES "
+
+/* SQ_LOGIN_ROWS copies of a row, for the _MANY statements. */
+#define SQ_ROWS4(r) r ", " r ", " r ", " r
+#define SQ_ROWS(r) SQ_ROWS4(r) ", " SQ_ROWS4(r) ", " SQ_ROWS4(r) ", " SQ_ROWS4(r)
+_Static_assert(sizeof(SQ_ROWS(GRANT_ROW)) == SQ_LOGIN_ROWS * (sizeof(GRANT_ROW) + 1) - 1,
+	       "SQ_ROWS() must repeat a row SQ_LOGIN_ROWS times");
+
 const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
 	[SQ_COMMIT] = "COMMIT",
@@ -31,30 +63,19 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_GRANT_GET_ANY] = "SELECT family, net, prefix_len, username, service, first_seen, "
 			     "last_seen, expires_at, logins, id FROM grants "
 			     "WHERE net = ?1 AND prefix_len = ?2",
-	/* A grant still live at the login's time (?7) keeps first_seen and
-	   counts one more login, and its expiry never moves backwards; an
-	   expired one starts anew. SET expressions see the old row. */
-	[SQ_GRANT_UPSERT] =
-		"INSERT INTO grants (family, net, ip, prefix_len, username, service, "
-		"first_seen, last_seen, expires_at, logins) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, 1) "
-		"ON CONFLICT (net, prefix_len) DO UPDATE SET "
-		"first_seen = CASE WHEN expires_at > excluded.first_seen "
-		"THEN first_seen ELSE excluded.first_seen END, "
-		"last_seen = CASE WHEN expires_at > excluded.first_seen "
-		"THEN max(last_seen, excluded.last_seen) ELSE excluded.last_seen END, "
-		"expires_at = CASE WHEN expires_at > excluded.first_seen "
-		"THEN max(expires_at, excluded.expires_at) ELSE excluded.expires_at END, "
-		"logins = CASE WHEN expires_at > excluded.first_seen "
-		"THEN logins + 1 ELSE 1 END, "
-		"username = excluded.username, service = excluded.service",
+	/* A grant still live at the login's time keeps first_seen and counts
+	   one more login, and its expiry never moves backwards; an expired one
+	   starts anew. SET expressions see the old row. The rows of the
+	   multi-row form are inserted in order, each seeing those before it,
+	   so it stores what as many single-row statements would. */
+	[SQ_GRANT_UPSERT] = GRANT_UPSERT_HEAD GRANT_ROW GRANT_UPSERT_TAIL,
+	[SQ_GRANT_UPSERT_MANY] = GRANT_UPSERT_HEAD SQ_ROWS(GRANT_ROW) GRANT_UPSERT_TAIL,
 	[SQ_GRANT_DELETE] = "DELETE FROM grants WHERE id = ?1",
 	[SQ_GRANT_LIST] = "SELECT family, net, prefix_len, username, service, first_seen, "
 			  "last_seen, expires_at, logins, id FROM grants "
 			  "WHERE expires_at > ?1 ORDER BY first_seen, id",
-	[SQ_GRANT_LOG] = "INSERT INTO grant_log (event, ip, prefix_len, username, service, "
-			 "login_time, expires_at, source, line) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[SQ_GRANT_LOG] = GRANT_LOG_HEAD GRANT_LOG_ROW,
+	[SQ_GRANT_LOG_MANY] = GRANT_LOG_HEAD SQ_ROWS(GRANT_LOG_ROW),
 	[SQ_CHECKPOINT_GET] = "SELECT dev, ino, offset, line_hash, updated "
 			      "FROM loginwatch_checkpoints WHERE source = ?1",
 	[SQ_CHECKPOINT_PUT] = "INSERT INTO loginwatch_checkpoints "

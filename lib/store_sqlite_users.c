@@ -48,18 +48,6 @@ enum lookup_result sq_user_suspended(struct store *store, const char *username)
 	return res;
 }
 
-/* step_done - run a bound write statement; 0 or -1 with *error_r */
-static int step_done(struct sq_conn *conn, sqlite3_stmt *stmt, const char *what,
-		     char **error_r)
-{
-	int rc = sqlite3_step(stmt);
-
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE)
-		return sq_fail(conn, error_r, what);
-	return 0;
-}
-
 /* ensure_user - create the user row when missing */
 static int ensure_user(struct sq_conn *conn, const char *username, char **error_r)
 {
@@ -69,7 +57,7 @@ static int ensure_user(struct sq_conn *conn, const char *username, char **error_
 		return sq_fail(conn, error_r, "add user");
 	sq_bind_text(stmt, 1, username);
 	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)time(NULL));
-	return step_done(conn, stmt, "add user", error_r);
+	return sq_step_done(conn, stmt, "add user", error_r);
 }
 
 int sq_user_set_suspended(struct store *store, const char *username, bool suspended,
@@ -88,7 +76,7 @@ int sq_user_set_suspended(struct store *store, const char *username, bool suspen
 	sq_bind_text(stmt, 1, username);
 	sqlite3_bind_int(stmt, 2, suspended ? 1 : 0);
 	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)time(NULL));
-	if (step_done(&st->main, stmt, "update user", error_r) < 0
+	if (sq_step_done(&st->main, stmt, "update user", error_r) < 0
 	    || sq_admin_row(&st->main, actor, suspended ? "user suspend" : "user resume",
 			    username, "", error_r) < 0)
 		goto rollback;
@@ -199,7 +187,7 @@ static int sender_change(struct store *store, const char *username, const char *
 	sq_bind_text(stmt, 2, norm);
 	if (allow)
 		sqlite3_bind_int64(stmt, 3, (sqlite3_int64)time(NULL));
-	if (step_done(&st->main, stmt, "change sender rights", error_r) < 0)
+	if (sq_step_done(&st->main, stmt, "change sender rights", error_r) < 0)
 		goto rollback;
 	if (!allow && sqlite3_changes(st->main.db) == 0) {
 		store_error(error_r, "user %s has no sender pattern %s", username, norm);
