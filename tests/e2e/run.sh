@@ -7,7 +7,7 @@
 #	Starts one lab (lib.sh: Postfix, Dovecot, smtp-sink and the authrelay
 #	daemons, on loopback ports chosen free at start), runs the scenario
 #	files s[0-9][0-9]-*.sh in order (or only those named, e.g. s30, plus
-#	s15-data which sets up the data the others use), one
+#	s02-data which sets up the data the others use), one
 #	line per case, and ends with "N passed, M failed". Everything started
 #	is stopped by PID on exit, also on failure; a failure prints the tail
 #	of every log. E2E_KEEP=1 leaves the lab running for a look.
@@ -23,8 +23,8 @@ echo "# lab up in ${LAB_START_SECONDS}s: $LAB (run user $RUN_USER)"
 
 for _scen_file in "$E2E_DIR"/s[0-9][0-9]-*.sh; do
 	_scen=$(basename "$_scen_file" .sh)
-	# s15-data sets up the admin's rules that the others rely on: always run
-	if [ $# -gt 0 ] && [ "${_scen%%-*}" != s15 ]; then
+	# s02-data sets up the admin's rules that the others rely on: always run
+	if [ $# -gt 0 ] && [ "${_scen%%-*}" != s02 ]; then
 		case " $* " in *" ${_scen%%-*} "* | *" $_scen "*) ;; *) continue ;; esac
 	fi
 	echo "# $_scen"

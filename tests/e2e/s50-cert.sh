@@ -2,6 +2,9 @@
 # cert add` stores the fingerprints the way Postfix reports them
 # (ccert_fingerprint, sha256); a client presenting that certificate relays
 # without SMTP AUTH, an unregistered one (same CA) does not.
+# On a port without the milter (the spawn port): Postfix gives milters no
+# certificate fingerprint, so authrelay-milter cannot apply this rule
+# (authrelay-milter(8)) and refuses such a relay where it runs too.
 
 R=example.org
 
@@ -11,14 +14,12 @@ if need "cert: client-certificate scenarios" authrelay-policyd authrelayctl; the
 	else
 		out=$(lab_ctl cert add alice@lab.test "$LAB/tls/alice.pem" 2>&1; echo "rc=$?")
 		check_match "cert: authrelayctl cert add alice's certificate" "$out" 'rc=0$'
-		rows="policyd permit cert"
-		[ "$HAVE_MILTER" = 1 ] && rows="$rows;milter permit cert"
 		relay_case "cert: registered client certificate relays without AUTH" '^250 2\.0\.0 Ok: queued' \
-			"$rows" --server 127.0.0.1 --port "$P_SMTP" -tls \
+			"policyd permit cert" --server 127.0.0.1 --port "$P_SPAWN" -tls \
 			--tls-cert "$LAB/tls/alice.pem" --tls-key "$LAB/tls/alice.key" \
 			--from alice@lab.test --to "r50-cert@$R"
 		relay_case "cert: unregistered certificate of the same CA is refused" '^554 5\.7\.1 .*Relay access denied' \
-			"policyd dunno none" --server 127.0.0.1 --port "$P_SMTP" -tls \
+			"policyd dunno none" --server 127.0.0.1 --port "$P_SPAWN" -tls \
 			--tls-cert "$LAB/tls/mallory.pem" --tls-key "$LAB/tls/mallory.key" \
 			--from mallory@lab.test --to "r50-other@$R"
 	fi

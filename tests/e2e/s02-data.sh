@@ -1,4 +1,4 @@
-# s15-data: the admin's rules, set with authrelayctl as an admin would:
+# s02-data: the admin's rules, set with authrelayctl as an admin would:
 # each SASL user owns their own address; dave is suspended.
 
 if need "data: sender rights and a suspended user (authrelayctl)" authrelayctl; then
