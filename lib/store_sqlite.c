@@ -238,6 +238,48 @@ void sq_column_copy(struct sqlite3_stmt *stmt, int idx, char *buf, size_t size)
 	buf[len] = '\0';
 }
 
+int sq_transact(struct sq_store *st, sq_change_fn *change, void *ctx, char **error_r)
+{
+	int res = -1;
+
+	sq_lock(st);
+	if (sq_begin(&st->main, error_r) == 0) {
+		if (change(&st->main, ctx, error_r) == 0)
+			res = sq_commit(&st->main, error_r);	/* rolls back on failure */
+		else
+			sq_rollback(&st->main);
+	}
+	sq_unlock(st);
+	return res;
+}
+
+int sq_list(struct sq_store *st, enum sq_stmt_id id, const char *what, sq_bind_fn *bind,
+	    sq_row_fn *row, void *ctx, char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc, res = 0;
+
+	sq_lock(st);
+	if ((stmt = sq_stmt(&st->main, id)) == NULL) {
+		res = sq_fail(&st->main, error_r, what);
+		sq_unlock(st);
+		return res;
+	}
+	if (bind != NULL)
+		bind(stmt, ctx);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (row(stmt, ctx) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		res = sq_fail(&st->main, error_r, what);
+	sqlite3_reset(stmt);
+	sq_unlock(st);
+	return res;
+}
+
 void sq_lock(struct sq_store *st)
 {
 	pthread_mutex_lock(&st->lock);

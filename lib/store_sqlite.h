@@ -167,6 +167,26 @@ int sq_bind_text(struct sqlite3_stmt *stmt, int idx, const char *text);
    "" for NULL), cut at size - 1. */
 void sq_column_copy(struct sqlite3_stmt *stmt, int idx, char *buf, size_t size);
 
+/* The change of one write transaction, its admin_log rows included:
+   0, or -1 with *error_r. */
+typedef int sq_change_fn(struct sq_conn *conn, void *ctx, char **error_r);
+
+/* Runs change in one IMMEDIATE transaction on the main connection,
+   under the lock: committed when it returns 0, rolled back when it
+   fails. Returns 0, or -1 with *error_r. */
+int sq_transact(struct sq_store *st, sq_change_fn *change, void *ctx, char **error_r);
+
+/* A list statement: bind (may be NULL) sets its parameters; row gets
+   each row and returns what the caller's callback returned (non-zero
+   stops the list early, which is success). */
+typedef void sq_bind_fn(struct sqlite3_stmt *stmt, void *ctx);
+typedef int sq_row_fn(struct sqlite3_stmt *stmt, void *ctx);
+
+/* Steps list statement id on the main connection, under the lock, and
+   hands each row to row. Returns 0, or -1 with *error_r naming what. */
+int sq_list(struct sq_store *st, enum sq_stmt_id id, const char *what, sq_bind_fn *bind,
+	    sq_row_fn *row, void *ctx, char **error_r);
+
 /* Locks and unlocks the main connection. */
 void sq_lock(struct sq_store *st);
 void sq_unlock(struct sq_store *st);

@@ -54,13 +54,42 @@ enum lookup_result sq_cert_lookup(struct store *store, const char *fingerprint, 
 	return res;
 }
 
+/* What cert_add writes. */
+struct cert_add {
+	const struct store_cert *cert;
+	const char *fpr, *pubfpr, *actor;
+};
+
+/* cert_add - the certs row and its admin_log row */
+static int cert_add(struct sq_conn *conn, void *ctx, char **error_r)
+{
+	const struct cert_add *a = ctx;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = sq_stmt(conn, SQ_CERT_ADD)) == NULL)
+		return sq_fail(conn, error_r, "add certificate");
+	sq_bind_text(stmt, 1, a->fpr);
+	sq_bind_text(stmt, 2, a->pubfpr);
+	sq_bind_text(stmt, 3, a->cert->username);
+	sq_bind_text(stmt, 4, a->cert->subject);
+	if (a->cert->not_after != 0)
+		sqlite3_bind_int64(stmt, 5, a->cert->not_after);
+	sqlite3_bind_int64(stmt, 6, a->cert->added != 0 ? a->cert->added : (int64_t)time(NULL));
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc == SQLITE_CONSTRAINT)
+		return store_error(error_r, "certificate %s is already registered", a->fpr);
+	if (rc != SQLITE_DONE)
+		return sq_fail(conn, error_r, "add certificate");
+	return sq_admin_row(conn, a->actor, "cert add", a->cert->username, a->fpr, error_r);
+}
+
 int sq_cert_add(struct store *store, const struct store_cert *cert, const char *actor,
 		char **error_r)
 {
-	struct sq_store *st = sq_store(store);
 	char fpr[STORE_FPR_MAX], pubfpr[STORE_FPR_MAX];
-	sqlite3_stmt *stmt;
-	int rc;
+	struct cert_add a = { cert, fpr, pubfpr, actor };
 
 	if (strnlen(cert->username, sizeof cert->username) == sizeof cert->username
 	    || cert->username[0] == '\0')
@@ -76,68 +105,29 @@ int sq_cert_add(struct store *store, const struct store_cert *cert, const char *
 		return store_error(error_r, "bad public-key fingerprint \"%.*s\": want hex "
 				   "pairs such as AB:CD:..", STORE_FPR_MAX,
 				   cert->pubkey_fingerprint);
-
-	sq_lock(st);
-	if (sq_begin(&st->main, error_r) < 0)
-		goto fail;
-	if ((stmt = sq_stmt(&st->main, SQ_CERT_ADD)) == NULL) {
-		sq_fail(&st->main, error_r, "add certificate");
-		goto rollback;
-	}
-	sq_bind_text(stmt, 1, fpr);
-	sq_bind_text(stmt, 2, pubfpr);
-	sq_bind_text(stmt, 3, cert->username);
-	sq_bind_text(stmt, 4, cert->subject);
-	if (cert->not_after != 0)
-		sqlite3_bind_int64(stmt, 5, cert->not_after);
-	sqlite3_bind_int64(stmt, 6, cert->added != 0 ? cert->added : (int64_t)time(NULL));
-	rc = sqlite3_step(stmt);
-	sqlite3_reset(stmt);
-	if (rc == SQLITE_CONSTRAINT) {
-		store_error(error_r, "certificate %s is already registered", fpr);
-		goto rollback;
-	}
-	if (rc != SQLITE_DONE) {
-		sq_fail(&st->main, error_r, "add certificate");
-		goto rollback;
-	}
-	if (sq_admin_row(&st->main, actor, "cert add", cert->username, fpr, error_r) < 0)
-		goto rollback;
-	if (sq_commit(&st->main, error_r) < 0)
-		goto fail;
-	sq_unlock(st);
-	return 0;
-
-rollback:
-	sq_rollback(&st->main);
-fail:
-	sq_unlock(st);
-	return -1;
+	return sq_transact(sq_store(store), cert_add, &a, error_r);
 }
 
-int sq_cert_revoke(struct store *store, const char *fingerprint, const char *actor,
-		   char **error_r)
+/* What cert_revoke removes. */
+struct cert_revoke {
+	const char *fpr, *actor;
+};
+
+/* cert_revoke - every certificate with the fingerprint, either kind */
+static int cert_revoke(struct sq_conn *conn, void *ctx, char **error_r)
 {
-	struct sq_store *st = sq_store(store);
-	char fpr[STORE_FPR_MAX], found[STORE_FPR_MAX], user[STORE_USER_MAX];
+	const struct cert_revoke *r = ctx;
+	char found[STORE_FPR_MAX], user[STORE_USER_MAX];
 	sqlite3_stmt *stmt;
 	unsigned removed = 0;
 	int rc;
 
-	if (store_fingerprint_normalize(fingerprint, fpr, sizeof fpr) < 0)
-		return store_error(error_r, "bad certificate fingerprint \"%.*s\": want hex pairs "
-				   "such as AB:CD:..", STORE_FPR_MAX, fingerprint);
-	sq_lock(st);
-	if (sq_begin(&st->main, error_r) < 0)
-		goto fail;
 	/* One certificate per statement round: the matching rows are found
 	   first, then deleted by primary key, each with its admin_log row. */
 	for (;;) {
-		if ((stmt = sq_stmt(&st->main, SQ_CERT_FIND)) == NULL) {
-			sq_fail(&st->main, error_r, "find certificate");
-			goto rollback;
-		}
-		sq_bind_text(stmt, 1, fpr);
+		if ((stmt = sq_stmt(conn, SQ_CERT_FIND)) == NULL)
+			return sq_fail(conn, error_r, "find certificate");
+		sq_bind_text(stmt, 1, r->fpr);
 		rc = sqlite3_step(stmt);
 		if (rc == SQLITE_ROW) {
 			sq_column_copy(stmt, 0, found, sizeof found);
@@ -146,70 +136,59 @@ int sq_cert_revoke(struct store *store, const char *fingerprint, const char *act
 		sqlite3_reset(stmt);
 		if (rc == SQLITE_DONE)
 			break;
-		if (rc != SQLITE_ROW) {
-			sq_fail(&st->main, error_r, "find certificate");
-			goto rollback;
-		}
-		if ((stmt = sq_stmt(&st->main, SQ_CERT_DELETE)) == NULL) {
-			sq_fail(&st->main, error_r, "revoke certificate");
-			goto rollback;
-		}
+		if (rc != SQLITE_ROW)
+			return sq_fail(conn, error_r, "find certificate");
+		if ((stmt = sq_stmt(conn, SQ_CERT_DELETE)) == NULL)
+			return sq_fail(conn, error_r, "revoke certificate");
 		sq_bind_text(stmt, 1, found);
-		rc = sqlite3_step(stmt);
-		sqlite3_reset(stmt);
-		if (rc != SQLITE_DONE) {
-			sq_fail(&st->main, error_r, "revoke certificate");
-			goto rollback;
-		}
-		if (sq_admin_row(&st->main, actor, "cert revoke", user, found, error_r) < 0)
-			goto rollback;
+		if (sq_step_done(conn, stmt, "revoke certificate", error_r) < 0
+		    || sq_admin_row(conn, r->actor, "cert revoke", user, found, error_r) < 0)
+			return -1;
 		removed++;
 	}
-	if (removed == 0) {
-		store_error(error_r, "no registered certificate has fingerprint %s", fpr);
-		goto rollback;
-	}
-	if (sq_commit(&st->main, error_r) < 0)
-		goto fail;
-	sq_unlock(st);
+	if (removed == 0)
+		return store_error(error_r, "no registered certificate has fingerprint %s", r->fpr);
 	return 0;
+}
 
-rollback:
-	sq_rollback(&st->main);
-fail:
-	sq_unlock(st);
-	return -1;
+int sq_cert_revoke(struct store *store, const char *fingerprint, const char *actor,
+		   char **error_r)
+{
+	char fpr[STORE_FPR_MAX];
+	struct cert_revoke r = { fpr, actor };
+
+	if (store_fingerprint_normalize(fingerprint, fpr, sizeof fpr) < 0)
+		return store_error(error_r, "bad certificate fingerprint \"%.*s\": want hex pairs "
+				   "such as AB:CD:..", STORE_FPR_MAX, fingerprint);
+	return sq_transact(sq_store(store), cert_revoke, &r, error_r);
+}
+
+/* The caller's callback for sq_cert_list(). */
+struct cert_list {
+	store_cert_cb *cb;
+	void *ctx;
+};
+
+/* cert_row - one SQ_CERT_LIST row to the callback */
+static int cert_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct cert_list *l = ctx;
+	struct store_cert c;
+
+	memset(&c, 0, sizeof c);
+	sq_column_copy(stmt, 0, c.username, sizeof c.username);
+	sq_column_copy(stmt, 1, c.fingerprint, sizeof c.fingerprint);
+	sq_column_copy(stmt, 2, c.pubkey_fingerprint, sizeof c.pubkey_fingerprint);
+	sq_column_copy(stmt, 3, c.subject, sizeof c.subject);
+	c.not_after = sqlite3_column_int64(stmt, 4);
+	c.added = sqlite3_column_int64(stmt, 5);
+	return l->cb(&c, l->ctx);
 }
 
 int sq_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **error_r)
 {
-	struct sq_store *st = sq_store(store);
-	struct store_cert c;
-	sqlite3_stmt *stmt;
-	int rc, res = 0;
+	struct cert_list l = { cb, ctx };
 
-	sq_lock(st);
-	if ((stmt = sq_stmt(&st->main, SQ_CERT_LIST)) == NULL) {
-		sq_fail(&st->main, error_r, "list certificates");
-		sq_unlock(st);
-		return -1;
-	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		memset(&c, 0, sizeof c);
-		sq_column_copy(stmt, 0, c.username, sizeof c.username);
-		sq_column_copy(stmt, 1, c.fingerprint, sizeof c.fingerprint);
-		sq_column_copy(stmt, 2, c.pubkey_fingerprint, sizeof c.pubkey_fingerprint);
-		sq_column_copy(stmt, 3, c.subject, sizeof c.subject);
-		c.not_after = sqlite3_column_int64(stmt, 4);
-		c.added = sqlite3_column_int64(stmt, 5);
-		if (cb(&c, ctx) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		res = sq_fail(&st->main, error_r, "list certificates");
-	sqlite3_reset(stmt);
-	sq_unlock(st);
-	return res;
+	return sq_list(sq_store(store), SQ_CERT_LIST, "list certificates", NULL, cert_row, &l,
+		       error_r);
 }

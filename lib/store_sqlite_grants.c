@@ -270,10 +270,48 @@ static int put_checkpoint(struct sq_conn *conn, const struct store_checkpoint *c
 	return 0;
 }
 
+/* What logins_write writes. */
+struct logins_write {
+	const struct store_login *logins;
+	size_t count;
+	const struct store_checkpoint *cp;
+};
+
+/* logins_write - each login's grant and grant_log row, then the checkpoint */
+static int logins_write(struct sq_conn *conn, void *ctx, char **error_r)
+{
+	const struct logins_write *w = ctx;
+
+	/* SQ_LOGIN_ROWS at a time while that many are left, then one by one. */
+	for (size_t i = 0; i < w->count;) {
+		struct grant_event ev[SQ_LOGIN_ROWS];
+		int n = w->count - i >= SQ_LOGIN_ROWS ? SQ_LOGIN_ROWS : 1;
+
+		for (int k = 0; k < n; k++) {
+			const struct store_login *l = &w->logins[i + (size_t)k];
+
+			event_init(&ev[k], &l->net, l->prefix_len);
+			ev[k].username = l->username;
+			ev[k].service = l->service;
+			ev[k].seen = l->login_time;
+			ev[k].expires_at = l->expires_at;
+			ev[k].event = "login";
+			ev[k].source = l->source;
+			ev[k].line = l->line;
+		}
+		if (write_events(conn, ev, n, error_r) < 0)
+			return -1;
+		i += (size_t)n;
+	}
+	if (w->cp != NULL)
+		return put_checkpoint(conn, w->cp, error_r);
+	return 0;
+}
+
 int sq_logins_apply(struct store *store, const struct store_login *logins, size_t count,
 		    const struct store_checkpoint *cp, char **error_r)
 {
-	struct sq_store *st = sq_store(store);
+	struct logins_write w = { logins, count, cp };
 
 	/* Validate everything before the transaction, so a bad row costs
 	   no lock time. */
@@ -291,42 +329,7 @@ int sq_logins_apply(struct store *store, const struct store_login *logins, size_
 			return store_error(error_r, "login of %s: expiry is not after the login "
 					   "time", l->username);
 	}
-	sq_lock(st);
-	if (sq_begin(&st->main, error_r) < 0)
-		goto fail;
-	/* SQ_LOGIN_ROWS at a time while that many are left, then one by one. */
-	for (size_t i = 0; i < count;) {
-		struct grant_event ev[SQ_LOGIN_ROWS];
-		int n = count - i >= SQ_LOGIN_ROWS ? SQ_LOGIN_ROWS : 1;
-
-		for (int k = 0; k < n; k++) {
-			const struct store_login *l = &logins[i + (size_t)k];
-
-			event_init(&ev[k], &l->net, l->prefix_len);
-			ev[k].username = l->username;
-			ev[k].service = l->service;
-			ev[k].seen = l->login_time;
-			ev[k].expires_at = l->expires_at;
-			ev[k].event = "login";
-			ev[k].source = l->source;
-			ev[k].line = l->line;
-		}
-		if (write_events(&st->main, ev, n, error_r) < 0)
-			goto rollback;
-		i += (size_t)n;
-	}
-	if (cp != NULL && put_checkpoint(&st->main, cp, error_r) < 0)
-		goto rollback;
-	if (sq_commit(&st->main, error_r) < 0)
-		goto fail;
-	sq_unlock(st);
-	return 0;
-
-rollback:
-	sq_rollback(&st->main);
-fail:
-	sq_unlock(st);
-	return -1;
+	return sq_transact(sq_store(store), logins_write, &w, error_r);
 }
 
 enum lookup_result sq_checkpoint_get(struct store *store, const char *source,
@@ -366,13 +369,29 @@ enum lookup_result sq_checkpoint_get(struct store *store, const char *source,
 	return res;
 }
 
+/* What grant_write writes. */
+struct grant_write {
+	const struct grant_event *ev;
+	const char *actor, *detail;
+};
+
+/* grant_write - the manual grant, its grant_log and admin_log rows */
+static int grant_write(struct sq_conn *conn, void *ctx, char **error_r)
+{
+	const struct grant_write *w = ctx;
+
+	if (write_events(conn, w->ev, 1, error_r) < 0)
+		return -1;
+	return sq_admin_row(conn, w->actor, "grant add", w->ev->text, w->detail, error_r);
+}
+
 int sq_grant_add(struct store *store, const struct store_grant *grant, const char *actor,
 		 char **error_r)
 {
-	struct sq_store *st = sq_store(store);
 	char detail[STORE_USER_MAX + 64], source[ACTOR_SOURCE_MAX];
 	int64_t seen = grant->first_seen != 0 ? grant->first_seen : (int64_t)time(NULL);
 	struct grant_event ev;
+	struct grant_write w = { &ev, actor, detail };
 
 	if (check_net(&grant->net, grant->prefix_len, error_r) < 0
 	    || check_text(grant->username, sizeof grant->username, false, "grant user name",
@@ -391,23 +410,7 @@ int sq_grant_add(struct store *store, const struct store_grant *grant, const cha
 	ev.event = "manual";
 	ev.source = source;
 	ev.line = NULL;
-
-	sq_lock(st);
-	if (sq_begin(&st->main, error_r) < 0)
-		goto fail;
-	if (write_events(&st->main, &ev, 1, error_r) < 0
-	    || sq_admin_row(&st->main, actor, "grant add", ev.text, detail, error_r) < 0)
-		goto rollback;
-	if (sq_commit(&st->main, error_r) < 0)
-		goto fail;
-	sq_unlock(st);
-	return 0;
-
-rollback:
-	sq_rollback(&st->main);
-fail:
-	sq_unlock(st);
-	return -1;
+	return sq_transact(sq_store(store), grant_write, &w, error_r);
 }
 
 /* remove_one - delete a grant row and record the revoke */
@@ -432,81 +435,85 @@ static int remove_one(struct sq_conn *conn, const struct store_grant *g, int64_t
 	return write_events(conn, &ev, 1, error_r);
 }
 
-int sq_grant_revoke(struct store *store, const struct ipaddr *ip, const char *actor,
-		    unsigned *removed_r, char **error_r)
+/* What grants_remove removes, and how many it did. */
+struct grants_remove {
+	const struct ipaddr *ip;
+	const char *actor;
+	unsigned removed;
+};
+
+/* grants_remove - every grant whose network holds ip, live or expired,
+   each logged, and one admin_log row */
+static int grants_remove(struct sq_conn *conn, void *ctx, char **error_r)
 {
-	struct sq_store *st = sq_store(store);
+	struct grants_remove *r = ctx;
 	char text[IPADDR_STRLEN], detail[64];
 	struct store_grant g;
-	unsigned removed = 0, len;
+	unsigned len;
 	int after = -1, more;
 	int64_t id;
 
-	ipaddr_format(ip, text);
-	sq_lock(st);
-	if (sq_begin(&st->main, error_r) < 0)
-		goto fail;
-	/* Every prefix length in use: the grants whose network holds ip,
-	   live or expired. */
-	while ((more = next_prefix(&st->main, family_code(ip), after, &len)) > 0) {
-		int found = find_grant(&st->main, ip, len, -1, &g, &id);
+	/* Every prefix length in use. */
+	while ((more = next_prefix(conn, family_code(r->ip), after, &len)) > 0) {
+		int found = find_grant(conn, r->ip, len, -1, &g, &id);
 
-		if (found < 0) {
-			sq_fail(&st->main, error_r, "find grant");
-			goto rollback;
-		}
+		if (found < 0)
+			return sq_fail(conn, error_r, "find grant");
 		if (found > 0) {
-			if (remove_one(&st->main, &g, id, actor, error_r) < 0)
-				goto rollback;
-			removed++;
+			if (remove_one(conn, &g, id, r->actor, error_r) < 0)
+				return -1;
+			r->removed++;
 		}
 		after = (int)len;
 	}
-	if (more < 0) {
-		sq_fail(&st->main, error_r, "find grant");
-		goto rollback;
-	}
-	snprintf(detail, sizeof detail, "removed=%u", removed);
-	if (sq_admin_row(&st->main, actor, "grant revoke", text, detail, error_r) < 0)
-		goto rollback;
-	if (sq_commit(&st->main, error_r) < 0)
-		goto fail;
-	sq_unlock(st);
-	*removed_r = removed;
-	return 0;
+	if (more < 0)
+		return sq_fail(conn, error_r, "find grant");
+	ipaddr_format(r->ip, text);
+	snprintf(detail, sizeof detail, "removed=%u", r->removed);
+	return sq_admin_row(conn, r->actor, "grant revoke", text, detail, error_r);
+}
 
-rollback:
-	sq_rollback(&st->main);
-fail:
-	sq_unlock(st);
-	return -1;
+int sq_grant_revoke(struct store *store, const struct ipaddr *ip, const char *actor,
+		    unsigned *removed_r, char **error_r)
+{
+	struct grants_remove r = { ip, actor, 0 };
+
+	if (sq_transact(sq_store(store), grants_remove, &r, error_r) < 0)
+		return -1;
+	*removed_r = r.removed;
+	return 0;
+}
+
+/* The caller's callback and time for sq_grant_list(). */
+struct grant_list {
+	int64_t now;
+	store_grant_cb *cb;
+	void *ctx;
+};
+
+/* grant_bind - live at now */
+static void grant_bind(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct grant_list *l = ctx;
+
+	sqlite3_bind_int64(stmt, 1, l->now);
+}
+
+/* grant_row - one SQ_GRANT_LIST row to the callback */
+static int grant_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct grant_list *l = ctx;
+	struct store_grant g;
+
+	row_to_grant(stmt, &g);
+	return l->cb(&g, l->ctx);
 }
 
 int sq_grant_list(struct store *store, int64_t now, store_grant_cb *cb, void *ctx,
 		  char **error_r)
 {
-	struct sq_store *st = sq_store(store);
-	struct store_grant g;
-	sqlite3_stmt *stmt;
-	int rc, res = 0;
+	struct grant_list l = { now, cb, ctx };
 
-	sq_lock(st);
-	if ((stmt = sq_stmt(&st->main, SQ_GRANT_LIST)) == NULL) {
-		sq_fail(&st->main, error_r, "list grants");
-		sq_unlock(st);
-		return -1;
-	}
-	sqlite3_bind_int64(stmt, 1, now);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		row_to_grant(stmt, &g);
-		if (cb(&g, ctx) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		res = sq_fail(&st->main, error_r, "list grants");
-	sqlite3_reset(stmt);
-	sq_unlock(st);
-	return res;
+	return sq_list(sq_store(store), SQ_GRANT_LIST, "list grants", grant_bind, grant_row, &l,
+		       error_r);
 }

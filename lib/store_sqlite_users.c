@@ -60,67 +60,62 @@ static int ensure_user(struct sq_conn *conn, const char *username, char **error_
 	return sq_step_done(conn, stmt, "add user", error_r);
 }
 
+/* What user_set writes. */
+struct user_set {
+	const char *username, *actor;
+	bool suspended;
+};
+
+/* user_set - the users row and its admin_log row */
+static int user_set(struct sq_conn *conn, void *ctx, char **error_r)
+{
+	const struct user_set *u = ctx;
+	sqlite3_stmt *stmt;
+
+	if ((stmt = sq_stmt(conn, SQ_USER_SET)) == NULL)
+		return sq_fail(conn, error_r, "update user");
+	sq_bind_text(stmt, 1, u->username);
+	sqlite3_bind_int(stmt, 2, u->suspended ? 1 : 0);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)time(NULL));
+	if (sq_step_done(conn, stmt, "update user", error_r) < 0)
+		return -1;
+	return sq_admin_row(conn, u->actor, u->suspended ? "user suspend" : "user resume",
+			    u->username, "", error_r);
+}
+
 int sq_user_set_suspended(struct store *store, const char *username, bool suspended,
 			  const char *actor, char **error_r)
 {
-	struct sq_store *st = sq_store(store);
-	sqlite3_stmt *stmt;
+	struct user_set u = { username, actor, suspended };
 
-	sq_lock(st);
-	if (sq_begin(&st->main, error_r) < 0)
-		goto fail;
-	if ((stmt = sq_stmt(&st->main, SQ_USER_SET)) == NULL) {
-		sq_fail(&st->main, error_r, "update user");
-		goto rollback;
-	}
-	sq_bind_text(stmt, 1, username);
-	sqlite3_bind_int(stmt, 2, suspended ? 1 : 0);
-	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)time(NULL));
-	if (sq_step_done(&st->main, stmt, "update user", error_r) < 0
-	    || sq_admin_row(&st->main, actor, suspended ? "user suspend" : "user resume",
-			    username, "", error_r) < 0)
-		goto rollback;
-	if (sq_commit(&st->main, error_r) < 0)
-		goto fail;
-	sq_unlock(st);
-	return 0;
+	return sq_transact(sq_store(store), user_set, &u, error_r);
+}
 
-rollback:
-	sq_rollback(&st->main);
-fail:
-	sq_unlock(st);
-	return -1;
+/* The caller's callback for sq_user_list(). */
+struct user_list {
+	store_user_cb *cb;
+	void *ctx;
+};
+
+/* user_row - one SQ_USER_LIST row to the callback */
+static int user_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct user_list *l = ctx;
+	struct store_user u;
+
+	memset(&u, 0, sizeof u);
+	sq_column_copy(stmt, 0, u.username, sizeof u.username);
+	u.suspended = sqlite3_column_int(stmt, 1) != 0;
+	u.changed = sqlite3_column_int64(stmt, 2);
+	u.senders = (unsigned)sqlite3_column_int64(stmt, 3);
+	return l->cb(&u, l->ctx);
 }
 
 int sq_user_list(struct store *store, store_user_cb *cb, void *ctx, char **error_r)
 {
-	struct sq_store *st = sq_store(store);
-	struct store_user u;
-	sqlite3_stmt *stmt;
-	int rc, res = 0;
+	struct user_list l = { cb, ctx };
 
-	sq_lock(st);
-	if ((stmt = sq_stmt(&st->main, SQ_USER_LIST)) == NULL) {
-		sq_fail(&st->main, error_r, "list users");
-		sq_unlock(st);
-		return -1;
-	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		memset(&u, 0, sizeof u);
-		sq_column_copy(stmt, 0, u.username, sizeof u.username);
-		u.suspended = sqlite3_column_int(stmt, 1) != 0;
-		u.changed = sqlite3_column_int64(stmt, 2);
-		u.senders = (unsigned)sqlite3_column_int64(stmt, 3);
-		if (cb(&u, ctx) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		res = sq_fail(&st->main, error_r, "list users");
-	sqlite3_reset(stmt);
-	sq_unlock(st);
-	return res;
+	return sq_list(sq_store(store), SQ_USER_LIST, "list users", NULL, user_row, &l, error_r);
 }
 
 enum lookup_result sq_sender_owned(struct store *store, const char *username,
@@ -164,91 +159,93 @@ enum lookup_result sq_sender_owned(struct store *store, const char *username,
 	return res;
 }
 
-/* sender_change - allow (add) or deny (remove) one pattern */
-static int sender_change(struct store *store, const char *username, const char *pattern,
-			 const char *actor, bool allow, char **error_r)
+/* What sender_change writes. */
+struct sender_change {
+	const char *username, *norm, *actor;
+	bool allow;
+};
+
+/* sender_change - allow (add) or deny (remove) one pattern, and log it */
+static int sender_change(struct sq_conn *conn, void *ctx, char **error_r)
 {
-	struct sq_store *st = sq_store(store);
-	char norm[ADDR_MAX];
+	const struct sender_change *c = ctx;
 	sqlite3_stmt *stmt;
+
+	if (c->allow && ensure_user(conn, c->username, error_r) < 0)
+		return -1;
+	if ((stmt = sq_stmt(conn, c->allow ? SQ_SENDER_ADD : SQ_SENDER_DELETE)) == NULL)
+		return sq_fail(conn, error_r, "change sender rights");
+	sq_bind_text(stmt, 1, c->username);
+	sq_bind_text(stmt, 2, c->norm);
+	if (c->allow)
+		sqlite3_bind_int64(stmt, 3, (sqlite3_int64)time(NULL));
+	if (sq_step_done(conn, stmt, "change sender rights", error_r) < 0)
+		return -1;
+	if (!c->allow && sqlite3_changes(conn->db) == 0)
+		return store_error(error_r, "user %s has no sender pattern %s", c->username,
+				   c->norm);
+	return sq_admin_row(conn, c->actor, c->allow ? "sender allow" : "sender deny",
+			    c->username, c->norm, error_r);
+}
+
+/* sender_set - normalise the pattern, then change it in a transaction */
+static int sender_set(struct store *store, const char *username, const char *pattern,
+		      const char *actor, bool allow, char **error_r)
+{
+	char norm[ADDR_MAX];
+	struct sender_change c = { username, norm, actor, allow };
 
 	if (addr_pattern_normalize(pattern, norm, sizeof norm, error_r) < 0)
 		return -1;
-	sq_lock(st);
-	if (sq_begin(&st->main, error_r) < 0)
-		goto fail;
-	if (allow && ensure_user(&st->main, username, error_r) < 0)
-		goto rollback;
-	if ((stmt = sq_stmt(&st->main, allow ? SQ_SENDER_ADD : SQ_SENDER_DELETE)) == NULL) {
-		sq_fail(&st->main, error_r, "change sender rights");
-		goto rollback;
-	}
-	sq_bind_text(stmt, 1, username);
-	sq_bind_text(stmt, 2, norm);
-	if (allow)
-		sqlite3_bind_int64(stmt, 3, (sqlite3_int64)time(NULL));
-	if (sq_step_done(&st->main, stmt, "change sender rights", error_r) < 0)
-		goto rollback;
-	if (!allow && sqlite3_changes(st->main.db) == 0) {
-		store_error(error_r, "user %s has no sender pattern %s", username, norm);
-		goto rollback;
-	}
-	if (sq_admin_row(&st->main, actor, allow ? "sender allow" : "sender deny", username,
-			 norm, error_r) < 0)
-		goto rollback;
-	if (sq_commit(&st->main, error_r) < 0)
-		goto fail;
-	sq_unlock(st);
-	return 0;
-
-rollback:
-	sq_rollback(&st->main);
-fail:
-	sq_unlock(st);
-	return -1;
+	return sq_transact(sq_store(store), sender_change, &c, error_r);
 }
 
 int sq_sender_allow(struct store *store, const char *username, const char *pattern,
 		    const char *actor, char **error_r)
 {
-	return sender_change(store, username, pattern, actor, true, error_r);
+	return sender_set(store, username, pattern, actor, true, error_r);
 }
 
 int sq_sender_deny(struct store *store, const char *username, const char *pattern,
 		   const char *actor, char **error_r)
 {
-	return sender_change(store, username, pattern, actor, false, error_r);
+	return sender_set(store, username, pattern, actor, false, error_r);
+}
+
+/* The caller's callback and filter for sq_sender_list(). */
+struct sender_list {
+	const char *username;	/* NULL: everybody's */
+	store_sender_cb *cb;
+	void *ctx;
+};
+
+/* sender_bind - the user of SQ_SENDER_LIST_USER */
+static void sender_bind(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct sender_list *l = ctx;
+
+	sq_bind_text(stmt, 1, l->username);
+}
+
+/* sender_row - one sender_rights row to the callback */
+static int sender_row(sqlite3_stmt *stmt, void *ctx)
+{
+	const struct sender_list *l = ctx;
+	const char *user = (const char *)sqlite3_column_text(stmt, 0);
+	const char *pat = (const char *)sqlite3_column_text(stmt, 1);
+
+	return l->cb(user != NULL ? user : "", pat != NULL ? pat : "",
+		     sqlite3_column_int64(stmt, 2), l->ctx);
 }
 
 int sq_sender_list(struct store *store, const char *username, store_sender_cb *cb, void *ctx,
 		   char **error_r)
 {
-	struct sq_store *st = sq_store(store);
-	sqlite3_stmt *stmt;
-	int rc, res = 0;
+	struct sender_list l = { username, cb, ctx };
 
-	sq_lock(st);
-	stmt = sq_stmt(&st->main, username != NULL ? SQ_SENDER_LIST_USER : SQ_SENDER_LIST_ALL);
-	if (stmt == NULL) {
-		sq_fail(&st->main, error_r, "list sender rights");
-		sq_unlock(st);
-		return -1;
-	}
-	if (username != NULL)
-		sq_bind_text(stmt, 1, username);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *user = (const char *)sqlite3_column_text(stmt, 0);
-		const char *pat = (const char *)sqlite3_column_text(stmt, 1);
-
-		if (cb(user != NULL ? user : "", pat != NULL ? pat : "",
-		       sqlite3_column_int64(stmt, 2), ctx) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE)
-		res = sq_fail(&st->main, error_r, "list sender rights");
-	sqlite3_reset(stmt);
-	sq_unlock(st);
-	return res;
+	if (username == NULL)
+		return sq_list(sq_store(store), SQ_SENDER_LIST_ALL, "list sender rights", NULL,
+			       sender_row, &l, error_r);
+	return sq_list(sq_store(store), SQ_SENDER_LIST_USER, "list sender rights", sender_bind,
+		       sender_row, &l, error_r);
 }
