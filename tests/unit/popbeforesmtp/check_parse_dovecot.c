@@ -229,32 +229,9 @@ static const struct parse_case variants[] = {
 	{ "empty", "", PARSE_IGNORED, NULL, NULL, NULL, NULL },
 };
 
-START_TEST(test_samples)
-{
-	PT_RUN_TABLE(samples);
-}
-END_TEST
-
-START_TEST(test_variants)
-{
-	PT_RUN_TABLE(variants);
-}
-END_TEST
-
 int main(void)
 {
-	Suite *s = suite_create("parse_dovecot");
-	TCase *tc = tcase_create("table");
-	SRunner *sr;
-	int failed;
+	static const struct pt_table tables[] = { PT_TABLE(samples), PT_TABLE(variants) };
 
-	pt_setup_tz();
-	tcase_add_test(tc, test_samples);
-	tcase_add_test(tc, test_variants);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return pt_main("parse_dovecot", tables, (int)(sizeof tables / sizeof tables[0]));
 }

@@ -61,25 +61,9 @@ static const struct parse_case cases[] = {
 	  PARSE_IGNORED, NULL, NULL, NULL, NULL },
 };
 
-START_TEST(test_table)
-{
-	PT_RUN_TABLE(cases);
-}
-END_TEST
-
 int main(void)
 {
-	Suite *s = suite_create("parse_uw");
-	TCase *tc = tcase_create("table");
-	SRunner *sr;
-	int failed;
+	static const struct pt_table tables[] = { PT_TABLE(cases) };
 
-	pt_setup_tz();
-	tcase_add_test(tc, test_table);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return pt_main("parse_uw", tables, (int)(sizeof tables / sizeof tables[0]));
 }

@@ -97,20 +97,48 @@ static int pt_run(const struct parse_case *c)
 	return fails;
 }
 
-/* pt_run_table - run every case of a table in a Check test */
-#define PT_RUN_TABLE(table)                                                                  \
-	do {                                                                                 \
-		int fails_ = 0;                                                              \
-		for (size_t i_ = 0; i_ < sizeof(table) / sizeof((table)[0]); i_++)           \
-			fails_ += pt_run(&(table)[i_]);                                      \
-		ck_assert_msg(fails_ == 0, "%d case(s) failed, see above", fails_);          \
-	} while (0)
+/* One table of a suite: a name for messages and its cases. */
+struct pt_table {
+	const char *name;
+	const struct parse_case *cases;
+	size_t count;
+};
+#define PT_TABLE(cases) { #cases, cases, sizeof(cases) / sizeof((cases)[0]) }
 
-/* pt_setup_tz - every time in the tables is UTC */
-static void pt_setup_tz(void)
+/* The tables pt_main() runs, one loop iteration each. */
+static const struct pt_table *pt_tables;
+
+/* pt_table_test - every case of table _i */
+START_TEST(pt_table_test)
 {
+	const struct pt_table *t = &pt_tables[_i];
+	int fails = 0;
+
+	for (size_t i = 0; i < t->count; i++)
+		fails += pt_run(&t->cases[i]);
+	ck_assert_msg(fails == 0, "%s: %d case(s) failed, see above", t->name, fails);
+}
+END_TEST
+
+/* pt_main - a suite named name of n tables, every time in them UTC;
+   returns the exit status */
+static int pt_main(const char *name, const struct pt_table *tables, int n)
+{
+	Suite *s = suite_create(name);
+	TCase *tc = tcase_create("table");
+	SRunner *sr;
+	int failed;
+
 	setenv("TZ", "UTC", 1);
 	tzset();
+	pt_tables = tables;
+	tcase_add_loop_test(tc, pt_table_test, 0, n);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
 }
 
 #endif
