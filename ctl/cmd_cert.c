@@ -48,26 +48,19 @@ static int list_cb(const struct store_cert *cert, void *ctx)
 	return 0;
 }
 
+/* list_certs - the certs table */
+static int list_certs(struct ctl *ctl, const void *arg, struct out_table *t, char **error_r)
+{
+	(void)arg;
+	return store_cert_list(ctl->store, list_cb, t, error_r);
+}
+
 /* cmd_cert_list - every registered certificate */
 int cmd_cert_list(struct ctl *ctl, int argc, char **argv)
 {
-	struct out_table *t;
-	char *error = NULL;
-	int status;
-
 	if (ctl_args(ctl, argc, argv, NULL, NULL, 0, 0, NULL) != 0)
 		return EX_USAGE;
-	if ((status = ctl_store(ctl, false)) != EX_OK)
-		return status;
-	t = out_table_new(ctl->out, ctl->json, cert_columns, CERT_NCOLS);
-	if (store_cert_list(ctl->store, list_cb, t, &error) != 0) {
-		out_table_end(&t);
-		ctl_error("cannot list certificates: %s", error ? error : "database error");
-		free(error);
-		return EX_UNAVAILABLE;
-	}
-	out_table_end(&t);
-	return EX_OK;
+	return ctl_list(ctl, cert_columns, CERT_NCOLS, list_certs, NULL, "certificates");
 }
 
 /* cmd_cert_add - register USER's certificate from a PEM file */

@@ -53,27 +53,19 @@ static int grant_row(const struct store_grant *g, void *ctx)
 	return 0;
 }
 
-/* cmd_grant_list - every live grant, oldest first */
+/* list_grants - the live grants */
+static int list_grants(struct ctl *ctl, const void *arg, struct out_table *t, char **error_r)
+{
+	(void)arg;
+	return store_grant_list(ctl->store, ctl->now, grant_row, t, error_r);
+}
 
+/* cmd_grant_list - every live grant, oldest first */
 int cmd_grant_list(struct ctl *ctl, int argc, char **argv)
 {
-	struct out_table *t;
-	char *error = NULL;
-	int status;
-
 	if (ctl_args(ctl, argc, argv, NULL, NULL, 0, 0, NULL) != 0)
 		return EX_USAGE;
-	if ((status = ctl_store(ctl, false)) != EX_OK)
-		return status;
-	t = out_table_new(ctl->out, ctl->json, grant_columns, GRANT_NCOLS);
-	if (store_grant_list(ctl->store, ctl->now, grant_row, t, &error) != 0) {
-		out_table_end(&t);
-		ctl_error("cannot list grants: %s", error ? error : "database error");
-		free(error);
-		return EX_UNAVAILABLE;
-	}
-	out_table_end(&t);
-	return EX_OK;
+	return ctl_list(ctl, grant_columns, GRANT_NCOLS, list_grants, NULL, "grants");
 }
 
 /* parse_ip - a command-line address, or a usage error */

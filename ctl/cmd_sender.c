@@ -37,30 +37,22 @@ static int sender_row(const char *username, const char *pattern, int64_t added, 
 	return 0;
 }
 
-/* cmd_sender_list - everybody's patterns, or one user's */
+/* list_senders - everybody's patterns (arg NULL) or user arg's */
+static int list_senders(struct ctl *ctl, const void *arg, struct out_table *t, char **error_r)
+{
+	return store_sender_list(ctl->store, arg, sender_row, t, error_r);
+}
 
+/* cmd_sender_list - everybody's patterns, or one user's */
 int cmd_sender_list(struct ctl *ctl, int argc, char **argv)
 {
 	const char *pos[1] = {NULL};
-	struct out_table *t;
-	char *error = NULL;
-	int status;
 
 	if (ctl_args(ctl, argc, argv, NULL, pos, 0, 1, NULL) != 0)
 		return EX_USAGE;
 	if (pos[0] != NULL && !ctl_is_plain(pos[0], STORE_USER_MAX))
 		return ctl_usage_error(ctl, "USER: not a user name");
-	if ((status = ctl_store(ctl, false)) != EX_OK)
-		return status;
-	t = out_table_new(ctl->out, ctl->json, sender_columns, SENDER_NCOLS);
-	if (store_sender_list(ctl->store, pos[0], sender_row, t, &error) != 0) {
-		out_table_end(&t);
-		ctl_error("cannot list senders: %s", error ? error : "database error");
-		free(error);
-		return EX_UNAVAILABLE;
-	}
-	out_table_end(&t);
-	return EX_OK;
+	return ctl_list(ctl, sender_columns, SENDER_NCOLS, list_senders, pos[0], "senders");
 }
 
 /* sender_change - allow or deny one pattern */

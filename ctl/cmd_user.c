@@ -40,27 +40,19 @@ static int user_row(const struct store_user *u, void *ctx)
 	return 0;
 }
 
-/* cmd_user_list - every user the database knows */
+/* list_users - the users table */
+static int list_users(struct ctl *ctl, const void *arg, struct out_table *t, char **error_r)
+{
+	(void)arg;
+	return store_user_list(ctl->store, user_row, t, error_r);
+}
 
+/* cmd_user_list - every user the database knows */
 int cmd_user_list(struct ctl *ctl, int argc, char **argv)
 {
-	struct out_table *t;
-	char *error = NULL;
-	int status;
-
 	if (ctl_args(ctl, argc, argv, NULL, NULL, 0, 0, NULL) != 0)
 		return EX_USAGE;
-	if ((status = ctl_store(ctl, false)) != EX_OK)
-		return status;
-	t = out_table_new(ctl->out, ctl->json, user_columns, USER_NCOLS);
-	if (store_user_list(ctl->store, user_row, t, &error) != 0) {
-		out_table_end(&t);
-		ctl_error("cannot list users: %s", error ? error : "database error");
-		free(error);
-		return EX_UNAVAILABLE;
-	}
-	out_table_end(&t);
-	return EX_OK;
+	return ctl_list(ctl, user_columns, USER_NCOLS, list_users, NULL, "users");
 }
 
 /* user_set - suspend or resume one user */

@@ -365,3 +365,23 @@ int ctl_store(struct ctl *ctl, bool create)
 	}
 	return EX_OK;
 }
+
+int ctl_list(struct ctl *ctl, const struct out_column *cols, size_t ncols, ctl_list_fn *list,
+	     const void *arg, const char *what)
+{
+	struct out_table *t;
+	char *error = NULL;
+	int status;
+
+	if ((status = ctl_store(ctl, false)) != EX_OK)
+		return status;
+	t = out_table_new(ctl->out, ctl->json, cols, ncols);
+	if (list(ctl, arg, t, &error) != 0) {
+		out_table_end(&t);
+		ctl_error("cannot list %s: %s", what, error ? error : "database error");
+		free(error);
+		return EX_UNAVAILABLE;
+	}
+	out_table_end(&t);
+	return EX_OK;
+}

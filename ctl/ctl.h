@@ -71,6 +71,21 @@ int ctl_config(struct ctl *ctl);
    root and run_user is refused with the reason and the fix. */
 int ctl_store(struct ctl *ctl, bool create);
 
+struct out_column;
+struct out_table;
+
+/* Fills t by calling one store list function with arg (the command's
+   filter, or NULL); 0, or -1 with *error_r. */
+typedef int ctl_list_fn(struct ctl *ctl, const void *arg, struct out_table *t,
+			char **error_r);
+
+/* A list command after its arguments were checked: opens the store,
+   writes the table of ncols columns that list fills, and says "cannot
+   list WHAT: why" when the store fails. Returns EX_OK, what ctl_store()
+   returned, or EX_UNAVAILABLE. */
+int ctl_list(struct ctl *ctl, const struct out_column *cols, size_t ncols, ctl_list_fn *list,
+	     const void *arg, const char *what);
+
 /* Prints the general usage (every command) to fp. */
 void ctl_usage_all(FILE *fp);
 
