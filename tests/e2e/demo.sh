@@ -15,6 +15,7 @@
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 export E2E_GRANT_TTL=30m
 [ "${KEEP:-}" = 1 ] && export E2E_KEEP=1
+LAB_KEEP_QUIET=1	# the demo says how to stop it itself
 . "$E2E_DIR/lib.sh"
 
 R=someone@example.org
@@ -108,13 +109,18 @@ session --server 127.0.0.1 --port "$P_SMTP" --auth PLAIN --auth-user mallory --a
 	--from mallory@lab.test --header "From: Alice <alice@lab.test>" --to "$R"
 note "Postfix cannot check headers; authrelay-milter does, at the end of the message."
 
-say "Every decision is in the database (sqlite3 $DB):"
+say "Every decision is in the database (sqlite3 $DB 'select * from decisions'):"
+# 5 policyd rows (one per RCPT TO) and 5 milter rows (the 3 relayed
+# recipients, the 2 From: checks); written in batches, so wait for them
 for _ in $(seq 1 100); do
-	[ "$(sql "select count(*) from decisions where recipient='$R'")" -ge 7 ] && break
+	[ "$(sql "select count(*) from decisions")" -ge 10 ] && break
 	sleep 0.05
 done
-sql -header -column "select substr(ts, 12, 8) as time, program, client_ip, sasl_username as user,
-	sender, verdict, rule from decisions where recipient='$R' order by ts, program desc" | sed 's/^/  /'
+sql -header -column "select substr(ts, 12, 8) as time, program, client_ip,
+	sasl_username as user, sender,
+	case recipient when '' then '(From: header)' else recipient end as checked,
+	verdict, rule from decisions" | sed 's/^/  /'
+note "policyd decides each RCPT TO; the milter checks relayed recipients and the From: header."
 
 if [ "${KEEP:-}" = 1 ]; then
 	lab_write_stop_script

@@ -420,8 +420,10 @@ lab_write_stop_script() {
 		printf '#!/bin/bash\n# stops the authrelay e2e lab in %s (written by lib.sh)\n' "$LAB"
 		printf 'postfix -c %q stop >/dev/null 2>&1\n' "$PFC"
 		printf 'pids=()\n'
+		# a PID is only ours while its start time is the one seen now
+		printf 'stop() { [ "$(ps -o lstart= -p "$1" 2>/dev/null)" = "$2" ] && kill -TERM "$1" && pids+=("$1"); }\n'
 		for e in "${LAB_PROCS[@]}"; do
-			printf 'kill -TERM %s 2>/dev/null && pids+=(%s)   # %s\n' "${e#* }" "${e#* }" "${e%% *}"
+			printf 'stop %s %q   # %s\n' "${e#* }" "$(ps -o lstart= -p "${e#* }")" "${e%% *}"
 		done
 		cat <<-'EOF'
 			for p in "${pids[@]}"; do
@@ -442,7 +444,8 @@ lab_on_exit() {
 	fi
 	if [ "${E2E_KEEP:-0}" = 1 ]; then
 		lab_write_stop_script
-		echo "# lab kept running (E2E_KEEP=1); stop it with: bash $LAB/stop.sh" >&2
+		[ -n "${LAB_KEEP_QUIET:-}" ] ||
+			echo "# lab kept running (E2E_KEEP=1); stop it with: bash $LAB/stop.sh" >&2
 		return
 	fi
 	lab_stop
