@@ -177,6 +177,15 @@ void sq_rollback(struct sq_conn *conn)
 		(void)sq_run(conn, SQ_ROLLBACK);
 }
 
+bool sq_moved(struct sq_store *st)
+{
+	int moved = 0;
+
+	if (sqlite3_file_control(st->main.db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
+		return false;
+	return moved != 0;
+}
+
 enum lookup_result sq_lookup_failed(struct sq_store *st, const char *what)
 {
 	time_t now = time(NULL);
@@ -184,9 +193,15 @@ enum lookup_result sq_lookup_failed(struct sq_store *st, const char *what)
 	/* The caller holds st->lock, so the counters need nothing more. */
 	st->lookup_failures++;
 	if (now - st->lookup_warned >= 60) {
-		log_warning("database %s: %s failed: %s (%u lookup failures since the last "
-			    "such warning)",
-			    st->path, what, sqlite3_errmsg(st->main.db), st->lookup_failures);
+		if (sq_moved(st))
+			log_error("database %s: %s failed: the file was removed or replaced while "
+				  "open; answering as a store error until it is restored and the "
+				  "program restarted (%u lookup failures since the last such "
+				  "warning)", st->path, what, st->lookup_failures);
+		else
+			log_warning("database %s: %s failed: %s (%u lookup failures since the "
+				    "last such warning)",
+				    st->path, what, sqlite3_errmsg(st->main.db), st->lookup_failures);
 		st->lookup_warned = now;
 		st->lookup_failures = 0;
 	}
@@ -243,7 +258,11 @@ int sq_transact(struct sq_store *st, sq_change_fn *change, void *ctx, char **err
 	int res = -1;
 
 	sq_lock(st);
-	if (sq_begin(&st->main, error_r) == 0) {
+	/* WAL writes to a removed or replaced file succeed, and are lost. */
+	if (sq_moved(st))
+		store_error(error_r, "database %s was removed or replaced while open: not writing "
+			    "to the old file (restore it and restart)", st->path);
+	else if (sq_begin(&st->main, error_r) == 0) {
 		if (change(&st->main, ctx, error_r) == 0)
 			res = sq_commit(&st->main, error_r);	/* rolls back on failure */
 		else

@@ -154,6 +154,12 @@ int sq_fail(struct sq_conn *conn, char **error_r, const char *what);
    answered, and returns LOOKUP_ERROR. */
 enum lookup_result sq_lookup_failed(struct sq_store *st, const char *what);
 
+/* True when the database file was removed or replaced (another inode at
+   its path) since it was opened: the open descriptor would still answer,
+   from a file no other program sees any more, so every lookup checks
+   this first and fails (one stat() per lookup). */
+bool sq_moved(struct sq_store *st);
+
 /* Appends one admin_actions row within the caller's transaction.
    Returns 0 or -1 with *error_r. */
 int sq_admin_row(struct sq_conn *conn, const char *actor, const char *action,

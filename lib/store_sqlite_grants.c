@@ -123,6 +123,8 @@ enum lookup_result sq_grant_lookup(struct store *store, const struct ipaddr *ip,
 	int64_t id;
 
 	sq_lock(st);
+	if (sq_moved(st))
+		res = -1;
 	/* At most 129 lengths per family, so the walk is bounded. */
 	while (res == 0) {
 		int more = next_prefix(&st->main, family_code(ip), after, &len);

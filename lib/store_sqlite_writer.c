@@ -181,8 +181,13 @@ static int write_batch(struct sq_writer *w, unsigned n)
 {
 	struct sq_conn *conn = &w->conn;
 	sqlite3_stmt *stmt;
-	int rc;
+	int rc, moved = 0;
 
+	/* A removed or replaced file takes WAL writes without an error: they
+	   would be lost. Keep the rows queued instead (and say why). */
+	if (sqlite3_file_control(conn->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK
+	    && moved)
+		return SQLITE_READONLY_DBMOVED;
 	if ((rc = sq_run(conn, SQ_BEGIN_IMMEDIATE)) != SQLITE_DONE)
 		return rc;
 	for (unsigned i = 0; i < n; i++) {
@@ -226,7 +231,9 @@ static unsigned write_until_done(struct sq_writer *w, unsigned n)
 		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED && now - w->error_warned >= 60) {
 			w->error_warned = now;
 			log_warning("database %s: writing %u decision rows failed: %s; retrying",
-				    w->conn.path, n, sqlite3_errmsg(w->conn.db));
+				    w->conn.path, n, rc == SQLITE_READONLY_DBMOVED
+				    ? "the file was removed or replaced while open (restore it and "
+				      "restart)" : sqlite3_errmsg(w->conn.db));
 		}
 		pthread_mutex_lock(&w->lock);
 		give_up = w->stopping && passed(&w->stop_deadline);

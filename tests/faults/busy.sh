@@ -98,9 +98,9 @@ exclusive_case() {
 	hold_lock exclusive || { bad "$kind exclusive lock" "could not take it"; return; }
 	: >"$T/excl-$kind.log"
 	if [ "$kind" = policyd ]; then
-		"$POLICYD" -f -c "$T/main.conf" >>"$T/excl-$kind.log" 2>&1 &
+		"$POLICYD" -f -c "$T/main.conf" >>"$T/excl-$kind.log" 2>&1 9>&- &
 	else
-		"$MILTER" -f -c "$T/main.conf" >>"$T/excl-$kind.log" 2>&1 &
+		"$MILTER" -f -c "$T/main.conf" >>"$T/excl-$kind.log" 2>&1 9>&- &
 	fi
 	pid=$!
 	PIDS+=("$pid")

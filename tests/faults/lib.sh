@@ -166,7 +166,8 @@ start() {
 	milter) bin=$MILTER ;;
 	loginwatch) bin=$LOGINWATCH ;;
 	esac
-	${FAULT_WRAP:-} "$bin" -f -c "$T/$cf.conf" >>"$T/$name.log" 2>&1 &
+	# 9>&-: a daemon must not hold the lock fifo open (hold_lock)
+	${FAULT_WRAP:-} "$bin" -f -c "$T/$cf.conf" >>"$T/$name.log" 2>&1 9>&- &
 	LAST_PID=$!
 	PIDS+=("$LAST_PID")
 	for i in $(seq 1 400); do
@@ -218,32 +219,43 @@ verdict_count() {
 # release_lock. MODE immediate: BEGIN IMMEDIATE (WAL readers go on);
 # exclusive: locking_mode=EXCLUSIVE and a write (readers are blocked too).
 hold_lock() {
-	local i
-	rm -f "$T/lock.fifo"
-	mkfifo "$T/lock.fifo"
-	as_run_user sqlite3 -batch "$DB" <"$T/lock.fifo" >"$T/lock.out" 2>&1 &
-	LOCK_PID=$!
-	PIDS+=("$LOCK_PID")
-	exec 9>"$T/lock.fifo"
-	if [ "$1" = exclusive ]; then
-		printf 'PRAGMA locking_mode = EXCLUSIVE;\nBEGIN EXCLUSIVE;\n' >&9
-	else
-		printf 'BEGIN IMMEDIATE;\n' >&9
-	fi
-	printf "INSERT INTO admin_actions (ts, actor, action) VALUES (0, 'faults', 'lock');\n" >&9
-	# held when a second writer cannot start
-	for i in $(seq 1 100); do
-		if ! as_run_user sqlite3 -batch -cmd '.timeout 0' "$DB" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1; then
-			return 0
+	local i attempt
+	for attempt in 1 2 3 4 5; do
+		rm -f "$T/lock.fifo"
+		mkfifo "$T/lock.fifo"
+		# .bail: a lock not taken ends the shell, and we try again (a
+		# daemon just stopped may not have let go of the file yet)
+		as_run_user sqlite3 -batch -bail "$DB" <"$T/lock.fifo" >"$T/lock.out" 2>&1 &
+		LOCK_PID=$!
+		PIDS+=("$LOCK_PID")
+		exec 9>"$T/lock.fifo"
+		if [ "$1" = exclusive ]; then
+			printf 'PRAGMA locking_mode = EXCLUSIVE;\nBEGIN EXCLUSIVE;\n' >&9
+		else
+			printf 'BEGIN IMMEDIATE;\n' >&9
 		fi
-		sleep 0.05
+		printf "INSERT INTO admin_actions (ts, actor, action) VALUES (0, 'faults', 'lock');\n" >&9
+		# held when a second writer cannot start
+		for i in $(seq 1 40); do
+			kill -0 "$LOCK_PID" 2>/dev/null || break
+			if ! as_run_user sqlite3 -batch -cmd '.timeout 0' "$DB" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1; then
+				return 0
+			fi
+			sleep 0.05
+		done
+		exec 9>&-
+		wait "$LOCK_PID" 2>/dev/null
+		echo "# attempt $attempt: the lock was not taken: $(tr '\n' ' ' <"$T/lock.out")"
+		[ -n "${FAULTS_DEBUG:-}" ] && fuser -v "$DB" "$DB-shm" "$DB-wal" 2>&1 | sed "s/^/# /"
+		sleep 1
 	done
-	echo "# the lock was not taken: $(cat "$T/lock.out")"
 	return 1
 }
 
+# release_lock: the shell quits (not only at EOF: a process that inherited
+# fd 9 would keep the fifo open)
 release_lock() {
-	printf 'ROLLBACK;\n' >&9
+	printf 'ROLLBACK;\n.quit\n' >&9
 	exec 9>&-
 	wait "$LOCK_PID" 2>/dev/null
 }

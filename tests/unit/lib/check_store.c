@@ -459,6 +459,40 @@ START_TEST(test_grant_refresh)
 }
 END_TEST
 
+/* The file removed, or replaced by another (a restore with mv): the
+   open descriptor would still answer from the old inode, so every lookup
+   is an error instead, and stays one. */
+START_TEST(test_file_moved)
+{
+	static const char *const how[] = { "removed", "replaced" };
+	struct store *store = open_ok(STORE_OPEN_CREATE);
+	struct store_login l = login("192.0.2.77", 32, "mover", 1000, 100000);
+	struct ipaddr ip;
+	char cmd[1024];
+
+	apply_ok(store, &l, 1, NULL);
+	ck_assert_int_eq(ipaddr_parse("192.0.2.77", &ip), 0);
+	ck_assert_int_eq(store_grant_lookup(store, &ip, 2000, NULL), LOOKUP_FOUND);
+	ck_assert_int_eq(store_user_suspended(store, "mover"), LOOKUP_NOT_FOUND);
+	if (_i == 0)
+		snprintf(cmd, sizeof cmd, "rm -f %s %s-wal %s-shm", path, path, path);
+	else
+		snprintf(cmd, sizeof cmd, "cp %s %s.new && mv %s.new %s", path, path, path, path);
+	ck_assert_int_eq(system(cmd), 0);
+	for (int k = 0; k < 2; k++) {
+		ck_assert_msg(store_grant_lookup(store, &ip, 2000, NULL) == LOOKUP_ERROR,
+			      "%s: grant lookup: got an answer, want LOOKUP_ERROR", how[_i]);
+		ck_assert_msg(store_user_suspended(store, "mover") == LOOKUP_ERROR,
+			      "%s: user lookup: got an answer, want LOOKUP_ERROR", how[_i]);
+		ck_assert_msg(store_sender_owned(store, "mover", "a@b.example") == LOOKUP_ERROR,
+			      "%s: sender lookup: got an answer, want LOOKUP_ERROR", how[_i]);
+		ck_assert_msg(store_cert_lookup(store, "AB:CD", NULL) == LOOKUP_ERROR,
+			      "%s: certificate lookup: got an answer, want LOOKUP_ERROR", how[_i]);
+	}
+	store_close(&store, 1000);
+}
+END_TEST
+
 START_TEST(test_logins_rollback)
 {
 	struct store *store = open_ok(STORE_OPEN_CREATE);
@@ -1033,6 +1067,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_locations);
 	tcase_add_loop_test(tc, test_grant_lookup, 0, N(grant_cases));
 	tcase_add_test(tc, test_grant_refresh);
+	tcase_add_loop_test(tc, test_file_moved, 0, 2);
 	tcase_add_test(tc, test_logins_rollback);
 	tcase_add_test(tc, test_grant_add_revoke);
 	tcase_add_test(tc, test_users);
