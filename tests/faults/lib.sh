@@ -96,6 +96,8 @@ fault_setup() {
 	local name=$1
 	trap fault_cleanup EXIT
 	trap 'exit 130' INT TERM HUP
+	# a write to the lock fifo after its sqlite3 gave up must not kill us
+	trap '' PIPE
 	for t in sqlite3 setpriv; do
 		command -v "$t" >/dev/null || { echo "FAIL missing $t"; echo "0 passed, 1 failed"; exit 1; }
 	done
@@ -230,11 +232,11 @@ hold_lock() {
 		PIDS+=("$LOCK_PID")
 		exec 9>"$T/lock.fifo"
 		if [ "$1" = exclusive ]; then
-			printf 'PRAGMA locking_mode = EXCLUSIVE;\nBEGIN EXCLUSIVE;\n' >&9
+			printf 'PRAGMA locking_mode = EXCLUSIVE;\nBEGIN EXCLUSIVE;\n' >&9 2>/dev/null
 		else
-			printf 'BEGIN IMMEDIATE;\n' >&9
+			printf 'BEGIN IMMEDIATE;\n' >&9 2>/dev/null
 		fi
-		printf "INSERT INTO admin_actions (ts, actor, action) VALUES (0, 'faults', 'lock');\n" >&9
+		printf "INSERT INTO admin_actions (ts, actor, action) VALUES (0, 'faults', 'lock');\n" >&9 2>/dev/null
 		# held when a second writer cannot start
 		for i in $(seq 1 40); do
 			kill -0 "$LOCK_PID" 2>/dev/null || break
@@ -255,7 +257,7 @@ hold_lock() {
 # release_lock: the shell quits (not only at EOF: a process that inherited
 # fd 9 would keep the fifo open)
 release_lock() {
-	printf 'ROLLBACK;\n.quit\n' >&9
+	printf 'ROLLBACK;\n.quit\n' >&9 2>/dev/null
 	exec 9>&-
 	wait "$LOCK_PID" 2>/dev/null
 }
