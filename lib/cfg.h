@@ -94,6 +94,9 @@ struct authrelay_config {
 	struct cfg_list milter_relay_transports; /* smtp, relay */
 	struct cfg_list milter_local_domains;	/* empty: use {rcpt_mailer} */
 	long long milter_timeout;	/* 30s: libmilter I/O timeout */
+	bool milter_relay_check;	/* yes: the milter decides relay itself;
+					   no: Postfix (policyd) does, the milter
+					   checks From: only */
 
 	/* loginwatch */
 	struct cfg_list loginwatch_sources;	/* empty */

@@ -174,6 +174,9 @@ static const struct cfg_key cfg_key_table[] = {
 	 CFG_T_LIST, OFF(milter_local_domains), 0, 0, CFG_LOWER, NULL},
 	{{"milter_timeout", "duration", "30s", CFG_MILTER, "libmilter I/O timeout"},
 	 CFG_T_DURATION, OFF(milter_timeout), 1, 3600, 0, NULL},
+	{{"milter_relay_check", "bool", "yes", CFG_MILTER,
+	  "the milter decides relay itself (no: leave relay to Postfix/policyd, check From: only)"},
+	 CFG_T_BOOL, OFF(milter_relay_check), 0, 0, 0, NULL},
 
 	/* loginwatch */
 	{{"loginwatch_sources", "list", "", CFG_LOGINWATCH,

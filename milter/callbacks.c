@@ -313,6 +313,15 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		log_warning("rcpt %s: no {rcpt_mailer} and no milter_local_domains: "
 			    "judged as relayed",
 			    rcpt ? rcpt : "");
+	if (!s->cfg->milter_relay_check) {
+		/* Postfix and policyd decided this relay (and recorded it); the
+		   milter only keeps the message's From: check. */
+		log_debug("rcpt %s: relayed, relay left to the MTA (milter_relay_check = no)",
+			  rcpt ? rcpt : "");
+		mc->relayed++;
+		settings_release(&s);
+		return SMFIS_CONTINUE;
+	}
 	if (mc->sasl_too_long || (mc->sender_too_long && mc->sasl_username[0] != '\0')) {
 		/* A cut name or address is someone else's: never judged. */
 		memset(&v, 0, sizeof v);

@@ -205,6 +205,23 @@ else
 	say_fail "start on unix socket"
 fi
 
+# ---- milter_relay_check = no: relay left to Postfix/policyd ----
+conf relayoff "unix:$T/run/relayoff.sock" "milter_relay_check = no"
+if start relayoff; then
+	# no relay decision logged for either relayed recipient; the From:
+	# check still rejects alice's message with bob's address
+	script relay_left_to_mta "unix:$T/run/relayoff.sock" "$T/relayoff.log" \
+		"reject sender_mismatch" "=550 5.7.1"
+	if grep -q 'verdict=reject rule=none' "$T/relayoff.log"; then
+		say_fail "milter_relay_check = no" "a relay decision was made: $(grep -m1 'rule=none' "$T/relayoff.log")"
+	else
+		say_pass "milter_relay_check = no: no relay decision of its own"
+	fi
+	stop "$MPID"
+else
+	say_fail "start with milter_relay_check = no"
+fi
+
 # ---- inet: socket on a free loopback port ----
 port=""
 for _ in $(seq 1 100); do

@@ -24,7 +24,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every field of struct authrelay_config, in the order of cfg.h. */
-#define CFG_FIELDS 34
+#define CFG_FIELDS 35
 
 static void dump_add(char *buf, size_t size, const char *key, const char *value)
 {
@@ -106,6 +106,7 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 	dump_list(buf, size, "milter_relay_transports", &c->milter_relay_transports);
 	dump_list(buf, size, "milter_local_domains", &c->milter_local_domains);
 	dump_num(buf, size, "milter_timeout", c->milter_timeout);
+	dump_num(buf, size, "milter_relay_check", c->milter_relay_check);
 	dump_list(buf, size, "loginwatch_sources", &c->loginwatch_sources);
 	dump_list(buf, size, "loginwatch_formats", &c->loginwatch_formats);
 	dump_add(buf, size, "loginwatch_pidfile", c->loginwatch_pidfile);
@@ -143,6 +144,7 @@ static const char defaults_dump[] = "database=/var/lib/authrelay/authrelay.db\n"
 				    "milter_relay_transports=smtp,relay\n"
 				    "milter_local_domains=\n"
 				    "milter_timeout=30\n"
+				    "milter_relay_check=1\n"
 				    "loginwatch_sources=\n"
 				    "loginwatch_formats=all\n"
 				    "loginwatch_pidfile=/run/authrelay/loginwatch.pid\n";
@@ -250,6 +252,7 @@ static const struct set_case set_cases[] = {
 	{"milter_local_domains lower-cased", "milter_local_domains = Example.ORG, lab.test",
 	 "milter_local_domains=example.org,lab.test\n"},
 	{"milter_timeout", "milter_timeout = 1m", "milter_timeout=60\n"},
+	{"milter_relay_check off", "milter_relay_check = no", "milter_relay_check=0\n"},
 	{"loginwatch_sources", "loginwatch_sources = /var/log/mail.log, -, journal",
 	 "loginwatch_sources=/var/log/mail.log,-,journal\n"},
 	{"loginwatch_formats", "loginwatch_formats = dovecot courier cyrus uw-imap qpopper",

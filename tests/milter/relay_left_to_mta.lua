@@ -1,0 +1,24 @@
+-- Rule: with milter_relay_check = no the milter leaves relay to Postfix and
+-- policyd (every recipient Postfix accepted goes on, no relay decision of
+-- its own) and still checks an authenticated user's From: on relayed mail.
+dofile(lib)
+-- 127.0.0.99 has no grant: the relay-deciding milter would say 554.
+local conn = open("127.0.0.99")
+mail(conn, "<stranger@example.net>")
+expect(conn, SMFIR_CONTINUE, "mail unauthenticated")
+rcpt(conn, "someone@example.org", "smtp")
+expect(conn, SMFIR_CONTINUE, "relayed rcpt left to the MTA")
+header(conn, "From", "stranger@example.net")
+eom(conn)
+expect(conn, SMFIR_CONTINUE, "eom unauthenticated")
+mt.disconnect(conn)
+-- alice, authenticated, relays with bob's From:: still 550 at end of message.
+conn = open("127.0.0.10")
+mail(conn, "<alice@lab.test>", "alice@lab.test", false, "HDR2")
+expect(conn, SMFIR_CONTINUE, "mail as alice")
+rcpt(conn, "someone@example.org", "smtp")
+expect(conn, SMFIR_CONTINUE, "relayed rcpt as alice")
+header(conn, "From", "Bob <bob@lab.test>")
+eom(conn)
+expect(conn, SMFIR_REPLYCODE, "eom with bob's From: (want 550 5.7.1)")
+mt.disconnect(conn)
