@@ -26,8 +26,10 @@ DESCRIPTION
     for S seconds, while one legitimate client sends a request every
     0.1 s and measures each reply; it prints the summary line of the
     legitimate client plus idle_accepted=K and idle_still_open=K' (idle
-    connections connected, and still open at the end) and garbage_closed=G (how many garbage connections the
-    server closed).
+    connections connected, and still open at the end) garbage_closed=G (how many garbage connections the
+    server closed), garbage_answered (a request that parsed by chance
+    was answered and the connection kept) and garbage_not_closed=H (no
+    answer and still open 2 s after the garbage was sent).
 
     Only loopback addresses: the daemon is reached on 127.0.0.1.
 """
@@ -252,6 +254,8 @@ def storm(args):
     stop = threading.Event()
     idle = []
     garbage_closed = [0]
+    garbage_timeout = [0]
+    garbage_answered = [0]
     lock = threading.Lock()
 
     for _ in range(args.idle):
@@ -281,21 +285,33 @@ def storm(args):
                 s = connect(args.port)
                 s.settimeout(2)
                 kind = rnd.randrange(4)
-                if kind == 0:
-                    blob = os.urandom(rnd.randrange(1, 65536))
+                if kind == 0:  # random bytes, ended like a request
+                    blob = os.urandom(rnd.randrange(1, 65536)) + b"\n\n"
                 elif kind == 1:
                     blob = b"x" * 200000 + b"\n\n"  # an overlong line
                 elif kind == 2:
                     blob = b"".join(b"a%d=b\n" % k for k in range(5000)) + b"\n"
                 else:
                     blob = b"request=smtpd_access_policy\nclient_address=\0\n\n" * 50
+                got = b""
                 try:
                     s.sendall(blob)
-                    while s.recv(65536):
-                        pass
+                    while True:
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        got += chunk
                     with lock:
                         garbage_closed[0] += 1
-                except OSError:
+                except socket.timeout:
+                    # answered (a request that happened to parse) and
+                    # kept open, as for any client: fine; silent: not
+                    with lock:
+                        if got:
+                            garbage_answered[0] += 1
+                        else:
+                            garbage_timeout[0] += 1
+                except OSError:  # reset by the server: closed too
                     with lock:
                         garbage_closed[0] += 1
                 s.close()
@@ -343,8 +359,9 @@ def storm(args):
         s.close()
     if sock is not None:
         sock.close()
-    print("%s idle_accepted=%d idle_still_open=%d garbage_closed=%d"
-          % (stats.line(), len(idle), still, garbage_closed[0]),
+    print("%s idle_accepted=%d idle_still_open=%d garbage_closed=%d garbage_answered=%d "
+          "garbage_not_closed=%d" % (stats.line(), len(idle), still, garbage_closed[0],
+                                     garbage_answered[0], garbage_timeout[0]),
           flush=True)
 
 
