@@ -70,6 +70,16 @@ fault_cleanup() {
 }
 
 fault_done() {
+	local p f
+	# every daemon this script started has stopped: no sanitizer report
+	# (SAN=1 builds), no crash report in any daemon's log
+	for p in "${PIDS[@]}"; do stop_pid "$p"; done
+	f=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:|Segmentation fault|core dumped' "$T"/*.log 2>/dev/null | head -3)
+	if [ -n "$f" ]; then
+		bad "no sanitizer or crash report in the daemons' logs" "in $(echo $f): $(grep -hm1 -E 'Sanitizer|runtime error|Segmentation|core dumped' $f | head -1)"
+	else
+		ok "no sanitizer or crash report in the daemons' logs$([ "${SAN:-}" = 1 ] && echo " (SAN=1 build)")"
+	fi
 	printf '%d passed, %d failed\n' "$pass" "$fail"
 	[ "$fail" = 0 ]
 	exit $?
