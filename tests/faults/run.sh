@@ -3,7 +3,7 @@
 #
 # NAME
 #	run.sh - privilege, busy database, lost database, kill -9, disk full,
-#	connection storm
+#	connection storm, valgrind (not with SAN=1)
 # SUMMARY
 #	AUTHRELAY_BUILD=/abs/build bash tests/faults/run.sh [SCRIPT...]
 # DESCRIPTION
@@ -17,6 +17,8 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 SCRIPTS=(privilege busy dbgone kill9 diskfull storm)
+# valgrind cannot run AddressSanitizer binaries
+[ "${SAN:-}" = 1 ] || SCRIPTS+=(valgrind)
 [ $# -gt 0 ] && SCRIPTS=("$@")
 
 FAULT_USER=""
