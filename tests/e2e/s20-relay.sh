@@ -60,12 +60,3 @@ if need "relay: policyd scenarios" authrelay-policyd authrelayctl; then
 	check_match "relay: the relayed message reached the outside world (smtp-sink)" \
 		"$(grep "$qid: to=" "$LAB/log/postfix.log" | tail -1 | sed 's/.*: to=/to=/')" "relay=127\.0\.0\.1\[127\.0\.0\.1\]:$P_SINK.*status=sent"
 fi
-
-if need "relay: authrelayctl selftest against the lab" authrelay-policyd authrelayctl; then
-	(umask 077 && echo alicepw >"$LAB/etc/alice.pw")
-	out=$(lab_ctl selftest --server "127.0.0.1:$P_SMTP" --starttls --cafile "$LAB/tls/ca.pem" \
-		--user alice --password-file "$LAB/etc/alice.pw" --from alice@lab.test 2>&1; echo "rc=$?")
-	check_match "relay: selftest (STARTTLS, PLAIN LOGIN CRAM-MD5): not an open relay, as the rules say" \
-		"$(echo "$out" | tail -2 | paste -sd' ')" '^not an open relay; the server behaves as the rules say rc=0$'
-	check_eq "relay: selftest rows: every attempt ok" "$(echo "$out" | grep -cE '^(un)?authenticated.* ok +[0-9]{3} ')" 6
-fi
