@@ -213,7 +213,8 @@ lab_init() {
 		RUN_USER=nobody
 	fi
 	RUN_GROUP=$(id -gn "$RUN_USER")
-	chown "$RUN_USER:$RUN_GROUP" "$LAB/db" "$LAB/run"
+	# $LAB/run stays root-owned, as systemd's RuntimeDirectory=authrelay makes /run/authrelay
+	chown "$RUN_USER:$RUN_GROUP" "$LAB/db"
 	chown "$VUID:$VUID" "$LAB/vmail"
 	chmod 0770 "$LAB/vmail"
 	DB=$LAB/db/authrelay.db

@@ -44,3 +44,35 @@ for prog in authrelay-policyd authrelay-milter authrelay-loginwatch; do
 		done
 	fi
 done
+
+# The units run each daemon as Type=forking with PIDFile=: started without
+# -f, it must detach, write its pidfile, and keep running under that PID.
+# (A database of its own, so that this loginwatch's reading does not count
+# the lab's logins twice.)
+if need "conf: daemon mode as the units run it" authrelayctl; then
+	lab_port P_DAEMON_POLICYD
+	lab_port P_DAEMON_MILTER
+	mkdir -p "$LAB/db-daemon"
+	chown "$RUN_USER:$RUN_GROUP" "$LAB/db-daemon"
+	render_conf daemon "database=$LAB/db-daemon/authrelay.db" \
+		"policyd_listen=inet:127.0.0.1:$P_DAEMON_POLICYD" "milter_socket=inet:127.0.0.1:$P_DAEMON_MILTER" >/dev/null
+	"$BIN_CTL" -c "$LAB/etc/daemon.conf" init >/dev/null 2>&1
+	chown "$RUN_USER:$RUN_GROUP" "$LAB/db-daemon"/authrelay.db*
+	for prog in authrelay-policyd authrelay-milter authrelay-loginwatch; do
+		have_prog "$prog" || continue
+		short=${prog#authrelay-}
+		pidfile=$(sed -n "s/^${short}_pidfile = //p" "$LAB/etc/daemon.conf" | tail -1)
+		out=$(timeout 20 "$BUILD/$prog" -c "$LAB/etc/daemon.conf" 2>&1; echo "rc=$?")
+		wait_for 10 test -s "$pidfile"
+		pid=$(tr -dc 0-9 <"$pidfile" 2>/dev/null)
+		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+			lab_record "$short-daemon" "$pid"
+			check_eq "conf: $prog without -f: forks, exits 0, pidfile names a live process" \
+				"$(echo "$out" | tail -1) $(ps -o user= -p "$pid")" "rc=0 $RUN_USER"
+			lab_kill "$short-daemon"
+			check_eq "conf: ... and stops on SIGTERM" "$(kill -0 "$pid" 2>/dev/null && echo running)" ""
+		else
+			check_bad "conf: $prog without -f: forks, writes its pidfile" "$out pidfile=$(cat "$pidfile" 2>&1)" "a live PID in $pidfile"
+		fi
+	done
+fi
