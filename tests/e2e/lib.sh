@@ -34,7 +34,7 @@
 #	Environment: AUTHRELAY_BUILD (build directory, default ./build),
 #	E2E_KEEP=1 (do not stop on exit), E2E_RUN_USER (the user the daemons
 #	drop to; default authrelay when it exists, else nobody),
-#	E2E_GRANT_TTL (grant_ttl of the lab, default 8s).
+#	E2E_GRANT_TTL (grant_ttl of the lab, default 10s).
 #
 #	Users: alice, bob, mallory, dave (SASL, password NAMEpw, realm lab.test, so
 #	the SASL names are NAME@lab.test); bob and alice also in Dovecot.
@@ -220,7 +220,7 @@ lab_init() {
 	DB=$LAB/db/authrelay.db
 	PFC=$LAB/pf/etc
 	SPOOL=$LAB/pf/spool
-	GRANT_TTL=${E2E_GRANT_TTL:-8s}
+	GRANT_TTL=${E2E_GRANT_TTL:-10s}
 	LOGIN_LOG=$(lab_login_log)
 	trap lab_on_exit EXIT
 	trap 'LAB_FAILED=1; exit 130' INT TERM HUP
@@ -306,11 +306,11 @@ lab_daemon() {
 
 lab_ctl() { "$BIN_CTL" -c "$LAB/etc/main.conf" "$@"; }
 
-# lab_db_init: the shared database, owned by the run user.
+# lab_db_init: the shared database; authrelayctl init as root hands it to
+# run_user (the daemons open it after dropping root), as in production.
 lab_db_init() {
 	lab_ctl init >"$LAB/log/ctl-init.out" 2>&1 ||
 		{ cat "$LAB/log/ctl-init.out" >&2; lab_die "authrelayctl init failed"; }
-	chown "$RUN_USER:$RUN_GROUP" "$DB"* 2>/dev/null
 }
 
 lab_policyd_start() { # NAME CONF

@@ -9,6 +9,8 @@ if need "data: sender rights and a suspended user (authrelayctl)" authrelayctl; 
 	out="$out$(lab_ctl user suspend dave@lab.test 2>&1; echo " rc=$?")"
 	check_eq "data: authrelayctl sender allow x4, user suspend" \
 		"$(printf '%s' "$out" | grep -o 'rc=[0-9]*' | tr '\n' ' ')" "rc=0 rc=0 rc=0 rc=0 rc=0 "
+	check_eq "data: authrelayctl init handed the database to run_user" \
+		"$(stat -c '%U %a' "$DB")" "$RUN_USER 640"
 	check_eq "data: admin_log holds the five changes" \
 		"$(sql "select count(*) from admin_log where action like '%sender%' or action like '%suspend%'")" 5
 fi

@@ -57,7 +57,6 @@ if need "conf: daemon mode as the units run it" authrelayctl; then
 	render_conf daemon "database=$LAB/db-daemon/authrelay.db" \
 		"policyd_listen=inet:127.0.0.1:$P_DAEMON_POLICYD" "milter_socket=inet:127.0.0.1:$P_DAEMON_MILTER" >/dev/null
 	"$BIN_CTL" -c "$LAB/etc/daemon.conf" init >/dev/null 2>&1
-	chown "$RUN_USER:$RUN_GROUP" "$LAB/db-daemon"/authrelay.db*
 	for prog in authrelay-policyd authrelay-milter authrelay-loginwatch; do
 		have_prog "$prog" || continue
 		short=${prog#authrelay-}
