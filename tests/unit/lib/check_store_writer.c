@@ -262,6 +262,42 @@ START_TEST(test_close_flushes)
 }
 END_TEST
 
+/* The writer is signalled only when the queue stops being empty or a
+   batch is full; rows in between must still be written, by its own
+   timer, without anyone calling flush. */
+START_TEST(test_written_without_flush)
+{
+	static const struct {
+		const char *label;
+		int rows;
+	} cases[] = {
+		{ "one row", 1 },
+		{ "a few rows", 7 },
+		{ "one batch and some", 1003 },
+		{ "several batches", 2500 },
+	};
+	long long total = 0;
+	struct store *store = open_store(2000, 5000);
+
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		double deadline;
+		long long got = -1;
+
+		for (int i = 0; i < cases[c].rows; i++)
+			ck_assert_int_eq(store_decision_queue(store, &sample), 0);
+		total += cases[c].rows;
+		/* Generous: the writer's timer is 20 ms, the machine is shared. */
+		deadline = now_ms() + 10000;
+		while (now_ms() < deadline && (got = count_decisions()) < total)
+			usleep(5000);
+		ck_assert_msg(got == total, "%s: rows written without flush: got %lld, want %lld",
+			      cases[c].label, got, total);
+	}
+	store_close(&store, 5000);
+	ck_assert_int_eq(count_decisions(), total);
+}
+END_TEST
+
 START_TEST(test_close_gives_up_when_locked)
 {
 	struct store *store = open_store(50, 100);
@@ -443,6 +479,7 @@ static Suite *writer_suite(void)
 	tcase_add_test(tc, test_queue_full_drops);
 	tcase_add_test(tc, test_no_writer);
 	tcase_add_test(tc, test_close_flushes);
+	tcase_add_test(tc, test_written_without_flush);
 	tcase_add_test(tc, test_close_gives_up_when_locked);
 	tcase_add_test(tc, test_fields_capped);
 	tcase_add_test(tc, test_threads);
