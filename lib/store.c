@@ -133,6 +133,20 @@ void store_close(struct store **store, long long flush_timeout_ms)
 	*store = NULL;
 }
 
+/* store_read_begin - one read transaction for a batch of lookups */
+int store_read_begin(struct store *store)
+{
+	if (store == NULL || store->ops->read_begin == NULL)
+		return -1;
+	return store->ops->read_begin(store);
+}
+
+void store_read_end(struct store *store)
+{
+	if (store != NULL && store->ops->read_end != NULL)
+		store->ops->read_end(store);
+}
+
 /* store_schema_latest - the newest migration compiled in */
 int store_schema_latest(void)
 {

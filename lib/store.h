@@ -60,6 +60,22 @@ int store_open(const char *location, const struct store_options *opts,
    in time are counted in the log line, not silently dropped. */
 void store_close(struct store **store, long long flush_timeout_ms);
 
+/* A read snapshot shared by a batch of lookups (policyd: one epoll_wait()
+   batch of requests). For single-threaded callers: between
+   store_read_begin() and store_read_end() every lookup runs in one read
+   transaction, so the database's locking (and the check that the file
+   was not removed or replaced) is paid once per batch instead of once
+   per lookup. The data seen is at most one batch old: a grant written
+   by another program during the batch is seen from the next batch on.
+   Writers are never blocked (WAL: readers do not stop them). On any
+   error the calls degrade to per-lookup transactions, never to a wrong
+   answer; an admin write through this store ends the snapshot first.
+   store_read_begin() returns 0 when a snapshot is open, -1 when lookups
+   run one transaction each (no store, an error, or a backend without
+   snapshots); store_read_end() is always safe to call. */
+int store_read_begin(struct store *store);
+void store_read_end(struct store *store);
+
 /* Schema version found / the newest this build knows. */
 int store_schema_version(struct store *store, int *version_r);
 int store_schema_latest(void);

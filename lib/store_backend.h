@@ -25,6 +25,9 @@ struct store_ops {
 	void (*close)(struct store *store, long long flush_timeout_ms);
 	int (*schema_version)(struct store *store, int *version_r);
 	enum lookup_result (*check_integrity)(struct store *store, char **detail_r);
+	/* May be NULL: no snapshots, every lookup its own transaction. */
+	int (*read_begin)(struct store *store);
+	void (*read_end)(struct store *store);
 
 	enum lookup_result (*grant_lookup)(struct store *store, const struct ipaddr *ip,
 					   int64_t now, struct store_grant *grant_r);

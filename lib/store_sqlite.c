@@ -154,6 +154,10 @@ int sq_fail(struct sq_conn *conn, char **error_r, const char *what)
 
 int sq_begin(struct sq_conn *conn, char **error_r)
 {
+	/* Only a read snapshot can be open here (writes always end theirs):
+	   end it, so the write sees and builds on the newest data. */
+	if (!sqlite3_get_autocommit(conn->db) && sq_run(conn, SQ_COMMIT) != SQLITE_DONE)
+		sq_rollback(conn);
 	if (sq_run(conn, SQ_BEGIN_IMMEDIATE) != SQLITE_DONE)
 		return sq_fail(conn, error_r, "begin transaction");
 	return 0;
@@ -184,6 +188,48 @@ bool sq_moved(struct sq_store *st)
 	if (sqlite3_file_control(st->main.db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK)
 		return false;
 	return moved != 0;
+}
+
+bool sq_lookup_moved(struct sq_store *st)
+{
+	if (st->snapshot && !sqlite3_get_autocommit(st->main.db))
+		return false;
+	return sq_moved(st);
+}
+
+/* sq_read_begin - open a deferred transaction for a batch of lookups */
+static int sq_read_begin(struct store *store)
+{
+	struct sq_store *st = sq_store(store);
+	int res = -1;
+
+	sq_lock(st);
+	if (st->snapshot) {
+		res = sqlite3_get_autocommit(st->main.db) ? -1 : 0;
+	} else if (!sq_moved(st) && sqlite3_get_autocommit(st->main.db)
+		   && sq_run(&st->main, SQ_BEGIN_DEFERRED) == SQLITE_DONE) {
+		/* DEFERRED: the read lock is taken by the first lookup and
+		   kept until sq_read_end(), whatever the lookups' resets. A
+		   moved file opens no snapshot: each lookup then fails on
+		   its own check. */
+		st->snapshot = true;
+		res = 0;
+	}
+	sq_unlock(st);
+	return res;
+}
+
+/* sq_read_end - end the batch's transaction; it only read */
+static void sq_read_end(struct store *store)
+{
+	struct sq_store *st = sq_store(store);
+
+	sq_lock(st);
+	if (st->snapshot && !sqlite3_get_autocommit(st->main.db)
+	    && sq_run(&st->main, SQ_COMMIT) != SQLITE_DONE)
+		sq_rollback(&st->main);
+	st->snapshot = false;
+	sq_unlock(st);
 }
 
 enum lookup_result sq_lookup_failed(struct sq_store *st, const char *what)
@@ -552,6 +598,8 @@ static const struct store_ops sq_ops = {
 	.close = sq_close,
 	.schema_version = sq_schema_version,
 	.check_integrity = sq_check_integrity,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 	.grant_lookup = sq_grant_lookup,
 	.logins_apply = sq_logins_apply,
 	.checkpoint_get = sq_checkpoint_get,

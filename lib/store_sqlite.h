@@ -40,6 +40,7 @@ struct sqlite3_stmt;
 
 enum sq_stmt_id {
 	SQ_BEGIN_IMMEDIATE,
+	SQ_BEGIN_DEFERRED,	/* a read snapshot (store_read_begin) */
 	SQ_COMMIT,
 	SQ_ROLLBACK,
 	SQ_ADMIN_LOG,
@@ -106,6 +107,7 @@ struct sq_store {
 	struct sq_conn main;
 	struct sq_writer *writer;	/* NULL: decision_queue_max was 0 */
 	uint64_t dropped_no_writer;	/* rows offered without a writer */
+	bool snapshot;			/* store_read_begin()'s transaction is open on main */
 	time_t lookup_warned;		/* last lookup failure logged */
 	unsigned lookup_failures;	/* since then */
 };
@@ -139,7 +141,9 @@ int sq_run(struct sq_conn *conn, enum sq_stmt_id id);
 int sq_step_done(struct sq_conn *conn, struct sqlite3_stmt *stmt, const char *what,
 		 char **error_r);
 
-/* BEGIN IMMEDIATE (waits up to the busy timeout for the write lock);
+/* BEGIN IMMEDIATE (waits up to the busy timeout for the write lock;
+   a read snapshot still open on the connection is ended first, so a
+   write starts from the newest data);
    COMMIT; ROLLBACK (never fails: it is the error path). sq_begin and
    sq_commit return 0 or -1 with *error_r naming what failed. */
 int sq_begin(struct sq_conn *conn, char **error_r);
@@ -159,6 +163,10 @@ enum lookup_result sq_lookup_failed(struct sq_store *st, const char *what);
    from a file no other program sees any more, so every lookup checks
    this first and fails (one stat() per lookup). */
 bool sq_moved(struct sq_store *st);
+
+/* sq_moved() for a lookup: inside a read snapshot the check was made
+   once, when the snapshot began (its answers are that old anyway). */
+bool sq_lookup_moved(struct sq_store *st);
 
 /* Appends one admin_actions row within the caller's transaction.
    Returns 0 or -1 with *error_r. */

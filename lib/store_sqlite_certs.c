@@ -33,7 +33,7 @@ enum lookup_result sq_cert_lookup(struct store *store, const char *fingerprint, 
 	if (store_fingerprint_normalize(fingerprint, fpr, sizeof fpr) < 0)
 		return LOOKUP_NOT_FOUND;
 	sq_lock(st);
-	if (sq_moved(st) || (stmt = sq_stmt(&st->main, SQ_CERT_LOOKUP)) == NULL) {
+	if (sq_lookup_moved(st) || (stmt = sq_stmt(&st->main, SQ_CERT_LOOKUP)) == NULL) {
 		res = sq_lookup_failed(st, "certificate lookup");
 		sq_unlock(st);
 		return res;

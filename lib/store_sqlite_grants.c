@@ -123,7 +123,7 @@ enum lookup_result sq_grant_lookup(struct store *store, const struct ipaddr *ip,
 	int64_t id;
 
 	sq_lock(st);
-	if (sq_moved(st))
+	if (sq_lookup_moved(st))
 		res = -1;
 	/* At most 129 lengths per family, so the walk is bounded. */
 	while (res == 0) {

@@ -46,6 +46,7 @@ _Static_assert(sizeof(SQ_ROWS(GRANT_ROW)) == SQ_LOGIN_ROWS * (sizeof(GRANT_ROW) 
 
 const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+	[SQ_BEGIN_DEFERRED] = "BEGIN DEFERRED",
 	[SQ_COMMIT] = "COMMIT",
 	[SQ_ROLLBACK] = "ROLLBACK",
 	[SQ_ADMIN_LOG] = "INSERT INTO admin_actions (ts, actor, action, subject, detail) "

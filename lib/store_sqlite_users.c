@@ -30,7 +30,7 @@ enum lookup_result sq_user_suspended(struct store *store, const char *username)
 	int rc;
 
 	sq_lock(st);
-	if (sq_moved(st) || (stmt = sq_stmt(&st->main, SQ_USER_SUSPENDED)) == NULL) {
+	if (sq_lookup_moved(st) || (stmt = sq_stmt(&st->main, SQ_USER_SUSPENDED)) == NULL) {
 		res = sq_lookup_failed(st, "user lookup");
 		sq_unlock(st);
 		return res;
@@ -138,7 +138,7 @@ enum lookup_result sq_sender_owned(struct store *store, const char *username,
 		snprintf(domain, sizeof domain, "@%s", dom);
 
 	sq_lock(st);
-	if (sq_moved(st) || (stmt = sq_stmt(&st->main, SQ_SENDER_OWNED)) == NULL) {
+	if (sq_lookup_moved(st) || (stmt = sq_stmt(&st->main, SQ_SENDER_OWNED)) == NULL) {
 		res = sq_lookup_failed(st, "sender lookup");
 		sq_unlock(st);
 		return res;

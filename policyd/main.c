@@ -187,6 +187,24 @@ static void cb_tick(void *ctx)
 		store_try_open(pd);
 }
 
+/* cb_batch_begin - one read snapshot for the requests of one event
+   batch: the database's locking is paid once per batch, not per lookup;
+   a grant written meanwhile is seen by the next batch (microseconds to
+   a millisecond later) */
+static void cb_batch_begin(void *ctx)
+{
+	struct policyd *pd = ctx;
+
+	(void)store_read_begin(pd->store);	/* -1: per-lookup transactions */
+}
+
+static void cb_batch_end(void *ctx)
+{
+	struct policyd *pd = ctx;
+
+	store_read_end(pd->store);
+}
+
 /* raise_fd_limit - room for policyd_max_connections descriptors */
 static void raise_fd_limit(unsigned max_connections)
 {
@@ -330,7 +348,8 @@ int main(int argc, char **argv)
 	struct daemon_args args;
 	struct server *srv = NULL;
 	struct server_settings settings;
-	struct server_callbacks cb = {&pd, cb_answer, cb_reload, cb_tick};
+	struct server_callbacks cb = {&pd, cb_answer, cb_reload, cb_tick, cb_batch_begin,
+				      cb_batch_end};
 	char *error = NULL;
 	int listen_fd = -1;
 	int rc;

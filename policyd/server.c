@@ -309,6 +309,8 @@ int server_run(struct server *srv, bool until_no_connections)
 			sigprocmask(SIG_UNBLOCK, &block, NULL);
 			return -1;
 		}
+		if (n > 0 && srv->cb.batch_begin != NULL)
+			srv->cb.batch_begin(srv->cb.ctx);
 		for (int i = 0; i < n; i++) {
 			struct watch *w = events[i].data.ptr;
 			uint32_t ev = events[i].events;
@@ -331,6 +333,8 @@ int server_run(struct server *srv, bool until_no_connections)
 			if (rc < 0)
 				conn_close(srv, c);
 		}
+		if (n > 0 && srv->cb.batch_end != NULL)
+			srv->cb.batch_end(srv->cb.ctx);
 		conn_free_dead(srv);
 	}
 	while (srv->head != NULL) {

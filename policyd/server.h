@@ -45,6 +45,10 @@ struct server_callbacks {
 	int (*reload)(void *ctx, struct server_settings *settings_r);
 	/* Called about once a second (database retries). May be NULL. */
 	void (*tick)(void *ctx);
+	/* Called around the handling of one epoll_wait() batch of events
+	   (policyd: one database read snapshot per batch). May be NULL. */
+	void (*batch_begin)(void *ctx);
+	void (*batch_end)(void *ctx);
 };
 
 struct server;

@@ -480,6 +480,11 @@ START_TEST(test_file_moved)
 		snprintf(cmd, sizeof cmd, "cp %s %s.new && mv %s.new %s", path, path, path, path);
 	ck_assert_int_eq(system(cmd), 0);
 	for (int k = 0; k < 2; k++) {
+		/* The second round in a read snapshot: none is opened on a
+		   moved file, and the lookups still fail. */
+		if (k == 1)
+			ck_assert_msg(store_read_begin(store) == -1,
+				      "%s: store_read_begin: got 0, want -1", how[_i]);
 		ck_assert_msg(store_grant_lookup(store, &ip, 2000, NULL) == LOOKUP_ERROR,
 			      "%s: grant lookup: got an answer, want LOOKUP_ERROR", how[_i]);
 		ck_assert_msg(store_user_suspended(store, "mover") == LOOKUP_ERROR,
@@ -488,8 +493,70 @@ START_TEST(test_file_moved)
 			      "%s: sender lookup: got an answer, want LOOKUP_ERROR", how[_i]);
 		ck_assert_msg(store_cert_lookup(store, "AB:CD", NULL) == LOOKUP_ERROR,
 			      "%s: certificate lookup: got an answer, want LOOKUP_ERROR", how[_i]);
+		store_read_end(store);
 	}
 	store_close(&store, 1000);
+}
+END_TEST
+
+/* store_read_begin/end: lookups inside share one read transaction; a
+   grant and a suspension written meanwhile by another connection (as
+   loginwatch and authrelayctl do) are not seen until store_read_end(),
+   then are; a write through the snapshot's own store ends it first. */
+START_TEST(test_read_snapshot)
+{
+	struct store *policyd = open_ok(STORE_OPEN_CREATE);
+	struct store *other = open_ok(STORE_OPEN_EXISTING);
+	struct store_login l = login("192.0.2.50", 32, "eve", 1000, 100000);
+	struct ipaddr client = ip("192.0.2.50"), client2 = ip("192.0.2.51");
+	struct store_grant manual;
+	char *error = NULL;
+	static const struct {
+		const char *label;
+		bool in_snapshot;
+		enum lookup_result grant, suspended;
+	} want[] = {
+		{ "before the writes", true, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND },
+		{ "written during the snapshot", true, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND },
+		{ "after store_read_end", false, LOOKUP_FOUND, LOOKUP_FOUND },
+		{ "next snapshot", true, LOOKUP_FOUND, LOOKUP_FOUND },
+	};
+
+	ck_assert_int_eq(store_read_begin(NULL), -1);
+	store_read_end(NULL);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		enum lookup_result g, u;
+
+		if (want[i].in_snapshot && i != 1)
+			ck_assert_msg(store_read_begin(policyd) == 0,
+				      "%s: store_read_begin: got -1, want 0", want[i].label);
+		if (i == 1) {
+			apply_ok(other, &l, 1, NULL);
+			ck_assert_int_eq(store_user_set_suspended(other, "eve", true, "test", &error),
+					 0);
+		}
+		g = store_grant_lookup(policyd, &client, 2000, NULL);
+		u = store_user_suspended(policyd, "eve");
+		ck_assert_msg(g == want[i].grant && u == want[i].suspended,
+			      "%s: grant got %d, want %d; suspended got %d, want %d",
+			      want[i].label, g, want[i].grant, u, want[i].suspended);
+		if (i == 1)
+			store_read_end(policyd);
+	}
+	/* A write through the same store inside a snapshot: done, and seen. */
+	memset(&manual, 0, sizeof manual);
+	manual.net = client2;
+	manual.prefix_len = 32;
+	snprintf(manual.username, sizeof manual.username, "frank");
+	manual.first_seen = 1000;
+	manual.expires_at = 100000;
+	ck_assert_msg(store_grant_add(policyd, &manual, "test", &error) == 0,
+		      "grant add in a snapshot: got \"%s\", want success", error);
+	ck_assert_int_eq(store_grant_lookup(policyd, &client2, 2000, NULL), LOOKUP_FOUND);
+	store_read_end(policyd);
+	ck_assert_int_eq(store_grant_lookup(other, &client2, 2000, NULL), LOOKUP_FOUND);
+	store_close(&other, 1000);
+	store_close(&policyd, 1000);
 }
 END_TEST
 
@@ -1068,6 +1135,7 @@ static Suite *store_suite(void)
 	tcase_add_loop_test(tc, test_grant_lookup, 0, N(grant_cases));
 	tcase_add_test(tc, test_grant_refresh);
 	tcase_add_loop_test(tc, test_file_moved, 0, 2);
+	tcase_add_test(tc, test_read_snapshot);
 	tcase_add_test(tc, test_logins_rollback);
 	tcase_add_test(tc, test_grant_add_revoke);
 	tcase_add_test(tc, test_users);
