@@ -13,6 +13,14 @@
  *	and, in the foreground, to stderr as "ident[pid]: text" in a single
  *	write(2), so lines from several threads never interleave.
  *
+ *	Without a syslog socket (no /dev/log: a container, a host without
+ *	a syslog daemon) glibc's syslog() tries socket(), connect() and
+ *	close() again for every message, about 8 us per decision line for
+ *	nothing. So the socket's presence is checked with stat() at most
+ *	once a second and syslog() is skipped while it is absent; the
+ *	stderr copy (foreground) is unchanged. Once the socket is back,
+ *	the next message goes to syslog again.
+ *
  *	Before log_open() nothing is sent to syslog and every message goes
  *	to stderr: start-up errors (usage, config) must reach the terminal.
  *
@@ -32,7 +40,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -49,6 +59,27 @@ static char log_ident[64] = "authrelay";
 static atomic_bool log_opened;
 static atomic_bool log_stderr = true;
 static atomic_int log_level = LOG_LEVEL_INFO;
+
+/* syslog()'s socket: present at the last check, and when that was (a
+   time() second). Atomics: milter threads log concurrently; two threads
+   racing both stat(), which is harmless. */
+static atomic_bool log_socket_present = true;
+static _Atomic long long log_socket_checked = -1;
+
+/* log_syslog_reachable - whether syslog() has a socket to send to */
+static bool log_syslog_reachable(void)
+{
+	long long now = (long long)time(NULL);
+	struct stat sb;
+	bool present;
+
+	if (atomic_load(&log_socket_checked) == now)
+		return atomic_load(&log_socket_present);
+	present = stat(_PATH_LOG, &sb) == 0 && S_ISSOCK(sb.st_mode);
+	atomic_store(&log_socket_present, present);
+	atomic_store(&log_socket_checked, now);
+	return present;
+}
 
 static const char *const log_level_names[] = {"error", "warning", "info", "debug"};
 
@@ -182,7 +213,7 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	for (i = plen; text[i]; i++)
 		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
 			text[i] = '?';
-	if (atomic_load(&log_opened))
+	if (atomic_load(&log_opened) && log_syslog_reachable())
 		syslog(priorities[level], "%s", text);
 	if (atomic_load(&log_stderr) || !atomic_load(&log_opened)) {
 		n = snprintf(line, sizeof(line), "%s[%ld]: %s\n", log_ident, (long)getpid(), text);

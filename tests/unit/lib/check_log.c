@@ -8,6 +8,9 @@
  *	the decision line; level names, facilities; the level filter and
  *	the stderr copy, captured through a pipe dup2'ed over fd 2 (never
  *	syslog: the tests open it with facility local7 and ignore it).
+ *	syslog() itself is replaced by a counter defined here (a definition
+ *	in the program comes before the C library's), so a test can see
+ *	whether log.c called it.
  */
 #include <check.h>
 #include <errno.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -212,6 +216,16 @@ START_TEST(test_level_names)
 }
 END_TEST
 
+/* Replaces the C library's syslog(): counts the calls log.c makes. */
+static int syslog_calls;
+
+void syslog(int priority, const char *fmt, ...)
+{
+	(void)priority;
+	(void)fmt;
+	syslog_calls++;
+}
+
 /* Capture of fd 2 around a block of log calls. */
 struct capture {
 	int saved;
@@ -280,6 +294,34 @@ START_TEST(test_filter)
 	else
 		want[0] = 0;
 	ck_assert_msg(strcmp(got, want) == 0, "%s: got [%s], want [%s]", c->label, got, want);
+	free(got);
+	log_close();
+}
+END_TEST
+
+/* Without a syslog socket, syslog() (a failed connect each time in
+   glibc) is not called at all; the stderr copy is still written. With
+   the socket, every message goes to syslog() as before. */
+START_TEST(test_no_syslog_socket)
+{
+	struct capture cap;
+	struct stat sb;
+	bool present = stat(_PATH_LOG, &sb) == 0 && S_ISSOCK(sb.st_mode);
+	int want_calls = present ? 3 : 0, lines = 0;
+	char *got;
+
+	log_open("check_log", LOG_LOCAL7, true);
+	log_set_level(LOG_LEVEL_INFO);
+	syslog_calls = 0;
+	capture_start(&cap);
+	for (int i = 0; i < 3; i++)
+		log_info("message %d", i);
+	got = capture_end(&cap);
+	for (const char *p = got; (p = strstr(p, ": message ")) != NULL; p++)
+		lines++;
+	ck_assert_msg(syslog_calls == want_calls, "syslog() calls with%s %s: got %d, want %d",
+		      present ? "" : "out", _PATH_LOG, syslog_calls, want_calls);
+	ck_assert_msg(lines == 3, "stderr copy: got %d lines [%s], want 3", lines, got);
 	free(got);
 	log_close();
 }
@@ -393,6 +435,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_decision_format_small);
 	tcase_add_test(tc, test_level_names);
 	tcase_add_loop_test(tc, test_filter, 0, N(filter_cases));
+	tcase_add_test(tc, test_no_syslog_socket);
 	tcase_add_test(tc, test_stderr_modes);
 	tcase_add_test(tc, test_errno_and_long);
 	tcase_add_test(tc, test_log_decision);
