@@ -109,7 +109,11 @@ ppid=$(cat "$work/policyd.pid")
 pids+=("$ppid")
 wait_port "$port" || { echo "policyd is not listening"; exit 1; }
 rss_fresh=$(awk '/VmRSS/ {print $2}' /proc/"$ppid"/status)
+val() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+cpu_ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
+cpu0=$(cpu_ticks "$ppid")
 pol=$("$work/policy_load" run 127.0.0.1 "$port" "$conns" "$secs" "$work/requests.txt") || exit 1
+cpu1=$(cpu_ticks "$ppid")
 rows=$(sqlite3 "$db" "SELECT count(*) FROM decision_log" 2>/dev/null || echo "?")
 
 # --- memory with HOLD idle connections (each answered one request first)
@@ -121,13 +125,16 @@ sleep 0.5
 rss_hold=$(awk '/VmRSS/ {print $2}' /proc/"$ppid"/status)
 wait "$hpid" 2>/dev/null
 
-val() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 b_rps=$(val rps "$base"); p_rps=$(val rps "$pol")
 ratio=$(awk -v a="$p_rps" -v b="$b_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 p99=$(val p99_ms "$pol")
 echo "baseline (do-nothing responder), $conns connections: $base"
 echo "authrelay-policyd (audit on),    $conns connections: $pol"
 echo "decision rows written during the run: $rows"
+# CPU time per request (all threads, user + system): steadier than rps on
+# a shared machine.
+awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v n="$(val requests "$pol")" \
+    'BEGIN { if (n > 0) printf "policyd CPU per request: %.1f us (user + system, all threads)\n", t / hz * 1e6 / n }'
 echo "ratio policyd/baseline rps: $ratio (target >= 0.6)"
 echo "policyd p99: $p99 ms (target < 2)"
 [ -e /dev/log ] || echo "note: no /dev/log here: every syslog() call retries socket+connect (about 15 us per decision line)"
