@@ -5,8 +5,10 @@
  *	authrelayctl selftest: the command around selftest.c
  * DESCRIPTION
  *	Reads the configuration only to know what the rules want of a
- *	foreign sender (sender_login_check); --expect-sender-check yes|no
- *	overrides it, for testing a server from a host with another config.
+ *	foreign sender (sender_login_check) and of AUTH without TLS
+ *	(require_tls_for_auth: refused when --starttls is not given);
+ *	--expect-sender-check yes|no overrides the first, for testing a
+ *	server from a host with another config.
  *	The database is not opened: the self-test looks at the server from
  *	the outside, as a client would.
  */
@@ -51,6 +53,7 @@ int cmd_selftest(struct ctl *ctl, int argc, char **argv)
 			return status;
 		}
 		opts.expect_sender_check = ctl->cfg->sender_login_check != SENDER_CHECK_NO;
+		opts.expect_tls_for_auth = ctl->cfg->require_tls_for_auth;
 	}
 	opts.json = ctl->json;
 	status = selftest_run(&opts, ctl->out);

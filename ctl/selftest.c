@@ -491,13 +491,18 @@ int selftest_run(const struct selftest_options *opts, FILE *out)
 
 		selftest_sasl_usable(mechs, usable, sizeof usable);
 		snprintf(copy, sizeof copy, "%s", usable);
+		/* require_tls_for_auth: without STARTTLS an authenticated relay
+		   is to be refused, not accepted. */
+		bool auth_may_relay = opts->starttls || !opts->expect_tls_for_auth;
+
 		for (mech = strtok_r(copy, " ", &save); mech && n < ATTEMPTS_MAX - 1;
 		     mech = strtok_r(NULL, " ", &save)) {
 			char name[64];
 			snprintf(name, sizeof name, "authenticated, own sender");
 			run_attempt(opts, mech,
-				    add_attempt(list, &n, name, mech, opts->from, WANT_ACCEPTED), tls,
-				    sizeof tls, NULL, 0);
+				    add_attempt(list, &n, name, mech, opts->from,
+						auth_may_relay ? WANT_ACCEPTED : WANT_REFUSED),
+				    tls, sizeof tls, NULL, 0);
 			if (first == NULL && list[n - 1].made)
 				first = list[n - 1].mech;
 		}
@@ -514,8 +519,9 @@ int selftest_run(const struct selftest_options *opts, FILE *out)
 			run_attempt(opts, mech_copy,
 				    add_attempt(list, &n, "authenticated, foreign sender", mech_copy,
 						opts->foreign_from,
-						opts->expect_sender_check ? WANT_REFUSED
-									  : WANT_ACCEPTED),
+						opts->expect_sender_check || !auth_may_relay
+							? WANT_REFUSED
+							: WANT_ACCEPTED),
 				    tls, sizeof tls, NULL, 0);
 		}
 	}

@@ -38,6 +38,7 @@ struct selftest_options {
 	const char *helo;
 	int timeout_ms;
 	bool expect_sender_check;	/* sender_login_check is on */
+	bool expect_tls_for_auth;	/* require_tls_for_auth is on */
 	bool json;
 };
 

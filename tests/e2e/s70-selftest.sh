@@ -27,6 +27,20 @@ if need "selftest: open-relay self-check" authrelayctl authrelay-policyd; then
 	check_match "selftest: foreign sender refused (sender_login_check)" "$out" \
 		'authenticated, foreign sender .* refused +ok +5[0-9][0-9] '
 
+	# The submission service whose policyd has require_tls_for_auth = yes:
+	# without STARTTLS the authenticated relays are to be refused (and are),
+	# with it accepted; selftest reads the rule from that policyd's config.
+	out=$("$BIN_CTL" -c "$LAB/etc/tlsreq.conf" selftest --server "127.0.0.1:$P_TLSREQ" \
+		--user alice@lab.test --password-file "$LAB/alice.pw" --from alice@lab.test \
+		--to r70-tlsreq@example.org 2>&1; echo "rc=$?")
+	check_match "selftest: require_tls_for_auth, no STARTTLS: AUTH relay refused as the rules say (exit 0)" "$out" 'rc=0$'
+	check_match "selftest: ... the authenticated rows want and get refused" "$out" \
+		'authenticated, own sender +PLAIN +alice@lab\.test +refused +ok +5[0-9][0-9] '
+	out=$("$BIN_CTL" -c "$LAB/etc/tlsreq.conf" selftest --server "127.0.0.1:$P_TLSREQ" --starttls \
+		--cafile "$LAB/tls/ca.pem" --user alice@lab.test --password-file "$LAB/alice.pw" \
+		--from alice@lab.test --to r70-tlsreq@example.org 2>&1; echo "rc=$?")
+	check_match "selftest: require_tls_for_auth with STARTTLS: AUTH relay accepted (exit 0)" "$out" 'rc=0$'
+
 	# A deliberately open smtpd on another port of the same Postfix.
 	lab_port P_OPEN
 	postconf -c "$PFC" -M "127.0.0.1:$P_OPEN/inet=127.0.0.1:$P_OPEN inet n - n - - smtpd -o syslog_name=postfix/open -o mynetworks=127.0.0.0/8 -o smtpd_relay_restrictions=permit_mynetworks,reject_unauth_destination -o smtpd_milters=" &&
