@@ -286,10 +286,16 @@ int conn_readable(struct server *srv, struct conn *c)
 		ssize_t n = read(c->rw.fd, space, room);
 
 		if (n > 0) {
+			unsigned long before = c->requests;
+
 			proto_parser_filled(io->parser, (size_t)n);
-			conn_progress(srv, c);
 			if (conn_process(srv, c) < 0)
 				return -1;
+			/* Progress is a whole request, not a byte: a client
+			   that trickles one in (slowloris) is still closed
+			   idle_timeout after its last complete exchange. */
+			if (c->requests != before || !proto_parser_in_request(io->parser))
+				conn_progress(srv, c);
 			if ((size_t)n < room)
 				break;	/* the socket is most likely drained */
 			continue;

@@ -386,6 +386,30 @@ def case_idle_timeout(addr):
            "closed=%s after %.1fs (timeout 4s)" % (closed, waited))
 
 
+def case_trickle(addr):
+    """A client that keeps sending one byte every 0.5 s never completes a
+    request: it is closed idle_timeout (4 s) after it connected, although
+    bytes keep arriving (slowloris)."""
+    a = Conn(addr, timeout=15)
+    t0 = time.time()
+    closed = False
+    for ch in b"request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=127.0.0.1\n":
+        try:
+            a.send(bytes([ch]))
+        except OSError:
+            closed = True
+            break
+        time.sleep(0.5)
+        if time.time() - t0 > 12:
+            break
+    if not closed:
+        closed, _ = a.closed_without_reply()
+    waited = time.time() - t0
+    a.close()
+    result("a request trickled in byte by byte is closed after the idle timeout",
+           closed and 3 <= waited <= 10, "closed=%s after %.1fs (timeout 4s)" % (closed, waited))
+
+
 def case_many(addr, n=1000):
     conns = []
     try:
@@ -686,6 +710,7 @@ def main():
         case_stall(addr)
         case_many(addr)
         case_idle_timeout(addr)
+        case_trickle(addr)
         case_decision_rows(db)
         case_reload(addr, d, config, db, listen)
         case_sigterm(addr, d)
