@@ -6,18 +6,30 @@
  * SYNOPSIS
  *	#include "journal.h"
  * DESCRIPTION
- *	See journal.h.
+ *	See journal.h. The journal is opened as root, before the privilege
+ *	drop; a file journald starts later (rotation) is opened as run_user,
+ *	and sd_journal skips one it cannot open without a word. So every
+ *	JOURNAL_CHECK_SEC the local journal directories are checked and each
+ *	system journal file run_user cannot read is logged once as an error.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "journal.h"
 #include "log.h"
 
 #ifdef HAVE_SYSTEMD
+#include <systemd/sd-id128.h>
 #include <systemd/sd-journal.h>
+
+#define JOURNAL_CHECK_SEC 5	/* how often the files' readability is checked */
+#define JOURNAL_WARNED_MAX 64	/* unreadable files remembered (one warning each) */
 
 struct journal {
 	sd_journal *j;
@@ -27,6 +39,9 @@ struct journal {
 	uint64_t skip_usec;	/* resume: skip entries up to this realtime ... */
 	uint64_t skip_hash;	/* ... and the one whose cursor has this hash */
 	char line[LOGIN_LINE_MAX + 128];
+	struct timespec checked;	/* last readability check (CLOCK_MONOTONIC) */
+	uint64_t warned[JOURNAL_WARNED_MAX];	/* hashes of the paths warned about */
+	size_t warned_count;
 };
 
 bool journal_available(void)
@@ -44,6 +59,80 @@ static const char *field(sd_journal *j, const char *name, size_t *len_r)
 		return NULL;
 	*len_r = len - n - 1;
 	return (const char *)data + n + 1;
+}
+
+/* system_file - a name sd_journal reads with SD_JOURNAL_SYSTEM */
+static bool system_file(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strcmp(name, "system.journal") != 0 && strncmp(name, "system@", 7) != 0)
+		return false;
+	return (n > 8 && strcmp(name + n - 8, ".journal") == 0)
+	       || (n > 9 && strcmp(name + n - 9, ".journal~") == 0);
+}
+
+/* warn_once - log an unreadable file, once per path (bounded) */
+static void warn_once(struct journal *jn, const char *path, int err)
+{
+	uint64_t h = follow_line_hash(path, strlen(path));
+
+	for (size_t i = 0; i < jn->warned_count; i++)
+		if (jn->warned[i] == h)
+			return;
+	if (jn->warned_count == JOURNAL_WARNED_MAX)
+		return;
+	jn->warned[jn->warned_count++] = h;
+	log_error("journal: %s: %s: sd_journal skips a file it cannot open (one journald starts "
+		  "after a rotation, say) and its logins are missed; give run_user read access "
+		  "(group systemd-journal or adm)",
+		  path, strerror(err));
+	if (jn->warned_count == JOURNAL_WARNED_MAX)
+		log_error("journal: %d unreadable journal files; no more are reported",
+			  JOURNAL_WARNED_MAX);
+}
+
+/* check_readable - sd_journal skips a file it cannot open without telling
+   (after the privilege drop: every file journald starts after a rotation
+   is one when run_user may not read the journal), so look for such files
+   in the local machine's journal directories and report each. */
+static void check_readable(struct journal *jn)
+{
+	static const char *const roots[] = { "/run/log/journal", "/var/log/journal" };
+	char id[SD_ID128_STRING_MAX], dir[64], path[512];
+	struct timespec now;
+	sd_id128_t machine;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (jn->checked.tv_sec != 0 && now.tv_sec - jn->checked.tv_sec < JOURNAL_CHECK_SEC)
+		return;
+	jn->checked = now;
+	if (sd_id128_get_machine(&machine) < 0)
+		return;
+	sd_id128_to_string(machine, id);
+	for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(dir, sizeof(dir), "%s/%s", roots[r], id);
+		if ((d = opendir(dir)) == NULL) {
+			if (errno != ENOENT)
+				warn_once(jn, dir, errno);
+			continue;
+		}
+		while ((de = readdir(d)) != NULL) {
+			int n;
+
+			if (!system_file(de->d_name))
+				continue;
+			n = snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (n < 0 || (size_t)n >= sizeof(path))
+				continue;
+			if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) < 0 && errno != ENOENT)
+				warn_once(jn, path, errno);
+		}
+		closedir(d);
+	}
 }
 
 /* unit_trusted - _SYSTEMD_UNIT belongs to an enabled format */
@@ -111,6 +200,7 @@ void journal_ready(void *arg)
 	bool any = false;
 
 	(void)sd_journal_process(jn->j);
+	check_readable(jn);
 	while (sd_journal_next(jn->j) > 0) {
 		const char *unit, *ident, *msg;
 		size_t ulen, ilen, mlen;

@@ -75,15 +75,19 @@ for m in /run/log/journal /run/log /run; do
 done
 JDIR=/run/log/journal/$MID
 mkdir -p "$JDIR"
+# The writer runs as run_user, so the files are readable by the daemon
+# after it drops privileges (as journald's are through group or ACL).
+chown "$RUN_USER" "$JDIR"
 JFILE=$JDIR/system.journal
 
 MONO=1000
-# entry UNIT REALTIME_USEC MESSAGE -- one journal entry, written now
+# entry UNIT REALTIME_USEC MESSAGE -- one journal entry, written now (as
+# $AS: run_user unless set)
 entry() {
 	MONO=$((MONO + 1000))
 	printf '__REALTIME_TIMESTAMP=%s\n__MONOTONIC_TIMESTAMP=%s\n_BOOT_ID=%s\n_MACHINE_ID=%s\n_SYSTEMD_UNIT=%s\n_PID=4242\n_UID=0\n_COMM=imap-login\nSYSLOG_IDENTIFIER=dovecot\nMESSAGE=%s\n\n' \
 		"$2" "$MONO" "$BOOT" "$MID" "$1" "$3" \
-		| "$JREMOTE" --output="$JFILE" - 2>>"$T/jremote.log" \
+		| ${AS-$ASUSER} "$JREMOTE" --output="$JFILE" - 2>>"$T/jremote.log" \
 		|| bad "journal" "systemd-journal-remote failed: $(tail -1 "$T/jremote.log")"
 }
 now_us() { date +%s%6N; }
@@ -169,10 +173,28 @@ fi
 # Rotation: journald starts a new file; it is read while running.
 mv "$JFILE" "$JDIR/system@0000000000000000000000000000000a-0000000000000001-0000000000000001.journal"
 entry dovecot.service "$(now_us)" "$(login 192.0.2.57 jrotated)"
-chmod 0644 "$JFILE"
 wait_for "SELECT count(*) FROM grants WHERE ip = '192.0.2.57'" 1 15 \
 	&& ok "journal: a new journal file (rotation) is read" \
 	|| bad "journal: rotation" "no grant for 192.0.2.57 ($(tail -2 "$DLOG" | tr '\n' ' '))"
+grep -q 'journal: /.*sd_journal skips a file' "$DLOG" \
+	&& bad "journal: readable files" "reported unreadable: $(grep 'sd_journal skips' "$DLOG")" \
+	|| ok "journal: no unreadable-file report while run_user can read the files"
+
+# A file run_user cannot read (root's, 0640) is skipped by sd_journal: the
+# daemon says so (within JOURNAL_CHECK_SEC), and reads it once readable.
+mv "$JFILE" "$JDIR/system@0000000000000000000000000000000a-0000000000000002-0000000000000002.journal"
+AS="" entry dovecot.service "$(now_us)" "$(login 192.0.2.58 junreadable)"
+i=0; while ! grep -q "journal: $JFILE: Permission denied: sd_journal skips" "$DLOG" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+if grep -q "journal: $JFILE: Permission denied: sd_journal skips" "$DLOG" \
+	&& [ -z "$(q "SELECT ip FROM grants WHERE ip = '192.0.2.58'")" ]; then
+	ok "journal: an unreadable new journal file is reported after $((i * 50)) ms"
+else
+	bad "journal: unreadable file" "no report in $DLOG, or 192.0.2.58 granted"
+fi
+chown "$RUN_USER" "$JFILE"
+wait_for "SELECT count(*) FROM grants WHERE ip = '192.0.2.58'" 1 15 \
+	&& ok "journal: the file is read once run_user may read it" \
+	|| bad "journal: file made readable" "no grant for 192.0.2.58"
 stop
 grep -q 'grant ip=192.0.2.56/32 user=jrestart service=imap' "$DLOG" \
 	&& ok "journal: grant logged" || bad "journal: grant logged" "no line in $DLOG"
