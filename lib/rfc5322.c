@@ -270,6 +270,7 @@ static int local_part(const struct lexer *lx, size_t from, size_t at, char *out,
 	size_t n = 0, k, i, o = 0;
 	int plain = 1;
 
+	out[0] = 0;	/* a caller never reads an unterminated buffer */
 	for (k = from; k < at; k++) {
 		const struct token *tok = lx->toks + k;
 		const char *p = lx->text + tok->off;
@@ -361,7 +362,10 @@ static int addr_spec(const struct lexer *lx, size_t from, size_t to,
 	}
 	if ((rc = local_part(lx, from, at, raw, sizeof raw)) == -2)
 		return fail(error_r, "empty local part at offset %zu", where);
-	for (used = strlen(raw), k = at; rc == 0 && k < to; k++)
+	/* Found by fuzz_rfc5322: strlen() of a local part that did not fit
+	   read past raw. Only a complete one is measured. */
+	used = rc == 0 ? strlen(raw) : 0;
+	for (k = at; rc == 0 && k < to; k++)
 		rc = append(lx, k, raw, sizeof raw, &used);
 	if (rc < 0)
 		return fail(error_r, "address at offset %zu is longer than %d bytes", where,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "rfc5322.h"
 
 static const struct {
@@ -248,6 +249,20 @@ START_TEST(test_limits)
 	ck_assert_int_eq(rfc5322_parse_address_list(buf, 409, &list, &error), -1);
 	ck_assert_msg(error && strstr(error, "longer than"), "got \"%s\"", error);
 	free(error);
+	error = NULL;
+	/* At the boundaries (fuzz_rfc5322 found strlen() run on a local part
+	   that did not fit): a local part of ADDR_MAX - 1 bytes fits but the
+	   address does not; one of ADDR_MAX bytes does not fit at all. */
+	for (size_t local = ADDR_MAX - 1; local <= ADDR_MAX; local++) {
+		memset(buf, 'b', local);
+		memcpy(buf + local, "@lab.test", 9);
+		ck_assert_int_eq(rfc5322_parse_address_list(buf, local + 9, &list, &error), -1);
+		ck_assert_msg(error && strstr(error, "longer than"), "local %zu: got \"%s\"", local,
+			      error);
+		ck_assert_uint_eq(list.count, 0);
+		free(error);
+		error = NULL;
+	}
 	free(buf);
 }
 END_TEST
