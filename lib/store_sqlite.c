@@ -148,7 +148,6 @@ int sq_step_done(struct sq_conn *conn, struct sqlite3_stmt *stmt, const char *wh
 
 int sq_fail(struct sq_conn *conn, char **error_r, const char *what)
 {
-	conn->failed_rc = sqlite3_errcode(conn->db);
 	return store_error(error_r, "database %s: %s: %s", conn->path, what,
 			   sqlite3_errmsg(conn->db));
 }
@@ -300,37 +299,11 @@ void sq_column_copy(struct sqlite3_stmt *stmt, int idx, char *buf, size_t size)
 	buf[len] = '\0';
 }
 
-/* reopen_after_io_error - a write that failed for lack of space or an I/O
-   error can leave SQLite's pager in its error state, in which the
-   connection keeps answering "database or disk is full" after space came
-   back (seen in tests/faults/diskfull.sh: loginwatch granted nothing
-   more until restarted). A fresh connection starts clean; it replaces the
-   old one only once open, so a failure here changes nothing. */
-static void reopen_after_io_error(struct sq_store *st)
-{
-	struct sq_conn fresh;
-	int code = st->main.failed_rc & 0xff;
-	char *error = NULL;
-
-	if (code != SQLITE_FULL && code != SQLITE_IOERR)
-		return;
-	if (sq_conn_open(&fresh, st->path, st->busy_timeout_ms, &error) < 0) {
-		log_warning("%s; keeping the old connection", error ? error : "reopen failed");
-		free(error);
-		return;
-	}
-	sq_conn_close(&st->main);
-	st->main = fresh;
-	st->snapshot = false;
-	log_info("database %s: connection reopened after: %s", st->path, sqlite3_errstr(code));
-}
-
 int sq_transact(struct sq_store *st, sq_change_fn *change, void *ctx, char **error_r)
 {
 	int res = -1;
 
 	sq_lock(st);
-	st->main.failed_rc = SQLITE_OK;
 	/* WAL writes to a removed or replaced file succeed, and are lost. */
 	if (sq_moved(st))
 		store_error(error_r, "database %s was removed or replaced while open: not writing "
@@ -341,8 +314,6 @@ int sq_transact(struct sq_store *st, sq_change_fn *change, void *ctx, char **err
 		else
 			sq_rollback(&st->main);
 	}
-	if (res != 0)
-		reopen_after_io_error(st);
 	sq_unlock(st);
 	return res;
 }

@@ -94,7 +94,6 @@ struct sq_conn {
 	struct sqlite3 *db;
 	struct sqlite3_stmt *stmt[SQ_STMT_COUNT];
 	const char *path;	/* for messages; owned by struct sq_store */
-	int failed_rc;		/* SQLite's code at the last sq_fail() */
 };
 
 struct sq_writer;
