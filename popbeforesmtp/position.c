@@ -106,6 +106,28 @@ static bool is_compressed(const char *name)
 	return false;
 }
 
+/* next_sibling - opens the next file of d named base + something (a rotated
+   copy such as mail.log.1), compressed ones skipped; its path goes to
+   path_r (size PATH_MAX_LEN). Returns the fd, or -1 when d has no more. */
+#define PATH_MAX_LEN 4096
+static int next_sibling(DIR *d, const char *dir, const char *base, char *path_r)
+{
+	size_t blen = strlen(base);
+	struct dirent *de;
+	int fd;
+
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, blen) != 0 || de->d_name[blen] == '\0'
+		    || is_compressed(de->d_name))
+			continue;
+		if (snprintf(path_r, PATH_MAX_LEN, "%s/%s", dir, de->d_name) >= PATH_MAX_LEN)
+			continue;
+		if ((fd = position_open(path_r)) >= 0)
+			return fd;
+	}
+	return -1;
+}
+
 /* position_find_rotated - the file (other than path) in path's directory that holds
    the checkpoint: the same identity, else (copytruncate leaves a copy) the
    same line at the same offset. Returns an open fd, or -1. */
@@ -113,24 +135,14 @@ int position_find_rotated(const char *dir, const char *base, const char *name,
 			  const struct follow_position *pos)
 {
 	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t blen = strlen(base);
-	int copy_fd = -1;
+	char path[PATH_MAX_LEN];
+	int copy_fd = -1, fd;
 
 	if (d == NULL)
 		return -1;
-	while ((de = readdir(d)) != NULL) {
-		char path[4096];
+	while ((fd = next_sibling(d, dir, base, path)) >= 0) {
 		struct stat st;
-		int fd;
 
-		if (strncmp(de->d_name, base, blen) != 0 || de->d_name[blen] == '\0'
-		    || is_compressed(de->d_name))
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
-			continue;
-		if ((fd = position_open(path)) < 0)
-			continue;
 		if (fstat(fd, &st) == 0 && (uint64_t)st.st_dev == pos->dev
 		    && (uint64_t)st.st_ino == pos->ino && position_matches(fd, pos)) {
 			if (copy_fd >= 0)
@@ -156,26 +168,16 @@ int position_find_successor(const char *dir, const char *base, const struct stat
 			    const char *cur_path)
 {
 	DIR *d = opendir(dir);
-	struct dirent *de;
+	char path[PATH_MAX_LEN];
 	struct stat cur, best_st = { 0 };
-	size_t blen = strlen(base);
-	int best = -1;
+	int best = -1, fd;
 	bool have_cur = cur_fd >= 0 ? fstat(cur_fd, &cur) == 0 : stat(cur_path, &cur) == 0;
 
 	if (d == NULL)
 		return -1;
-	while ((de = readdir(d)) != NULL) {
-		char path[4096];
+	while ((fd = next_sibling(d, dir, base, path)) >= 0) {
 		struct stat st;
-		int fd;
 
-		if (strncmp(de->d_name, base, blen) != 0 || de->d_name[blen] == '\0'
-		    || is_compressed(de->d_name))
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
-			continue;
-		if ((fd = position_open(path)) < 0)
-			continue;
 		if (fstat(fd, &st) < 0 || (st.st_dev == done->st_dev && st.st_ino == done->st_ino)
 		    || (have_cur && st.st_dev == cur.st_dev && st.st_ino == cur.st_ino)
 		    || !timespec_after(&st.st_mtim, &done->st_mtim)
