@@ -21,19 +21,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "error_r.h"
 #include "cert_pem.h"
-
-static void __attribute__((format(printf, 2, 3))) set_error(char **error_r, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	*error_r = msg;
-}
 
 /* cert_fingerprint_encode - "AB:CD:..." as Postfix's tls_digest_encode */
 void cert_fingerprint_encode(const unsigned char *md, size_t len, char *out, size_t size)
@@ -76,44 +65,44 @@ int cert_pem_read(const char *path, int64_t now, struct store_cert *cert_r, char
 
 	fp = fopen(path, "re");
 	if (fp == NULL) {
-		set_error(error_r, "%s: %s", path, strerror(errno));
+		error_r_set(error_r, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	x = PEM_read_X509(fp, NULL, NULL, NULL);
 	fclose(fp);
 	if (x == NULL) {
 		ERR_clear_error();
-		set_error(error_r, "%s: no PEM certificate found (expected a "
+		error_r_set(error_r, "%s: no PEM certificate found (expected a "
 				   "\"-----BEGIN CERTIFICATE-----\" block)", path);
 		return -1;
 	}
 	if (asn1_time_to_unix(X509_get0_notAfter(x), &cert_r->not_after) < 0 ||
 	    asn1_time_to_unix(X509_get0_notBefore(x), &not_before) < 0) {
-		set_error(error_r, "%s: certificate has unreadable validity dates", path);
+		error_r_set(error_r, "%s: certificate has unreadable validity dates", path);
 		goto done;
 	}
 	if (cert_r->not_after < now) {
 		char when[32];
 		time_t t = (time_t)cert_r->not_after;
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-		set_error(error_r, "%s: certificate expired on %s", path, when);
+		error_r_set(error_r, "%s: certificate expired on %s", path, when);
 		goto done;
 	}
 	if (not_before > now) {
 		char when[32];
 		time_t t = (time_t)not_before;
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-		set_error(error_r, "%s: certificate is not valid before %s", path, when);
+		error_r_set(error_r, "%s: certificate is not valid before %s", path, when);
 		goto done;
 	}
 	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1) {
-		set_error(error_r, "%s: cannot compute the certificate digest", path);
+		error_r_set(error_r, "%s: cannot compute the certificate digest", path);
 		goto done;
 	}
 	cert_fingerprint_encode(md, mdlen, cert_r->fingerprint, sizeof cert_r->fingerprint);
 	derlen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
 	if (derlen <= 0 || EVP_Digest(der, (size_t)derlen, md, &mdlen, EVP_sha256(), NULL) != 1) {
-		set_error(error_r, "%s: cannot compute the public key digest", path);
+		error_r_set(error_r, "%s: cannot compute the public key digest", path);
 		goto done;
 	}
 	cert_fingerprint_encode(md, mdlen, cert_r->pubkey_fingerprint,

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "error_r.h"
 #include "selftest.h"
 #include "selftest_conn.h"
 #include "selftest_sasl.h"
@@ -49,18 +50,6 @@ struct attempt {
 	const char *verdict;	/* "ok" "OPEN RELAY" "mismatch" "not tested" */
 };
 
-static void __attribute__((format(printf, 2, 3))) set_error(char **error_r, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	*error_r = msg;
-}
-
 /* Reads the password from the first line of path, refusing a file that
    other users may read (it would already have leaked). */
 static char *read_password_file(const char *path, char **error_r)
@@ -71,24 +60,24 @@ static char *read_password_file(const char *path, char **error_r)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
-		set_error(error_r, "%s: %s", path, strerror(errno));
+		error_r_set(error_r, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || (st.st_mode & 0077) != 0) {
-		set_error(error_r, "%s: readable by group or others; chmod 600 it", path);
+		error_r_set(error_r, "%s: readable by group or others; chmod 600 it", path);
 		close(fd);
 		return NULL;
 	}
 	ssize_t r = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (r < 0) {
-		set_error(error_r, "%s: %s", path, strerror(errno));
+		error_r_set(error_r, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	buf[r] = 0;
 	n = strcspn(buf, "\r\n");
 	if (n > PASSWORD_MAX) {
-		set_error(error_r, "%s: password longer than %d bytes", path, PASSWORD_MAX);
+		error_r_set(error_r, "%s: password longer than %d bytes", path, PASSWORD_MAX);
 		return NULL;
 	}
 	buf[n] = 0;
@@ -106,7 +95,7 @@ static int split_server(const char *arg, struct selftest_options *opts, char **e
 	if (arg[0] == '[') {
 		const char *end = strchr(arg, ']');
 		if (end == NULL || end[1] != ':') {
-			set_error(error_r, "--server \"%s\": expected [ADDRESS]:PORT", arg);
+			error_r_set(error_r, "--server \"%s\": expected [ADDRESS]:PORT", arg);
 			return -1;
 		}
 		hlen = (size_t)(end - arg - 1);
@@ -115,7 +104,7 @@ static int split_server(const char *arg, struct selftest_options *opts, char **e
 	} else {
 		colon = strrchr(arg, ':');
 		if (colon == NULL || strchr(arg, ':') != colon) {
-			set_error(error_r, "--server \"%s\": expected HOST:PORT (IPv6 as [ADDRESS]:PORT)",
+			error_r_set(error_r, "--server \"%s\": expected HOST:PORT (IPv6 as [ADDRESS]:PORT)",
 				  arg);
 			return -1;
 		}
@@ -124,7 +113,7 @@ static int split_server(const char *arg, struct selftest_options *opts, char **e
 	if (hlen == 0 || hlen >= sizeof opts->host || strlen(colon + 1) == 0 ||
 	    strlen(colon + 1) >= sizeof opts->port ||
 	    strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
-		set_error(error_r, "--server: bad host or port in \"%s\"", arg);
+		error_r_set(error_r, "--server: bad host or port in \"%s\"", arg);
 		return -1;
 	}
 	memcpy(opts->host, arg, hlen);
@@ -181,7 +170,7 @@ int selftest_parse_args(int argc, char **argv, struct selftest_options *opts, ch
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end != 0 || v < 1 || v > 600) {
-				set_error(error_r, "--timeout: seconds from 1 to 600, not \"%s\"", optarg);
+				error_r_set(error_r, "--timeout: seconds from 1 to 600, not \"%s\"", optarg);
 				return -1;
 			}
 			opts->timeout_ms = (int)v * 1000;
@@ -193,32 +182,32 @@ int selftest_parse_args(int argc, char **argv, struct selftest_options *opts, ch
 			else if (strcmp(optarg, "no") == 0)
 				opts->expect_sender_check = false;
 			else {
-				set_error(error_r, "--expect-sender-check: yes or no");
+				error_r_set(error_r, "--expect-sender-check: yes or no");
 				return -1;
 			}
 			break;
 		case 'P':
-			set_error(error_r, "a password on the command line is visible to every "
+			error_r_set(error_r, "a password on the command line is visible to every "
 					   "local user (ps); use --password-file FILE or "
 					   "AUTHRELAY_SELFTEST_PASSWORD");
 			return -1;
 		default:
-			set_error(error_r, "selftest: unknown option \"%s\"", argv[optind - 1]);
+			error_r_set(error_r, "selftest: unknown option \"%s\"", argv[optind - 1]);
 			return -1;
 		}
 	}
 	if (optind < argc) {
-		set_error(error_r, "selftest: unexpected argument \"%s\"", argv[optind]);
+		error_r_set(error_r, "selftest: unexpected argument \"%s\"", argv[optind]);
 		return -1;
 	}
 	if (server == NULL) {
-		set_error(error_r, "selftest: --server HOST:PORT is required");
+		error_r_set(error_r, "selftest: --server HOST:PORT is required");
 		return -1;
 	}
 	if (split_server(server, opts, error_r) < 0)
 		return -1;
 	if (opts->cafile && opts->insecure) {
-		set_error(error_r, "selftest: --cafile and --insecure exclude each other");
+		error_r_set(error_r, "selftest: --cafile and --insecure exclude each other");
 		return -1;
 	}
 	if (opts->user != NULL) {
@@ -228,20 +217,20 @@ int selftest_parse_args(int argc, char **argv, struct selftest_options *opts, ch
 		else if (env != NULL)
 			opts->password = strdup(env);
 		else
-			set_error(error_r, "selftest: --user needs --password-file FILE or "
+			error_r_set(error_r, "selftest: --user needs --password-file FILE or "
 					   "AUTHRELAY_SELFTEST_PASSWORD in the environment");
 		if (opts->password == NULL)
 			return -1;
 		if (opts->from == NULL) {
 			if (strchr(opts->user, '@') == NULL) {
-				set_error(error_r, "selftest: --from ADDRESS (the user's own sender) is "
+				error_r_set(error_r, "selftest: --from ADDRESS (the user's own sender) is "
 						   "required when the user name is not an address");
 				return -1;
 			}
 			opts->from = opts->user;
 		}
 	} else if (pwfile != NULL) {
-		set_error(error_r, "selftest: --password-file without --user");
+		error_r_set(error_r, "selftest: --password-file without --user");
 		return -1;
 	}
 	const char *words[] = { opts->from, opts->foreign_from, opts->unauth_from, opts->to,
@@ -249,7 +238,7 @@ int selftest_parse_args(int argc, char **argv, struct selftest_options *opts, ch
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
 		if (words[i] != NULL && (strpbrk(words[i], "<>\r\n \t") != NULL ||
 					 strlen(words[i]) > 256)) {
-			set_error(error_r, "selftest: \"%s\" is not a plain address or name", words[i]);
+			error_r_set(error_r, "selftest: \"%s\" is not a plain address or name", words[i]);
 			return -1;
 		}
 	}
@@ -279,26 +268,26 @@ static struct smtp_conn *session_open(const struct selftest_options *opts, struc
 	if (conn == NULL)
 		goto fail;
 	if (reply.code != 220) {
-		set_error(&error, "greeting: %s", reply.first_line);
+		error_r_set(&error, "greeting: %s", reply.first_line);
 		goto fail;
 	}
 	snprintf(line, sizeof line, "EHLO %s", opts->helo);
 	if (smtp_conn_command(conn, line, ehlo_r, &error) < 0)
 		goto fail;
 	if (ehlo_r->code != 250) {
-		set_error(&error, "EHLO: %s", ehlo_r->first_line);
+		error_r_set(&error, "EHLO: %s", ehlo_r->first_line);
 		goto fail;
 	}
 	if (opts->starttls) {
 		struct smtp_tls_options tls = { opts->cafile, opts->insecure };
 		if (!smtp_reply_has_keyword(ehlo_r, "STARTTLS", NULL, 0)) {
-			set_error(&error, "server does not offer STARTTLS");
+			error_r_set(&error, "server does not offer STARTTLS");
 			goto fail;
 		}
 		if (smtp_conn_command(conn, "STARTTLS", &reply, &error) < 0)
 			goto fail;
 		if (reply.code != 220) {
-			set_error(&error, "STARTTLS: %s", reply.first_line);
+			error_r_set(&error, "STARTTLS: %s", reply.first_line);
 			goto fail;
 		}
 		if (smtp_conn_starttls(conn, opts->host, &tls, &error) < 0)
@@ -306,7 +295,7 @@ static struct smtp_conn *session_open(const struct selftest_options *opts, struc
 		if (smtp_conn_command(conn, line, ehlo_r, &error) < 0)
 			goto fail;
 		if (ehlo_r->code != 250) {
-			set_error(&error, "EHLO after STARTTLS: %s", ehlo_r->first_line);
+			error_r_set(&error, "EHLO after STARTTLS: %s", ehlo_r->first_line);
 			goto fail;
 		}
 		snprintf(tls_r, tls_size, "%s", smtp_conn_tls_summary(conn));

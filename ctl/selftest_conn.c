@@ -29,6 +29,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "error_r.h"
 #include "selftest_conn.h"
 
 #define SMTP_LINE_MAX 2048
@@ -45,19 +46,6 @@ struct smtp_conn {
 	char remote_ipport[64];
 	char tls_summary[128];
 };
-
-/* Sets *error_r to a malloc'd printf-style message. */
-static void __attribute__((format(printf, 2, 3))) set_error(char **error_r, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	*error_r = msg;
-}
 
 /* Formats a sockaddr as "ip;port" for libsasl2. */
 static void format_ipport(const struct sockaddr *sa, char *buf, size_t size)
@@ -185,14 +173,14 @@ static int read_reply(struct smtp_conn *conn, struct smtp_reply *reply, char **e
 	memset(reply, 0, sizeof *reply);
 	for (int i = 0; i < SMTP_REPLY_LINES_MAX; i++) {
 		if (read_line(conn, line) < 0) {
-			set_error(error_r, "connection lost or timed out while reading a reply");
+			error_r_set(error_r, "connection lost or timed out while reading a reply");
 			reply->code = 0;
 			return -1;
 		}
 		if (strlen(line) < 3 || line[0] < '2' || line[0] > '5' || line[1] < '0' ||
 		    line[1] > '9' || line[2] < '0' || line[2] > '9' ||
 		    (line[3] != 0 && line[3] != ' ' && line[3] != '-')) {
-			set_error(error_r, "not an SMTP reply line: \"%.80s\"", line);
+			error_r_set(error_r, "not an SMTP reply line: \"%.80s\"", line);
 			reply->code = 0;
 			return -1;
 		}
@@ -201,7 +189,7 @@ static int read_reply(struct smtp_conn *conn, struct smtp_reply *reply, char **e
 			reply->code = code;
 			snprintf(reply->first_line, sizeof reply->first_line, "%.500s", line);
 		} else if (code != reply->code) {
-			set_error(error_r, "reply code changed inside a multi-line reply");
+			error_r_set(error_r, "reply code changed inside a multi-line reply");
 			reply->code = 0;
 			return -1;
 		}
@@ -214,7 +202,7 @@ static int read_reply(struct smtp_conn *conn, struct smtp_reply *reply, char **e
 		if (line[3] != '-')
 			return 0;
 	}
-	set_error(error_r, "reply longer than %d lines", SMTP_REPLY_LINES_MAX);
+	error_r_set(error_r, "reply longer than %d lines", SMTP_REPLY_LINES_MAX);
 	reply->code = 0;
 	return -1;
 }
@@ -263,7 +251,7 @@ struct smtp_conn *smtp_conn_open(const char *host, const char *port, int timeout
 
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
-		set_error(error_r, "%s port %s: %s", host, port, gai_strerror(rc));
+		error_r_set(error_r, "%s port %s: %s", host, port, gai_strerror(rc));
 		return NULL;
 	}
 	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
@@ -273,7 +261,7 @@ struct smtp_conn *smtp_conn_open(const char *host, const char *port, int timeout
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		set_error(error_r, "cannot connect to %s port %s: %s", host, port, strerror(saved));
+		error_r_set(error_r, "cannot connect to %s port %s: %s", host, port, strerror(saved));
 		return NULL;
 	}
 	/* Commands are single writes awaiting a reply: no point in Nagle. */
@@ -281,7 +269,7 @@ struct smtp_conn *smtp_conn_open(const char *host, const char *port, int timeout
 	conn = calloc(1, sizeof *conn);
 	if (conn == NULL) {
 		close(fd);
-		set_error(error_r, "out of memory");
+		error_r_set(error_r, "out of memory");
 		return NULL;
 	}
 	conn->fd = fd;
@@ -309,14 +297,14 @@ int smtp_conn_command(struct smtp_conn *conn, const char *line, struct smtp_repl
 
 	memset(reply_r, 0, sizeof *reply_r);
 	if (strpbrk(line, "\r\n") != NULL || len >= SMTP_LINE_MAX) {
-		set_error(error_r, "refusing to send a command with CR/LF or over %d bytes",
+		error_r_set(error_r, "refusing to send a command with CR/LF or over %d bytes",
 			  SMTP_LINE_MAX);
 		return -1;
 	}
 	memcpy(out, line, len);
 	memcpy(out + len, "\r\n", 2);
 	if (write_all(conn, out, len + 2) < 0) {
-		set_error(error_r, "connection lost while sending a command");
+		error_r_set(error_r, "connection lost while sending a command");
 		return -1;
 	}
 	return read_reply(conn, reply_r, error_r);
@@ -342,12 +330,12 @@ int smtp_conn_starttls(struct smtp_conn *conn, const char *host,
 
 	if (conn->pos < conn->len) {
 		/* Bytes after the 220 would be a STARTTLS injection (cf. CVE-2011-0411). */
-		set_error(error_r, "server sent data after its STARTTLS reply; refusing TLS");
+		error_r_set(error_r, "server sent data after its STARTTLS reply; refusing TLS");
 		return -1;
 	}
 	conn->ssl_ctx = SSL_CTX_new(TLS_client_method());
 	if (conn->ssl_ctx == NULL) {
-		set_error(error_r, "TLS: %s", ssl_error_text());
+		error_r_set(error_r, "TLS: %s", ssl_error_text());
 		return -1;
 	}
 	SSL_CTX_set_min_proto_version(conn->ssl_ctx, TLS1_2_VERSION);
@@ -358,14 +346,14 @@ int smtp_conn_starttls(struct smtp_conn *conn, const char *host,
 		rc = tls->cafile ? SSL_CTX_load_verify_locations(conn->ssl_ctx, tls->cafile, NULL)
 				 : SSL_CTX_set_default_verify_paths(conn->ssl_ctx);
 		if (rc != 1) {
-			set_error(error_r, "TLS: cannot load CA file %s: %s",
+			error_r_set(error_r, "TLS: cannot load CA file %s: %s",
 				  tls->cafile ? tls->cafile : "(system default)", ssl_error_text());
 			return -1;
 		}
 	}
 	conn->ssl = SSL_new(conn->ssl_ctx);
 	if (conn->ssl == NULL || SSL_set_fd(conn->ssl, conn->fd) != 1) {
-		set_error(error_r, "TLS: %s", ssl_error_text());
+		error_r_set(error_r, "TLS: %s", ssl_error_text());
 		return -1;
 	}
 	/* SNI carries host names only (RFC 6066). */
@@ -389,11 +377,11 @@ int smtp_conn_starttls(struct smtp_conn *conn, const char *host,
 			continue;
 		long vr = SSL_get_verify_result(conn->ssl);
 		if (vr != X509_V_OK)
-			set_error(error_r, "TLS: server certificate not trusted: %s "
+			error_r_set(error_r, "TLS: server certificate not trusted: %s "
 					   "(use --cafile FILE, or --insecure to skip the check)",
 				  X509_verify_cert_error_string(vr));
 		else
-			set_error(error_r, "TLS: %s", ssl_error_text());
+			error_r_set(error_r, "TLS: %s", ssl_error_text());
 		SSL_free(conn->ssl);
 		conn->ssl = NULL;
 		return -1;

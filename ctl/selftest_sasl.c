@@ -18,6 +18,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
 
+#include "error_r.h"
 #include "selftest_sasl.h"
 
 #define SASL_BUF_MAX 8192
@@ -31,18 +32,6 @@ struct sasl_ctx {
 	const struct selftest_credentials *cred;
 	sasl_secret_t *secret;
 };
-
-static void __attribute__((format(printf, 2, 3))) set_error(char **error_r, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	*error_r = msg;
-}
 
 /* The user and authentication names are the same: the self-test never
    authorises as somebody else. */
@@ -105,7 +94,7 @@ int selftest_sasl_init(char **error_r)
 	int rc = sasl_client_init(NULL);
 
 	if (rc != SASL_OK) {
-		set_error(error_r, "libsasl2 client init failed: %s", sasl_errstring(rc, NULL, NULL));
+		error_r_set(error_r, "libsasl2 client init failed: %s", sasl_errstring(rc, NULL, NULL));
 		return -1;
 	}
 	return 0;
@@ -172,25 +161,25 @@ int selftest_sasl_auth(struct smtp_conn *conn, const char *host, const char *mec
 
 	if (sasl_conn_new(host, smtp_conn_local_ipport(conn), smtp_conn_remote_ipport(conn), &ctx,
 			  cbs, &sconn) < 0) {
-		set_error(error_r, "libsasl2: cannot create a client connection");
+		error_r_set(error_r, "libsasl2: cannot create a client connection");
 		goto done;
 	}
 	rc = sasl_client_start(sconn, mech, &interact, &out, &outlen, &chosen);
 	if (rc != SASL_OK && rc != SASL_CONTINUE) {
-		set_error(error_r, "libsasl2 cannot do %s: %s", mech, sasl_errdetail(sconn));
+		error_r_set(error_r, "libsasl2 cannot do %s: %s", mech, sasl_errdetail(sconn));
 		goto done;
 	}
 	line = malloc(SASL_BUF_MAX + 64);
 	b64 = malloc(SASL_BUF_MAX);
 	in = malloc(SASL_BUF_MAX);
 	if (line == NULL || b64 == NULL || in == NULL) {
-		set_error(error_r, "out of memory");
+		error_r_set(error_r, "out of memory");
 		goto done;
 	}
 	if (out != NULL) {
 		unsigned blen = 0;
 		if (sasl_encode64(out, outlen, b64, SASL_BUF_MAX, &blen) != SASL_OK) {
-			set_error(error_r, "initial response too long");
+			error_r_set(error_r, "initial response too long");
 			goto done;
 		}
 		/* RFC 4954: an empty initial response is sent as "=". */
@@ -210,13 +199,13 @@ int selftest_sasl_auth(struct smtp_conn *conn, const char *host, const char *mec
 		rc = sasl_decode64(reply_r->text, (unsigned)strlen(reply_r->text), in, SASL_BUF_MAX,
 				   &inlen);
 		if (rc != SASL_OK) {
-			set_error(error_r, "server challenge is not base64");
+			error_r_set(error_r, "server challenge is not base64");
 			send_line(conn, "*", reply_r, error_r);
 			goto done;
 		}
 		rc = sasl_client_step(sconn, in, inlen, &interact, &out, &outlen);
 		if (rc != SASL_OK && rc != SASL_CONTINUE) {
-			set_error(error_r, "libsasl2 %s step failed: %s", chosen, sasl_errdetail(sconn));
+			error_r_set(error_r, "libsasl2 %s step failed: %s", chosen, sasl_errdetail(sconn));
 			char *ignored = NULL;
 			send_line(conn, "*", reply_r, &ignored);	/* cancel (RFC 4954) */
 			free(ignored);
@@ -224,12 +213,12 @@ int selftest_sasl_auth(struct smtp_conn *conn, const char *host, const char *mec
 		}
 		if (out != NULL && outlen > 0 &&
 		    sasl_encode64(out, outlen, b64, SASL_BUF_MAX, &blen) != SASL_OK) {
-			set_error(error_r, "SASL response too long");
+			error_r_set(error_r, "SASL response too long");
 			goto done;
 		}
 		snprintf(line, SASL_BUF_MAX + 64, "%s", blen ? b64 : "");
 	}
-	set_error(error_r, "SASL exchange did not finish in 16 rounds");
+	error_r_set(error_r, "SASL exchange did not finish in 16 rounds");
 done:
 	free(line);
 	free(b64);
