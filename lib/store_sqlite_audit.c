@@ -7,8 +7,9 @@
  *	#include "store_sqlite.h"
  * DESCRIPTION
  *	These serve authrelayctl, not the hot path. store_audit() builds
- *	its statement from the filter (each filter has an index:
- *	decision_log_ts/_ip/_user/_verdict), so it is prepared per call.
+ *	its statement from the filter, so it is prepared per call. Only ts
+ *	is indexed (sql/002): --since bounds the rows read; the other
+ *	filters are checked on each of them.
  *	store_prune() deletes in batches, each its own transaction with the
  *	main lock released in between, so lookups from the daemons' threads
  *	and other processes are held up for one batch at most.

@@ -6,11 +6,17 @@
  * SYNOPSIS
  *	#include "store_sqlite.h"
  * DESCRIPTION
- *	One place to read the backend's SQL against sql/001-schema.sql. Each
+ *	One place to read the backend's SQL against sql/NNN-*.sql. Each
  *	connection prepares an entry on first use and keeps it (see
  *	sq_stmt()). Comments name the index a statement relies on.
  */
 #include "store_sqlite.h"
+
+#define DECISION_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define DECISION_ROWS_4 DECISION_ROW ", " DECISION_ROW ", " DECISION_ROW ", " DECISION_ROW
+#define DECISION_ROWS_16 \
+	DECISION_ROWS_4 ", " DECISION_ROWS_4 ", " DECISION_ROWS_4 ", " DECISION_ROWS_4
+_Static_assert(SQ_DECISION_ROWS_PER_INSERT == 16, "DECISION_ROWS_16 has 16 rows");
 
 /* One grants row of an upsert, in bind order: family, net, ip,
    prefix_len, username, service, first_seen, last_seen, expires_at
@@ -122,6 +128,11 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_DECISION_INSERT] = "INSERT INTO decision_log (ts, program, client_ip, sasl_username, "
 			       "sender, recipient, verdict, rule, reason, queue_id) "
 			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	/* SQ_DECISION_ROWS_PER_INSERT rows of ten parameters, numbered in
+	   order (an unnumbered ? is the previous number plus one). */
+	[SQ_DECISION_INSERT_MANY] = "INSERT INTO decision_log (ts, program, client_ip, "
+				    "sasl_username, sender, recipient, verdict, rule, reason, "
+				    "queue_id) VALUES " DECISION_ROWS_16,
 	/* Batches by rowid so each transaction stays short (decision_log_ts
 	   finds them). */
 	[SQ_PRUNE_DECISIONS] = "DELETE FROM decision_log WHERE id IN "

@@ -195,13 +195,28 @@ drop_unlocked:
 	return -1;
 }
 
-/* write_batch - one transaction for every row of the batch; SQLite
-   result code (SQLITE_DONE when written) */
+/* bind_row - the ten parameters of one row, from parameter first + 1 */
+static void bind_row(sqlite3_stmt *stmt, int first, const struct sq_decision *r,
+		     const char *program)
+{
+	sqlite3_bind_int64(stmt, first + 1, r->ts);
+	sq_bind_text(stmt, first + 2, r->field[0] != NULL ? r->field[0] : program);
+	for (int f = 1; f < FIELD_COUNT; f++)
+		sq_bind_text(stmt, first + f + 2, r->field[f]);
+	/* verdict is NOT NULL in the schema; an absent one is "". */
+	if (r->field[5] == NULL)
+		sq_bind_text(stmt, first + 7, "");
+}
+
+/* write_batch - one transaction for every row of the batch, whole
+   groups of SQ_DECISION_ROWS_PER_INSERT rows in one statement and the
+   rest one by one; SQLite result code (SQLITE_DONE when written) */
 static int write_batch(struct sq_writer *w, unsigned n)
 {
 	struct sq_conn *conn = &w->conn;
 	sqlite3_stmt *stmt;
 	int rc, moved = 0;
+	unsigned i = 0;
 
 	/* A removed or replaced file takes WAL writes without an error: they
 	   would be lost. Keep the rows queued instead (and say why). */
@@ -210,24 +225,21 @@ static int write_batch(struct sq_writer *w, unsigned n)
 		return SQLITE_READONLY_DBMOVED;
 	if ((rc = sq_run(conn, SQ_BEGIN_IMMEDIATE)) != SQLITE_DONE)
 		return rc;
-	for (unsigned i = 0; i < n; i++) {
-		struct sq_decision *r = &w->batch[i];
+	while (i < n) {
+		unsigned rows = n - i >= SQ_DECISION_ROWS_PER_INSERT ? SQ_DECISION_ROWS_PER_INSERT : 1;
 
-		if ((stmt = sq_stmt(conn, SQ_DECISION_INSERT)) == NULL) {
+		stmt = sq_stmt(conn, rows > 1 ? SQ_DECISION_INSERT_MANY : SQ_DECISION_INSERT);
+		if (stmt == NULL) {
 			rc = sqlite3_errcode(conn->db);
 			goto rollback;
 		}
-		sqlite3_bind_int64(stmt, 1, r->ts);
-		sq_bind_text(stmt, 2, r->field[0] != NULL ? r->field[0] : w->st->program);
-		for (int f = 1; f < FIELD_COUNT; f++)
-			sq_bind_text(stmt, f + 2, r->field[f]);
-		/* verdict is NOT NULL in the schema; an absent one is "". */
-		if (r->field[5] == NULL)
-			sq_bind_text(stmt, 7, "");
+		for (unsigned k = 0; k < rows; k++)
+			bind_row(stmt, (int)k * (FIELD_COUNT + 1), &w->batch[i + k], w->st->program);
 		rc = sqlite3_step(stmt);
 		sqlite3_reset(stmt);
 		if (rc != SQLITE_DONE)
 			goto rollback;
+		i += rows;
 	}
 	if ((rc = sq_run(conn, SQ_COMMIT)) == SQLITE_DONE)
 		return rc;

@@ -433,6 +433,77 @@ static void *hammer(void *arg)
 	return (void *)bad;
 }
 
+/* Rows are written 16 to a statement and the rest one by one: every
+   field of every row must land in its own row, in queue order, for
+   batch sizes around the group size. */
+START_TEST(test_rows_exact)
+{
+	static const int cases[] = { 1, 15, 16, 17, 33, 48, 1000, 1001 };
+	struct store *store = open_store(2000, 5000);
+	long long first = 1;
+
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		sqlite3 *db;
+		sqlite3_stmt *stmt;
+		long long got_rows = 0;
+
+		for (int i = 0; i < cases[c]; i++) {
+			char ip[32], user[32], rcpt[48], qid[16];
+			struct store_decision d = sample;
+
+			snprintf(ip, sizeof ip, "192.0.2.%d", i % 256);
+			snprintf(user, sizeof user, "user%d", i);
+			snprintf(rcpt, sizeof rcpt, "rcpt%d@example.net", i);
+			snprintf(qid, sizeof qid, "Q%d", i);
+			d.ts = 1795698401 + i;
+			d.client_ip = ip;
+			d.sasl_username = i % 3 == 0 ? NULL : user;
+			d.recipient = rcpt;
+			d.verdict = i % 2 ? "reject" : "permit";
+			d.queue_id = qid;
+			ck_assert_int_eq(store_decision_queue(store, &d), 0);
+		}
+		ck_assert_int_eq(store_decision_flush(store, 20000), 0);
+		db = raw_open(5000);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT id, ts, program, client_ip, "
+						    "sasl_username, recipient, verdict, queue_id "
+						    "FROM decision_log WHERE id >= ?1 ORDER BY id",
+						    -1, &stmt, NULL), SQLITE_OK);
+		sqlite3_bind_int64(stmt, 1, first);
+		while (sqlite3_step(stmt) == SQLITE_ROW) {
+			int i = (int)got_rows++;
+			char want[48];
+			const char *got;
+
+			ck_assert_int_eq(sqlite3_column_int64(stmt, 1), 1795698401 + i);
+			ck_assert_str_eq((const char *)sqlite3_column_text(stmt, 2), "policyd");
+			snprintf(want, sizeof want, "192.0.2.%d", i % 256);
+			ck_assert_str_eq((const char *)sqlite3_column_text(stmt, 3), want);
+			got = (const char *)sqlite3_column_text(stmt, 4);
+			if (i % 3 == 0) {
+				ck_assert_msg(got == NULL, "batch %d row %d: sasl_username: got \"%s\", "
+					      "want NULL", cases[c], i, got);
+			} else {
+				snprintf(want, sizeof want, "user%d", i);
+				ck_assert_str_eq(got, want);
+			}
+			snprintf(want, sizeof want, "rcpt%d@example.net", i);
+			ck_assert_str_eq((const char *)sqlite3_column_text(stmt, 5), want);
+			ck_assert_str_eq((const char *)sqlite3_column_text(stmt, 6),
+					 i % 2 ? "reject" : "permit");
+			snprintf(want, sizeof want, "Q%d", i);
+			ck_assert_str_eq((const char *)sqlite3_column_text(stmt, 7), want);
+		}
+		sqlite3_finalize(stmt);
+		sqlite3_close(db);
+		ck_assert_msg(got_rows == cases[c], "batch of %d: rows: got %lld, want %d", cases[c],
+			      got_rows, cases[c]);
+		first += cases[c];
+	}
+	store_close(&store, 5000);
+}
+END_TEST
+
 START_TEST(test_threads)
 {
 	struct store *store = open_store(5000, THREADS * PER_THREAD);
@@ -482,6 +553,7 @@ static Suite *writer_suite(void)
 	tcase_add_test(tc, test_written_without_flush);
 	tcase_add_test(tc, test_close_gives_up_when_locked);
 	tcase_add_test(tc, test_fields_capped);
+	tcase_add_test(tc, test_rows_exact);
 	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 	return s;
