@@ -361,6 +361,26 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	return done;
 }
 
+/* data_header_check_due - whether end of message has a From: to judge */
+static bool data_header_check_due(const struct milter_settings *s,
+				  const struct milter_context *mc)
+{
+	/* The From: rule is part of relay: a message that relays to no one
+	   (all its recipients local), or whose sender did not authenticate,
+	   is not judged. */
+	if (!s->policy.check_header || mc->sasl_username[0] == '\0' || mc->relayed == 0)
+		return false;
+	if (!mc->collect_headers) {
+		/* sender_login_check changed by a reload after this
+		   connection negotiated: it never sees the headers. */
+		log_info("queue_id=%s: From: not checked: headers were not negotiated "
+			 "on this connection",
+			 mc->queue_id);
+		return false;
+	}
+	return true;
+}
+
 /* eom_header_problem - From: headers that cannot be judged */
 static const char *eom_header_problem(const struct milter_context *mc, char *buf, size_t size)
 {
@@ -395,18 +415,10 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		return callbacks_lost(ctx, "eom");
 	if (smfi_getsymval(ctx, "i") != NULL)
 		context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
-	/* The From: rule is part of relay: a message that relays to no one
-	   (all its recipients local) is not judged. */
-	if (!s->policy.check_header || mc->sasl_username[0] == '\0' || mc->relayed == 0)
+	/* Usually answered at DATA already (cb_data); an MTA without DATA
+	   (or a reload in between) ends here. */
+	if (!data_header_check_due(s, mc))
 		goto done;
-	if (!mc->collect_headers) {
-		/* sender_login_check changed by a reload after this
-		   connection negotiated: it never saw the headers. */
-		log_info("queue_id=%s: From: not checked: headers were not negotiated "
-			 "on this connection",
-			 mc->queue_id);
-		goto done;
-	}
 	if ((problem = eom_header_problem(mc, buf, sizeof buf)) != NULL) {
 		v.kind = VERDICT_REJECT;
 		v.rule = RULE_BAD_REQUEST;
@@ -437,11 +449,34 @@ done:
 	return callbacks_reply(ctx, &reply);
 }
 
-/* cb_data - nothing to do, but the reply matters (see cb_negotiate) */
+/* cb_data - end the message's conversation when nothing is left to judge */
 static sfsistat cb_data(SMFICTX *ctx)
 {
-	(void)ctx;
-	return SMFIS_CONTINUE;
+	struct milter_context *mc = smfi_getpriv(ctx);
+	const struct milter_settings *s;
+	bool due;
+
+	/* The reply matters even when it is "continue" (see cb_negotiate). */
+	if (mc == NULL || !mc->in_message)
+		return callbacks_lost(ctx, "data");
+	s = settings_acquire();
+	if (s == NULL)
+		return callbacks_lost(ctx, "data");
+	/* Postfix has the queue id from the first accepted recipient on
+	   (its default milter_data_macros send it here). */
+	if (smfi_getsymval(ctx, "i") != NULL)
+		context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
+	due = data_header_check_due(s, mc);
+	settings_release(&s);
+	if (due)
+		return SMFIS_CONTINUE;
+	/* Every recipient is judged (RCPT comes before DATA) and no From:
+	   verdict can follow: accepting the message here spares the
+	   headers and the end-of-message round trip. Postfix skips this
+	   milter until the next MAIL, which libmilter then reports as a
+	   new message (cb_envfrom resets it). */
+	context_message_reset(mc);
+	return SMFIS_ACCEPT;
 }
 
 /* cb_abort - the message is gone, the connection stays */

@@ -68,3 +68,15 @@ end
 function eom(conn)
 	if mt.eom(conn) ~= nil then fail("eom") end
 end
+
+-- data(conn): DATA, with Postfix's default DATA macro (the queue id)
+function data(conn, queue_id)
+	-- SMFIC_DATA ("T"): miltertest has no name for it
+	if queue_id ~= nil then mt.macro(conn, 84, "i", queue_id) end
+	if mt.data(conn) ~= nil then fail("data") end
+end
+
+-- abort(conn): what Postfix sends after every message (also an accepted one)
+function abort(conn)
+	if mt.abort(conn) ~= nil then fail("abort") end
+end

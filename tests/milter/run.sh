@@ -177,6 +177,8 @@ if start unix; then
 		"permit sasl" "permit sasl" "permit sasl" "permit sasl" "reject sender_mismatch" \
 		"permit sasl" "permit sasl" "permit sasl" "permit sasl" "reject bad_request"
 	script ipv6_client "$U" "$L" "permit grant" "permit grant" "permit grant"
+	script data_accept "$U" "$L" "permit grant" "permit sasl" "reject sender_mismatch" \
+		"=550 5.7.1" "permit sasl" "permit sasl" "reject none" "=554 5.7.1" "reject none" "=554 5.7.1"
 	sql 'ALTER TABLE grants RENAME TO grants_broken'
 	script store_error_tempfail "$U" "$L" "tempfail store_error" "=451 4.7.1"
 	sql 'ALTER TABLE grants_broken RENAME TO grants'
@@ -201,6 +203,9 @@ if start unix; then
 	rows=$(sql "SELECT count(*) FROM decisions WHERE queue_id = 'HDR1' AND verdict = 'reject'")
 	[ "$rows" = 1 ] && say_pass "header verdict row carries the queue id" ||
 		say_fail "header verdict row" "got $rows rows with queue_id HDR1, want 1"
+	rows=$(sql "SELECT count(*) FROM decisions WHERE queue_id = 'DATA2' AND verdict = 'reject' AND rule = 'sender_mismatch'")
+	[ "$rows" = 1 ] && say_pass "header verdict row carries the queue id sent at DATA" ||
+		say_fail "header verdict row (DATA)" "got $rows rows with queue_id DATA2, want 1"
 else
 	say_fail "start on unix socket"
 fi
