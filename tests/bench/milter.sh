@@ -30,7 +30,9 @@
 #	a process failed; a missed target is printed as MISSED.
 #
 #	Environment: BENCH_N (default 800), BENCH_SESSIONS (default "1 8"),
-#	BENCH_REPS (default 3).
+#	BENCH_REPS (default 3), BENCH_REUSE=1 (all messages of a session
+#	over one SMTP connection, smtp-source -d: shows what a long milter
+#	connection costs), BENCH_RCPTS (recipients per message, default 1).
 # SEE ALSO
 #	tests/e2e/lib.sh (helpers reused: free ports, process bookkeeping)
 #--
@@ -42,6 +44,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 N=${BENCH_N:-800}
 SESSIONS=${BENCH_SESSIONS:-"1 8"}
 REPS=${BENCH_REPS:-3}
+RCPTS=${BENCH_RCPTS:-1}
+SOURCE_OPTS=()
+[ "${BENCH_REUSE:-0}" = 1 ] && SOURCE_OPTS+=(-d)
 
 [ "$(id -u)" = 0 ] || lab_die "the benchmark needs root (postfix)"
 for t in postfix smtp-source smtp-sink sqlite3 bc ss; do
@@ -209,7 +214,8 @@ run() {
 	local t0 t1 out
 	drain || return 1
 	t0=$(lab_now)
-	out=$(smtp-source -s "$4" -m "$3" -l 2048 -f bench@bench.test -t someone@example.org \
+	out=$(smtp-source "${SOURCE_OPTS[@]}" -r "$RCPTS" -s "$4" -m "$3" -l 2048 \
+		-f bench@bench.test -t someone@example.org \
 		-M client.bench.test "127.0.0.1:$2" 2>&1) || {
 		echo "smtp-source ($1): $out" >&2
 		return 1
@@ -222,7 +228,8 @@ run() {
 
 declare -A BEST
 fail=0
-printf '# smtp-source -l 2048, one recipient, new session per message; best of %s runs\n' "$REPS"
+printf '# smtp-source -l 2048, %s recipient(s), %s; best of %s runs\n' "$RCPTS" \
+	"$([ ${#SOURCE_OPTS[@]} = 0 ] && echo "new session per message" || echo "one session for all messages (-d)")" "$REPS"
 for s in $SESSIONS; do
 	# warm-up: Postfix spawns its smtpd and cleanup processes
 	run warmup "$P_NONE" 20 "$s" >/dev/null || fail=1
