@@ -18,6 +18,7 @@
  *	and the line number within the request.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ struct proto_parser {
 	size_t cap;		/* max_line + 1: one line and its LF */
 	size_t start;		/* first byte not consumed */
 	size_t end;		/* first byte not filled */
-	size_t scan;		/* bytes before this were checked for LF and NUL */
+	size_t scan;		/* bytes before this were checked for LF */
+	size_t nul;		/* first NUL byte read and not consumed; SIZE_MAX: none */
 	unsigned lines;		/* lines of the current request so far */
 	unsigned attrs;		/* attribute lines of the current request */
 	size_t req_bytes;	/* bytes of the current request consumed */
@@ -59,6 +61,7 @@ struct proto_parser *proto_parser_create(const struct proto_limits *limits)
 	p->buf = malloc(p->cap);
 	if (p->buf == NULL)
 		abort();
+	p->nul = SIZE_MAX;
 	return p;
 }
 
@@ -66,6 +69,7 @@ struct proto_parser *proto_parser_create(const struct proto_limits *limits)
 void proto_parser_reset(struct proto_parser *p)
 {
 	p->start = p->end = p->scan = 0;
+	p->nul = SIZE_MAX;
 	p->lines = p->attrs = 0;
 	p->req_bytes = 0;
 	p->error = PROTO_ERR_NONE;
@@ -96,6 +100,8 @@ static void compact(struct proto_parser *p)
 	memmove(p->buf, p->buf + p->start, p->end - p->start);
 	p->end -= p->start;
 	p->scan -= p->start;
+	if (p->nul != SIZE_MAX)
+		p->nul -= p->start;
 	p->start = 0;
 }
 
@@ -111,9 +117,15 @@ char *proto_parser_space(struct proto_parser *p, size_t *room_r)
 /* proto_parser_filled - account for bytes read into the space */
 void proto_parser_filled(struct proto_parser *p, size_t n)
 {
-	p->end += n;
-	if (p->end > p->cap)
+	char *nul;
+
+	if (p->end + n > p->cap)
 		abort();	/* the caller wrote past the room it was given */
+	/* One look for NUL per read, not one per line: the bytes before
+	   an earlier NUL are all that can still be parsed. */
+	if (p->nul == SIZE_MAX && (nul = memchr(p->buf + p->end, '\0', n)) != NULL)
+		p->nul = (size_t)(nul - p->buf);
+	p->end += n;
 }
 
 /* proto_parser_feed - copy bytes in, as far as they fit */
@@ -168,7 +180,7 @@ enum proto_status proto_parser_next(struct proto_parser *p, proto_attr_cb *cb, v
 
 		/* Names and values can never hold NUL (SMTPD_POLICY_README);
 		   one in the stream is garbage or an attack. */
-		if (memchr(from, '\0', checked) != NULL)
+		if (p->nul < p->scan + checked)
 			return fail(p, PROTO_ERR_NUL_BYTE, "NUL byte in line %u", p->lines + 1);
 		p->scan += checked;
 

@@ -15,6 +15,7 @@
  *	for the byte 0xXX. Fingerprints never need it, but decoding keeps a
  *	future Postfix that encodes more from breaking the comparison.
  *--*/
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,44 +126,81 @@ static bool store_value(char *field, size_t size, const char *value, size_t len,
 	return true;
 }
 
+#define ATTR_COUNT (sizeof(attr_defs) / sizeof(attr_defs[0]))
+#define ATTR_NAME_MAX 31	/* longer than every name in attr_defs */
+
+/* The table by name length: a request has about 25 attributes and the
+   table 31 names, so a scan of the whole table per attribute was a
+   measurable part of each request (tests/bench/policyd.sh). by_len
+   lists the entries of each length, at most a few. */
+static unsigned char by_len[ATTR_COUNT];
+static unsigned char len_start[ATTR_NAME_MAX + 2];
+static pthread_once_t by_len_once = PTHREAD_ONCE_INIT;
+
+/* by_len_build - sort the table's indexes by name length */
+static void by_len_build(void)
+{
+	unsigned n = 0;
+
+	for (size_t len = 0; len <= ATTR_NAME_MAX; len++) {
+		len_start[len] = (unsigned char)n;
+		for (size_t i = 0; i < ATTR_COUNT; i++)
+			if (attr_defs[i].name_len == len)
+				by_len[n++] = (unsigned char)i;
+	}
+	len_start[ATTR_NAME_MAX + 1] = (unsigned char)n;
+}
+
+/* attr_find - the table entry for a name, or NULL */
+static const struct attr_def *attr_find(const char *name, size_t name_len)
+{
+	if (name_len > ATTR_NAME_MAX)
+		return NULL;
+	pthread_once(&by_len_once, by_len_build);
+	for (unsigned k = len_start[name_len]; k < len_start[name_len + 1]; k++) {
+		const struct attr_def *d = &attr_defs[by_len[k]];
+
+		if (memcmp(d->name, name, name_len) == 0)
+			return d;
+	}
+	return NULL;
+}
+
 /* request_attr - store one attribute of the current request */
 void request_attr(void *ctx, const char *name, size_t name_len, const char *value,
 		  size_t value_len)
 {
 	struct policy_request *req = ctx;
+	const struct attr_def *d = attr_find(name, name_len);
+	char *field;
 
-	for (size_t i = 0; i < sizeof(attr_defs) / sizeof(attr_defs[0]); i++) {
-		const struct attr_def *d = &attr_defs[i];
-
-		if (d->name_len != name_len || memcmp(d->name, name, name_len) != 0)
-			continue;
-		switch (d->use) {
-		case FIELD_IGNORED:
-			return;
-		case FIELD_TLS:
-			req->tls = value_len > 0;
-			return;
-		case FIELD_DECISION:
-		case FIELD_INFO:
-			break;
-		}
-		char *field = (char *)req + d->offset;
-
-		if (d->offset == offsetof(struct policy_request, request))
-			req->has_request = true;
-		if (!store_value(field, d->size, value, value_len, d->xtext)) {
-			if (d->use == FIELD_DECISION) {
-				if (req->overflow == NULL)
-					req->overflow = d->name;
-			} else {
-				/* Only logged: a cut value is still useful. */
-				memcpy(field, value, d->size - 1);
-				field[d->size - 1] = '\0';
-			}
-		}
+	if (d == NULL) {
+		req->unknown++;
 		return;
 	}
-	req->unknown++;
+	switch (d->use) {
+	case FIELD_IGNORED:
+		return;
+	case FIELD_TLS:
+		req->tls = value_len > 0;
+		return;
+	case FIELD_DECISION:
+	case FIELD_INFO:
+		break;
+	}
+	field = (char *)req + d->offset;
+	if (d->offset == offsetof(struct policy_request, request))
+		req->has_request = true;
+	if (!store_value(field, d->size, value, value_len, d->xtext)) {
+		if (d->use == FIELD_DECISION) {
+			if (req->overflow == NULL)
+				req->overflow = d->name;
+		} else {
+			/* Only logged: a cut value is still useful. */
+			memcpy(field, value, d->size - 1);
+			field[d->size - 1] = '\0';
+		}
+	}
 }
 
 /* unavailable - a lookup that always fails */

@@ -160,6 +160,9 @@ static const struct parse_case parse_cases[] = {
 	{"empty name", 0, 0, 0, "=x\n\n", 0, "!empty_name", false},
 	{"NUL in a value", 0, 0, 0, "a=b\0c\n\n", 7, "!nul_byte", false},
 	{"NUL in a partial line", 0, 0, 0, "a=1\nb\0", 6, "a:1;!nul_byte", false},
+	{"NUL in the second request", 0, 0, 0, "a=1\n\nb=2\0\n\n", 11, "a:1;/!nul_byte", false},
+	{"NUL after the buffer was compacted", 256, 0, 0, L256 "\n" L256 "\nc=\0\n\n",
+	 2 * 257 + 5, "v:" V254 ";v:" V254 ";!nul_byte", false},
 	{"line of exactly max_line", 256, 0, 0, L256 "\n\n", 0, "v:" V254 ";/", false},
 	{"line of max_line + 1", 256, 0, 0, L256 "x\n\n", 0, "!line_too_long", false},
 	{"partial line over max_line", 256, 0, 0, L256 "xy", 0, "!line_too_long", false},
@@ -342,6 +345,32 @@ START_TEST(test_reply_format_cut)
 }
 END_TEST
 
+/* A caller may stop after a request (its reply is pending) and read
+   more later: the buffer is then compacted with a NUL already read but
+   not yet parsed. The NUL must still be found where it moved to. */
+START_TEST(test_nul_kept_across_compaction)
+{
+	struct proto_limits lim = {256, PROTO_DEFAULT_MAX_ATTRIBUTES, PROTO_DEFAULT_MAX_REQUEST};
+	struct proto_parser *p = proto_parser_create(&lim);
+	static struct events ev;
+	char in[257];
+	size_t room;
+
+	memset(&ev, 0, sizeof ev);
+	memcpy(in, "a=1\n\nb=", 7);
+	memset(in + 7, 'x', sizeof in - 7);
+	in[256] = '\0';	/* the last byte: after compaction, 5 bytes earlier */
+	ck_assert_uint_eq(proto_parser_feed(p, in, sizeof in), sizeof in);
+	ck_assert_int_eq(proto_parser_next(p, on_attr, &ev), PROTO_REQUEST_DONE);
+	(void)proto_parser_space(p, &room);	/* full: compacts */
+	ck_assert_uint_eq(room, 5);
+	ck_assert_uint_eq(proto_parser_feed(p, "\n\n", 2), 2);
+	ck_assert_int_eq(proto_parser_next(p, on_attr, &ev), PROTO_ERROR);
+	ck_assert_int_eq(proto_parser_error(p, NULL), PROTO_ERR_NUL_BYTE);
+	proto_parser_free(&p);
+}
+END_TEST
+
 static Suite *proto_suite(void)
 {
 	Suite *s = suite_create("proto");
@@ -350,6 +379,7 @@ static Suite *proto_suite(void)
 	int nreply = (int)(sizeof(reply_cases) / sizeof(reply_cases[0]));
 
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_nul_kept_across_compaction);
 	tcase_add_loop_test(tc, test_parse_whole, 0, nparse);
 	tcase_add_loop_test(tc, test_parse_split_everywhere, 0, nparse);
 	tcase_add_test(tc, test_parse_pipeline_larger_than_buffer);

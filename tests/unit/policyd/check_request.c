@@ -236,6 +236,40 @@ START_TEST(test_unavailable_lookups)
 }
 END_TEST
 
+/* Every name Postfix 3.x sends is known (stored or dropped, never
+   counted unknown); names that differ from one only in length or in one
+   byte are unknown. */
+static const struct {
+	const char *name;
+	unsigned want_unknown;
+} name_cases[] = {
+	{"request", 0}, {"protocol_state", 0}, {"client_address", 0}, {"sasl_username", 0},
+	{"sender", 0}, {"recipient", 0}, {"ccert_fingerprint", 0},
+	{"ccert_pubkey_fingerprint", 0}, {"queue_id", 0}, {"instance", 0},
+	{"encryption_protocol", 0}, {"protocol_name", 0}, {"helo_name", 0},
+	{"recipient_count", 0}, {"client_name", 0}, {"reverse_client_name", 0},
+	{"client_port", 0}, {"server_address", 0}, {"server_port", 0}, {"sasl_method", 0},
+	{"sasl_sender", 0}, {"size", 0}, {"ccert_subject", 0}, {"ccert_issuer", 0},
+	{"encryption_cipher", 0}, {"encryption_keysize", 0}, {"etrn_domain", 0},
+	{"stress", 0}, {"policy_context", 0}, {"compatibility_level", 0}, {"mail_version", 0},
+	{"requesT", 1}, {"reques", 1}, {"requests", 1}, {"Sender", 1}, {"senders", 1},
+	{"client_addresz", 1}, {"ccert_pubkey_fingerprinT", 1}, {"x", 1},
+	{"a_name_longer_than_any_postfix_attribute_name", 1},
+};
+
+START_TEST(test_attribute_names)
+{
+	struct policy_request req;
+	const char *name = name_cases[_i].name;
+
+	request_reset(&req);
+	request_attr(&req, name, strlen(name), "v", 1);
+	ck_assert_msg(req.unknown == name_cases[_i].want_unknown,
+		      "%s: unknown count: got %u, want %u", name, req.unknown,
+		      name_cases[_i].want_unknown);
+}
+END_TEST
+
 static Suite *request_suite(void)
 {
 	Suite *s = suite_create("request");
@@ -245,6 +279,8 @@ static Suite *request_suite(void)
 	tcase_add_loop_test(tc, test_request_refused, 0,
 			    (int)(sizeof(refuse_cases) / sizeof(refuse_cases[0])));
 	tcase_add_test(tc, test_unavailable_lookups);
+	tcase_add_loop_test(tc, test_attribute_names, 0,
+			    (int)(sizeof(name_cases) / sizeof(name_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
