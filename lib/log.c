@@ -18,7 +18,8 @@
  *	close() again for every message, about 8 us per decision line for
  *	nothing. So the socket's presence is checked with stat() at most
  *	once a second and syslog() is skipped while it is absent; the
- *	stderr copy (foreground) is unchanged. Once the socket is back,
+ *	stderr copy (foreground) is unchanged. When no copy goes to stderr
+ *	either, the message is not even formatted. Once the socket is back,
  *	the next message goes to syslog again.
  *
  *	Before log_open() nothing is sent to syslog and every message goes
@@ -79,6 +80,14 @@ static bool log_syslog_reachable(void)
 	atomic_store(&log_socket_present, present);
 	atomic_store(&log_socket_checked, now);
 	return present;
+}
+
+/* log_has_sink - whether a message would reach syslog or stderr: when
+   neither, formatting it (a decision line per request in policyd) is
+   work for nothing */
+static bool log_has_sink(void)
+{
+	return atomic_load(&log_stderr) || !atomic_load(&log_opened) || log_syslog_reachable();
 }
 
 static const char *const log_level_names[] = {"error", "warning", "info", "debug"};
@@ -200,7 +209,7 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 
 	if ((int)level < LOG_LEVEL_ERROR || level > LOG_LEVEL_DEBUG)
 		level = LOG_LEVEL_ERROR;
-	if ((int)level > atomic_load(&log_level)) {
+	if ((int)level > atomic_load(&log_level) || !log_has_sink()) {
 		errno = saved_errno;
 		return;
 	}
@@ -354,7 +363,7 @@ void log_decision(const struct log_decision *d)
 {
 	char line[LOG_DECISION_MAX];
 
-	if (LOG_LEVEL_INFO > log_get_level())
+	if (LOG_LEVEL_INFO > log_get_level() || !log_has_sink())
 		return;
 	log_info("%s", log_decision_format(d, line, sizeof(line)));
 }
