@@ -11,7 +11,10 @@
  *	and waiting for its reply before the next (as smtpd does), for
  *	SECONDS after a one-second warm-up. Requests are taken in turn from
  *	REQUEST_FILE (requests separated by their empty line). Prints one
- *	line: "requests=N seconds=S rps=R p50_ms=A p99_ms=B max_ms=C errors=E".
+ *	line: "requests=N seconds=S rps=R p50_ms=A p99_ms=B max_ms=C errors=E
+ *	answered=T rcpt_answered=U": T counts every reply, warm-up included,
+ *	and U those to protocol_state=RCPT requests (policyd writes a
+ *	decision row for each of those: the caller checks none was lost).
  *
  *	hold: opens CONNECTIONS connections, sends one request on each,
  *	reads the replies, prints "holding N", then keeps them open and idle
@@ -48,6 +51,8 @@ struct lconn {
 static char *requests[MAX_REQUESTS];
 static size_t request_len[MAX_REQUESTS];
 static unsigned nrequests;
+static int request_is_rcpt[MAX_REQUESTS];
+static unsigned long long answered_total, rcpt_total;
 static unsigned long long hist[HIST_US + 1];
 
 static long long now_ns(void)
@@ -83,6 +88,9 @@ static void load_requests(const char *path)
 			break;
 		requests[nrequests] = s;
 		request_len[nrequests] = (size_t)(end - s) + 2;
+		request_is_rcpt[nrequests] = (s[0] == 'p' && strncmp(s, "protocol_state=RCPT\n", 20) == 0)
+					     || memmem(s, (size_t)(end - s) + 1, "\nprotocol_state=RCPT\n",
+						       21) != NULL;
 		nrequests++;
 		s = end + 2;
 	}
@@ -217,6 +225,8 @@ int main(int argc, char **argv)
 				long long t = now_ns();
 				long long lat = t - c->start_ns;
 
+				answered_total++;
+				rcpt_total += (unsigned)request_is_rcpt[(c->next_req - 1) % nrequests];
 				if (hold) {
 					answered++;
 					break;
@@ -235,15 +245,16 @@ int main(int argc, char **argv)
 		}
 	}
 	if (hold) {
-		printf("holding %d\n", nconn);
+		printf("holding %d rcpt_answered=%llu\n", nconn, rcpt_total);
 		fflush(stdout);
 		struct timespec ts = {(time_t)seconds, 0};
 
 		nanosleep(&ts, NULL);
 		return 0;
 	}
-	printf("requests=%llu seconds=%.2f rps=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%llu\n",
+	printf("requests=%llu seconds=%.2f rps=%.0f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%llu "
+	       "answered=%llu rcpt_answered=%llu\n",
 	       count, seconds, count / seconds, percentile(count, 0.50), percentile(count, 0.99),
-	       max_ns / 1e6, errors);
+	       max_ns / 1e6, errors, answered_total, rcpt_total);
 	return 0;
 }
