@@ -248,6 +248,15 @@ int sq_cert_revoke(struct store *store, const char *fingerprint, const char *act
 		   char **error_r);
 int sq_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **error_r);
 
+/* store_sqlite_file.c: before opening, the file and its directory are
+   safe to use (created with STORE_OPEN_CREATE); 0 or -1 with *error_r. */
+int sq_file_check(const char *path, const struct store_options *opts, char **error_r);
+/* On the opened connection: an authrelay database (or an empty one),
+   not newer than this build, in WAL mode, migrated; 0 or -1. */
+int sq_file_prepare(struct sq_conn *conn, const struct store_options *opts, char **error_r);
+/* One integer PRAGMA or count; SQLite result code. */
+int sq_pragma_int(struct sqlite3 *db, const char *sql, int *value_r);
+
 /* store_sqlite_writer.c: the decision queue and its thread */
 int sq_writer_start(struct sq_store *st, unsigned queue_max, char **error_r);
 void sq_writer_stop(struct sq_store *st, long long flush_timeout_ms);
