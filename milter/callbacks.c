@@ -42,6 +42,7 @@ static struct relay_lookups cb_lookups;
 static char macros_connect[] = "{client_addr}";
 static char macros_envfrom[] = "{auth_authen} {auth_type} {tls_version} {cipher}";
 static char macros_envrcpt[] = "{rcpt_mailer} {rcpt_addr}";
+static char macros_data[] = "i";
 static char macros_eom[] = "i";
 
 /* callbacks_set_store - the store behind every lookup */
@@ -204,6 +205,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 		if (smfi_setsymlist(ctx, SMFIM_CONNECT, macros_connect) != MI_SUCCESS ||
 		    smfi_setsymlist(ctx, SMFIM_ENVFROM, macros_envfrom) != MI_SUCCESS ||
 		    smfi_setsymlist(ctx, SMFIM_ENVRCPT, macros_envrcpt) != MI_SUCCESS ||
+		    smfi_setsymlist(ctx, SMFIM_DATA, macros_data) != MI_SUCCESS ||
 		    smfi_setsymlist(ctx, SMFIM_EOM, macros_eom) != MI_SUCCESS)
 			log_warning("smfi_setsymlist failed: relying on the MTA's macro settings");
 	} else {
@@ -462,8 +464,7 @@ static sfsistat cb_data(SMFICTX *ctx)
 	s = settings_acquire();
 	if (s == NULL)
 		return callbacks_lost(ctx, "data");
-	/* Postfix has the queue id from the first accepted recipient on
-	   (its default milter_data_macros send it here). */
+	/* Postfix has the queue id from the first accepted recipient on. */
 	if (smfi_getsymval(ctx, "i") != NULL)
 		context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
 	due = data_header_check_due(s, mc);
