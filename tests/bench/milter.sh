@@ -140,6 +140,10 @@ default_process_limit = 200
 non_smtpd_milters =
 milter_default_action = tempfail
 milter_protocol = 6
+# smtpd processes live through the whole benchmark, so that their CPU
+# time can be read per case (a process that exits takes its count along)
+max_use = 1000000
+max_idle = 3600
 EOF
 cat >"$PFC/master.cf" <<EOF
 127.0.0.1:$P_NONE inet n - n - - smtpd -o smtpd_milters=
@@ -182,8 +186,13 @@ lab_daemon milter-stock "$LAB/log/milter-stock.log" \
 lab_wait_listen 127.0.0.1 "$P_MILTER_STOCK" "$(lab_pid milter-stock)" milter-stock
 cc -O2 -o "$LAB/milter-floor" "$HERE/milter-floor.c" -lmilter -pthread ||
 	lab_die "cannot build milter-floor.c"
+cc -O2 -o "$LAB/milter-rtt" "$HERE/milter-rtt.c" || lab_die "cannot build milter-rtt.c"
 lab_daemon milter-floor "$LAB/log/milter-floor.log" "$LAB/milter-floor" "inet:$P_MILTER_FLOOR@127.0.0.1"
 lab_wait_listen 127.0.0.1 "$P_MILTER_FLOOR" "$(lab_pid milter-floor)" milter-floor
+# the floor on a unix: socket too, for the protocol-only measurement
+FLOOR_SOCK=$LAB/run/floor.sock
+lab_daemon milter-floor-unix "$LAB/log/milter-floor-unix.log" "$LAB/milter-floor" "unix:$FLOOR_SOCK"
+lab_wait_unix "$FLOOR_SOCK" "$(lab_pid milter-floor-unix)" milter-floor-unix
 postfix -c "$PFC" start >"$LAB/log/postfix-start.out" 2>&1 ||
 	{ tail -20 "$LAB/log/postfix.log" >&2; lab_die "postfix start failed"; }
 lab_record postfix "$(tr -dc 0-9 <"$LAB/pf/data/master.lock")"
@@ -209,10 +218,35 @@ cpu_ms() {
 	awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"
 }
 
-# run CASE PORT N S: one smtp-source run; prints the rate (msg/s)
+# smtpd_cpu_ms PORT: CPU time of the smtpd processes of the service on
+# PORT (master starts them with "-n 127.0.0.1:PORT")
+smtpd_cpu_ms() {
+	local p total=0 ms
+	for p in $(pgrep -x smtpd); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "-n 127.0.0.1:$1 " || continue
+		ms=$(cpu_ms "$p" 2>/dev/null) || continue
+		total=$((total + ms))
+	done
+	echo "$total"
+}
+
+# milter_cpu_ms CASE: CPU time of the case's milter (0 for none)
+milter_cpu_ms() {
+	case $1 in
+	none | warmup) echo 0 ;;
+	inet-stock) cpu_ms "$(lab_pid milter-stock)" ;;
+	*) cpu_ms "$(lab_pid "milter-$1")" ;;
+	esac
+}
+
+# run CASE PORT N S: one smtp-source run; prints the rate (msg/s), then
+# the CPU time per message of the case's smtpd processes and of its
+# milter (us)
 run() {
-	local t0 t1 out
+	local t0 t1 out s0 s1 m0 m1
 	drain || return 1
+	s0=$(smtpd_cpu_ms "$2")
+	m0=$(milter_cpu_ms "$1")
 	t0=$(lab_now)
 	out=$(smtp-source "${SOURCE_OPTS[@]}" -r "$RCPTS" -s "$4" -m "$3" -l 2048 \
 		-f bench@bench.test -t someone@example.org \
@@ -223,10 +257,16 @@ run() {
 	t1=$(lab_now)
 	# smtp-source prints nothing on success; any output is a refusal
 	[ -z "$out" ] || { echo "smtp-source ($1): $out" >&2; return 1; }
-	echo "$3 / ($t1 - $t0)" | bc -l
+	s1=$(smtpd_cpu_ms "$2")
+	m1=$(milter_cpu_ms "$1")
+	echo "$(echo "$3 / ($t1 - $t0)" | bc -l) $(((s1 - s0) * 1000 / $3)) $(((m1 - m0) * 1000 / $3))"
 }
 
-declare -A BEST
+declare -A BEST CPU_SMTPD CPU_MILTER
+# median LIST...: the middle value (CPU times are noisy both ways)
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'
+}
 fail=0
 printf '# smtp-source -l 2048, %s recipient(s), %s; best of %s runs\n' "$RCPTS" \
 	"$([ ${#SOURCE_OPTS[@]} = 0 ] && echo "new session per message" || echo "one session for all messages (-d)")" "$REPS"
@@ -250,20 +290,26 @@ for s in $SESSIONS; do
 			inet-stock) p=$P_STOCK ;;
 			floor) p=$P_FLOOR ;;
 			esac
-			r=$(run "$c" "$p" "$N" "$s") || { fail=1; continue; }
-			printf '  S=%-2s %-10s run %s: %7.1f msg/s\n' "$s" "$c" "$rep" "$r"
+			out=$(run "$c" "$p" "$N" "$s") || { fail=1; continue; }
+			read -r r cpu_smtpd cpu_milter <<<"$out"
+			printf '  S=%-2s %-10s run %s: %7.1f msg/s  CPU per message: smtpd %4s us, milter %4s us\n' \
+				"$s" "$c" "$rep" "$r" "$cpu_smtpd" "$cpu_milter"
 			k="$c/$s"
 			if [ -z "${BEST[$k]:-}" ] || [ "$(echo "$r > ${BEST[$k]}" | bc)" = 1 ]; then
 				BEST[$k]=$r
 			fi
+			CPU_SMTPD[$k]="${CPU_SMTPD[$k]:-} $cpu_smtpd"
+			CPU_MILTER[$k]="${CPU_MILTER[$k]:-} $cpu_milter"
 		done
 	done
 done
 
-echo "# results (msg/s, ratio to no milter; target >= 0.85)"
+echo "# results (msg/s, ratio to no milter; target >= 0.85; CPU us per message, median of the runs)"
 for s in $SESSIONS; do
 	base=${BEST[none/$s]:-0}
-	printf 'S=%-2s none       %7.1f\n' "$s" "$base"
+	# shellcheck disable=SC2086
+	printf 'S=%-2s none       %7.1f             smtpd %4s\n' "$s" "$base" \
+		"$(median ${CPU_SMTPD[none/$s]:-0})"
 	for c in unix inet inet-stock floor; do
 		v=${BEST[$c/$s]:-0}
 		ratio=$(echo "if ($base > 0) $v / $base else 0" | bc -l)
@@ -271,13 +317,43 @@ for s in $SESSIONS; do
 		if [ "$c" = unix ] || [ "$c" = inet ]; then
 			if [ "$(echo "$ratio >= 0.85" | bc)" = 1 ]; then verdict=met; else verdict=MISSED; fi
 		fi
-		printf 'S=%-2s %-10s %7.1f  ratio %.2f %s\n' "$s" "$c" "$v" "$ratio" "$verdict"
+		# shellcheck disable=SC2086
+		printf 'S=%-2s %-10s %7.1f  ratio %.2f smtpd %4s milter %4s %s\n' "$s" "$c" "$v" "$ratio" \
+			"$(median ${CPU_SMTPD[$c/$s]:-0})" "$(median ${CPU_MILTER[$c/$s]:-0})" "$verdict"
 	done
 done
-echo "# milter CPU time (user+system) over the whole run, per message it saw"
-for m in unix inet; do
+echo "# milter CPU time (user+system) over the whole run"
+for m in unix inet floor; do
 	pid=$(lab_pid "milter-$m")
 	printf 'milter-%s: %s ms CPU\n' "$m" "$(cpu_ms "$pid")"
+done
+# The milter conversation alone, as smtpd has it (milter-rtt.c): what a
+# filter adds to each message's latency, against the budget the target
+# leaves: at the S=1 rate without milter, 1/0.85 - 1 of a message's time.
+base=${BEST[none/1]:-0}
+if [ "$(echo "$base > 0" | bc)" = 1 ]; then
+	printf '# milter protocol alone (milter-rtt, no Postfix), us; budget at S=1 for 0.85: %.0f us per message\n' \
+		"$(echo "(1 / 0.85 - 1) * 1000000 / $base" | bc -l)"
+else
+	echo "# milter protocol alone (milter-rtt, no Postfix), us"
+fi
+for c in unix inet floor-unix floor; do
+	case $c in
+	unix) sock="unix:$MILTER_SOCK" ;;
+	inet) sock="inet:$P_MILTER@127.0.0.1" ;;
+	floor-unix) sock="unix:$FLOOR_SOCK" ;;
+	floor) sock="inet:$P_MILTER_FLOOR@127.0.0.1" ;;
+	esac
+	# best of BENCH_REPS, like the rates
+	best=""
+	for rep in $(seq 1 "$REPS"); do
+		out=$("$LAB/milter-rtt" "$sock" 2000 2000) || { echo "milter-rtt ($c) failed" >&2; fail=1; break; }
+		set -- $out
+		if [ -z "$best" ] || [ "$(echo "$2 < $(echo "$best" | cut -d' ' -f2)" | bc)" = 1 ]; then
+			best=$out
+		fi
+	done
+	[ -n "$best" ] && printf '%-10s %s\n' "$c" "$best"
 done
 rejects=$(grep -c 'milter-reject' "$LAB/log/postfix.log")
 [ "$rejects" = 0 ] || { echo "milter rejected $rejects commands (see postfix.log)" >&2; fail=1; }
