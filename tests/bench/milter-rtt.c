@@ -8,9 +8,9 @@
  * DESCRIPTION
  *	Speaks Postfix 3.7's side of the milter protocol to a filter, packet
  *	for packet as smtpd sends it for one message of tests/bench/milter.sh
- *	(negotiate, connect, HELO and MAIL macros, MAIL, RCPT, DATA, the end
- *	of the message when the filter did not accept at DATA, two aborts,
- *	quit), writes them when Postfix does (a command and the packets
+ *	(negotiate, connect, HELO and MAIL macros, MAIL, RCPT, DATA, two
+ *	aborts, quit; the filter must accept at DATA, as authrelay-milter
+ *	does without a From: check), writes them when Postfix does (a command and the packets
  *	before it together, when a reply is due), and waits for a reply
  *	exactly where Postfix waits for one.
  *
@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,8 +169,13 @@ static int rtt_open(void)
 	uint32_t f1;
 	int fd = socket(target.ss_family, SOCK_STREAM, 0);
 
+	struct timeval tv = { 10, 0 };
+
 	if (fd < 0 || connect(fd, (struct sockaddr *)&target, target_len) != 0)
 		rtt_die("connect");
+	/* a filter that does not answer fails the run, never hangs it */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+		rtt_die("setsockopt");
 	rtt_send(fd, SMFIC_OPTNEG, opt, sizeof opt);
 	if (rtt_reply(fd, buf, sizeof buf, &len) != SMFIC_OPTNEG || len < 12)
 		rtt_die("negotiation");
@@ -186,7 +192,6 @@ static unsigned rtt_message(int fd)
 	static const char rcpt_macros[] = "R{rcpt_mailer}\0smtp\0{rcpt_addr}\0someone@example.org";
 	static const char rcpt[] = "<someone@example.org>";
 	static const char data_macros[] = "Ti\0ABCDEF12345";
-	static const char eom_macros[] = "Ei\0ABCDEF12345";
 	unsigned replies = 0;
 
 	rtt_send(fd, SMFIC_MACRO, mail_macros, 1);	/* no macro defined */
@@ -198,11 +203,12 @@ static unsigned rtt_message(int fd)
 	rtt_expect(fd, &replies);
 	rtt_send(fd, SMFIC_MACRO, data_macros, sizeof data_macros);
 	rtt_send(fd, SMFIC_DATA, "", 0);
+	/* No From: check is due in the benchmark: the filter accepts here
+	   and the end of the message is not sent (this tool does not
+	   speak it). */
 	if (rtt_expect(fd, &replies) != SMFIR_ACCEPT) {
-		/* headers and body are negotiated away in the benchmark */
-		rtt_send(fd, SMFIC_MACRO, eom_macros, sizeof eom_macros);
-		rtt_send(fd, SMFIC_BODYEOB, "", 0);
-		rtt_expect(fd, &replies);
+		errno = 0;
+		rtt_die("DATA answered without accept");
 	}
 	rtt_send(fd, SMFIC_ABORT, "", 0);
 	return replies;
