@@ -25,6 +25,13 @@
 #	each recipient costs decide() with a real SQLite query and a
 #	decisions row.
 #
+#	Each run also prints the CPU time per message of the case's smtpd
+#	processes (Postfix's own milter client work is the difference to
+#	"none") and of its milter. At the end, milter-rtt.c replays one
+#	session's milter conversation without Postfix against each filter
+#	(latency per session and per message on a kept connection), next
+#	to the per-message budget the target leaves at S=1.
+#
 #	Target: with the milter at least 0.85 of the rate without it, on
 #	both socket kinds. Exit status 1 only when mail was not accepted or
 #	a process failed; a missed target is printed as MISSED.
