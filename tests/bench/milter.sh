@@ -158,27 +158,8 @@ cat >"$PFC/master.cf" <<EOF
 127.0.0.1:$P_INET inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$P_MILTER
 127.0.0.1:$P_STOCK inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$P_MILTER_STOCK
 127.0.0.1:$P_FLOOR inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$P_MILTER_FLOOR
-pickup unix n - n 60 1 pickup
-cleanup unix n - n - 0 cleanup
-qmgr unix n - n 300 1 qmgr
-tlsmgr unix - - n 1000? 1 tlsmgr
-rewrite unix - - n - - trivial-rewrite
-bounce unix - - n - 0 bounce
-defer unix - - n - 0 bounce
-trace unix - - n - 0 bounce
-verify unix - - n - 1 verify
-flush unix n - n 1000? 0 flush
-proxymap unix - - n - - proxymap
-smtp unix - - n - - smtp
-relay unix - - n - - smtp
-showq unix n - n - - showq
-error unix - - n - - error
-retry unix - - n - - error
-discard unix - - n - - discard
-anvil unix - - n - 1 anvil
-scache unix - - n - 1 scache
-postlog unix-dgram n - n - 1 postlogd
 EOF
+lab_master_services >>"$PFC/master.cf"
 
 lab_ports_free
 smtp-sink -u postfix "127.0.0.1:$P_SINK" 256 >"$LAB/log/smtp-sink.log" 2>&1 &

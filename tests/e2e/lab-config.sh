@@ -119,6 +119,36 @@ master_service() {
 
 # ---- Postfix ----
 
+# lab_master_services: Postfix's own services for a private master.cf
+# (the lab's and tests/bench/milter.sh's), chroot n everywhere: no copies
+# of /etc files needed.
+lab_master_services() {
+	cat <<-EOF
+		pickup unix n - n 60 1 pickup
+		cleanup unix n - n - 0 cleanup
+		qmgr unix n - n 300 1 qmgr
+		tlsmgr unix - - n 1000? 1 tlsmgr
+		rewrite unix - - n - - trivial-rewrite
+		bounce unix - - n - 0 bounce
+		defer unix - - n - 0 bounce
+		trace unix - - n - 0 bounce
+		verify unix - - n - 1 verify
+		flush unix n - n 1000? 0 flush
+		proxymap unix - - n - - proxymap
+		proxywrite unix - - n - 1 proxymap
+		smtp unix - - n - - smtp
+		relay unix - - n - - smtp
+		showq unix n - n - - showq
+		error unix - - n - - error
+		retry unix - - n - - error
+		discard unix - - n - - discard
+		virtual unix - n n - - virtual
+		anvil unix - - n - 1 anvil
+		scache unix - - n - 1 scache
+		postlog unix-dgram n - n - 1 postlogd
+	EOF
+}
+
 lab_postfix_config() {
 	cat >"$PFC/main.cf" <<-EOF
 		# e2e lab base main.cf (the conf-examples snippets are appended below)
@@ -197,29 +227,8 @@ lab_postfix_config() {
 		# service type private unpriv chroot wakeup maxproc command + args
 		127.0.0.1:$P_SMTP inet n - n - - smtpd
 		[::1]:$P_SMTP inet n - n - - smtpd
-		pickup unix n - n 60 1 pickup
-		cleanup unix n - n - 0 cleanup
-		qmgr unix n - n 300 1 qmgr
-		tlsmgr unix - - n 1000? 1 tlsmgr
-		rewrite unix - - n - - trivial-rewrite
-		bounce unix - - n - 0 bounce
-		defer unix - - n - 0 bounce
-		trace unix - - n - 0 bounce
-		verify unix - - n - 1 verify
-		flush unix n - n 1000? 0 flush
-		proxymap unix - - n - - proxymap
-		proxywrite unix - - n - 1 proxymap
-		smtp unix - - n - - smtp
-		relay unix - - n - - smtp
-		showq unix n - n - - showq
-		error unix - - n - - error
-		retry unix - - n - - error
-		discard unix - - n - - discard
-		virtual unix - n n - - virtual
-		anvil unix - - n - 1 anvil
-		scache unix - - n - 1 scache
-		postlog unix-dgram n - n - 1 postlogd
 	EOF
+	lab_master_services >>"$PFC/master.cf"
 	{
 		printf '# ---- conf-examples/postfix/master.cf.policyd-unix + main.cf.milter (unix form) ----\n'
 		master_service "$CONF_EXAMPLES/postfix/master.cf.policyd-unix" submission "127.0.0.1:$P_UNIX" |
