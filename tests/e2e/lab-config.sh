@@ -53,7 +53,7 @@ lab_sasl() {
 		pwcheck_method: auxprop
 		auxprop_plugin: sasldb
 		sasldb_path: $SASLDB
-		mech_list: PLAIN LOGIN CRAM-MD5
+		mech_list: PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256 SCRAM-SHA-1
 	EOF
 }
 

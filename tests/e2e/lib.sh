@@ -7,8 +7,9 @@
 #	loopback ports chosen free at start:
 #
 #	- a real Postfix (`postfix -c ABSDIR start`): Cyrus SASL from a sasldb
-#	  (PLAIN, LOGIN, CRAM-MD5), STARTTLS with a generated certificate,
-#	  smtp-sink as the outside world (relayhost), no DNS, maillog_file,
+#	  (PLAIN, LOGIN, CRAM-MD5, and SCRAM-SHA-256 and SCRAM-SHA-1 for
+#	  selftest), STARTTLS with a generated certificate, smtp-sink as
+#	  the outside world (relayhost), no DNS, maillog_file,
 #	  mynetworks NOT containing loopback (every test client is a stranger);
 #	- a real Dovecot: POP3 and IMAP on 127.0.0.1 and ::1, log_path file;
 #	- the authrelay daemons that are built, with configurations rendered

@@ -18,7 +18,7 @@ if need "selftest: open-relay self-check" authrelayctl authrelay-policyd; then
 	check_match "selftest: the lab is not an open relay (exit 0)" "$out" 'rc=0$'
 	check_match "selftest: says so" "$out" 'not an open relay; the server behaves as the rules say'
 	check_match "selftest: STARTTLS verified with the lab CA" "$out" 'TLSv1\.[23] '
-	for mech in PLAIN LOGIN CRAM-MD5; do
+	for mech in PLAIN LOGIN CRAM-MD5 SCRAM-SHA-256 SCRAM-SHA-1; do
 		check_match "selftest: authenticated relay with $mech accepted" "$out" \
 			"authenticated, own sender +$mech +alice@lab.test +accepted +ok"
 	done
