@@ -106,6 +106,17 @@ static bool store_value(char *field, size_t size, const char *value, size_t len,
 {
 	size_t n = 0;
 
+	/* Plain text, the common case, in one copy. */
+	if (!xtext || memchr(value, '+', len) == NULL) {
+		if (len >= size) {
+			field[0] = '\0';
+			return false;
+		}
+		memcpy(field, value, len);
+		field[len] = '\0';
+		return true;
+	}
+
 	for (size_t i = 0; i < len; i++) {
 		char c = value[i];
 

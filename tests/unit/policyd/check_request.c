@@ -270,6 +270,55 @@ START_TEST(test_attribute_names)
 }
 END_TEST
 
+/* Values are stored whole or not at all: the longest that fits, one
+   byte more, and xtext decoding of ccert_* (plain copies and the
+   decoding loop must agree on the bound). */
+START_TEST(test_value_bounds)
+{
+	static const struct {
+		const char *name;
+		size_t len;		/* of a value of 'a's, or 0: use text */
+		const char *text;
+		bool want_overflow;
+		const char *want;	/* stored value, when not overflowing and text */
+	} cases[] = {
+		{"sasl_username", STORE_USER_MAX - 1, NULL, false, NULL},
+		{"sasl_username", STORE_USER_MAX, NULL, true, NULL},
+		{"ccert_fingerprint", 0, "AB:+43D:EF", false, "AB:CD:EF"},
+		{"ccert_fingerprint", 0, "AB+2", false, "AB+2"},
+		{"ccert_fingerprint", 0, "+00x", false, "?x"},
+		{"sender", 0, "a+b@example.org", false, "a+b@example.org"},
+	};
+	static char value[STORE_USER_MAX + 8];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct policy_request req;
+		const char *v = cases[i].text;
+		size_t len;
+
+		if (v == NULL) {
+			memset(value, 'a', cases[i].len);
+			value[cases[i].len] = '\0';
+			v = value;
+		}
+		len = strlen(v);
+		request_reset(&req);
+		request_attr(&req, cases[i].name, strlen(cases[i].name), v, len);
+		ck_assert_msg((req.overflow != NULL) == cases[i].want_overflow,
+			      "%s of %zu bytes: overflow got %d, want %d", cases[i].name, len,
+			      req.overflow != NULL, cases[i].want_overflow);
+		if (cases[i].want_overflow)
+			continue;
+		if (strcmp(cases[i].name, "sasl_username") == 0)
+			ck_assert_uint_eq(strlen(req.sasl_username), len);
+		else if (strcmp(cases[i].name, "sender") == 0)
+			ck_assert_str_eq(req.sender, cases[i].want);
+		else
+			ck_assert_str_eq(req.ccert_fingerprint, cases[i].want);
+	}
+}
+END_TEST
+
 static Suite *request_suite(void)
 {
 	Suite *s = suite_create("request");
@@ -279,6 +328,7 @@ static Suite *request_suite(void)
 	tcase_add_loop_test(tc, test_request_refused, 0,
 			    (int)(sizeof(refuse_cases) / sizeof(refuse_cases[0])));
 	tcase_add_test(tc, test_unavailable_lookups);
+	tcase_add_test(tc, test_value_bounds);
 	tcase_add_loop_test(tc, test_attribute_names, 0,
 			    (int)(sizeof(name_cases) / sizeof(name_cases[0])));
 	suite_add_tcase(s, tc);
