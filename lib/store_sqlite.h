@@ -113,6 +113,15 @@ struct sq_store {
 	struct sq_writer *writer;	/* NULL: decision_queue_max was 0 */
 	uint64_t dropped_no_writer;	/* rows offered without a writer */
 	bool snapshot;			/* store_read_begin()'s transaction is open on main */
+	/* The grant prefix lengths in use per family (0 IPv4, 1 IPv6), as
+	   read in a snapshot whose data version was `version`
+	   (store_sqlite_grants.c). */
+	struct sq_prefixes {
+		bool valid;
+		unsigned version;
+		unsigned count;
+		unsigned char len[129];
+	} prefixes[2];
 	time_t lookup_warned;		/* last lookup failure logged */
 	unsigned lookup_failures;	/* since then */
 };

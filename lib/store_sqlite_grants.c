@@ -113,29 +113,96 @@ static int find_grant(struct sq_conn *conn, const struct ipaddr *ip, unsigned le
 	return res;
 }
 
+/* probe - find_grant under each of lens in turn: 1 found, 0 not, -1 */
+static int probe(struct sq_conn *conn, const struct ipaddr *ip, const unsigned char *lens,
+		 unsigned count, int64_t now, struct store_grant *g)
+{
+	int64_t id;
+	int res = 0;
+
+	for (unsigned i = 0; i < count && res == 0; i++)
+		res = find_grant(conn, ip, lens[i], now < 0 ? 0 : now, g, &id);
+	return res;
+}
+
+/* lookup_walk - ask for each prefix length in use, then probe it */
+static int lookup_walk(struct sq_conn *conn, const struct ipaddr *ip, int64_t now,
+		       struct store_grant *g)
+{
+	int after = -1, res = 0;
+	unsigned len;
+	int64_t id;
+
+	/* At most 129 lengths per family, so the walk is bounded. */
+	while (res == 0) {
+		int more = next_prefix(conn, family_code(ip), after, &len);
+
+		if (more <= 0)
+			return more;
+		res = find_grant(conn, ip, len, now < 0 ? 0 : now, g, &id);
+		after = (int)len;
+	}
+	return res;
+}
+
+/* data_version - the connection's SQLite data version: changed by every
+   commit, from any connection, seen when a read transaction starts */
+static int data_version(struct sq_conn *conn, unsigned *version_r)
+{
+	return sqlite3_file_control(conn->db, "main", SQLITE_FCNTL_DATA_VERSION, version_r)
+		       == SQLITE_OK ? 0 : -1;
+}
+
+/* lookup_snapshot - inside a read snapshot, the prefix lengths in use are
+   remembered with the data version they were read at: while nothing has
+   been written since (any commit changes the version), a lookup is one
+   probe per length instead of a walk of two or three statements. The
+   version is read only after a statement of this lookup ran, so it is
+   the snapshot's own. */
+static int lookup_snapshot(struct sq_store *st, const struct ipaddr *ip, int64_t now,
+			   struct store_grant *g)
+{
+	struct sq_prefixes *pc = &st->prefixes[family_code(ip) == 4 ? 0 : 1];
+	unsigned version, len;
+	int after = -1, res;
+
+	if (pc->valid && pc->count > 0) {
+		res = probe(&st->main, ip, pc->len, pc->count, now, g);
+		if (res < 0)
+			return -1;
+		if (data_version(&st->main, &version) == 0 && version == pc->version)
+			return res;
+	}
+	pc->valid = false;
+	pc->count = 0;
+	for (;;) {
+		int more = next_prefix(&st->main, family_code(ip), after, &len);
+
+		if (more < 0)
+			return -1;
+		if (more == 0 || pc->count == sizeof pc->len)
+			break;
+		pc->len[pc->count++] = (unsigned char)len;
+		after = (int)len;
+	}
+	pc->valid = data_version(&st->main, &pc->version) == 0;
+	return probe(&st->main, ip, pc->len, pc->count, now, g);
+}
+
 enum lookup_result sq_grant_lookup(struct store *store, const struct ipaddr *ip, int64_t now,
 				   struct store_grant *grant_r)
 {
 	struct sq_store *st = sq_store(store);
 	struct store_grant g;
-	int after = -1, res = 0;
-	unsigned len;
-	int64_t id;
+	int res;
 
 	sq_lock(st);
 	if (sq_lookup_moved(st))
 		res = -1;
-	/* At most 129 lengths per family, so the walk is bounded. */
-	while (res == 0) {
-		int more = next_prefix(&st->main, family_code(ip), after, &len);
-
-		if (more <= 0) {
-			res = more;
-			break;
-		}
-		res = find_grant(&st->main, ip, len, now < 0 ? 0 : now, &g, &id);
-		after = (int)len;
-	}
+	else if (st->snapshot && !sqlite3_get_autocommit(st->main.db))
+		res = lookup_snapshot(st, ip, now, &g);
+	else
+		res = lookup_walk(&st->main, ip, now, &g);
 	if (res < 0) {
 		enum lookup_result err = sq_lookup_failed(st, "grant lookup");
 

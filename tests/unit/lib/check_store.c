@@ -560,6 +560,89 @@ START_TEST(test_read_snapshot)
 }
 END_TEST
 
+/* Inside snapshots a grant lookup remembers the prefix lengths in use
+   (with the database's data version): each step below writes through a
+   second connection, as loginwatch and authrelayctl do, between two
+   snapshots of the first, and the next snapshot must see it at once -
+   a new prefix length, a second family, a revoke, an expiry - while a
+   lookup inside the same snapshot keeps the snapshot's view. */
+START_TEST(test_snapshot_prefix_cache)
+{
+	struct store *policyd = open_ok(STORE_OPEN_CREATE);
+	struct store *other = open_ok(STORE_OPEN_EXISTING);
+	struct ipaddr c4 = ip("198.51.100.77"), c6 = ip("2001:db8:5::9"), c4b = ip("203.0.113.9");
+	static const struct {
+		const char *label;
+		const char *grant;	/* written before the snapshot; NULL: none */
+		unsigned prefix;
+		const char *revoke;	/* revoked before the snapshot; NULL: none */
+		int64_t now;
+		enum lookup_result want4, want6;
+	} steps[] = {
+		{ "no grants", NULL, 0, NULL, 2000, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND },
+		{ "a /32 elsewhere", "198.51.100.1", 32, NULL, 2000, LOOKUP_NOT_FOUND,
+		  LOOKUP_NOT_FOUND },
+		{ "a /24 covering the client: a new length", "198.51.100.0", 24, NULL, 2000,
+		  LOOKUP_FOUND, LOOKUP_NOT_FOUND },
+		{ "an IPv6 /48: the other family", "2001:db8:5::", 48, NULL, 2000, LOOKUP_FOUND,
+		  LOOKUP_FOUND },
+		{ "the /24 revoked", NULL, 0, "198.51.100.0", 2000, LOOKUP_NOT_FOUND,
+		  LOOKUP_FOUND },
+		{ "the /48 expired (it lives 1800 s)", NULL, 0, NULL, 5000, LOOKUP_NOT_FOUND,
+		  LOOKUP_NOT_FOUND },
+		{ "a /16 after the expiry", "198.51.0.0", 16, NULL, 5000, LOOKUP_FOUND,
+		  LOOKUP_NOT_FOUND },
+	};
+	char *error = NULL;
+
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		enum lookup_result g4, g6, again;
+		int64_t t = steps[i].now - 1000;
+
+		if (steps[i].grant != NULL) {
+			struct store_login l = login(steps[i].grant, steps[i].prefix, "eve", t, 1800);
+
+			apply_ok(other, &l, 1, NULL);
+		}
+		if (steps[i].revoke != NULL) {
+			struct ipaddr r = ip(steps[i].revoke);
+			unsigned removed = 0;
+
+			ck_assert_msg(store_grant_revoke(other, &r, "test", &removed, &error) == 0,
+				      "%s: revoke: %s", steps[i].label, error);
+		}
+		ck_assert_int_eq(store_read_begin(policyd), 0);
+		g4 = store_grant_lookup(policyd, &c4, steps[i].now, NULL);
+		g6 = store_grant_lookup(policyd, &c6, steps[i].now, NULL);
+		/* A grant of a new length for another client, written now, is
+		   not seen in this snapshot, whatever the lookup remembers;
+		   it is seen once the snapshot ends. */
+		{
+			struct store_login l = login("203.0.113.8", 31, "late", t, 1800);
+
+			apply_ok(other, &l, 1, NULL);
+			again = store_grant_lookup(policyd, &c4b, steps[i].now, NULL);
+		}
+		store_read_end(policyd);
+		ck_assert_msg(g4 == steps[i].want4 && g6 == steps[i].want6 && again == LOOKUP_NOT_FOUND,
+			      "%s: IPv4 got %d, want %d; IPv6 got %d, want %d; a grant written "
+			      "during the snapshot got %d, want %d", steps[i].label, g4, steps[i].want4,
+			      g6, steps[i].want6, again, LOOKUP_NOT_FOUND);
+		ck_assert_int_eq(store_read_begin(policyd), 0);
+		again = store_grant_lookup(policyd, &c4b, steps[i].now, NULL);
+		store_read_end(policyd);
+		ck_assert_msg(again == LOOKUP_FOUND, "%s: the late grant in the next snapshot: got %d, "
+			      "want %d", steps[i].label, again, LOOKUP_FOUND);
+		ck_assert_int_eq(store_grant_revoke(other, &c4b, "test", NULL, &error), 0);
+		/* And outside any snapshot, the same answers. */
+		ck_assert_int_eq(store_grant_lookup(policyd, &c4, steps[i].now, NULL),
+				 steps[i].want4);
+	}
+	store_close(&other, 1000);
+	store_close(&policyd, 1000);
+}
+END_TEST
+
 START_TEST(test_logins_rollback)
 {
 	struct store *store = open_ok(STORE_OPEN_CREATE);
@@ -1136,6 +1219,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_grant_refresh);
 	tcase_add_loop_test(tc, test_file_moved, 0, 2);
 	tcase_add_test(tc, test_read_snapshot);
+	tcase_add_test(tc, test_snapshot_prefix_cache);
 	tcase_add_test(tc, test_logins_rollback);
 	tcase_add_test(tc, test_grant_add_revoke);
 	tcase_add_test(tc, test_users);
