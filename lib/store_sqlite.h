@@ -38,6 +38,9 @@ struct sqlite3_stmt;
    another program's SQLite file is recognised and left alone. */
 #define SQ_APPLICATION_ID 0x41524c59
 
+/* Prefix lengths a family can have in use: /0 to /128. */
+#define PREFIX_LENGTHS_MAX 129
+
 /* Rows per multi-row decision INSERT: one statement step per 16 rows
    costs about 1.8 us a row instead of 2.9 (tests/bench/store.sh). */
 #define SQ_DECISION_ROWS_PER_INSERT 16
@@ -120,7 +123,7 @@ struct sq_store {
 		bool valid;
 		unsigned version;
 		unsigned count;
-		unsigned char len[129];
+		unsigned char len[PREFIX_LENGTHS_MAX];
 	} prefixes[2];
 	time_t lookup_warned;		/* last lookup failure logged */
 	unsigned lookup_failures;	/* since then */

@@ -125,7 +125,28 @@ static int probe(struct sq_conn *conn, const struct ipaddr *ip, const unsigned c
 	return res;
 }
 
-/* lookup_walk - ask for each prefix length in use, then probe it */
+/* prefixes_read - the prefix lengths in use for ip's family, ascending
+   (at most PREFIX_LENGTHS_MAX); 0 or -1 */
+static int prefixes_read(struct sq_conn *conn, const struct ipaddr *ip, unsigned char *lens,
+			 unsigned *count_r)
+{
+	int after = -1;
+	unsigned len;
+
+	*count_r = 0;
+	while (*count_r < PREFIX_LENGTHS_MAX) {
+		int more = next_prefix(conn, family_code(ip), after, &len);
+
+		if (more <= 0)
+			return more;
+		lens[(*count_r)++] = (unsigned char)len;
+		after = (int)len;
+	}
+	return 0;
+}
+
+/* lookup_walk - probe each prefix length in use as it is found, stopping
+   at the first grant (prefixes_read would ask for every length first) */
 static int lookup_walk(struct sq_conn *conn, const struct ipaddr *ip, int64_t now,
 		       struct store_grant *g)
 {
@@ -133,7 +154,7 @@ static int lookup_walk(struct sq_conn *conn, const struct ipaddr *ip, int64_t no
 	unsigned len;
 	int64_t id;
 
-	/* At most 129 lengths per family, so the walk is bounded. */
+	/* At most PREFIX_LENGTHS_MAX lengths per family: bounded. */
 	while (res == 0) {
 		int more = next_prefix(conn, family_code(ip), after, &len);
 
@@ -156,15 +177,15 @@ static int data_version(struct sq_conn *conn, unsigned *version_r)
 /* lookup_snapshot - inside a read snapshot, the prefix lengths in use are
    remembered with the data version they were read at: while nothing has
    been written since (any commit changes the version), a lookup is one
-   probe per length instead of a walk of two or three statements. The
-   version is read only after a statement of this lookup ran, so it is
-   the snapshot's own. */
+   probe per length instead of reading them again first. The version is
+   read only after a statement of this lookup ran, so it is the
+   snapshot's own. */
 static int lookup_snapshot(struct sq_store *st, const struct ipaddr *ip, int64_t now,
 			   struct store_grant *g)
 {
 	struct sq_prefixes *pc = &st->prefixes[family_code(ip) == 4 ? 0 : 1];
-	unsigned version, len;
-	int after = -1, res;
+	unsigned version;
+	int res;
 
 	if (pc->valid && pc->count > 0) {
 		res = probe(&st->main, ip, pc->len, pc->count, now, g);
@@ -174,17 +195,8 @@ static int lookup_snapshot(struct sq_store *st, const struct ipaddr *ip, int64_t
 			return res;
 	}
 	pc->valid = false;
-	pc->count = 0;
-	for (;;) {
-		int more = next_prefix(&st->main, family_code(ip), after, &len);
-
-		if (more < 0)
-			return -1;
-		if (more == 0 || pc->count == sizeof pc->len)
-			break;
-		pc->len[pc->count++] = (unsigned char)len;
-		after = (int)len;
-	}
+	if (prefixes_read(&st->main, ip, pc->len, &pc->count) < 0)
+		return -1;
 	pc->valid = data_version(&st->main, &pc->version) == 0;
 	return probe(&st->main, ip, pc->len, pc->count, now, g);
 }
