@@ -88,7 +88,7 @@ static void load_requests(const char *path)
 			break;
 		requests[nrequests] = s;
 		request_len[nrequests] = (size_t)(end - s) + 2;
-		request_is_rcpt[nrequests] = (s[0] == 'p' && strncmp(s, "protocol_state=RCPT\n", 20) == 0)
+		request_is_rcpt[nrequests] = strncmp(s, "protocol_state=RCPT\n", 20) == 0
 					     || memmem(s, (size_t)(end - s) + 1, "\nprotocol_state=RCPT\n",
 						       21) != NULL;
 		nrequests++;
