@@ -23,6 +23,7 @@ SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 DATADIR   ?= $(PREFIX)/share/authrelay
 DOCDIR    ?= $(PREFIX)/share/doc/authrelay
+EXAMPLESDIR ?= $(DOCDIR)/conf-examples
 SYSCONFDIR ?= /etc
 VERSION   := 0.1.0
 
@@ -43,14 +44,17 @@ BUILD     ?= build
 SANFLAGS  :=
 endif
 
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line
+# (dpkg-buildflags' hardening flags) come first; ours are appended, also
+# to a command-line value (override), so neither side loses its flags.
 WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
-CPPFLAGS  += -D_GNU_SOURCE -DAUTHRELAY_VERSION='"$(VERSION)"' \
+override CPPFLAGS += -D_GNU_SOURCE -DAUTHRELAY_VERSION='"$(VERSION)"' \
              -DAUTHRELAY_SYSCONFDIR='"$(SYSCONFDIR)"' $(SYSTEMD_DEF) \
              -Ilib -I$(BUILD)/gen $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=c11 $(WARN) $(SANFLAGS) -fPIE -MMD -MP
-LDFLAGS   += $(SANFLAGS) -pie
-LDLIBS    += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmilter -pthread
+override CFLAGS += -std=c11 $(WARN) $(SANFLAGS) -fPIE -MMD -MP
+override LDFLAGS += $(SANFLAGS) -pie
+override LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lmilter -pthread
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 
@@ -163,12 +167,12 @@ deps:
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-	  $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(DOCDIR)/conf-examples
+	  $(DESTDIR)$(DATADIR)/sql $(DESTDIR)$(EXAMPLESDIR)
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
 	for m in $(wildcard */*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	for m in $(wildcard */*.5); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
 	install -m 0644 $(wildcard sql/*.sql) $(DESTDIR)$(DATADIR)/sql/
-	cp -R conf-examples/. $(DESTDIR)$(DOCDIR)/conf-examples/
+	cp -R conf-examples/. $(DESTDIR)$(EXAMPLESDIR)/
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	@# The example config becomes the config only where there is none yet:
 	@# an admin's edited file is never overwritten.
