@@ -4,11 +4,24 @@
 # otherwise `apt-get update` once, then `apt-get install -y`.
 # Package services are kept from starting system-wide (policy-rc.d), since
 # the tests start their own private Postfix and Dovecot.
+#
+# deps.sh --deb installs only what `make deb` and `make deb-check` need:
+# the build dependencies of debian/control, debhelper, lintian and blhc
+# (the build-log hardening check), sqlite3 (the test reads the database
+# the package leaves). It installs no mail server and leaves policy-rc.d
+# alone: it may run on a real server.
 set -eu
-PKGS="build-essential pkg-config check libsqlite3-dev sqlite3 libssl-dev openssl
-      libmilter-dev miltertest libsasl2-dev libsasl2-modules sasl2-bin
-      libsystemd-dev postfix dovecot-imapd dovecot-pop3d swaks curl
+BUILD_PKGS="build-essential pkg-config check libsqlite3-dev libssl-dev
+      libmilter-dev libsasl2-dev libsystemd-dev"
+if [ "${1:-}" = --deb ]; then
+    PKGS="$BUILD_PKGS dpkg-dev debhelper lintian blhc sqlite3"
+    mode=deb
+else
+    PKGS="$BUILD_PKGS sqlite3 openssl miltertest libsasl2-modules sasl2-bin
+      postfix dovecot-imapd dovecot-pop3d swaks curl
       clang libclang-rt-14-dev valgrind python3 iproute2 procps bc logrotate systemd-journal-remote"
+    mode=test
+fi
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
@@ -19,11 +32,13 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 echo "deps: installing$missing"
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod +x /usr/sbin/policy-rc.d
+if [ "$mode" = test ]; then
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+    fi
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 fi
-echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
