@@ -9,6 +9,7 @@
 #   make demo [KEEP=1]   the guided tour on a real Postfix + Dovecot
 #   make deps            install the Debian packages build and tests need
 #   make install         PREFIX, DESTDIR honoured
+#   make deb             the Debian package, build/authrelay_VERSION_amd64.deb
 #
 # Layout rules (so that nobody needs to edit this file to add a module):
 #   lib/*.c                         -> $(BUILD)/libauthrelay.a
@@ -82,7 +83,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 SUITES    := protocol milter loginwatch ctl faults e2e fuzz
 
 .PHONY: all check check-unit check-suites bench fuzz demo deps install clean \
-        install-user format
+        install-user format deb deb-deps
 .SUFFIXES:
 .SECONDARY:
 
@@ -186,6 +187,15 @@ install-user:
 	getent passwd authrelay >/dev/null || useradd --system --home-dir /var/lib/authrelay \
 	  --shell /usr/sbin/nologin --user-group authrelay
 	install -d -o authrelay -g authrelay -m 0750 /var/lib/authrelay
+
+# The Debian package (debian/), built with dpkg-buildpackage in a copy of
+# the tree, so the worktree stays clean; the .deb, .changes, .buildinfo and
+# build log land in $(BUILD)/.
+deb: deb-deps
+	bash tools/deb-build.sh . $(abspath $(BUILD))
+
+deb-deps:
+	@sh tools/deps.sh --deb
 
 format:
 	clang-format -i lib/*.[ch] $(foreach d,$(PROGS_DIRS),$(wildcard $(d)/*.[ch]))

@@ -20,7 +20,7 @@ else
     PKGS="$BUILD_PKGS sqlite3 openssl miltertest libsasl2-modules sasl2-bin
       postfix dovecot-imapd dovecot-pop3d swaks curl
       clang libclang-rt-14-dev valgrind python3 iproute2 procps bc logrotate systemd-journal-remote"
-    mode=test
+    mode=tests
 fi
 missing=""
 for p in $PKGS; do
@@ -32,7 +32,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 echo "deps: installing$missing"
-if [ "$mode" = test ]; then
+if [ "$mode" = tests ]; then
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
         chmod +x /usr/sbin/policy-rc.d
