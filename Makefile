@@ -10,6 +10,7 @@
 #   make deps            install the Debian packages build and tests need
 #   make install         PREFIX, DESTDIR honoured
 #   make deb             the Debian package, build/authrelay_VERSION_amd64.deb
+#   make deb-check       build, lintian, install/upgrade/remove/purge it (root)
 #
 # Layout rules (so that nobody needs to edit this file to add a module):
 #   lib/*.c                         -> $(BUILD)/libauthrelay.a
@@ -83,7 +84,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 SUITES    := protocol milter loginwatch ctl faults e2e fuzz
 
 .PHONY: all check check-unit check-suites bench fuzz demo deps install clean \
-        install-user format deb deb-deps
+        install-user format deb deb-deps deb-check
 .SUFFIXES:
 .SECONDARY:
 
@@ -196,6 +197,11 @@ deb: deb-deps
 
 deb-deps:
 	@sh tools/deps.sh --deb
+
+# Builds the package, runs lintian and blhc, then installs, upgrades,
+# removes and purges it on this machine (root; see tests/deb/run.sh).
+deb-check: deb-deps
+	AUTHRELAY_BUILD=$(abspath $(BUILD)) bash tests/deb/run.sh
 
 format:
 	clang-format -i lib/*.[ch] $(foreach d,$(PROGS_DIRS),$(wildcard $(d)/*.[ch]))
