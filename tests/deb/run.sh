@@ -50,18 +50,22 @@ traces() {
 	} | sort
 }
 # drop_user: delete the authrelay user and group this test created. A test
-# suite running beside this one may have started a daemon as authrelay
-# while the user existed: wait for it to end (never kill it).
+# suite running beside this one may have started daemons as authrelay
+# while the user existed: wait until none runs (never kill one), and try
+# again when another starts between the look and userdel. Gives up after
+# 5 minutes.
 drop_user() {
 	local i
-	if getent passwd authrelay >/dev/null; then
-		for ((i = 0; i < 300; i++)); do
-			pgrep -u authrelay >/dev/null || break
-			[ "$i" = 0 ] && echo "     waiting for processes running as authrelay: $(pgrep -u authrelay | xargs)"
-			sleep 1
-		done
-		userdel authrelay
-	fi
+	for ((i = 0; i < 300; i++)); do
+		getent passwd authrelay >/dev/null || break
+		if pgrep -u authrelay >/dev/null; then
+			[ $((i % 30)) = 0 ] &&
+				echo "     waiting for processes running as authrelay: $(pgrep -u authrelay | xargs)"
+		elif userdel authrelay 2>"$T/userdel"; then
+			break
+		fi
+		sleep 1
+	done
 	if getent group authrelay >/dev/null; then
 		groupdel authrelay
 	fi
