@@ -10,9 +10,10 @@
 # directory, the database, the units and which are enabled, authrelayctl
 # check, the postconf lines printed, Postfix's files untouched); upgrade to
 # a rebuilt package with a higher version and one more migration (the
-# database is migrated and keeps its rows, an edited conffile survives);
-# remove (configuration and database stay); purge (nothing of authrelay is
-# left but the user). At the end the machine is as it was: the user is
+# database is migrated and keeps its rows, an edited conffile survives, the
+# milter the admin enabled stays enabled); remove (configuration and
+# database stay); purge (nothing of authrelay is left but the user, no
+# unit stays enabled). At the end the machine is as it was: the user is
 # deleted if this test created it, kept if it existed before.
 #
 # Refuses to run (exit 2) when authrelay is installed, or /etc/authrelay or
@@ -256,6 +257,10 @@ want "authrelay-policyd enabled" "$(readlink "$link/authrelay-policyd.service")"
 	/lib/systemd/system/authrelay-policyd.service
 want "authrelay-milter left disabled" "$(stat_of "$link/authrelay-milter.service")" absent
 want "authrelay-loginwatch left disabled" "$(stat_of "$link/authrelay-loginwatch.service")" absent
+UNITS="authrelay-policyd authrelay-milter authrelay-loginwatch"
+# shellcheck disable=SC2086
+want "systemctl is-enabled $UNITS" "$(systemctl is-enabled $UNITS 2>&1 | xargs)" \
+	"enabled disabled disabled"
 
 authrelayctl check >"$T/check" 2>&1
 rc=$?
@@ -271,7 +276,8 @@ want "nothing in /var/lib/authrelay owned by root" \
 authrelayctl sender allow deb-check@example.org deb-check@example.org >/dev/null 2>&1
 want "a rule written before the upgrade" "$(authrelayctl sender list deb-check@example.org 2>&1 | grep -c deb-check@example.org)" 1
 
-# ---- upgrade
+# ---- upgrade, after the admin enabled the milter
+systemctl enable authrelay-milter >/dev/null 2>&1
 printf '# edited by tests/deb\nlog_level = debug\n' >>/etc/authrelay/authrelay.conf
 conf_sum=$(md5sum </etc/authrelay/authrelay.conf)
 cp "$T/out2/authrelay_${V2}_$ARCH.deb" "$T/"
@@ -291,7 +297,9 @@ want "the rule survived the upgrade" "$(authrelayctl sender list deb-check@examp
 want "init ran on install and on upgrade" "$(sqlite3 /var/lib/authrelay/authrelay.db \
 	"SELECT count(*) FROM admin_log WHERE action = 'init'")" 2
 want "authrelay-policyd still enabled" "$(stat_of "$link/authrelay-policyd.service" | cut -d' ' -f3-)" "symbolic link"
-want "authrelay-milter still disabled" "$(stat_of "$link/authrelay-milter.service")" absent
+# shellcheck disable=SC2086
+want "after the upgrade, systemctl is-enabled $UNITS" "$(systemctl is-enabled $UNITS 2>&1 | xargs)" \
+	"enabled enabled disabled"
 
 # ---- remove: configuration and database stay
 "${APT[@]}" remove authrelay >"$T/remove.out" 2>&1
@@ -310,6 +318,7 @@ transcript "apt-get purge authrelay" "$T/purge.out"
 want "purged" "$(pkg_status)" not-installed
 want "/etc/authrelay gone" "$(stat_of /etc/authrelay)" absent
 want "/var/lib/authrelay gone" "$(stat_of /var/lib/authrelay)" absent
+want "no unit enabled any more" "$(find /etc/systemd/system -name 'authrelay*')" ""
 traces >"$T/traces.after"
 want "the paths named *authrelay* are those before the install" \
 	"$(cat "$T/traces.after")" "$(cat "$T/traces.before")"
