@@ -41,9 +41,15 @@ static const struct out_column audit_columns[] = {
 /* Above any real use, below what unsigned holds everywhere. */
 #define AUDIT_LIMIT_MAX 100000000UL
 
+/* The decisions' rows go to t; the first one ends the progress line. */
+struct audit_out {
+	struct ctl *ctl;
+	struct out_table *t;
+};
+
 static int audit_row(const struct store_decision_row *row, void *ctx)
 {
-	struct out_table *t = ctx;
+	struct audit_out *a = ctx;
 	char ts[CTL_TIME_MAX];
 	const char *values[AUDIT_NCOLS] = {
 		ctl_time_format(row->ts, ts, sizeof ts),
@@ -58,7 +64,8 @@ static int audit_row(const struct store_decision_row *row, void *ctx)
 		row->queue_id,
 	};
 
-	out_table_row(t, values);
+	ctl_progress_end(a->ctl);
+	out_table_row(a->t, values);
 	return 0;
 }
 
@@ -90,6 +97,7 @@ static int query_row(int ncols, const char *const *names, const char *const *val
 	struct query_out *q = ctx;
 
 	if (q->t == NULL) {
+		ctl_progress_end(q->ctl);
 		q->ncols = ncols > 64 ? 64 : (size_t)ncols;
 		for (size_t i = 0; i < q->ncols; i++) {
 			q->names[i] = strdup(names[i] ? names[i] : "?");
@@ -122,7 +130,7 @@ static int audit_named_query(struct ctl *ctl, const char *name)
 	struct audit_query aq;
 	struct query_out q = { .ctl = ctl };
 	char *sql, *error = NULL;
-	int status;
+	int status, rc;
 
 	if (strcmp(name, "list") == 0) {
 		struct out_table *t = out_table_new(ctl->out, ctl->json, list_columns, 2);
@@ -141,7 +149,10 @@ static int audit_named_query(struct ctl *ctl, const char *name)
 		return EX_OSERR;
 	}
 	status = EX_OK;
-	if (store_query(ctl->store, sql, query_row, &q, &error) != 0) {
+	ctl_progress_begin(ctl, "audit", PROGRESS_BUSY, "running the query");
+	rc = store_query(ctl->store, sql, query_row, &q, &error);
+	ctl_progress_end(ctl);
+	if (rc != 0) {
 		ctl_error("query %s: %s", name, error ? error : "database error");
 		status = EX_UNAVAILABLE;
 	}
@@ -170,9 +181,9 @@ int cmd_audit(struct ctl *ctl, int argc, char **argv)
 	struct store_audit_filter filter;
 	struct ipaddr addr;
 	char ip_text[IPADDR_STRLEN];
-	struct out_table *t;
+	struct audit_out a = { .ctl = ctl };
 	char *error = NULL;
-	int status;
+	int status, rc;
 
 	if (ctl_args(ctl, argc, argv, opts, NULL, 0, 0, NULL) != 0)
 		return EX_USAGE;
@@ -224,13 +235,20 @@ int cmd_audit(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((status = ctl_store(ctl, false)) != EX_OK)
 		return status;
-	t = out_table_new(ctl->out, ctl->json, audit_columns, AUDIT_NCOLS);
-	if (store_audit(ctl->store, &filter, audit_row, t, &error) != 0) {
-		out_table_end(&t);
+	a.t = out_table_new(ctl->out, ctl->json, audit_columns, AUDIT_NCOLS);
+	/* Time is the only index of the decisions: without --since, a
+	   filter that matches little reads the whole table first. */
+	ctl_progress_begin(ctl, "audit", PROGRESS_BUSY,
+			   filter.since == 0 ? "no --since: reading every decision row"
+					     : "reading the decisions");
+	rc = store_audit(ctl->store, &filter, audit_row, &a, &error);
+	ctl_progress_end(ctl);
+	if (rc != 0) {
+		out_table_end(&a.t);
 		ctl_error("cannot read decisions: %s", error ? error : "database error");
 		free(error);
 		return EX_UNAVAILABLE;
 	}
-	out_table_end(&t);
+	out_table_end(&a.t);
 	return EX_OK;
 }

@@ -286,14 +286,17 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 	char *error = NULL;
 	char before_text[CTL_TIME_MAX], detail[128];
 	int64_t before;
-	int status;
+	int status, rc;
 
 	if (ctl_args(ctl, argc, argv, NULL, NULL, 0, 0, NULL) != 0)
 		return EX_USAGE;
 	if ((status = ctl_store(ctl, false)) != EX_OK)
 		return status;
 	before = ctl->now - ctl->cfg->audit_retention;
-	if (store_prune(ctl->store, before, PRUNE_BATCH, ctl->actor, &deleted, &error) != 0) {
+	ctl_progress_begin(ctl, "prune", PROGRESS_ROWS, NULL);
+	rc = store_prune(ctl->store, before, PRUNE_BATCH, ctl->actor, &deleted, &error);
+	ctl_progress_end(ctl);
+	if (rc != 0) {
 		ctl_error("prune: %s (rows deleted so far: %llu)", error ? error : "database error",
 			  (unsigned long long)deleted);
 		free(error);

@@ -72,7 +72,7 @@ const struct ctl_command *ctl_command_find(int argc, char **argv, int *words_r)
 
 void ctl_usage_all(FILE *fp)
 {
-	fputs("usage: authrelayctl [-c FILE] [--json] COMMAND\n"
+	fputs("usage: authrelayctl [-c FILE] [--json] [--quiet | --progress] COMMAND\n"
 	      "       authrelayctl -h | -V\n"
 	      "commands:\n",
 	      fp);

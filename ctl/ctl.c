@@ -213,6 +213,8 @@ int ctl_args(struct ctl *ctl, int argc, char **argv, const struct ctl_option *op
 void ctl_report_change(struct ctl *ctl, const char *action, const char *subject,
 		       const char *detail)
 {
+	if (ctl->progress_mode == PROGRESS_QUIET)
+		return;
 	if (ctl->json) {
 		fputs("{\"ok\": true, \"action\": ", ctl->out);
 		out_json_string(ctl->out, action);
@@ -265,7 +267,7 @@ int ctl_config(struct ctl *ctl)
 		free(error);
 		return EX_CONFIG;
 	}
-	log_open("authrelayctl", ctl->cfg->log_facility, true);
+	log_open("authrelayctl", ctl->cfg->log_facility, ctl->progress_mode != PROGRESS_QUIET);
 	log_set_level(ctl->cfg->log_level);
 	return EX_OK;
 }
@@ -337,6 +339,36 @@ static int ctl_store_safe(struct ctl *ctl)
 
 /* ctl_store - ctl->store, or EX_UNAVAILABLE with the reason */
 
+/* ctl_progress_tick - the store's progress function: rows done of a
+   total, or (0, 0) "still working" */
+static void ctl_progress_tick(void *ctx, uint64_t done, uint64_t total)
+{
+	struct ctl *ctl = ctx;
+
+	if (!ctl->progress_on)
+		return;
+	/* Counted work reports its own figures; the engine's "still working"
+	   ticks only matter to a busy line. */
+	if (total == 0 && ctl->progress.unit != PROGRESS_BUSY)
+		return;
+	progress_update(&ctl->progress, done, total);
+}
+
+void ctl_progress_begin(struct ctl *ctl, const char *what, enum progress_unit unit,
+			const char *note)
+{
+	progress_start(&ctl->progress, ctl->progress_mode, stderr, what, unit, 0);
+	ctl->progress.note = note;
+	ctl->progress_on = true;
+}
+
+void ctl_progress_end(struct ctl *ctl)
+{
+	if (ctl->progress_on)
+		progress_end(&ctl->progress);
+	ctl->progress_on = false;
+}
+
 int ctl_store(struct ctl *ctl, bool create)
 {
 	struct store_options opts = {
@@ -344,7 +376,10 @@ int ctl_store(struct ctl *ctl, bool create)
 		.busy_timeout_ms = CTL_BUSY_TIMEOUT_MS,
 		.decision_queue_max = 0,
 		.program = "authrelayctl",
+		.progress = ctl_progress_tick,
+		.progress_ctx = ctl,
 	};
+	int rc;
 	char *error = NULL;
 	int status;
 
@@ -354,7 +389,13 @@ int ctl_store(struct ctl *ctl, bool create)
 		return status;
 	if (ctl_store_safe(ctl) != 0)
 		return EX_UNAVAILABLE;
-	if (store_open(ctl->cfg->database, &opts, &ctl->store, &error) != 0) {
+	/* Opening migrates an older schema: a rewrite of a large table shows
+	   a line after a second of work. */
+	ctl_progress_begin(ctl, ctl->cmd != NULL ? ctl->cmd->family : "database", PROGRESS_BUSY,
+			   "opening the database, applying schema migrations");
+	rc = store_open(ctl->cfg->database, &opts, &ctl->store, &error);
+	ctl_progress_end(ctl);
+	if (rc != 0) {
 		/* The store's messages name the database already. */
 		if (error != NULL && strstr(error, ctl->cfg->database) != NULL)
 			ctl_error("%s", error);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "cfg.h"
+#include "progress.h"
 #include "store.h"
 
 /* Exit codes beyond sysexits.h: a change the store refused (deny of a
@@ -40,6 +41,9 @@ struct ctl {
 	int64_t now;
 	FILE *out;			/* stdout; tests may redirect */
 	const struct ctl_command *cmd;
+	enum progress_mode progress_mode;	/* --quiet / --progress / neither */
+	struct progress progress;	/* the long work's line on stderr */
+	bool progress_on;		/* between ctl_progress_begin and _end */
 };
 
 typedef int ctl_run_fn(struct ctl *ctl, int argc, char **argv);
@@ -85,6 +89,15 @@ typedef int ctl_list_fn(struct ctl *ctl, const void *arg, struct out_table *t,
    returned, or EX_UNAVAILABLE. */
 int ctl_list(struct ctl *ctl, const struct out_column *cols, size_t ncols, ctl_list_fn *list,
 	     const void *arg, const char *what);
+
+/* Starts the progress line of long work (drawn on stderr when it is a
+   terminal, or with --progress; never with --quiet). The store reports
+   into it (ctl_store() passes it as the store's progress function) until
+   ctl_progress_end() wipes it, which the caller does before printing
+   anything else. what and note are not copied. */
+void ctl_progress_begin(struct ctl *ctl, const char *what, enum progress_unit unit,
+			const char *note);
+void ctl_progress_end(struct ctl *ctl);
 
 /* Prints the general usage (every command) to fp. */
 void ctl_usage_all(FILE *fp);
@@ -134,7 +147,8 @@ ctl_run_fn cmd_audit;
 ctl_run_fn cmd_cert_list, cmd_cert_add, cmd_cert_revoke;
 ctl_run_fn cmd_selftest;
 
-/* Reports a store change: a human line, or {"ok":true,...} with --json. */
+/* Reports a store change: a human line, or {"ok":true,...} with --json;
+   nothing with --quiet. */
 void ctl_report_change(struct ctl *ctl, const char *action, const char *subject,
 		       const char *detail);
 

@@ -4,7 +4,7 @@
  * SUMMARY
  *	authrelay administration: grants, users, senders, audit, checks
  * SYNOPSIS
- *	authrelayctl [-c FILE] [--json] COMMAND [ARGS]
+ *	authrelayctl [-c FILE] [--json] [--quiet | --progress] COMMAND [ARGS]
  * DESCRIPTION
  *	Parses the global options, finds the command in ctl_commands[],
  *	loads the config and opens the database as the command needs, runs
@@ -29,8 +29,8 @@
 #define AUTHRELAY_VERSION "unknown"
 #endif
 
-/* strip_json - removes every "--json" before "--" (it may follow the
-   command too), returning the new argc */
+/* strip_json - removes every "--json", "--quiet" and "--progress" before
+   "--" (they may follow the command too), returning the new argc */
 
 static int strip_json(struct ctl *ctl, int argc, char **argv)
 {
@@ -42,6 +42,14 @@ static int strip_json(struct ctl *ctl, int argc, char **argv)
 			done = true;
 		if (!done && strcmp(argv[i], "--json") == 0) {
 			ctl->json = true;
+			continue;
+		}
+		if (!done && strcmp(argv[i], "--quiet") == 0) {
+			ctl->progress_mode = PROGRESS_QUIET;
+			continue;
+		}
+		if (!done && strcmp(argv[i], "--progress") == 0) {
+			ctl->progress_mode = PROGRESS_ALWAYS;
 			continue;
 		}
 		argv[out++] = argv[i];
@@ -107,7 +115,7 @@ int main(int argc, char **argv)
 	ctl_actor_init(&ctl);
 	/* The store reports migrations and trouble through lib/log: to the
 	   admin's terminal and, like the daemons, to the mail log. */
-	log_open("authrelayctl", LOG_MAIL, true);
+	log_open("authrelayctl", LOG_MAIL, ctl.progress_mode != PROGRESS_QUIET);
 	status = ctl.cmd->run(&ctl, argc - i - words, argv + i + words);
 	if (ctl.store != NULL)
 		store_close(&ctl.store, 0);

@@ -28,6 +28,16 @@
 
 /* ---- connection helpers ---- */
 
+/* sq_progress_tick - sqlite3_progress_handler: "still working"; 0 lets
+   the statement go on */
+static int sq_progress_tick(void *ctx)
+{
+	struct sq_store *st = ctx;
+
+	st->progress(st->progress_ctx, 0, 0);
+	return 0;
+}
+
 /* sq_conn_open - open an existing file with the per-connection settings */
 int sq_conn_open(struct sq_conn *conn, const char *path, long long busy_timeout_ms,
 		 char **error_r)
@@ -460,6 +470,11 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 
 	if (sq_conn_open(&st->main, st->path, opts->busy_timeout_ms, error_r) < 0)
 		goto fail;
+	if (opts->progress != NULL) {
+		st->progress = opts->progress;
+		st->progress_ctx = opts->progress_ctx;
+		sqlite3_progress_handler(st->main.db, STORE_PROGRESS_STEPS, sq_progress_tick, st);
+	}
 	if (sq_file_prepare(&st->main, opts, error_r) < 0)
 		goto fail;
 	if (opts->decision_queue_max > 0

@@ -84,6 +84,8 @@ enum sq_stmt_id {
 	SQ_DECISION_INSERT_MANY,	/* SQ_DECISION_ROWS_PER_INSERT rows */
 	SQ_PRUNE_DECISIONS,
 	SQ_PRUNE_GRANTS,
+	SQ_PRUNE_COUNT_DECISIONS,
+	SQ_PRUNE_COUNT_GRANTS,
 
 	SQ_STMT_COUNT
 };
@@ -125,6 +127,8 @@ struct sq_store {
 		unsigned count;
 		unsigned char len[PREFIX_LENGTHS_MAX];
 	} prefixes[2];
+	store_progress_fn *progress;	/* options.progress, may be NULL */
+	void *progress_ctx;
 	time_t lookup_warned;		/* last lookup failure logged */
 	unsigned lookup_failures;	/* since then */
 };

@@ -125,12 +125,32 @@ rollback:
 	return -1;
 }
 
+/* prune_count - rows a prune statement will delete; 0 when it cannot be
+   counted (the count is only for the progress line) */
+static uint64_t prune_count(struct sq_store *st, enum sq_stmt_id id, int64_t before)
+{
+	sqlite3_stmt *stmt;
+	uint64_t n = 0;
+
+	sq_lock(st);
+	if ((stmt = sq_stmt(&st->main, id)) != NULL) {
+		sqlite3_bind_int64(stmt, 1, before);
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			n = (uint64_t)sqlite3_column_int64(stmt, 0);
+		sqlite3_reset(stmt);
+	}
+	sq_unlock(st);
+	return n;
+}
+
 int sq_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
 	     uint64_t *deleted_r, char **error_r)
 {
 	struct sq_store *st = sq_store(store);
 	static const enum sq_stmt_id what[] = { SQ_PRUNE_DECISIONS, SQ_PRUNE_GRANTS };
-	uint64_t counts[2] = { 0, 0 };
+	static const enum sq_stmt_id count_what[] = { SQ_PRUNE_COUNT_DECISIONS,
+						      SQ_PRUNE_COUNT_GRANTS };
+	uint64_t counts[2] = { 0, 0 }, total = 0;
 	char subject[32], detail[128];
 	struct tm tm;
 	time_t t = (time_t)before;
@@ -138,6 +158,11 @@ int sq_prune(struct store *store, int64_t before, unsigned batch, const char *ac
 
 	if (batch > 100000)	/* keep each transaction short */
 		batch = 100000;
+	if (st->progress != NULL) {
+		for (int i = 0; i < 2; i++)
+			total += prune_count(st, count_what[i], before);
+		st->progress(st->progress_ctx, 0, total);
+	}
 	for (int i = 0; i < 2 && res == 0; i++) {
 		do {
 			if ((n = prune_one(st, what[i], before, batch, error_r)) < 0) {
@@ -145,6 +170,8 @@ int sq_prune(struct store *store, int64_t before, unsigned batch, const char *ac
 				break;
 			}
 			counts[i] += (uint64_t)n;
+			if (st->progress != NULL)
+				st->progress(st->progress_ctx, counts[0] + counts[1], total);
 		} while ((unsigned)n == batch);
 	}
 	*deleted_r = counts[0] + counts[1];

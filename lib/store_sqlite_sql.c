@@ -139,4 +139,8 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
 			       "(SELECT id FROM decision_log WHERE ts < ?1 LIMIT ?2)",
 	[SQ_PRUNE_GRANTS] = "DELETE FROM grants WHERE id IN "
 			    "(SELECT id FROM grants WHERE expires_at < ?1 LIMIT ?2)",
+	/* What prune will delete, for its progress line: decision_log_ts
+	   counts the range without reading rows; grants is small. */
+	[SQ_PRUNE_COUNT_DECISIONS] = "SELECT count(*) FROM decision_log WHERE ts < ?1",
+	[SQ_PRUNE_COUNT_GRANTS] = "SELECT count(*) FROM grants WHERE expires_at < ?1",
 };

@@ -258,8 +258,8 @@ static int check_only(const char *path)
 			return EXIT_CONFIG;
 		}
 	}
-	struct store_options opts = {STORE_OPEN_EXISTING, cfg->database_busy_timeout * 1000, 0,
-				     "policyd"};
+	struct store_options opts = { .mode = STORE_OPEN_EXISTING, .busy_timeout_ms = cfg->database_busy_timeout * 1000,
+				     .decision_queue_max = 0, .program = "policyd" };
 
 	if (store_open(cfg->database, &opts, &store, &error) < 0) {
 		fprintf(stderr, "%s: %s\n", cfg->database, error ? error : "cannot open");

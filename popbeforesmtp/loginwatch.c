@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "loginwatch.h"
+#include "progress.h"
 
 /* on_line - one line: parse, and queue a grant for a login */
 static void on_line(void *ctx, const char *source, char *line, size_t len)
@@ -85,12 +86,15 @@ static time_t *cp_slot(struct loginwatch *w, const char *source)
 	return &w->cp[w->cp_count++].written;
 }
 
-/* log_grants - one key=value line per grant written */
-static void log_grants(const struct grant_batch *b)
+/* log_grants - one key=value line per grant written: at info for the
+   daemon (the mail log's record of each grant), at debug for --scan, where
+   a backfill of a day's log would otherwise print one line per login */
+static void log_grants(const struct loginwatch *w, const struct grant_batch *b)
 {
+	enum log_level level = w->scan ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
 	char ip[IPADDR_STRLEN + 4], num[24], line[1024];
 
-	if (log_get_level() < LOG_LEVEL_INFO)
+	if (log_get_level() < level)
 		return;
 	for (size_t i = 0; i < b->count; i++) {
 		const struct store_login *l = &b->logins[i];
@@ -106,7 +110,7 @@ static void log_grants(const struct grant_batch *b)
 		snprintf(num, sizeof(num), "%lld", (long long)l->expires_at);
 		log_kv_append(line, sizeof(line), "expires", num);
 		log_kv_append(line, sizeof(line), "source", l->source);
-		log_info("%s", line);
+		log_msg(level, "%s", line);
 	}
 }
 
@@ -120,6 +124,8 @@ static int on_batch(void *ctx, const char *source, const struct follow_position 
 	char *error = NULL;
 
 	w->now = time(NULL);
+	if (w->progress != NULL && pos != NULL)
+		progress_update(w->progress, w->progress_base + pos->offset, 0);
 	if (w->lost_logins) {
 		/* A grant could not be queued: read these lines again. */
 		w->lost_logins = false;
@@ -158,7 +164,7 @@ static int on_batch(void *ctx, const char *source, const struct follow_position 
 			w->stats.granted += count;
 			if (written != NULL)
 				*written = w->now;
-			log_grants(&done);
+			log_grants(w, &done);
 			if (w->scan)
 				for (size_t i = 0; i < count; i++)
 					free((char *)done.logins[i].line);

@@ -32,6 +32,8 @@
 #include "parsers.h"
 #include "store.h"
 
+struct progress;
+
 #define LOGINWATCH_CHECKPOINT_IDLE 5	/* seconds */
 #define LOGINWATCH_MAX_SOURCES 32
 #define LOGINWATCH_STDIN_RETRIES 30	/* seconds a stdin batch is retried */
@@ -56,6 +58,8 @@ struct loginwatch {
 	} cp[LOGINWATCH_MAX_SOURCES];
 	size_t cp_count;
 	struct loginwatch_stats stats;
+	struct progress *progress;	/* --scan: the progress line, or NULL */
+	uint64_t progress_base;		/* --scan: bytes of the files already read */
 };
 
 extern const struct follow_callbacks loginwatch_callbacks;

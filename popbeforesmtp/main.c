@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -27,39 +28,61 @@
 #include "journal.h"
 #include "log.h"
 #include "loginwatch.h"
+#include "progress.h"
 
 #define PROG "authrelay-loginwatch"
 
 enum mode { MODE_FOLLOW, MODE_SCAN, MODE_PARSE_ONLY };
 
+/* -v: kept here because every (re)load of the config sets the log level */
+static bool opt_verbose;
+
+/* The long options, which the common short-option parser does not know. */
+struct long_options {
+	enum mode mode;
+	enum progress_mode progress;	/* --quiet / --progress */
+	bool verbose;			/* -v / --verbose: log_level debug */
+};
+
 static void usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: " PROG " [-c FILE] [-f] [-n] [-V] [-h]\n"
-		"       " PROG " [-c FILE] --scan FILE...\n"
-		"       " PROG " [-c FILE] --parse-only FILE...\n"
+		"usage: " PROG " [-c FILE] [-f] [-n] [-v] [-V] [-h]\n"
+		"       " PROG " [-c FILE] [-v] [--quiet | --progress] --scan FILE...\n"
+		"       " PROG " [-c FILE] [--quiet | --progress] --parse-only FILE...\n"
 		"  -c FILE       configuration file (default " CFG_DEFAULT_PATH ")\n"
 		"  -f            stay in the foreground, log to stderr as well\n"
 		"  -n            check the configuration, sources and database, then exit\n"
+		"  -v            log at debug level (with --scan: one line per grant)\n"
 		"  -V            print the version\n"
 		"  -h            this help\n"
 		"  --scan        read FILEs from their start, record the grants that have\n"
 		"                not expired yet, print counts, exit (no checkpoints)\n"
-		"  --parse-only  as --scan, without the database (benchmarks, format checks)\n");
+		"  --parse-only  as --scan, without the database (benchmarks, format checks)\n"
+		"  --quiet       --scan/--parse-only: no progress line, no summary\n"
+		"  --progress    --scan/--parse-only: a progress line even when stderr is\n"
+		"                not a terminal\n");
 }
 
-/* strip_long_options - take out --scan/--parse-only (the common parser
-   knows short options only) */
-static enum mode strip_long_options(int *argc, char **argv)
+/* strip_long_options - take out --scan, --parse-only, --quiet,
+   --progress and -v (the common parser knows the daemons' short options
+   only) */
+static struct long_options strip_long_options(int *argc, char **argv)
 {
-	enum mode mode = MODE_FOLLOW;
+	struct long_options o = { MODE_FOLLOW, PROGRESS_AUTO, false };
 	int out = 1;
 
 	for (int i = 1; i < *argc; i++) {
 		if (strcmp(argv[i], "--scan") == 0) {
-			mode = MODE_SCAN;
+			o.mode = MODE_SCAN;
 		} else if (strcmp(argv[i], "--parse-only") == 0) {
-			mode = MODE_PARSE_ONLY;
+			o.mode = MODE_PARSE_ONLY;
+		} else if (strcmp(argv[i], "--quiet") == 0) {
+			o.progress = PROGRESS_QUIET;
+		} else if (strcmp(argv[i], "--progress") == 0) {
+			o.progress = PROGRESS_ALWAYS;
+		} else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+			o.verbose = true;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			exit(0);
@@ -69,7 +92,7 @@ static enum mode strip_long_options(int *argc, char **argv)
 	}
 	argv[out] = NULL;
 	*argc = out;
-	return mode;
+	return o;
 }
 
 /* apply_config - parsers and grant policy from cfg; 0 or -1 with *error_r */
@@ -87,7 +110,7 @@ static int apply_config(struct loginwatch *w, const struct authrelay_config *cfg
 	w->policy.ttl = cfg->grant_ttl;
 	w->policy.ipv6_prefix = cfg->grant_ipv6_prefix;
 	w->policy.exclude = cfg->grant_exclude_networks;
-	log_set_level(cfg->log_level);
+	log_set_level(opt_verbose ? LOG_LEVEL_DEBUG : cfg->log_level);
 	return 0;
 }
 
@@ -155,10 +178,28 @@ static int check_mode(const struct authrelay_config *cfg)
 	return problems == 0 ? 0 : EXIT_CONFIG;
 }
 
-/* scan_mode - --scan / --parse-only FILE... */
-static int scan_mode(const struct authrelay_config *cfg, enum mode mode, char **files, int nfiles)
+/* scan_total - the bytes of every FILE, for the progress line; 0 when one
+   cannot be sized (a pipe): the line then shows no time left */
+static uint64_t scan_total(char **files, int nfiles)
+{
+	uint64_t total = 0;
+	struct stat st;
+
+	for (int i = 0; i < nfiles; i++) {
+		if (stat(files[i], &st) < 0 || !S_ISREG(st.st_mode))
+			return 0;
+		total += (uint64_t)st.st_size;
+	}
+	return total;
+}
+
+/* scan_mode - --scan / --parse-only FILE...: a progress line on a
+   terminal, one summary line on stdout, nothing with --quiet */
+static int scan_mode(const struct authrelay_config *cfg, const struct long_options *o, char **files,
+		     int nfiles)
 {
 	struct loginwatch w;
+	struct progress progress;
 	char *error = NULL;
 	int status = 0;
 
@@ -170,24 +211,35 @@ static int scan_mode(const struct authrelay_config *cfg, enum mode mode, char **
 		free(error);
 		return EXIT_CONFIG;
 	}
-	if (mode == MODE_SCAN && open_store(cfg, &w.store, &error) < 0) {
+	if (o->mode == MODE_SCAN && open_store(cfg, &w.store, &error) < 0) {
 		fprintf(stderr, PROG ": %s\n", error ? error : "cannot open the database");
 		free(error);
 		return EXIT_UNAVAILABLE;
 	}
+	progress_start(&progress, o->progress, stderr, o->mode == MODE_SCAN ? "scan" : "parse",
+		       PROGRESS_BYTES, scan_total(files, nfiles));
+	w.progress = &progress;
 	for (int i = 0; i < nfiles; i++) {
+		struct stat st;
+
 		if (follow_scan(files[i], &loginwatch_callbacks, &w, &error) < 0) {
+			progress_end(&progress);
 			fprintf(stderr, PROG ": %s\n", error ? error : "scan failed");
 			free(error);
 			error = NULL;
 			status = EXIT_UNAVAILABLE;
 			break;
 		}
+		if (stat(files[i], &st) == 0)
+			w.progress_base += (uint64_t)st.st_size;
 	}
-	printf("candidates=%llu logins=%llu granted=%llu refused=%llu excluded=%llu expired=%llu\n",
-	       (unsigned long long)w.stats.candidates, (unsigned long long)w.stats.logins,
-	       (unsigned long long)w.stats.granted, (unsigned long long)w.stats.refused,
-	       (unsigned long long)w.stats.excluded, (unsigned long long)w.stats.expired);
+	progress_end(&progress);
+	if (o->progress != PROGRESS_QUIET || status != 0)
+		printf("candidates=%llu logins=%llu granted=%llu refused=%llu excluded=%llu "
+		       "expired=%llu\n",
+		       (unsigned long long)w.stats.candidates, (unsigned long long)w.stats.logins,
+		       (unsigned long long)w.stats.granted, (unsigned long long)w.stats.refused,
+		       (unsigned long long)w.stats.excluded, (unsigned long long)w.stats.expired);
 	if (w.store != NULL)
 		store_close(&w.store, 5000);
 	loginwatch_done(&w);
@@ -355,7 +407,8 @@ int main(int argc, char **argv)
 	struct daemon_args args;
 	struct authrelay_config *cfg = NULL;
 	char *error = NULL;
-	enum mode mode = strip_long_options(&argc, argv);
+	struct long_options lo = strip_long_options(&argc, argv);
+	enum mode mode = lo.mode;
 	int first = daemon_args_parse(argc, argv, PROG, false, &args);
 	int status;
 
@@ -374,14 +427,15 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	log_open(PROG, cfg->log_facility, args.foreground || args.check_only || mode != MODE_FOLLOW);
-	log_set_level(cfg->log_level);
+	opt_verbose = lo.verbose;
+	log_set_level(opt_verbose ? LOG_LEVEL_DEBUG : cfg->log_level);
 	if (args.check_only) {
 		status = check_mode(cfg);
 		cfg_free(&cfg);
 		return status;
 	}
 	if (mode != MODE_FOLLOW) {
-		status = scan_mode(cfg, mode, argv + first, argc - first);
+		status = scan_mode(cfg, &lo, argv + first, argc - first);
 		cfg_free(&cfg);
 		return status;
 	}

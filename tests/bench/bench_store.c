@@ -33,7 +33,8 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
-	struct store_options opts = { STORE_OPEN_CREATE, 5000, DECISIONS, "bench" };
+	struct store_options opts = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 5000,
+				     .decision_queue_max = DECISIONS, .program = "bench" };
 	struct store_decision d = { 0, NULL, "192.0.2.1", "alice", "alice@example.org",
 				    "bob@example.net", "permit", "sasl", "authenticated", "4XyZ1" };
 	static struct store_login logins[1000];

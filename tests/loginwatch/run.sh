@@ -299,6 +299,8 @@ BADC=$T/bad.conf
 [ "$rc" = 78 ] && ok "-n refuses an unknown format (78)" || bad "-n refuses an unknown format" "exit $rc"
 "$BIN" -V | grep -q '^authrelay-loginwatch ' && ok "-V" || bad "-V" "no version"
 
+. "$HERE/cases_progress.sh"
+
 # The journal source, in its own mount namespace: its case lines, counted here.
 js=0; while IFS= read -r l; do case $l in "ok   "*) echo "$l"; pass=$((pass + 1));; "FAIL "*) echo "$l"; fail=$((fail + 1));; *" passed, "*" failed") js=1;; *) echo "$l";; esac; done < <(bash "$HERE/journal.sh"); [ "$js" = 1 ] || bad "journal.sh" "ended without its summary"
 

@@ -49,7 +49,8 @@ static void teardown(void)
 
 static struct store *open_ok(enum store_open_mode mode)
 {
-	struct store_options opts = { mode, 2000, 0, "test" };
+	struct store_options opts = { .mode = mode, .busy_timeout_ms = 2000,
+				     .decision_queue_max = 0, .program = "test" };
 	struct store *store = NULL;
 	char *error = NULL;
 
@@ -62,7 +63,8 @@ static struct store *open_ok(enum store_open_mode mode)
 /* open_err - store_open must fail with a message containing want */
 static void open_err(enum store_open_mode mode, const char *want)
 {
-	struct store_options opts = { mode, 500, 0, "test" };
+	struct store_options opts = { .mode = mode, .busy_timeout_ms = 500,
+				     .decision_queue_max = 0, .program = "test" };
 	struct store *store = NULL;
 	char *error = NULL;
 
@@ -354,7 +356,8 @@ START_TEST(test_locations)
 		{ "unknown scheme", "mysql://db.example/x", "unknown backend" },
 		{ "empty", "", "no database location" },
 	};
-	struct store_options opts = { STORE_OPEN_CREATE, 100, 0, "test" };
+	struct store_options opts = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 100,
+				     .decision_queue_max = 0, .program = "test" };
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct store *store = NULL;
@@ -1084,7 +1087,8 @@ END_TEST
 
 START_TEST(test_prune)
 {
-	struct store_options opts = { STORE_OPEN_CREATE, 2000, 100, "policyd" };
+	struct store_options opts = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 2000,
+				     .decision_queue_max = 100, .program = "policyd" };
 	struct store *store = NULL;
 	struct store_login l[] = {
 		login("192.0.2.1", 32, "old", 100, 50),		/* expired at 150 */
@@ -1152,7 +1156,8 @@ START_TEST(test_audit_filters)
 		{ 4, "milter", "2001:db8::1", NULL, NULL, NULL, "dunno", "none", NULL, NULL },
 		{ 5, NULL, "192.0.2.3", NULL, NULL, NULL, "reject", "none", NULL, NULL },
 	};
-	struct store_options opts = { STORE_OPEN_CREATE, 2000, 16, "policyd" };
+	struct store_options opts = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 2000,
+				     .decision_queue_max = 16, .program = "policyd" };
 	struct store *store = NULL;
 	char *error = NULL;
 

@@ -51,7 +51,8 @@ static void teardown(void)
 
 static struct store *open_db(const char *name, char *path, size_t size)
 {
-	struct store_options opts = { STORE_OPEN_CREATE, 2000, 0, "test" };
+	struct store_options opts = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 2000,
+				     .decision_queue_max = 0, .program = "test" };
 	struct store *store = NULL;
 	char *error = NULL;
 

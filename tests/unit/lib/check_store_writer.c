@@ -49,7 +49,8 @@ static void teardown(void)
 
 static struct store *open_store(long long busy_ms, unsigned queue_max)
 {
-	struct store_options opts = { STORE_OPEN_CREATE, busy_ms, queue_max, "policyd" };
+	struct store_options opts = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = busy_ms,
+				     .decision_queue_max = queue_max, .program = "policyd" };
 	struct store *store = NULL;
 	char *error = NULL;
 
