@@ -23,6 +23,7 @@
 
 #include "cfg.h"
 #include "daemon.h"
+#include "error_r.h"
 #include "follow.h"
 #include "journal.h"
 #include "log.h"
@@ -79,10 +80,8 @@ static int apply_config(struct loginwatch *w, const struct authrelay_config *cfg
 
 	if (parsers_select(&cfg->loginwatch_formats, &set, error_r) < 0)
 		return -1;
-	if (cfg->grant_ttl <= 0) {
-		*error_r = strdup("grant_ttl must be positive");
-		return -1;
-	}
+	if (cfg->grant_ttl <= 0)
+		return error_r_set(error_r, "grant_ttl must be positive");
 	w->parsers = set;
 	w->policy.ttl = cfg->grant_ttl;
 	w->policy.ipv6_prefix = cfg->grant_ipv6_prefix;

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "envelope.h"
+#include "error_r.h"
 #include "parsers.h"
 
 /* parse_tag - length of "name[pid]: " at the start of msg, or 0 */
@@ -195,12 +196,10 @@ int parsers_select(const struct cfg_list *formats, struct parser_set *set_r, cha
 			if (strcmp(p->name, formats->items[i]) == 0)
 				break;
 		if (p->name == NULL) {
-			if (asprintf(error_r,
-				     "loginwatch_formats: unknown format \"%s\" (known: all dovecot "
-				     "courier cyrus uw-imap qpopper)",
-				     formats->items[i])
-			    < 0)
-				*error_r = NULL;
+			error_r_set(error_r,
+				    "loginwatch_formats: unknown format \"%s\" (known: all dovecot "
+				    "courier cyrus uw-imap qpopper)",
+				    formats->items[i]);
 			set_r->count = 0;
 			return -1;
 		}
