@@ -15,6 +15,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$here/../common.sh"    # free_port
 build=${AUTHRELAY_BUILD:-$top/build}
 conns=${CONNS:-50}
 secs=${SECONDS_RUN:-5}
@@ -46,9 +47,6 @@ for line in open(sys.argv[1]):
     out.write("".join("%s=%s\n" % kv for kv in d.items()) + "\n")
 PY
 
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 wait_port() {
     for _ in $(seq 100); do
         (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0

@@ -13,9 +13,8 @@ PY=/usr/bin/python3
 T=$(mktemp -d /tmp/authrelay-ctl.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
+. "$(dirname "$0")/../common.sh"
+# bad LABEL WHY: the shared case line, then the last command's stderr
 bad() {
 	fail=$((fail + 1))
 	echo "FAIL $1: $2"
@@ -330,5 +329,4 @@ fi
 . "$(dirname "$0")/cases_cert.sh"
 . "$(dirname "$0")/cases_audit_queries.sh"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary

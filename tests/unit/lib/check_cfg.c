@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "test_tmpdir.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -571,12 +572,12 @@ static const struct {
 
 START_TEST(test_file_writable)
 {
-	char dir[] = "/tmp/check_cfg_dir.XXXXXX", path[128], want[512];
+	const char *dir = test_tmpdir_create("check_cfg_dir");
+	char path[128], want[512];
 	struct authrelay_config *cfg = NULL;
 	char *error = NULL;
 	FILE *fp;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/authrelay.conf", dir);
 	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
 	fputs("run_user = dave\n", fp);
@@ -603,8 +604,7 @@ START_TEST(test_file_writable)
 		ck_assert_ptr_null(cfg);
 		free(error);
 	}
-	unlink(path);
-	rmdir(dir);
+	test_tmpdir_remove();
 }
 END_TEST
 
