@@ -41,7 +41,7 @@ static const struct out_column audit_columns[] = {
 /* Above any real use, below what unsigned holds everywhere. */
 #define AUDIT_LIMIT_MAX 100000000UL
 
-static int audit_row(const struct store_decision_row *row, void *ctx)
+static int decision_row(const struct store_decision_row *row, void *ctx)
 {
 	struct out_table *t = ctx;
 	char ts[CTL_TIME_MAX];
@@ -114,7 +114,7 @@ static int list_query(const struct audit_query *aq, void *ctx)
 }
 
 /* audit --query NAME | list */
-static int audit_named_query(struct ctl *ctl, const char *name)
+static int run_named_query(struct ctl *ctl, const char *name)
 {
 	static const struct out_column list_columns[] = {
 		{ "name", OUT_STRING }, { "what", OUT_STRING },
@@ -180,7 +180,7 @@ int cmd_audit(struct ctl *ctl, int argc, char **argv)
 		if (since || user || ip || verdict || limit)
 			return ctl_usage_error(ctl, "--query runs a ready query; it takes no "
 						    "other filter");
-		return audit_named_query(ctl, query);
+		return run_named_query(ctl, query);
 	}
 	memset(&filter, 0, sizeof filter);
 	if (since != NULL) {
@@ -225,7 +225,7 @@ int cmd_audit(struct ctl *ctl, int argc, char **argv)
 	if ((status = ctl_store(ctl, false)) != EX_OK)
 		return status;
 	t = out_table_new(ctl->out, ctl->json, audit_columns, AUDIT_NCOLS);
-	if (store_audit(ctl->store, &filter, audit_row, t, &error) != 0) {
+	if (store_audit(ctl->store, &filter, decision_row, t, &error) != 0) {
 		out_table_end(&t);
 		ctl_error("cannot read decisions: %s", error ? error : "database error");
 		free(error);

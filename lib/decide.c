@@ -168,10 +168,10 @@ static void set_verdict(struct relay_verdict *v, enum relay_verdict_kind kind,
 			*p = '?';
 }
 
-/* store_error - the policy's answer when a lookup could not tell */
+/* decide_store_error - the policy's answer when a lookup could not tell */
 
-static void store_error(struct relay_verdict *v, const struct relay_policy *policy,
-			const char *what)
+static void decide_store_error(struct relay_verdict *v, const struct relay_policy *policy,
+			       const char *what)
 {
 	if (policy->on_store_error == ON_STORE_ERROR_DUNNO)
 		set_verdict(v, VERDICT_DUNNO, RULE_STORE_ERROR,
@@ -239,7 +239,7 @@ static bool check_owned(const struct relay_request *req, const struct relay_poli
 	}
 	r = lookups->sender_owned(lookups->ctx, req->sasl_username, normalized);
 	if (is_error(r)) {
-		store_error(v, policy, "sender");
+		decide_store_error(v, policy, "sender");
 		return true;
 	}
 	if (r == LOOKUP_NOT_FOUND) {
@@ -262,7 +262,7 @@ static void decide_sasl(const struct relay_request *req, const struct relay_poli
 
 	r = lookups->user_suspended(lookups->ctx, req->sasl_username);
 	if (is_error(r)) {
-		store_error(v, policy, "user");
+		decide_store_error(v, policy, "user");
 		return;
 	}
 	if (r == LOOKUP_FOUND) {
@@ -294,7 +294,7 @@ static enum lookup_result decide_cert(const char *fingerprint, const char *what,
 		return LOOKUP_NOT_FOUND;
 	r = lookups->cert_known(lookups->ctx, fingerprint);
 	if (is_error(r)) {
-		store_error(v, policy, "certificate");
+		decide_store_error(v, policy, "certificate");
 		return LOOKUP_ERROR;
 	}
 	if (r == LOOKUP_FOUND)
@@ -328,7 +328,7 @@ void decide(const struct relay_request *req, const struct relay_policy *policy,
 	if (client.family != 0) {
 		r = lookups->grant_live(lookups->ctx, &client, req->now);
 		if (is_error(r)) {
-			store_error(verdict_r, policy, "grant");
+			decide_store_error(verdict_r, policy, "grant");
 			return;
 		}
 		if (r == LOOKUP_FOUND) {

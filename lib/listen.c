@@ -40,8 +40,8 @@
 
 #define LISTEN_BACKLOG 1024
 
-/* parse_port - 0..65535, digits only */
-static int parse_port(const char *text, char *port_r, size_t size)
+/* listen_parse_port - 0..65535, digits only */
+static int listen_parse_port(const char *text, char *port_r, size_t size)
 {
 	size_t i, n = strlen(text);
 	unsigned long v = 0;
@@ -59,9 +59,9 @@ static int parse_port(const char *text, char *port_r, size_t size)
 	return 0;
 }
 
-/* parse_inet - "HOST:PORT" or "[V6]:PORT" */
-static int parse_inet(const char *spec, const char *text, struct listen_endpoint *ep,
-		      char **error_r)
+/* listen_parse_inet - "HOST:PORT" or "[V6]:PORT" */
+static int listen_parse_inet(const char *spec, const char *text, struct listen_endpoint *ep,
+			     char **error_r)
 {
 	const char *colon, *host = text, *port;
 	size_t host_len, i;
@@ -108,7 +108,7 @@ static int parse_inet(const char *spec, const char *text, struct listen_endpoint
 		if (c <= ' ' || c == 0x7f || c == '[' || c == ']' || c == '/' || c == '@')
 			return error_r_set(error_r, "\"%s\": bad character in the host name", spec);
 	}
-	if (parse_port(port, ep->port, sizeof ep->port) < 0)
+	if (listen_parse_port(port, ep->port, sizeof ep->port) < 0)
 		return error_r_set(error_r, "\"%s\": the port must be a number from 0 to 65535",
 				   spec);
 	memcpy(ep->host, host, host_len);
@@ -149,11 +149,11 @@ int listen_parse(const char *spec, struct listen_endpoint *ep_r, char **error_r)
 		return 0;
 	}
 	if (strncmp(spec, "inet:", 5) == 0)
-		return parse_inet(spec, spec + 5, ep_r, error_r);
+		return listen_parse_inet(spec, spec + 5, ep_r, error_r);
 	if (strncmp(spec, "inet6:", 6) == 0 || strncmp(spec, "inet4:", 6) == 0)
 		return error_r_set(error_r,
 				   "\"%s\": write inet:HOST:PORT (an IPv6 host in brackets)", spec);
-	return parse_inet(spec, spec, ep_r, error_r);
+	return listen_parse_inet(spec, spec, ep_r, error_r);
 }
 
 /* listen_format - the endpoint in Postfix notation */

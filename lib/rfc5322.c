@@ -308,10 +308,10 @@ static int local_part(const struct lexer *lx, size_t from, size_t at, char *out,
 	return 0;
 }
 
-/* addr_spec - builds tokens [from, to) into one normalised address and
+/* append_address - builds tokens [from, to) into one normalised address and
    appends it to the list. */
-static int addr_spec(const struct lexer *lx, size_t from, size_t to,
-		     struct rfc5322_addrlist *list, char **error_r)
+static int append_address(const struct lexer *lx, size_t from, size_t to,
+			  struct rfc5322_addrlist *list, char **error_r)
 {
 	char raw[ADDR_MAX], norm[ADDR_MAX], **grown;
 	size_t used, k, at = to;
@@ -462,7 +462,7 @@ static int parse(const struct lexer *lx, struct rfc5322_addrlist *list, char **e
 			if (k == i)
 				return error_r_set(error_r, "empty '<>' at offset %zu: missing '@'",
 						   lx->toks[j].off);
-			if (addr_spec(lx, i, k, list, error_r) < 0)
+			if (append_address(lx, i, k, list, error_r) < 0)
 				return -1;
 			i = k + 1;
 			if (lx->toks[i].type != TOK_END && !is_special(lx, i, ',')
@@ -475,7 +475,7 @@ static int parse(const struct lexer *lx, struct rfc5322_addrlist *list, char **e
 					   lx->toks[j].off);
 		} else {
 			/* A bare addr-spec up to ',', ';' or the end. */
-			if (addr_spec(lx, i, j, list, error_r) < 0)
+			if (append_address(lx, i, j, list, error_r) < 0)
 				return -1;
 			i = j;
 			if (is_special(lx, i, ';') && !in_group)

@@ -224,8 +224,8 @@ static void reload(struct loginwatch *w, const char *path, struct authrelay_conf
 	log_info("reloaded %s", path ? path : CFG_DEFAULT_PATH);
 }
 
-/* follow_mode - the daemon */
-static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *args)
+/* run_follow_mode - the daemon */
+static int run_follow_mode(struct authrelay_config *cfg, const struct daemon_args *args)
 {
 	struct loginwatch w;
 	struct follow *f = NULL;
@@ -384,5 +384,5 @@ int main(int argc, char **argv)
 		cfg_free(&cfg);
 		return status;
 	}
-	return follow_mode(cfg, &args);
+	return run_follow_mode(cfg, &args);
 }
