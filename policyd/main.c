@@ -18,7 +18,7 @@
  *	else happens and logging goes to syslog only.
  *
  *	See authrelay-policyd(8) for the user-visible behaviour.
- *--*/
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

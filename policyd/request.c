@@ -14,7 +14,7 @@
  *	ccert_* values are xtext (Postfix 2.2.11 and later): "+XX" stands
  *	for the byte 0xXX. Fingerprints never need it, but decoding keeps a
  *	future Postfix that encodes more from breaking the comparison.
- *--*/
+ */
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>

@@ -23,7 +23,7 @@
  *	(CONNECT, EHLO, HELO, MAIL, DATA, END-OF-MESSAGE, VRFY, ETRN) gets
  *	DUNNO without a decision row, because relay is decided per
  *	recipient and smtpd_relay_restrictions only runs at RCPT.
- *--*/
+ */
 #ifndef AUTHRELAY_POLICYD_REQUEST_H
 #define AUTHRELAY_POLICYD_REQUEST_H
 

@@ -17,7 +17,7 @@
  * DIAGNOSTICS
  *	Limit refusals and descriptor shortages are logged at most once a
  *	minute with a count.
- *--*/
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -23,7 +23,6 @@
 #	VALGRIND=1 runs the milter under valgrind (memory errors, definite
 #	and indirect leaks; libmilter needed no suppression: what it keeps
 #	until exit is still reachable, not lost).
-#--
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
