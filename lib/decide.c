@@ -10,7 +10,8 @@
  *
  *	void decide_header_from(req, policy, lookups, verdict_r)
  * DESCRIPTION
- *	decide() walks SPEC "Relay decision" in order and stops at the
+ *	decide() walks the rules of authrelay.conf(5) RELAY DECISION
+ *	(doc/DESIGN.md "3. The relay decision") in order and stops at the
  *	first rule that gives an answer. It asks its questions through
  *	struct relay_lookups only, lazily: a lookup that is not needed is
  *	not made, so a grant lookup that would fail does not matter to an
@@ -303,7 +304,7 @@ static enum lookup_result decide_cert(const char *fingerprint, const char *what,
 	return r;
 }
 
-/* decide - SPEC "Relay decision" */
+/* decide - the relay decision, rule by rule (doc/DESIGN.md 3) */
 
 void decide(const struct relay_request *req, const struct relay_policy *policy,
 	    const struct relay_lookups *lookups, struct relay_verdict *verdict_r)

@@ -71,8 +71,8 @@ struct request_env {
 };
 
 /* Fills lookups with functions that all answer LOOKUP_ERROR: decide()
-   then gives on_store_error, as SPEC wants when the database cannot be
-   opened. */
+   then gives on_store_error, as a database that cannot be opened must
+   (authrelay.conf(5) RELAY DECISION, rule 1). */
 void request_lookups_unavailable(struct relay_lookups *lookups);
 
 /* Answers one complete request: writes the reply ("action=...\n\n")

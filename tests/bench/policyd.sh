@@ -8,8 +8,9 @@
 #      at CONNS connections: interleaved, so that a busy moment of the
 #      shared machine hits both; the medians are compared,
 #   2. policyd's RSS while HOLD idle connections stay open.
-# Requests are the lab's real Postfix 3.7 requests (lab-reference samples).
-# Targets (issue 3): rps ratio >= 0.6, p99 < 2 ms, RSS < 16 MiB; exits 1
+# Requests are real Postfix 3.7 requests captured in the lab
+# (POLICY_SAMPLES, one JSON object per request).
+# Targets (doc/DESIGN.md): rps ratio >= 0.6, p99 < 2 ms, RSS < 16 MiB; exits 1
 # when one is missed.
 # Env: CONNS (50), SECONDS_RUN (5), ROUNDS (3), HOLD (1000), AUTHRELAY_BUILD.
 set -u

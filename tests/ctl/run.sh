@@ -3,7 +3,7 @@
 #
 # Runs the real binary ($AUTHRELAY_BUILD/authrelayctl) and checks what it
 # prints, its exit status, and what it left in the database (read back
-# with sqlite3, through the SPEC views). Prints one line per case and
+# with sqlite3, through the audit views of sql/README.md). Prints one line per case and
 # "N passed, M failed"; exits non-zero on any failure.
 set -u
 

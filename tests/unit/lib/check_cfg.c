@@ -7,7 +7,7 @@
  *	The config is rendered field by field as "key=value" lines by
  *	cfg_dump() below, written independently of lib/cfg, so every case is
  *	"this text gives this line" or "this text gives exactly these
- *	errors". Also: the defaults against SPEC.md, the key table against
+ *	errors". Also: the defaults against authrelay.conf(5), the key table against
  *	the manual page and conf-examples/authrelay.conf (read from the
  *	source tree: AUTHRELAY_SRCDIR, default the current directory).
  */
@@ -113,7 +113,7 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 	dump_add(buf, size, "loginwatch_pidfile", c->loginwatch_pidfile);
 }
 
-/* The defaults, as SPEC.md and cfg.h state them. */
+/* The defaults, as authrelay.conf(5) and cfg.h state them. */
 static const char defaults_dump[] = "database=/var/lib/authrelay/authrelay.db\n"
 				    "database_busy_timeout=2\n"
 				    "run_user=authrelay\n"

@@ -997,7 +997,7 @@ START_TEST(test_views_iso8601)
 				      == 0, "admin_log.ts: got \"%s\", want ISO-8601 UTC",
 			      sqlite3_column_text(stmt, 0));
 		sqlite3_finalize(stmt);
-		/* The decisions view's columns, in SPEC order. */
+		/* The decisions view's columns, in sql/README.md's order. */
 		test_sqlite_exec(db, "INSERT INTO decision_log (ts, program, client_ip, verdict) "
 				     "VALUES (1795698401, 'policyd', '192.0.2.9', 'permit')");
 		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT * FROM decisions", -1, &stmt, NULL),
