@@ -93,8 +93,9 @@ int parse_ip(const char *s, size_t len, struct ipaddr *ip_r)
 	return ipaddr_parse(buf, ip_r);
 }
 
-/* parse_set_user - bounded, control-free copy of a user name */
-void parse_set_user(struct login_event *ev, const char *s, size_t len)
+/* parse_login_user - bounded, control-free user name; anonymous never grants */
+enum parse_result parse_login_user(struct login_event *ev, const char *s, size_t len,
+				   bool anonymous)
 {
 	if (len >= sizeof(ev->user))
 		len = sizeof(ev->user) - 1;
@@ -104,18 +105,17 @@ void parse_set_user(struct login_event *ev, const char *s, size_t len)
 		ev->user[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
 	}
 	ev->user[len] = '\0';
+	if (anonymous || ev->user[0] == '\0' || strcasecmp(ev->user, "anonymous") == 0) {
+		ev->why = "anonymous login";
+		return PARSE_REFUSED;
+	}
+	return PARSE_LOGIN;
 }
 
 /* parse_set_service - a short static service name */
 void parse_set_service(struct login_event *ev, const char *service)
 {
 	snprintf(ev->service, sizeof(ev->service), "%s", service);
-}
-
-/* parse_user_is_anonymous - names that mean "no account" */
-bool parse_user_is_anonymous(const char *user)
-{
-	return user[0] == '\0' || strcasecmp(user, "anonymous") == 0;
 }
 
 static const char *const dovecot_units[] = { "dovecot.service", NULL };
