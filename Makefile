@@ -17,7 +17,10 @@
 #   <prog>/*.c except main.c        -> $(BUILD)/<prog>.a
 #   <prog>/main.c + <prog>.a + lib  -> the program
 #   tests/unit/<folder>/check_*.c   -> $(BUILD)/tests/<folder>/check_* linked
-#                                      with <folder>.a (if any) and lib
+#                                      with <folder>.a (if any), the test
+#                                      helpers and lib
+#   tests/unit/common/*.c           -> $(BUILD)/tests/common.a, the helpers
+#                                      every Check suite shares
 #   tests/<suite>/run.sh            -> run by `make check` in SUITES order
 
 PREFIX    ?= /usr/local
@@ -79,6 +82,8 @@ PROGRAMS  := $(foreach d,$(PROGS_DIRS),$(if $(wildcard $(d)/main.c),$(BUILD)/$(P
 
 UNIT_SRCS := $(wildcard tests/unit/*/check_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+UNIT_COMMON_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(wildcard tests/unit/common/*.c))
+UNIT_COMMON_A := $(BUILD)/tests/common.a
 
 # Suites run by `make check`, in this order; a suite without run.sh is skipped.
 SUITES    := protocol milter loginwatch ctl faults e2e fuzz
@@ -127,12 +132,16 @@ $(foreach d,$(PROGS_DIRS),$(eval $(prog_rules)))
 
 $(BUILD)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -I$(firstword $(subst /, ,$*)) $(CHECK_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -I$(firstword $(subst /, ,$*)) -Itests/unit/common $(CHECK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(UNIT_COMMON_A): $(UNIT_COMMON_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
 
 # tests/unit/lib/check_x.c links lib only; tests/unit/policyd/check_y.c links
-# policyd.a too.
+# policyd.a too. Both link the shared test helpers.
 .SECONDEXPANSION:
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $$(if $$(filter lib,$$(firstword $$(subst /, ,$$*))),,$(BUILD)/$$(firstword $$(subst /, ,$$*)).a) $(LIB_A)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $$(if $$(filter lib,$$(firstword $$(subst /, ,$$*))),,$(BUILD)/$$(firstword $$(subst /, ,$$*)).a) $(UNIT_COMMON_A) $(LIB_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
 
 check: deps all $(UNIT_BINS)

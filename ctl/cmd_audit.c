@@ -47,7 +47,7 @@ struct audit_out {
 	struct out_table *t;
 };
 
-static int audit_row(const struct store_decision_row *row, void *ctx)
+static int decision_row(const struct store_decision_row *row, void *ctx)
 {
 	struct audit_out *a = ctx;
 	char ts[CTL_TIME_MAX];
@@ -122,7 +122,7 @@ static int list_query(const struct audit_query *aq, void *ctx)
 }
 
 /* audit --query NAME | list */
-static int audit_named_query(struct ctl *ctl, const char *name)
+static int run_named_query(struct ctl *ctl, const char *name)
 {
 	static const struct out_column list_columns[] = {
 		{ "name", OUT_STRING }, { "what", OUT_STRING },
@@ -191,7 +191,7 @@ int cmd_audit(struct ctl *ctl, int argc, char **argv)
 		if (since || user || ip || verdict || limit)
 			return ctl_usage_error(ctl, "--query runs a ready query; it takes no "
 						    "other filter");
-		return audit_named_query(ctl, query);
+		return run_named_query(ctl, query);
 	}
 	memset(&filter, 0, sizeof filter);
 	if (since != NULL) {
@@ -241,7 +241,7 @@ int cmd_audit(struct ctl *ctl, int argc, char **argv)
 	ctl_progress_begin(ctl, "audit", PROGRESS_BUSY,
 			   filter.since == 0 ? "no --since: reading every decision row"
 					     : "reading the decisions");
-	rc = store_audit(ctl->store, &filter, audit_row, &a, &error);
+	rc = store_audit(ctl->store, &filter, decision_row, &a, &error);
 	ctl_progress_end(ctl);
 	if (rc != 0) {
 		out_table_end(&a.t);

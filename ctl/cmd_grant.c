@@ -68,9 +68,9 @@ int cmd_grant_list(struct ctl *ctl, int argc, char **argv)
 	return ctl_list(ctl, grant_columns, GRANT_NCOLS, list_grants, NULL, "grants");
 }
 
-/* parse_ip - a command-line address, or a usage error */
+/* ip_from_argument - a command-line address, or a usage error */
 
-static int parse_ip(struct ctl *ctl, const char *text, struct ipaddr *ip_r)
+static int ip_from_argument(struct ctl *ctl, const char *text, struct ipaddr *ip_r)
 {
 	if (ipaddr_parse(text, ip_r) != 0) {
 		ctl_usage_error(ctl, "\"%s\" is not an IP address (a network is written "
@@ -97,7 +97,7 @@ int cmd_grant_add(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_args(ctl, argc, argv, opts, pos, 1, 1, NULL) != 0)
 		return EX_USAGE;
-	if (parse_ip(ctl, pos[0], &ip) != 0)
+	if (ip_from_argument(ctl, pos[0], &ip) != 0)
 		return EX_USAGE;
 	if (user != NULL && !ctl_is_plain(user, STORE_USER_MAX))
 		return ctl_usage_error(ctl, "--user: a user name of 1 to %d characters, "
@@ -154,7 +154,7 @@ int cmd_grant_revoke(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_args(ctl, argc, argv, NULL, pos, 1, 1, NULL) != 0)
 		return EX_USAGE;
-	if (parse_ip(ctl, pos[0], &ip) != 0)
+	if (ip_from_argument(ctl, pos[0], &ip) != 0)
 		return EX_USAGE;
 	if ((status = ctl_store(ctl, false)) != EX_OK)
 		return status;

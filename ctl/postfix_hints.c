@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "error_r.h"
 #include "ipaddr.h"
 #include "postfix_hints.h"
 
@@ -157,11 +158,8 @@ int postfix_conf_read(const char *config_dir, struct postfix_conf *conf_r, char 
 	argv[argc++] = (char *)"smtpd_milters";
 	argv[argc] = NULL;
 
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		if (asprintf(error_r, "pipe: %s", strerror(errno)) < 0)
-			*error_r = NULL;
-		return -1;
-	}
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return error_r_set(error_r, "pipe: %s", strerror(errno));
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -170,9 +168,7 @@ int postfix_conf_read(const char *config_dir, struct postfix_conf *conf_r, char 
 	close(fds[1]);
 	if (err != 0) {
 		close(fds[0]);
-		if (asprintf(error_r, "cannot run %s: %s", postconf, strerror(err)) < 0)
-			*error_r = NULL;
-		return -1;
+		return error_r_set(error_r, "cannot run %s: %s", postconf, strerror(err));
 	}
 	out = malloc(POSTFIX_CONF_OUTPUT_MAX + 1);
 	if (out == NULL)
@@ -194,10 +190,9 @@ int postfix_conf_read(const char *config_dir, struct postfix_conf *conf_r, char 
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		if (asprintf(error_r, "%s -x%s%s failed (exit status %d)", postconf,
-			 config_dir ? " -c " : "", config_dir ? config_dir : "",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1) < 0)
-			*error_r = NULL;
+		error_r_set(error_r, "%s -x%s%s failed (exit status %d)", postconf,
+			    config_dir ? " -c " : "", config_dir ? config_dir : "",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		free(out);
 		return -1;
 	}

@@ -21,13 +21,13 @@
  *	addr_normalize() returns -1 without a message (the caller knows the
  *	context); addr_pattern_normalize() explains itself in *error_r.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "addr.h"
+#include "error_r.h"
 
 /* Raw input longer than this cannot normalise to ADDR_MAX; refusing it up
    front bounds every scan below. */
@@ -239,22 +239,6 @@ const char *addr_domain(const char *normalized)
 	return at ? at + 1 : "";
 }
 
-static int fail(char **error_r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* fail - sets *error_r to a malloc'd message and returns -1 */
-static int fail(char **error_r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error_r != NULL) {
-		va_start(ap, fmt);
-		if (vasprintf(error_r, fmt, ap) < 0)
-			*error_r = NULL;
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* domain_check - a host name (labels of letters, digits, '-', '_',
    8-bit) or an address literal "[...]". Returns NULL or why not. */
 static const char *domain_check(const char *d)
@@ -297,17 +281,17 @@ int addr_pattern_normalize(const char *in, char *out, size_t size, char **error_
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (in == NULL || out == NULL || size == 0)
-		return fail(error_r, "no pattern given");
+		return error_r_set(error_r, "no pattern given");
 	len = strnlen(in, ADDR_RAW_MAX + 1);
 	for (s = in, e = in + len; s < e && is_wsp((unsigned char)*s); s++)
 		;
 	while (e > s && is_wsp((unsigned char)e[-1]))
 		e--;
 	if ((size_t)(e - s) >= ADDR_MAX)
-		return fail(error_r, "pattern is longer than %d characters", ADDR_MAX - 1);
+		return error_r_set(error_r, "pattern is longer than %d characters", ADDR_MAX - 1);
 	if (e == s)
-		return fail(error_r, "empty pattern (the null sender cannot be owned); "
-				     "write user@domain, @domain or *");
+		return error_r_set(error_r, "empty pattern (the null sender cannot be owned); "
+					    "write user@domain, @domain or *");
 
 	if (e - s == 1 && *s == '*') {
 		strcpy(buf, "*");
@@ -318,45 +302,55 @@ int addr_pattern_normalize(const char *in, char *out, size_t size, char **error_
 			unsigned char c = (unsigned char)s[i];
 
 			if (is_ctl(c) || is_wsp(c))
-				return fail(error_r, "pattern holds white space or a control character");
+				return error_r_set(
+				    error_r, "pattern holds white space or a control character");
 			if (c == '@')
-				return fail(error_r, "\"%.*s\" has two '@'; write user@domain, "
-						     "@domain or *", (int)(e - s), s);
+				return error_r_set(error_r,
+						   "\"%.*s\" has two '@'; write user@domain, "
+						   "@domain or *",
+						   (int)(e - s), s);
 			buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : (char)c;
 		}
 		buf[i] = 0;
 		if ((why = domain_check(buf + 1)) != NULL)
-			return fail(error_r, "\"%s\": %s", buf, why);
+			return error_r_set(error_r, "\"%s\": %s", buf, why);
 	} else {
 		char raw[ADDR_MAX];
 
 		memcpy(raw, s, (size_t)(e - s));
 		raw[e - s] = 0;
 		if (addr_normalize(raw, buf, sizeof buf) < 0)
-			return fail(error_r, "\"%s\" is not an address (control character, "
-					     "white space, two '@' or an empty part); write "
-					     "user@domain, @domain or *", raw);
+			return error_r_set(error_r,
+					   "\"%s\" is not an address (control character, "
+					   "white space, two '@' or an empty part); write "
+					   "user@domain, @domain or *",
+					   raw);
 		if (buf[0] == 0)
-			return fail(error_r, "empty pattern (the null sender cannot be "
-					     "owned); write user@domain, @domain or *");
+			return error_r_set(error_r, "empty pattern (the null sender cannot be "
+						    "owned); write user@domain, @domain or *");
 		if (strncmp(buf, "*@", 2) == 0)
-			return fail(error_r, "\"%s\": for every address in a domain write \"%s\"",
-				    buf, buf + 1);
+			return error_r_set(error_r,
+					   "\"%s\": for every address in a domain write \"%s\"",
+					   buf, buf + 1);
 		if (strchr(buf, '@') == NULL)
-			return fail(error_r, "\"%s\" has no domain; write user@domain, "
-					     "@domain or *", buf);
+			return error_r_set(error_r,
+					   "\"%s\" has no domain; write user@domain, "
+					   "@domain or *",
+					   buf);
 		if ((why = domain_check(addr_domain(buf))) != NULL)
-			return fail(error_r, "\"%s\": %s", buf, why);
+			return error_r_set(error_r, "\"%s\": %s", buf, why);
 		if (tag_offset(buf) != 0) {
 			char bare[ADDR_MAX];
 
 			addr_strip_tag(buf, bare, sizeof bare);
-			return fail(error_r, "\"%s\" has a %ctag; ownership ignores tags, "
-					     "write \"%s\"", buf, ADDR_TAG_DELIMITER, bare);
+			return error_r_set(error_r,
+					   "\"%s\" has a %ctag; ownership ignores tags, "
+					   "write \"%s\"",
+					   buf, ADDR_TAG_DELIMITER, bare);
 		}
 	}
 	if (strlen(buf) >= size)
-		return fail(error_r, "pattern does not fit in %zu bytes", size);
+		return error_r_set(error_r, "pattern does not fit in %zu bytes", size);
 	memcpy(out, buf, strlen(buf) + 1);
 	return 0;
 }

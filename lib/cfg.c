@@ -47,6 +47,7 @@
 
 #include "cfg.h"
 #include "cfg_keys.h"
+#include "error_r.h"
 
 #define CFG_LINE_MAX 65536
 #define CFG_LOGICAL_MAX (1024 * 1024)
@@ -296,7 +297,7 @@ static int cfg_parse(const char *name, const char *text, size_t len,
 	}
 	if (p.errors.oom) {
 		free(p.errors.s);
-		*error_r = strdup("out of memory while reporting config errors");
+		error_r_set(error_r, "out of memory while reporting config errors");
 	} else {
 		*error_r = p.errors.s;
 	}
@@ -343,8 +344,7 @@ static int cfg_load_text(const char *name, const char *text, size_t len,
 	}
 	if ((path = strdup(name)) == NULL) {
 		cfg_free(&cfg);
-		*error_r = strdup("out of memory");
-		return -1;
+		return error_r_set(error_r, "out of memory");
 	}
 	free(cfg->path);
 	cfg->path = path;
@@ -383,8 +383,7 @@ static int cfg_read_fd(int fd, const char *path, off_t size_hint, char **text_r,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			if (asprintf(error_r, "%s: cannot read: %s", path, strerror(errno)) < 0)
-				*error_r = NULL;
+			error_r_set(error_r, "%s: cannot read: %s", path, strerror(errno));
 			free(text);
 			return -1;
 		}
@@ -394,17 +393,14 @@ static int cfg_read_fd(int fd, const char *path, off_t size_hint, char **text_r,
 	}
 	if (len > CFG_FILE_MAX) {
 		free(text);
-		if (asprintf(error_r, "%s: file larger than %d bytes", path, CFG_FILE_MAX) < 0)
-			*error_r = NULL;
-		return -1;
+		return error_r_set(error_r, "%s: file larger than %d bytes", path, CFG_FILE_MAX);
 	}
 	*text_r = text;
 	*len_r = len;
 	return 0;
 oom:
 	free(text);
-	*error_r = strdup("out of memory");
-	return -1;
+	return error_r_set(error_r, "out of memory");
 }
 
 /* cfg_refuse_writable - the file (st) or its directory can be changed by
@@ -415,23 +411,21 @@ static int cfg_refuse_writable(const char *path, const struct stat *st, char **e
 	char *copy, *dir;
 	int rc = 0;
 
-	if (st->st_mode & S_IWOTH) {
-		if (asprintf(error_r, "%s: is world-writable: any local user could change the "
-			     "relay rules; refusing it (chmod o-w %s)", path, path) < 0)
-			*error_r = NULL;
-		return -1;
-	}
-	if ((copy = strdup(path)) == NULL) {
-		*error_r = strdup("out of memory");
-		return -1;
-	}
+	if (st->st_mode & S_IWOTH)
+		return error_r_set(error_r,
+				   "%s: is world-writable: any local user could change the "
+				   "relay rules; refusing it (chmod o-w %s)",
+				   path, path);
+	if ((copy = strdup(path)) == NULL)
+		return error_r_set(error_r, "out of memory");
 	dir = dirname(copy);
 	/* Sticky (like /tmp): others cannot rename or remove our file. */
 	if (stat(dir, &dst) == 0 && (dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX)) {
-		if (asprintf(error_r, "%s: its directory %s is world-writable without the sticky "
-			     "bit: any local user could replace the file; refusing it "
-			     "(chmod o-w %s)", path, dir, dir) < 0)
-			*error_r = NULL;
+		error_r_set(error_r,
+			    "%s: its directory %s is world-writable without the sticky "
+			    "bit: any local user could replace the file; refusing it "
+			    "(chmod o-w %s)",
+			    path, dir, dir);
 		rc = -1;
 	}
 	free(copy);
@@ -452,15 +446,12 @@ int cfg_load(const char *path, bool missing_ok, struct authrelay_config **cfg_r,
 			*cfg_r = cfg_defaults();
 			return 0;
 		}
-		if (asprintf(error_r, "%s: cannot open: %s", path, strerror(errno)) < 0)
-			*error_r = NULL;
-		return -1;
+		return error_r_set(error_r, "%s: cannot open: %s", path, strerror(errno));
 	}
 	errno = 0;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (asprintf(error_r, "%s: cannot read: %s", path,
-			     errno ? strerror(errno) : "not a regular file") < 0)
-			*error_r = NULL;
+		error_r_set(error_r, "%s: cannot read: %s", path,
+			    errno ? strerror(errno) : "not a regular file");
 		close(fd);
 		return -1;
 	}

@@ -26,7 +26,6 @@
 #include <ctype.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,7 @@
 
 #include "cfg_keys.h"
 #include "duration.h"
+#include "error_r.h"
 
 enum cfg_type {
 	CFG_T_STRING,
@@ -269,20 +269,6 @@ const char *cfg_key_suggest(const char *name)
 	return best;
 }
 
-/* cfg_errorf - set *error_r to a malloc'd formatted message, return -1 */
-static int cfg_errorf(char **error_r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int cfg_errorf(char **error_r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(error_r, fmt, ap) < 0)
-		*error_r = NULL;
-	va_end(ap);
-	return -1;
-}
-
 /* cfg_parse_number - decimal digits only, in [min, max] */
 static int cfg_parse_number(const char *value, long long min, long long max, long long *n_r,
 			    char **error_r)
@@ -291,17 +277,17 @@ static int cfg_parse_number(const char *value, long long min, long long max, lon
 	const char *p;
 
 	if (*value == 0)
-		return cfg_errorf(error_r, "empty value; want a number %lld..%lld", min, max);
+		return error_r_set(error_r, "empty value; want a number %lld..%lld", min, max);
 	for (p = value; *p; p++) {
 		if (!isdigit((unsigned char)*p))
-			return cfg_errorf(error_r, "\"%.64s\" is not a number; want %lld..%lld",
-					  value, min, max);
+			return error_r_set(error_r, "\"%.64s\" is not a number; want %lld..%lld",
+					   value, min, max);
 		if (n <= max)
 			n = n * 10 + (*p - '0');
 	}
 	if (n < min || n > max)
-		return cfg_errorf(error_r, "%.64s is out of range; want %lld..%lld", value, min,
-				  max);
+		return error_r_set(error_r, "%.64s is out of range; want %lld..%lld", value, min,
+				   max);
 	*n_r = n;
 	return 0;
 }
@@ -313,15 +299,15 @@ static int cfg_parse_mode(const char *value, unsigned *mode_r, char **error_r)
 	const char *p;
 
 	if (*value == 0 || strlen(value) > 5)
-		return cfg_errorf(error_r, "bad mode \"%.64s\"; want octal such as 0660", value);
+		return error_r_set(error_r, "bad mode \"%.64s\"; want octal such as 0660", value);
 	for (p = value; *p; p++) {
 		if (*p < '0' || *p > '7')
-			return cfg_errorf(error_r, "bad mode \"%.64s\"; want octal such as 0660",
-					  value);
+			return error_r_set(error_r, "bad mode \"%.64s\"; want octal such as 0660",
+					   value);
 		m = m * 8 + (unsigned)(*p - '0');
 	}
 	if (m > 07777)
-		return cfg_errorf(error_r, "bad mode \"%.64s\"; want octal such as 0660", value);
+		return error_r_set(error_r, "bad mode \"%.64s\"; want octal such as 0660", value);
 	*mode_r = m;
 	return 0;
 }
@@ -343,7 +329,7 @@ static int cfg_parse_bool(const char *value, bool *b_r, char **error_r)
 			return 0;
 		}
 	}
-	return cfg_errorf(error_r, "bad boolean \"%.64s\"; want yes or no", value);
+	return error_r_set(error_r, "bad boolean \"%.64s\"; want yes or no", value);
 }
 
 /* cfg_parse_choice - index of value in words */
@@ -364,7 +350,7 @@ static int cfg_parse_choice(const char *value, const char *const *words, int *in
 			strncat(want, words[i + 1] ? ", " : " or ", sizeof(want) - strlen(want) - 1);
 		strncat(want, words[i], sizeof(want) - strlen(want) - 1);
 	}
-	return cfg_errorf(error_r, "bad value \"%.64s\"; want %s", value, want);
+	return error_r_set(error_r, "bad value \"%.64s\"; want %s", value, want);
 }
 
 /* cfg_check_endpoint - inet:HOST:PORT, [inet:]HOST:PORT or unix:PATH,
@@ -379,8 +365,10 @@ static int cfg_check_endpoint(const char *value, char **error_r)
 		rest = value + 5;
 		/* sun_path holds 108 bytes with its NUL */
 		if (*rest == 0 || strlen(rest) > 107)
-			return cfg_errorf(error_r, "bad endpoint \"%.64s\"; want unix:PATH (at most "
-						   "107 bytes)", value);
+			return error_r_set(error_r,
+					   "bad endpoint \"%.64s\"; want unix:PATH (at most "
+					   "107 bytes)",
+					   value);
 		return 0;
 	}
 	rest = strncmp(value, "inet:", 5) == 0 ? value + 5 : value;
@@ -388,16 +376,18 @@ static int cfg_check_endpoint(const char *value, char **error_r)
 	if (colon == NULL || cfg_parse_number(colon + 1, 1, 65535, &port, &ignored) < 0
 	    || colon - rest > 255) {
 		free(ignored);
-		return cfg_errorf(error_r,
-				  "bad endpoint \"%.64s\"; want inet:HOST:PORT (port 1..65535) "
-				  "or unix:PATH",
-				  value);
+		return error_r_set(error_r,
+				   "bad endpoint \"%.64s\"; want inet:HOST:PORT (port 1..65535) "
+				   "or unix:PATH",
+				   value);
 	}
 	/* An IPv6 host needs brackets: "inet:::1:10040" is ambiguous. */
 	if (memchr(rest, ':', (size_t)(colon - rest)) != NULL
 	    && !(rest[0] == '[' && colon[-1] == ']'))
-		return cfg_errorf(error_r, "bad endpoint \"%.64s\"; write an IPv6 host in "
-					   "brackets: inet:[::1]:PORT", value);
+		return error_r_set(error_r,
+				   "bad endpoint \"%.64s\"; write an IPv6 host in "
+				   "brackets: inet:[::1]:PORT",
+				   value);
 	return 0;
 }
 
@@ -429,8 +419,8 @@ static int cfg_list_parse(const char *value, unsigned flags, const char *const *
 					strncat(want, i ? " " : "", sizeof(want) - strlen(want) - 1);
 					strncat(want, vocabulary[i], sizeof(want) - strlen(want) - 1);
 				}
-				cfg_errorf(error_r, "unknown word \"%.*s\"; want words from: %s",
-					   (int)(n > 64 ? 64 : n), start, want);
+				error_r_set(error_r, "unknown word \"%.*s\"; want words from: %s",
+					    (int)(n > 64 ? 64 : n), start, want);
 				goto fail;
 			}
 		}
@@ -452,13 +442,13 @@ static int cfg_list_parse(const char *value, unsigned flags, const char *const *
 		list.count++;
 	}
 	if (list.count == 0 && (flags & CFG_NONEMPTY)) {
-		cfg_errorf(error_r, "empty list; name at least one");
+		error_r_set(error_r, "empty list; name at least one");
 		goto fail;
 	}
 	*list_r = list;
 	return 0;
 oom:
-	cfg_errorf(error_r, "out of memory");
+	error_r_set(error_r, "out of memory");
 fail:
 	for (i = 0; i < list.count; i++)
 		free(list.items[i]);
@@ -495,9 +485,9 @@ int cfg_key_set(struct authrelay_config *cfg, const struct cfg_key *key, const c
 		char *copy;
 
 		if (*value == 0 && (key->flags & CFG_NONEMPTY))
-			return cfg_errorf(error_r, "empty value; this key needs one");
+			return error_r_set(error_r, "empty value; this key needs one");
 		if ((copy = strdup(value)) == NULL)
-			return cfg_errorf(error_r, "out of memory");
+			return error_r_set(error_r, "out of memory");
 		free(*(char **)field);
 		*(char **)field = copy;
 		return 0;
@@ -508,9 +498,9 @@ int cfg_key_set(struct authrelay_config *cfg, const struct cfg_key *key, const c
 		if (n < key->min || n > key->max) {
 			char lo[32], hi[32];
 
-			return cfg_errorf(error_r, "%s is out of range; want %s..%s", value,
-					  duration_format(key->min, lo, sizeof(lo)),
-					  duration_format(key->max, hi, sizeof(hi)));
+			return error_r_set(error_r, "%s is out of range; want %s..%s", value,
+					   duration_format(key->min, lo, sizeof(lo)),
+					   duration_format(key->max, hi, sizeof(hi)));
 		}
 		*(long long *)field = n;
 		return 0;
@@ -542,19 +532,19 @@ int cfg_key_set(struct authrelay_config *cfg, const struct cfg_key *key, const c
 		enum log_level level;
 
 		if (log_level_parse(value, &level) < 0)
-			return cfg_errorf(error_r,
-					  "bad log level \"%.64s\"; want error, warning, info "
-					  "or debug",
-					  value);
+			return error_r_set(error_r,
+					   "bad log level \"%.64s\"; want error, warning, info "
+					   "or debug",
+					   value);
 		cfg->log_level = level;
 		return 0;
 	}
 	case CFG_T_FACILITY:
 		if (log_facility_parse(value, &i) < 0)
-			return cfg_errorf(error_r,
-					  "bad syslog facility \"%.64s\"; want mail, daemon, "
-					  "user, auth, authpriv or local0..local7",
-					  value);
+			return error_r_set(error_r,
+					   "bad syslog facility \"%.64s\"; want mail, daemon, "
+					   "user, auth, authpriv or local0..local7",
+					   value);
 		cfg->log_facility = i;
 		return 0;
 	case CFG_T_NETWORKS: {
@@ -576,7 +566,7 @@ int cfg_key_set(struct authrelay_config *cfg, const struct cfg_key *key, const c
 		return 0;
 	}
 	}
-	return cfg_errorf(error_r, "internal error: key type %d", (int)key->type);
+	return error_r_set(error_r, "internal error: key type %d", (int)key->type);
 }
 
 int cfg_keys_set_defaults(struct authrelay_config *cfg, char **error_r)
@@ -587,8 +577,8 @@ int cfg_keys_set_defaults(struct authrelay_config *cfg, char **error_r)
 	for (i = 0; i < CFG_NKEYS; i++) {
 		if (cfg_key_set(cfg, &cfg_key_table[i], cfg_key_table[i].info.default_value, &why)
 		    < 0) {
-			cfg_errorf(error_r, "default of %s: %s", cfg_key_table[i].info.name,
-				   why ? why : "?");
+			error_r_set(error_r, "default of %s: %s", cfg_key_table[i].info.name,
+				    why ? why : "?");
 			free(why);
 			return -1;
 		}

@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 
 #include "cidr.h"
+#include "error_r.h"
 
 /* An item longer than this cannot be a network: "[" + 45 + "]/128". */
 #define CIDR_TEXT_MAX (IPADDR_STRLEN + 6)
@@ -64,11 +65,7 @@ static int cidr_error(char **error_r, const char *text, size_t len, const char *
 	char quoted[CIDR_QUOTE_MAX + 4];
 
 	cidr_quote(text, len, quoted, sizeof(quoted));
-	if (error_r != NULL) {
-		if (asprintf(error_r, "%s \"%s\"%s", what, quoted, hint ? hint : "") < 0)
-			*error_r = NULL;
-	}
-	return -1;
+	return error_r_set(error_r, "%s \"%s\"%s", what, quoted, hint ? hint : "");
 }
 
 /* cidr_parse_len - parse the decimal prefix length; digits only, no
@@ -173,11 +170,8 @@ int cidr_list_parse(const char *text, struct cidr_list **list_r, char **error_r)
 	const char *p = text, *start;
 	size_t cap = 0;
 
-	if ((list = calloc(1, sizeof(*list))) == NULL) {
-		if (error_r != NULL)
-			*error_r = strdup("out of memory");
-		return -1;
-	}
+	if ((list = calloc(1, sizeof(*list))) == NULL)
+		return error_r_set(error_r, "out of memory");
 	for (;;) {
 		while (*p && cidr_is_separator(*p))
 			p++;
@@ -192,9 +186,7 @@ int cidr_list_parse(const char *text, struct cidr_list **list_r, char **error_r)
 
 			if (n == NULL) {
 				cidr_list_free(&list);
-				if (error_r != NULL)
-					*error_r = strdup("out of memory");
-				return -1;
+				return error_r_set(error_r, "out of memory");
 			}
 			list->items = n;
 			cap = ncap;

@@ -30,7 +30,6 @@
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +38,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "error_r.h"
 
 #ifndef AUTHRELAY_VERSION
 #define AUTHRELAY_VERSION "unknown"
@@ -50,22 +50,6 @@ volatile sig_atomic_t daemon_reload_requested;
 /* The open, locked pidfile; -1 when this process holds none. */
 static int pidfile_fd = -1;
 
-static int fail(char **error_r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* fail - sets *error_r to a malloc'd message and returns -1 */
-static int fail(char **error_r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error_r != NULL) {
-		va_start(ap, fmt);
-		if (vasprintf(error_r, fmt, ap) < 0)
-			*error_r = NULL;
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* daemon_user_ids - uid and primary gid of a user name */
 int daemon_user_ids(const char *user, uid_t *uid_r, gid_t *gid_r, char **error_r)
 {
@@ -74,12 +58,13 @@ int daemon_user_ids(const char *user, uid_t *uid_r, gid_t *gid_r, char **error_r
 	int rc;
 
 	if (user == NULL || user[0] == 0)
-		return fail(error_r, "no user name given");
+		return error_r_set(error_r, "no user name given");
 	rc = getpwnam_r(user, &pw, buf, sizeof buf, &res);
 	if (rc != 0)
-		return fail(error_r, "cannot look up user \"%s\": %s", user, strerror(rc));
+		return error_r_set(error_r, "cannot look up user \"%s\": %s", user, strerror(rc));
 	if (res == NULL)
-		return fail(error_r, "unknown user \"%s\" (create it, or set run_user)", user);
+		return error_r_set(error_r, "unknown user \"%s\" (create it, or set run_user)",
+				   user);
 	*uid_r = pw.pw_uid;
 	*gid_r = pw.pw_gid;
 	return 0;
@@ -96,22 +81,25 @@ int daemon_drop_privileges(const char *user, char **error_r)
 	if (daemon_user_ids(user, &uid, &gid, error_r) < 0)
 		return -1;
 	if (uid == 0)
-		return fail(error_r, "run_user \"%s\" is root; a daemon must not keep root", user);
+		return error_r_set(error_r, "run_user \"%s\" is root; a daemon must not keep root",
+				   user);
 	if (initgroups(user, gid) < 0)
-		return fail(error_r, "initgroups(%s): %s", user, strerror(errno));
+		return error_r_set(error_r, "initgroups(%s): %s", user, strerror(errno));
 	if (setresgid(gid, gid, gid) < 0)
-		return fail(error_r, "setresgid(%ld): %s", (long)gid, strerror(errno));
+		return error_r_set(error_r, "setresgid(%ld): %s", (long)gid, strerror(errno));
 	if (setresuid(uid, uid, uid) < 0)
-		return fail(error_r, "setresuid(%ld): %s", (long)uid, strerror(errno));
+		return error_r_set(error_r, "setresuid(%ld): %s", (long)uid, strerror(errno));
 
 	/* Verify, rather than trust: every id changed and root stays out. */
 	if (getresuid(&ruid, &euid, &suid) < 0 || getresgid(&rgid, &egid, &sgid) < 0)
-		return fail(error_r, "cannot read back the process ids: %s", strerror(errno));
+		return error_r_set(error_r, "cannot read back the process ids: %s",
+				   strerror(errno));
 	if (ruid != uid || euid != uid || suid != uid || rgid != gid || egid != gid
 	    || sgid != gid)
-		return fail(error_r, "privilege drop to \"%s\" incomplete", user);
+		return error_r_set(error_r, "privilege drop to \"%s\" incomplete", user);
 	if (setuid(0) == 0 || seteuid(0) == 0)
-		return fail(error_r, "privilege drop to \"%s\" failed: root can be regained", user);
+		return error_r_set(error_r, "privilege drop to \"%s\" failed: root can be regained",
+				   user);
 	return 0;
 }
 
@@ -121,12 +109,12 @@ static int devnull_stdio(char **error_r)
 	int fd = open("/dev/null", O_RDWR);
 
 	if (fd < 0)
-		return fail(error_r, "open /dev/null: %s", strerror(errno));
+		return error_r_set(error_r, "open /dev/null: %s", strerror(errno));
 	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
 		int saved = errno;
 
 		close(fd);
-		return fail(error_r, "dup2 /dev/null: %s", strerror(saved));
+		return error_r_set(error_r, "dup2 /dev/null: %s", strerror(saved));
 	}
 	if (fd > 2)
 		close(fd);
@@ -141,18 +129,18 @@ int daemon_detach(char **error_r)
 	/* Buffered output must not be written twice, once by each process. */
 	fflush(NULL);
 	if ((pid = fork()) < 0)
-		return fail(error_r, "fork: %s", strerror(errno));
+		return error_r_set(error_r, "fork: %s", strerror(errno));
 	if (pid > 0)
 		_exit(0);
 	if (setsid() < 0)
-		return fail(error_r, "setsid: %s", strerror(errno));
+		return error_r_set(error_r, "setsid: %s", strerror(errno));
 	/* Not a session leader any more: opening a tty cannot make it ours. */
 	if ((pid = fork()) < 0)
-		return fail(error_r, "fork: %s", strerror(errno));
+		return error_r_set(error_r, "fork: %s", strerror(errno));
 	if (pid > 0)
 		_exit(0);
 	if (chdir("/") < 0)
-		return fail(error_r, "chdir /: %s", strerror(errno));
+		return error_r_set(error_r, "chdir /: %s", strerror(errno));
 	return devnull_stdio(error_r);
 }
 
@@ -164,25 +152,25 @@ static int make_parent_dir(const char *path, uid_t uid, gid_t gid, char **error_
 	struct stat st;
 
 	if (strlen(path) >= sizeof dir)
-		return fail(error_r, "pidfile path too long");
+		return error_r_set(error_r, "pidfile path too long");
 	strcpy(dir, path);
 	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
 		return 0;
 	*slash = 0;
 	if (stat(dir, &st) == 0)
-		return S_ISDIR(st.st_mode) ? 0 : fail(error_r, "%s: not a directory", dir);
+		return S_ISDIR(st.st_mode) ? 0 : error_r_set(error_r, "%s: not a directory", dir);
 	for (p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
 		*p = 0;
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return fail(error_r, "mkdir %s: %s", dir, strerror(errno));
+			return error_r_set(error_r, "mkdir %s: %s", dir, strerror(errno));
 		*p = '/';
 	}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return fail(error_r, "mkdir %s: %s", dir, strerror(errno));
+		return error_r_set(error_r, "mkdir %s: %s", dir, strerror(errno));
 	/* The daemon removes its pidfile after dropping root: it needs the
 	   directory to be its own. */
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(dir, uid, gid) < 0)
-		return fail(error_r, "chown %s: %s", dir, strerror(errno));
+		return error_r_set(error_r, "chown %s: %s", dir, strerror(errno));
 	return 0;
 }
 
@@ -196,12 +184,12 @@ int daemon_pidfile_open(const char *path, uid_t uid, gid_t gid, char **error_r)
 	if (path == NULL || path[0] == 0)
 		return 0;
 	if (pidfile_fd >= 0)
-		return fail(error_r, "%s: this process already holds a pidfile", path);
+		return error_r_set(error_r, "%s: this process already holds a pidfile", path);
 	if (make_parent_dir(path, uid, gid, error_r) < 0)
 		return -1;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
-		return fail(error_r, "open %s: %s", path, strerror(errno));
+		return error_r_set(error_r, "open %s: %s", path, strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int saved = errno;
 
@@ -210,16 +198,18 @@ int daemon_pidfile_open(const char *path, uid_t uid, gid_t gid, char **error_r)
 		buf[strcspn(buf, "\n")] = 0;
 		close(fd);
 		if (saved == EWOULDBLOCK)
-			return fail(error_r, "%s is locked by a running process (pid %s): "
-					     "already running?", path, buf[0] ? buf : "unknown");
-		return fail(error_r, "flock %s: %s", path, strerror(saved));
+			return error_r_set(error_r,
+					   "%s is locked by a running process (pid %s): "
+					   "already running?",
+					   path, buf[0] ? buf : "unknown");
+		return error_r_set(error_r, "flock %s: %s", path, strerror(saved));
 	}
 	len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)len, 0) != len) {
 		int saved = errno;
 
 		close(fd);
-		return fail(error_r, "write %s: %s", path, strerror(saved));
+		return error_r_set(error_r, "write %s: %s", path, strerror(saved));
 	}
 	pidfile_fd = fd;
 	return 0;

@@ -10,7 +10,8 @@
  *
  *	void decide_header_from(req, policy, lookups, verdict_r)
  * DESCRIPTION
- *	decide() walks SPEC "Relay decision" in order and stops at the
+ *	decide() walks the rules of authrelay.conf(5) RELAY DECISION
+ *	(doc/DESIGN.md "3. The relay decision") in order and stops at the
  *	first rule that gives an answer. It asks its questions through
  *	struct relay_lookups only, lazily: a lookup that is not needed is
  *	not made, so a grant lookup that would fail does not matter to an
@@ -168,10 +169,10 @@ static void set_verdict(struct relay_verdict *v, enum relay_verdict_kind kind,
 			*p = '?';
 }
 
-/* store_error - the policy's answer when a lookup could not tell */
+/* decide_store_error - the policy's answer when a lookup could not tell */
 
-static void store_error(struct relay_verdict *v, const struct relay_policy *policy,
-			const char *what)
+static void decide_store_error(struct relay_verdict *v, const struct relay_policy *policy,
+			       const char *what)
 {
 	if (policy->on_store_error == ON_STORE_ERROR_DUNNO)
 		set_verdict(v, VERDICT_DUNNO, RULE_STORE_ERROR,
@@ -239,7 +240,7 @@ static bool check_owned(const struct relay_request *req, const struct relay_poli
 	}
 	r = lookups->sender_owned(lookups->ctx, req->sasl_username, normalized);
 	if (is_error(r)) {
-		store_error(v, policy, "sender");
+		decide_store_error(v, policy, "sender");
 		return true;
 	}
 	if (r == LOOKUP_NOT_FOUND) {
@@ -262,7 +263,7 @@ static void decide_sasl(const struct relay_request *req, const struct relay_poli
 
 	r = lookups->user_suspended(lookups->ctx, req->sasl_username);
 	if (is_error(r)) {
-		store_error(v, policy, "user");
+		decide_store_error(v, policy, "user");
 		return;
 	}
 	if (r == LOOKUP_FOUND) {
@@ -294,7 +295,7 @@ static enum lookup_result decide_cert(const char *fingerprint, const char *what,
 		return LOOKUP_NOT_FOUND;
 	r = lookups->cert_known(lookups->ctx, fingerprint);
 	if (is_error(r)) {
-		store_error(v, policy, "certificate");
+		decide_store_error(v, policy, "certificate");
 		return LOOKUP_ERROR;
 	}
 	if (r == LOOKUP_FOUND)
@@ -303,7 +304,7 @@ static enum lookup_result decide_cert(const char *fingerprint, const char *what,
 	return r;
 }
 
-/* decide - SPEC "Relay decision" */
+/* decide - the relay decision, rule by rule (doc/DESIGN.md 3) */
 
 void decide(const struct relay_request *req, const struct relay_policy *policy,
 	    const struct relay_lookups *lookups, struct relay_verdict *verdict_r)
@@ -328,7 +329,7 @@ void decide(const struct relay_request *req, const struct relay_policy *policy,
 	if (client.family != 0) {
 		r = lookups->grant_live(lookups->ctx, &client, req->now);
 		if (is_error(r)) {
-			store_error(verdict_r, policy, "grant");
+			decide_store_error(verdict_r, policy, "grant");
 			return;
 		}
 		if (r == LOOKUP_FOUND) {

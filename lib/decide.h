@@ -4,7 +4,8 @@
  * SUMMARY
  *	the relay decision shared by policyd and the milter
  * DESCRIPTION
- *	decide() is SPEC "Relay decision" and nothing else: no I/O of its
+ *	decide() is the relay decision of authrelay.conf(5) RELAY DECISION
+ *	(doc/DESIGN.md "3. The relay decision") and nothing else: no I/O of its
  *	own; every fact it needs comes from the request, the policy, or the
  *	lookups the caller passes in (the store in the daemons, a table of
  *	fakes in the tests). It is called only for a recipient that the MTA

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "duration.h"
+#include "error_r.h"
 
 #define DURATION_MAX (36525LL * 86400)
 #define DURATION_QUOTE_MAX 64
@@ -62,9 +63,7 @@ static int duration_error(char **error_r, const char *text, const char *why)
 		n += 3;
 	}
 	quoted[n] = 0;
-	if (error_r != NULL && asprintf(error_r, "bad duration \"%s\": %s", quoted, why) < 0)
-		*error_r = NULL;
-	return -1;
+	return error_r_set(error_r, "bad duration \"%s\": %s", quoted, why);
 }
 
 /* duration_parse - text to seconds */

@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,28 +35,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "error_r.h"
 #include "listen.h"
 
 #define LISTEN_BACKLOG 1024
 
-static int fail(char **error_r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* fail - sets *error_r to a malloc'd message and returns -1 */
-static int fail(char **error_r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error_r != NULL) {
-		va_start(ap, fmt);
-		if (vasprintf(error_r, fmt, ap) < 0)
-			*error_r = NULL;
-		va_end(ap);
-	}
-	return -1;
-}
-
-/* parse_port - 0..65535, digits only */
-static int parse_port(const char *text, char *port_r, size_t size)
+/* listen_parse_port - 0..65535, digits only */
+static int listen_parse_port(const char *text, char *port_r, size_t size)
 {
 	size_t i, n = strlen(text);
 	unsigned long v = 0;
@@ -75,9 +59,9 @@ static int parse_port(const char *text, char *port_r, size_t size)
 	return 0;
 }
 
-/* parse_inet - "HOST:PORT" or "[V6]:PORT" */
-static int parse_inet(const char *spec, const char *text, struct listen_endpoint *ep,
-		      char **error_r)
+/* listen_parse_inet - "HOST:PORT" or "[V6]:PORT" */
+static int listen_parse_inet(const char *spec, const char *text, struct listen_endpoint *ep,
+			     char **error_r)
 {
 	const char *colon, *host = text, *port;
 	size_t host_len, i;
@@ -86,39 +70,47 @@ static int parse_inet(const char *spec, const char *text, struct listen_endpoint
 		const char *close = strchr(text, ']');
 
 		if (close == NULL || close[1] != ':')
-			return fail(error_r, "\"%s\": expected inet:[IPv6]:PORT", spec);
+			return error_r_set(error_r, "\"%s\": expected inet:[IPv6]:PORT", spec);
 		host = text + 1;
 		host_len = (size_t)(close - host);
 		port = close + 2;
 		if (host_len == 0 || memchr(host, ':', host_len) == NULL)
-			return fail(error_r, "\"%s\": only IPv6 addresses go in brackets", spec);
+			return error_r_set(error_r, "\"%s\": only IPv6 addresses go in brackets",
+					   spec);
 	} else {
 		if ((colon = strrchr(text, ':')) == NULL) {
 			if (strchr(text, '@') != NULL)
-				return fail(error_r, "\"%s\": this is libmilter's PORT@HOST form; "
-						     "write inet:HOST:PORT", spec);
-			return fail(error_r, "\"%s\": expected inet:HOST:PORT, "
-					     "inet:[IPv6]:PORT or unix:PATH", spec);
+				return error_r_set(error_r,
+						   "\"%s\": this is libmilter's PORT@HOST form; "
+						   "write inet:HOST:PORT",
+						   spec);
+			return error_r_set(error_r,
+					   "\"%s\": expected inet:HOST:PORT, "
+					   "inet:[IPv6]:PORT or unix:PATH",
+					   spec);
 		}
 		host_len = (size_t)(colon - text);
 		port = colon + 1;
 		if (memchr(text, ':', host_len) != NULL)
-			return fail(error_r, "\"%s\": an IPv6 address needs brackets: "
-					     "inet:[ADDRESS]:PORT", spec);
+			return error_r_set(error_r,
+					   "\"%s\": an IPv6 address needs brackets: "
+					   "inet:[ADDRESS]:PORT",
+					   spec);
 		if (host_len == 1 && host[0] == '*')
 			host_len = 0;
 	}
 	if (host_len >= sizeof ep->host)
-		return fail(error_r, "\"%.64s...\": host name longer than %zu bytes", spec,
-			    sizeof ep->host - 1);
+		return error_r_set(error_r, "\"%.64s...\": host name longer than %zu bytes", spec,
+				   sizeof ep->host - 1);
 	for (i = 0; i < host_len; i++) {
 		unsigned char c = (unsigned char)host[i];
 
 		if (c <= ' ' || c == 0x7f || c == '[' || c == ']' || c == '/' || c == '@')
-			return fail(error_r, "\"%s\": bad character in the host name", spec);
+			return error_r_set(error_r, "\"%s\": bad character in the host name", spec);
 	}
-	if (parse_port(port, ep->port, sizeof ep->port) < 0)
-		return fail(error_r, "\"%s\": the port must be a number from 0 to 65535", spec);
+	if (listen_parse_port(port, ep->port, sizeof ep->port) < 0)
+		return error_r_set(error_r, "\"%s\": the port must be a number from 0 to 65535",
+				   spec);
 	memcpy(ep->host, host, host_len);
 	ep->host[host_len] = 0;
 	ep->kind = LISTEN_INET;
@@ -135,31 +127,33 @@ int listen_parse(const char *spec, struct listen_endpoint *ep_r, char **error_r)
 		*error_r = NULL;
 	memset(ep_r, 0, sizeof *ep_r);
 	if (spec == NULL || spec[0] == 0)
-		return fail(error_r, "empty endpoint; expected inet:HOST:PORT or unix:PATH");
+		return error_r_set(error_r, "empty endpoint; expected inet:HOST:PORT or unix:PATH");
 	if (strnlen(spec, 1024) >= 1024)
-		return fail(error_r, "endpoint longer than 1023 bytes");
+		return error_r_set(error_r, "endpoint longer than 1023 bytes");
 	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
 		path = strchr(spec, ':') + 1;
 		if (path[0] != '/')
-			return fail(error_r, "\"%s\": the socket path must be absolute "
-					     "(unix:/run/authrelay/NAME.sock)", spec);
+			return error_r_set(error_r,
+					   "\"%s\": the socket path must be absolute "
+					   "(unix:/run/authrelay/NAME.sock)",
+					   spec);
 		if (strlen(path) >= sizeof sun.sun_path || strlen(path) >= sizeof ep_r->path)
-			return fail(error_r, "\"%s\": socket path longer than %zu bytes", spec,
-				    sizeof sun.sun_path - 1);
+			return error_r_set(error_r, "\"%s\": socket path longer than %zu bytes",
+					   spec, sizeof sun.sun_path - 1);
 		for (const char *p = path; *p; p++)
 			if ((unsigned char)*p < ' ' || *p == 0x7f)
-				return fail(error_r, "\"%s\": control character in the path",
-					    spec);
+				return error_r_set(error_r, "\"%s\": control character in the path",
+						   spec);
 		ep_r->kind = LISTEN_UNIX;
 		strcpy(ep_r->path, path);
 		return 0;
 	}
 	if (strncmp(spec, "inet:", 5) == 0)
-		return parse_inet(spec, spec + 5, ep_r, error_r);
+		return listen_parse_inet(spec, spec + 5, ep_r, error_r);
 	if (strncmp(spec, "inet6:", 6) == 0 || strncmp(spec, "inet4:", 6) == 0)
-		return fail(error_r, "\"%s\": write inet:HOST:PORT (an IPv6 host in brackets)",
-			    spec);
-	return parse_inet(spec, spec, ep_r, error_r);
+		return error_r_set(error_r,
+				   "\"%s\": write inet:HOST:PORT (an IPv6 host in brackets)", spec);
+	return listen_parse_inet(spec, spec, ep_r, error_r);
 }
 
 /* listen_format - the endpoint in Postfix notation */
@@ -196,7 +190,7 @@ static int open_inet(const struct listen_endpoint *ep, int flags, int *fd_r, cha
 		rc = getaddrinfo(NULL, ep->port, &hints, &res);
 	}
 	if (rc != 0)
-		return fail(error_r, "%s: cannot resolve: %s", name, gai_strerror(rc));
+		return error_r_set(error_r, "%s: cannot resolve: %s", name, gai_strerror(rc));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | flags, ai->ai_protocol);
 		if (fd < 0) {
@@ -226,7 +220,8 @@ static int open_inet(const struct listen_endpoint *ep, int flags, int *fd_r, cha
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		return fail(error_r, "%s: %s", name, strerror(saved ? saved : EADDRNOTAVAIL));
+		return error_r_set(error_r, "%s: %s", name,
+				   strerror(saved ? saved : EADDRNOTAVAIL));
 	*fd_r = fd;
 	return 0;
 }
@@ -255,32 +250,34 @@ static int open_unix(const struct listen_endpoint *ep, int flags, uid_t uid, gid
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	if (strlen(ep->path) >= sizeof sun.sun_path || ep->path[0] == 0)
-		return fail(error_r, "unix:%s: bad socket path", ep->path);
+		return error_r_set(error_r, "unix:%s: bad socket path", ep->path);
 	strcpy(sun.sun_path, ep->path);
 
 	if (lstat(ep->path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
-			return fail(error_r, "unix:%s: exists and is not a socket; "
-					     "refusing to remove it", ep->path);
+			return error_r_set(error_r,
+					   "unix:%s: exists and is not a socket; "
+					   "refusing to remove it",
+					   ep->path);
 		if (socket_is_live(&sun))
-			return fail(error_r, "unix:%s: another process is listening there",
-				    ep->path);
+			return error_r_set(error_r, "unix:%s: another process is listening there",
+					   ep->path);
 		if (unlink(ep->path) < 0 && errno != ENOENT)
-			return fail(error_r, "unix:%s: cannot remove the stale socket: %s",
-				    ep->path, strerror(errno));
+			return error_r_set(error_r, "unix:%s: cannot remove the stale socket: %s",
+					   ep->path, strerror(errno));
 	} else if (errno != ENOENT) {
-		return fail(error_r, "unix:%s: %s", ep->path, strerror(errno));
+		return error_r_set(error_r, "unix:%s: %s", ep->path, strerror(errno));
 	}
 
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | flags, 0)) < 0)
-		return fail(error_r, "unix:%s: socket: %s", ep->path, strerror(errno));
+		return error_r_set(error_r, "unix:%s: socket: %s", ep->path, strerror(errno));
 	old_mask = umask(0177);
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
 	umask(old_mask);
 	if (rc < 0) {
 		rc = errno;
 		close(fd);
-		return fail(error_r, "unix:%s: bind: %s", ep->path, strerror(rc));
+		return error_r_set(error_r, "unix:%s: bind: %s", ep->path, strerror(rc));
 	}
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(ep->path, uid, gid) < 0) {
 		rc = errno;
@@ -300,7 +297,7 @@ static int open_unix(const struct listen_endpoint *ep, int flags, uid_t uid, gid
 undo:
 	close(fd);
 	unlink(ep->path);
-	return fail(error_r, "unix:%s: %s", ep->path, strerror(rc));
+	return error_r_set(error_r, "unix:%s: %s", ep->path, strerror(rc));
 }
 
 /* listen_open - a listening socket for the endpoint */

@@ -34,12 +34,12 @@
  *	Every refusal returns -1 with a malloc'd message naming the problem
  *	and its byte offset.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
+#include "error_r.h"
 #include "rfc5322.h"
 
 enum tok_type {
@@ -62,22 +62,6 @@ struct lexer {
 	struct token *toks;
 	size_t ntoks;
 };
-
-static int fail(char **error_r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* fail - sets *error_r to a malloc'd message and returns -1 */
-static int fail(char **error_r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error_r != NULL) {
-		va_start(ap, fmt);
-		if (vasprintf(error_r, fmt, ap) < 0)
-			*error_r = NULL;
-		va_end(ap);
-	}
-	return -1;
-}
 
 static int is_wsp(unsigned char c)
 {
@@ -155,8 +139,10 @@ static int lex(struct lexer *lx, char **error_r)
 			i++;
 		} else if (c == '\r' || c == '\n') {
 			if ((j = skip_fold(t, len, i)) == 0)
-				return fail(error_r, "line break not followed by white space at "
-						     "offset %zu", i);
+				return error_r_set(error_r,
+						   "line break not followed by white space at "
+						   "offset %zu",
+						   i);
 			i = j;
 		} else if (c == '(') {
 			/* Comments nest; a counter, not recursion, tracks depth. */
@@ -179,16 +165,19 @@ static int lex(struct lexer *lx, char **error_r)
 				}
 			}
 			if (depth > 0)
-				return fail(error_r, "unbalanced comment: '(' at offset %zu is not "
-						     "closed", i);
+				return error_r_set(error_r,
+						   "unbalanced comment: '(' at offset %zu is not "
+						   "closed",
+						   i);
 			i = j;
 		} else if (c == ')') {
-			return fail(error_r, "unbalanced comment: ')' at offset %zu without '('",
-				    i);
+			return error_r_set(error_r,
+					   "unbalanced comment: ')' at offset %zu without '('", i);
 		} else if (c == '"' || c == '[') {
 			if ((j = lex_delimited(t, len, i, c == '"' ? '"' : ']')) == 0)
-				return fail(error_r, "unbalanced %s starting at offset %zu",
-					    c == '"' ? "quoted string" : "domain literal", i);
+				return error_r_set(error_r, "unbalanced %s starting at offset %zu",
+						   c == '"' ? "quoted string" : "domain literal",
+						   i);
 			tok->type = c == '"' ? TOK_QSTRING : TOK_DLITERAL;
 			tok->off = i;
 			tok->len = j - i;
@@ -209,9 +198,9 @@ static int lex(struct lexer *lx, char **error_r)
 			lx->ntoks++;
 			i = j;
 		} else {
-			return fail(error_r, "unexpected %s 0x%02x at offset %zu",
-				    c < 0x20 || c == 0x7f ? "control character" : "character", c,
-				    i);
+			return error_r_set(
+			    error_r, "unexpected %s 0x%02x at offset %zu",
+			    c < 0x20 || c == 0x7f ? "control character" : "character", c, i);
 		}
 	}
 	lx->toks[lx->ntoks].type = TOK_END;
@@ -319,10 +308,10 @@ static int local_part(const struct lexer *lx, size_t from, size_t at, char *out,
 	return 0;
 }
 
-/* addr_spec - builds tokens [from, to) into one normalised address and
+/* append_address - builds tokens [from, to) into one normalised address and
    appends it to the list. */
-static int addr_spec(const struct lexer *lx, size_t from, size_t to,
-		     struct rfc5322_addrlist *list, char **error_r)
+static int append_address(const struct lexer *lx, size_t from, size_t to,
+			  struct rfc5322_addrlist *list, char **error_r)
 {
 	char raw[ADDR_MAX], norm[ADDR_MAX], **grown;
 	size_t used, k, at = to;
@@ -332,17 +321,17 @@ static int addr_spec(const struct lexer *lx, size_t from, size_t to,
 	for (k = from; k < to; k++) {
 		if (is_special(lx, k, '@')) {
 			if (at != to)
-				return fail(error_r, "two '@' in one address at offset %zu",
-					    lx->toks[k].off);
+				return error_r_set(error_r, "two '@' in one address at offset %zu",
+						   lx->toks[k].off);
 			at = k;
 		}
 	}
 	if (at == to)
-		return fail(error_r, "missing '@' in the address at offset %zu", where);
+		return error_r_set(error_r, "missing '@' in the address at offset %zu", where);
 	if (at == from)
-		return fail(error_r, "empty local part at offset %zu", where);
+		return error_r_set(error_r, "empty local part at offset %zu", where);
 	if (at + 1 == to)
-		return fail(error_r, "empty domain at offset %zu", lx->toks[at].off);
+		return error_r_set(error_r, "empty domain at offset %zu", lx->toks[at].off);
 	for (k = from; k < to; k++) {
 		const struct token *tok = lx->toks + k;
 		int ok;
@@ -356,30 +345,31 @@ static int addr_spec(const struct lexer *lx, size_t from, size_t to,
 							&& k + 1 == to))
 			     && (k == at + 1 || dot_joined(lx, k - 1, k));
 		if (!ok)
-			return fail(error_r, "not an address: unexpected \"%.*s\" at offset %zu",
-				    (int)(tok->len > 40 ? 40 : tok->len), lx->text + tok->off,
-				    tok->off);
+			return error_r_set(
+			    error_r, "not an address: unexpected \"%.*s\" at offset %zu",
+			    (int)(tok->len > 40 ? 40 : tok->len), lx->text + tok->off, tok->off);
 	}
 	if ((rc = local_part(lx, from, at, raw, sizeof raw)) == -2)
-		return fail(error_r, "empty local part at offset %zu", where);
+		return error_r_set(error_r, "empty local part at offset %zu", where);
 	/* Found by fuzz_rfc5322: strlen() of a local part that did not fit
 	   read past raw. Only a complete one is measured. */
 	used = rc == 0 ? strlen(raw) : 0;
 	for (k = at; rc == 0 && k < to; k++)
 		rc = append(lx, k, raw, sizeof raw, &used);
 	if (rc < 0)
-		return fail(error_r, "address at offset %zu is longer than %d bytes", where,
-			    ADDR_MAX - 1);
+		return error_r_set(error_r, "address at offset %zu is longer than %d bytes", where,
+				   ADDR_MAX - 1);
 	if (addr_normalize(raw, norm, sizeof norm) < 0)
-		return fail(error_r, "\"%.64s\" at offset %zu is not a valid address", raw, where);
+		return error_r_set(error_r, "\"%.64s\" at offset %zu is not a valid address", raw,
+				   where);
 	if (list->count >= RFC5322_MAX_ADDRESSES)
-		return fail(error_r, "more than %d addresses", RFC5322_MAX_ADDRESSES);
+		return error_r_set(error_r, "more than %d addresses", RFC5322_MAX_ADDRESSES);
 	grown = realloc(list->addrs, (list->count + 1) * sizeof *grown);
 	if (grown == NULL)
-		return fail(error_r, "out of memory");
+		return error_r_set(error_r, "out of memory");
 	list->addrs = grown;
 	if ((list->addrs[list->count] = strdup(norm)) == NULL)
-		return fail(error_r, "out of memory");
+		return error_r_set(error_r, "out of memory");
 	list->count++;
 	return 0;
 }
@@ -402,12 +392,14 @@ static int parse(const struct lexer *lx, struct rfc5322_addrlist *list, char **e
 		}
 		if (is_special(lx, i, ';')) {
 			if (!in_group)
-				return fail(error_r, "';' outside a group at offset %zu", tok->off);
+				return error_r_set(error_r, "';' outside a group at offset %zu",
+						   tok->off);
 			in_group = 0;
 			i++;
 			if (lx->toks[i].type != TOK_END && !is_special(lx, i, ','))
-				return fail(error_r, "text after the end of a group at offset %zu",
-					    lx->toks[i].off);
+				return error_r_set(error_r,
+						   "text after the end of a group at offset %zu",
+						   lx->toks[i].off);
 			continue;
 		}
 
@@ -420,15 +412,15 @@ static int parse(const struct lexer *lx, struct rfc5322_addrlist *list, char **e
 		if (is_special(lx, j, ':')) {
 			/* display-name ":" [mailbox-list] ";" */
 			if (in_group)
-				return fail(error_r, "group inside a group at offset %zu",
-					    lx->toks[j].off);
+				return error_r_set(error_r, "group inside a group at offset %zu",
+						   lx->toks[j].off);
 			if (j == i)
-				return fail(error_r, "group without a name at offset %zu",
-					    lx->toks[j].off);
+				return error_r_set(error_r, "group without a name at offset %zu",
+						   lx->toks[j].off);
 			for (k = i; k < j; k++)
 				if (!is_word(lx->toks + k))
-					return fail(error_r, "bad group name at offset %zu",
-						    lx->toks[k].off);
+					return error_r_set(error_r, "bad group name at offset %zu",
+							   lx->toks[k].off);
 			in_group = 1;
 			i = j + 1;
 		} else if (is_special(lx, j, '<')) {
@@ -436,8 +428,9 @@ static int parse(const struct lexer *lx, struct rfc5322_addrlist *list, char **e
 			   name [i, j) is skipped whatever it says. */
 			for (k = i; k < j; k++)
 				if (!is_word(lx->toks + k) && !is_special(lx, k, '@'))
-					return fail(error_r, "bad display name at offset %zu",
-						    lx->toks[k].off);
+					return error_r_set(error_r,
+							   "bad display name at offset %zu",
+							   lx->toks[k].off);
 			i = j + 1;
 			if (is_special(lx, i, '@')) {
 				/* obs-route: "@a,@b:" is dropped (RFC 5322 4.4). */
@@ -445,49 +438,55 @@ static int parse(const struct lexer *lx, struct rfc5322_addrlist *list, char **e
 					if (!is_special(lx, i, '@') && !is_special(lx, i, ',')
 					    && lx->toks[i].type != TOK_ATOM
 					    && lx->toks[i].type != TOK_DLITERAL)
-						return fail(error_r, "bad route in '<...>' at "
-								     "offset %zu", lx->toks[i].off);
+						return error_r_set(error_r,
+								   "bad route in '<...>' at "
+								   "offset %zu",
+								   lx->toks[i].off);
 					i++;
 				}
 				if (lx->toks[i].type == TOK_END)
-					return fail(error_r, "unbalanced '<' at offset %zu",
-						    lx->toks[j].off);
+					return error_r_set(error_r, "unbalanced '<' at offset %zu",
+							   lx->toks[j].off);
 				i++;
 			}
 			for (k = i; lx->toks[k].type != TOK_END && !is_special(lx, k, '>'); k++)
 				if (lx->toks[k].type == TOK_SPECIAL && !is_special(lx, k, '@'))
-					return fail(error_r, "unexpected '%c' inside '<...>' at "
-							     "offset %zu (unbalanced '<'?)",
-						    lx->text[lx->toks[k].off], lx->toks[k].off);
+					return error_r_set(error_r,
+							   "unexpected '%c' inside '<...>' at "
+							   "offset %zu (unbalanced '<'?)",
+							   lx->text[lx->toks[k].off],
+							   lx->toks[k].off);
 			if (lx->toks[k].type == TOK_END)
-				return fail(error_r, "unbalanced '<' at offset %zu",
-					    lx->toks[j].off);
+				return error_r_set(error_r, "unbalanced '<' at offset %zu",
+						   lx->toks[j].off);
 			if (k == i)
-				return fail(error_r, "empty '<>' at offset %zu: missing '@'",
-					    lx->toks[j].off);
-			if (addr_spec(lx, i, k, list, error_r) < 0)
+				return error_r_set(error_r, "empty '<>' at offset %zu: missing '@'",
+						   lx->toks[j].off);
+			if (append_address(lx, i, k, list, error_r) < 0)
 				return -1;
 			i = k + 1;
 			if (lx->toks[i].type != TOK_END && !is_special(lx, i, ',')
 			    && !(in_group && is_special(lx, i, ';')))
-				return fail(error_r, "unexpected text after '>' at offset %zu",
-					    lx->toks[i].off);
+				return error_r_set(error_r,
+						   "unexpected text after '>' at offset %zu",
+						   lx->toks[i].off);
 		} else if (is_special(lx, j, '>')) {
-			return fail(error_r, "unbalanced '>' at offset %zu", lx->toks[j].off);
+			return error_r_set(error_r, "unbalanced '>' at offset %zu",
+					   lx->toks[j].off);
 		} else {
 			/* A bare addr-spec up to ',', ';' or the end. */
-			if (addr_spec(lx, i, j, list, error_r) < 0)
+			if (append_address(lx, i, j, list, error_r) < 0)
 				return -1;
 			i = j;
 			if (is_special(lx, i, ';') && !in_group)
-				return fail(error_r, "';' outside a group at offset %zu",
-					    lx->toks[i].off);
+				return error_r_set(error_r, "';' outside a group at offset %zu",
+						   lx->toks[i].off);
 		}
 	}
 	if (in_group)
-		return fail(error_r, "group not closed with ';'");
+		return error_r_set(error_r, "group not closed with ';'");
 	if (list->count == 0)
-		return fail(error_r, "no address at all");
+		return error_r_set(error_r, "no address at all");
 	return 0;
 }
 
@@ -503,15 +502,15 @@ int rfc5322_parse_address_list(const char *value, size_t len,
 	list_r->count = 0;
 	list_r->addrs = NULL;
 	if (value == NULL)
-		return fail(error_r, "no header value");
+		return error_r_set(error_r, "no header value");
 	if (len > RFC5322_MAX_HEADER)
-		return fail(error_r, "header longer than %d bytes", RFC5322_MAX_HEADER);
+		return error_r_set(error_r, "header longer than %d bytes", RFC5322_MAX_HEADER);
 	lx.text = value;
 	lx.len = len;
 	lx.ntoks = 0;
 	/* At most one token per byte, plus TOK_END. */
 	if ((lx.toks = calloc(len + 1, sizeof *lx.toks)) == NULL)
-		return fail(error_r, "out of memory");
+		return error_r_set(error_r, "out of memory");
 	rc = lex(&lx, error_r);
 	if (rc == 0)
 		rc = parse(&lx, list_r, error_r);

@@ -22,7 +22,6 @@
  *	Errors are returned as malloc'd text in *error_r; lookups return
  *	LOOKUP_ERROR.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,22 +29,6 @@
 #include "sql_migrations.h"
 #include "store.h"
 #include "store_backend.h"
-
-/* store_error - format a malloc'd error message */
-int store_error(char **error_r, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	if (error_r == NULL)
-		return -1;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	*error_r = msg;
-	return -1;
-}
 
 /* store_fingerprint_normalize - Postfix's fingerprint form */
 int store_fingerprint_normalize(const char *in, char *out, size_t size)
@@ -100,12 +83,12 @@ int store_open(const char *location, const struct store_options *opts,
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store_r == NULL)
-		return store_error(error_r, "store_open: no result pointer");
+		return error_r_set(error_r, "store_open: no result pointer");
 	*store_r = NULL;
 	if (location == NULL || *location == '\0')
-		return store_error(error_r, "no database location configured");
+		return error_r_set(error_r, "no database location configured");
 	if (opts == NULL)
-		return store_error(error_r, "store_open: no options");
+		return error_r_set(error_r, "store_open: no options");
 
 	/* "scheme://..." names a server; a file path never needs "://" (a
 	   path that really contains it can be written as ./path). */
@@ -114,11 +97,11 @@ int store_open(const char *location, const struct store_options *opts,
 
 		if ((n == 10 && strncmp(location, "postgresql", n) == 0)
 		    || (n == 8 && strncmp(location, "postgres", n) == 0))
-			return store_error(error_r,
+			return error_r_set(error_r,
 					   "database \"%.*s://...\": PostgreSQL is not built into "
 					   "this version; use a file path for SQLite",
 					   (int)n, location);
-		return store_error(error_r, "database \"%s\": unknown backend \"%.*s\"; use a "
+		return error_r_set(error_r, "database \"%s\": unknown backend \"%.*s\"; use a "
 				   "file path for SQLite", location, (int)n, location);
 	}
 	return store_sqlite_open(location, opts, store_r, error_r);
@@ -193,7 +176,7 @@ int store_logins_apply(struct store *store, const struct store_login *logins, si
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || (logins == NULL && count > 0))
-		return store_error(error_r, "store_logins_apply: bad arguments");
+		return error_r_set(error_r, "store_logins_apply: bad arguments");
 	if (count == 0 && cp == NULL)
 		return 0;
 	return store->ops->logins_apply(store, logins, count, cp, error_r);
@@ -213,7 +196,7 @@ int store_grant_add(struct store *store, const struct store_grant *grant, const 
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || grant == NULL || actor == NULL)
-		return store_error(error_r, "store_grant_add: bad arguments");
+		return error_r_set(error_r, "store_grant_add: bad arguments");
 	return store->ops->grant_add(store, grant, actor, error_r);
 }
 
@@ -228,9 +211,9 @@ int store_grant_revoke(struct store *store, const struct ipaddr *ip, const char 
 		removed_r = &removed;
 	*removed_r = 0;
 	if (store == NULL || ip == NULL || actor == NULL)
-		return store_error(error_r, "store_grant_revoke: bad arguments");
+		return error_r_set(error_r, "store_grant_revoke: bad arguments");
 	if (ip->family == 0)
-		return store_error(error_r, "grant revoke: no IP address given");
+		return error_r_set(error_r, "grant revoke: no IP address given");
 	return store->ops->grant_revoke(store, ip, actor, removed_r, error_r);
 }
 
@@ -240,7 +223,7 @@ int store_grant_list(struct store *store, int64_t now, store_grant_cb *cb, void 
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || cb == NULL)
-		return store_error(error_r, "store_grant_list: bad arguments");
+		return error_r_set(error_r, "store_grant_list: bad arguments");
 	return store->ops->grant_list(store, now, cb, ctx, error_r);
 }
 
@@ -259,9 +242,9 @@ int store_user_set_suspended(struct store *store, const char *username, bool sus
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || username == NULL || actor == NULL)
-		return store_error(error_r, "store_user_set_suspended: bad arguments");
+		return error_r_set(error_r, "store_user_set_suspended: bad arguments");
 	if (*username == '\0' || strlen(username) >= STORE_USER_MAX)
-		return store_error(error_r, "user name must be 1 to %d characters",
+		return error_r_set(error_r, "user name must be 1 to %d characters",
 				   STORE_USER_MAX - 1);
 	return store->ops->user_set_suspended(store, username, suspended, actor, error_r);
 }
@@ -271,7 +254,7 @@ int store_user_list(struct store *store, store_user_cb *cb, void *ctx, char **er
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || cb == NULL)
-		return store_error(error_r, "store_user_list: bad arguments");
+		return error_r_set(error_r, "store_user_list: bad arguments");
 	return store->ops->user_list(store, cb, ctx, error_r);
 }
 
@@ -289,9 +272,9 @@ int store_sender_allow(struct store *store, const char *username, const char *pa
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || username == NULL || pattern == NULL || actor == NULL)
-		return store_error(error_r, "store_sender_allow: bad arguments");
+		return error_r_set(error_r, "store_sender_allow: bad arguments");
 	if (*username == '\0' || strlen(username) >= STORE_USER_MAX)
-		return store_error(error_r, "user name must be 1 to %d characters",
+		return error_r_set(error_r, "user name must be 1 to %d characters",
 				   STORE_USER_MAX - 1);
 	return store->ops->sender_allow(store, username, pattern, actor, error_r);
 }
@@ -302,7 +285,7 @@ int store_sender_deny(struct store *store, const char *username, const char *pat
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || username == NULL || pattern == NULL || actor == NULL)
-		return store_error(error_r, "store_sender_deny: bad arguments");
+		return error_r_set(error_r, "store_sender_deny: bad arguments");
 	return store->ops->sender_deny(store, username, pattern, actor, error_r);
 }
 
@@ -312,7 +295,7 @@ int store_sender_list(struct store *store, const char *username, store_sender_cb
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || cb == NULL)
-		return store_error(error_r, "store_sender_list: bad arguments");
+		return error_r_set(error_r, "store_sender_list: bad arguments");
 	return store->ops->sender_list(store, username, cb, ctx, error_r);
 }
 
@@ -331,7 +314,7 @@ int store_cert_add(struct store *store, const struct store_cert *cert, const cha
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || cert == NULL || actor == NULL)
-		return store_error(error_r, "store_cert_add: bad arguments");
+		return error_r_set(error_r, "store_cert_add: bad arguments");
 	return store->ops->cert_add(store, cert, actor, error_r);
 }
 
@@ -341,7 +324,7 @@ int store_cert_revoke(struct store *store, const char *fingerprint, const char *
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || fingerprint == NULL || actor == NULL)
-		return store_error(error_r, "store_cert_revoke: bad arguments");
+		return error_r_set(error_r, "store_cert_revoke: bad arguments");
 	return store->ops->cert_revoke(store, fingerprint, actor, error_r);
 }
 
@@ -350,7 +333,7 @@ int store_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **er
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || cb == NULL)
-		return store_error(error_r, "store_cert_list: bad arguments");
+		return error_r_set(error_r, "store_cert_list: bad arguments");
 	return store->ops->cert_list(store, cb, ctx, error_r);
 }
 
@@ -390,7 +373,7 @@ int store_audit(struct store *store, const struct store_audit_filter *filter,
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || cb == NULL)
-		return store_error(error_r, "store_audit: bad arguments");
+		return error_r_set(error_r, "store_audit: bad arguments");
 	return store->ops->audit(store, filter != NULL ? filter : &none, cb, ctx, error_r);
 }
 
@@ -405,7 +388,7 @@ int store_prune(struct store *store, int64_t before, unsigned batch, const char 
 		deleted_r = &deleted;
 	*deleted_r = 0;
 	if (store == NULL || actor == NULL)
-		return store_error(error_r, "store_prune: bad arguments");
+		return error_r_set(error_r, "store_prune: bad arguments");
 	if (batch == 0)
 		batch = 1000;
 	return store->ops->prune(store, before, batch, actor, deleted_r, error_r);
@@ -417,7 +400,7 @@ int store_admin_log(struct store *store, const char *actor, const char *action,
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || actor == NULL || action == NULL)
-		return store_error(error_r, "store_admin_log: bad arguments");
+		return error_r_set(error_r, "store_admin_log: bad arguments");
 	return store->ops->admin_log(store, actor, action, subject != NULL ? subject : "",
 				     detail != NULL ? detail : "", error_r);
 }
@@ -428,6 +411,6 @@ int store_query(struct store *store, const char *sql, store_sql_cb *cb, void *ct
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || sql == NULL || cb == NULL)
-		return store_error(error_r, "store_query: bad arguments");
+		return error_r_set(error_r, "store_query: bad arguments");
 	return store->ops->query(store, sql, cb, ctx, error_r);
 }

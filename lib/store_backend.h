@@ -17,6 +17,7 @@
 #ifndef AUTHRELAY_STORE_BACKEND_H
 #define AUTHRELAY_STORE_BACKEND_H
 
+#include "error_r.h"	/* backends report failures with error_r_set() */
 #include "store.h"
 
 struct store_ops {
@@ -81,11 +82,6 @@ struct store_ops {
 struct store {
 	const struct store_ops *ops;
 };
-
-/* Sets *error_r (when error_r is not NULL) to a malloc'd message; on
-   out of memory to NULL. Returns -1 so that error paths read
-   "return store_error(error_r, ...)". */
-int store_error(char **error_r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Normalises a certificate fingerprint to Postfix's form: upper-case
    hex pairs joined by ':' ("ab:CD01" -> "AB:CD:01"). Separators ':'

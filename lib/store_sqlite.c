@@ -55,7 +55,7 @@ int sq_conn_open(struct sq_conn *conn, const char *path, long long busy_timeout_
 	   the file was created (0640) by us or must exist. */
 	rc = sqlite3_open_v2(path, &conn->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
-		store_error(error_r, "database %s: cannot open: %s", path,
+		error_r_set(error_r, "database %s: cannot open: %s", path,
 			    conn->db != NULL ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
 		sq_conn_close(conn);
 		return -1;
@@ -69,7 +69,7 @@ int sq_conn_open(struct sq_conn *conn, const char *path, long long busy_timeout_
 	for (size_t i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
 		if ((rc = sqlite3_exec(conn->db, pragmas[i], NULL, NULL, NULL)) != SQLITE_OK) {
 			if (rc == SQLITE_NOTADB)
-				store_error(error_r, "database %s: not an SQLite database (%s); "
+				error_r_set(error_r, "database %s: not an SQLite database (%s); "
 					    "refusing to use or overwrite it", path,
 					    sqlite3_errmsg(conn->db));
 			else
@@ -136,7 +136,7 @@ int sq_step_done(struct sq_conn *conn, struct sqlite3_stmt *stmt, const char *wh
 
 int sq_fail(struct sq_conn *conn, char **error_r, const char *what)
 {
-	return store_error(error_r, "database %s: %s: %s", conn->path, what,
+	return error_r_set(error_r, "database %s: %s: %s", conn->path, what,
 			   sqlite3_errmsg(conn->db));
 }
 
@@ -294,7 +294,7 @@ int sq_transact(struct sq_store *st, sq_change_fn *change, void *ctx, char **err
 	sq_lock(st);
 	/* WAL writes to a removed or replaced file succeed, and are lost. */
 	if (sq_moved(st))
-		store_error(error_r, "database %s was removed or replaced while open: not writing "
+		error_r_set(error_r, "database %s was removed or replaced while open: not writing "
 			    "to the old file (restore it and restart)", st->path);
 	else if (sq_begin(&st->main, error_r) == 0) {
 		if (change(&st->main, ctx, error_r) == 0)
@@ -458,7 +458,7 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 		if (st != NULL)
 			free(st->path);
 		free(st);
-		return store_error(error_r, "database %s: out of memory", path);
+		return error_r_set(error_r, "database %s: out of memory", path);
 	}
 	st->base.ops = &sq_ops;
 	st->busy_timeout_ms = opts->busy_timeout_ms;

@@ -225,7 +225,7 @@ int sq_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 	}
 	if (stmt == NULL) {
 		sq_unlock(st);
-		return store_error(error_r, "query: no SQL statement");
+		return error_r_set(error_r, "query: no SQL statement");
 	}
 	/* One read-only statement: the audit interface never changes data
 	   (and a second statement after ';' would run unchecked). */
@@ -233,16 +233,16 @@ int sq_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 				|| *tail == ';'))
 		tail++;
 	if (tail != NULL && *tail != '\0') {
-		res = store_error(error_r, "query: only one SQL statement is allowed");
+		res = error_r_set(error_r, "query: only one SQL statement is allowed");
 		goto done;
 	}
 	if (!sqlite3_stmt_readonly(stmt)) {
-		res = store_error(error_r, "query: only read-only SQL is allowed");
+		res = error_r_set(error_r, "query: only read-only SQL is allowed");
 		goto done;
 	}
 	ncols = sqlite3_column_count(stmt);
 	if (ncols > 64) {
-		res = store_error(error_r, "query: more than 64 columns");
+		res = error_r_set(error_r, "query: more than 64 columns");
 		goto done;
 	}
 	for (int i = 0; i < ncols; i++)

@@ -79,7 +79,7 @@ static int cert_add(struct sq_conn *conn, void *ctx, char **error_r)
 	rc = sqlite3_step(stmt);
 	sqlite3_reset(stmt);
 	if (rc == SQLITE_CONSTRAINT)
-		return store_error(error_r, "certificate %s is already registered", a->fpr);
+		return error_r_set(error_r, "certificate %s is already registered", a->fpr);
 	if (rc != SQLITE_DONE)
 		return sq_fail(conn, error_r, "add certificate");
 	return sq_admin_row(conn, a->actor, "cert add", a->cert->username, a->fpr, error_r);
@@ -93,16 +93,16 @@ int sq_cert_add(struct store *store, const struct store_cert *cert, const char *
 
 	if (strnlen(cert->username, sizeof cert->username) == sizeof cert->username
 	    || cert->username[0] == '\0')
-		return store_error(error_r, "certificate without a valid user name");
+		return error_r_set(error_r, "certificate without a valid user name");
 	if (strnlen(cert->subject, sizeof cert->subject) == sizeof cert->subject)
-		return store_error(error_r, "certificate subject too long");
+		return error_r_set(error_r, "certificate subject too long");
 	if (store_fingerprint_normalize(cert->fingerprint, fpr, sizeof fpr) < 0)
-		return store_error(error_r, "bad certificate fingerprint \"%.*s\": want hex pairs "
+		return error_r_set(error_r, "bad certificate fingerprint \"%.*s\": want hex pairs "
 				   "such as AB:CD:..", STORE_FPR_MAX, cert->fingerprint);
 	pubfpr[0] = '\0';
 	if (cert->pubkey_fingerprint[0] != '\0'
 	    && store_fingerprint_normalize(cert->pubkey_fingerprint, pubfpr, sizeof pubfpr) < 0)
-		return store_error(error_r, "bad public-key fingerprint \"%.*s\": want hex "
+		return error_r_set(error_r, "bad public-key fingerprint \"%.*s\": want hex "
 				   "pairs such as AB:CD:..", STORE_FPR_MAX,
 				   cert->pubkey_fingerprint);
 	return sq_transact(sq_store(store), cert_add, &a, error_r);
@@ -147,7 +147,7 @@ static int cert_revoke(struct sq_conn *conn, void *ctx, char **error_r)
 		removed++;
 	}
 	if (removed == 0)
-		return store_error(error_r, "no registered certificate has fingerprint %s", r->fpr);
+		return error_r_set(error_r, "no registered certificate has fingerprint %s", r->fpr);
 	return 0;
 }
 
@@ -158,7 +158,7 @@ int sq_cert_revoke(struct store *store, const char *fingerprint, const char *act
 	struct cert_revoke r = { fpr, actor };
 
 	if (store_fingerprint_normalize(fingerprint, fpr, sizeof fpr) < 0)
-		return store_error(error_r, "bad certificate fingerprint \"%.*s\": want hex pairs "
+		return error_r_set(error_r, "bad certificate fingerprint \"%.*s\": want hex pairs "
 				   "such as AB:CD:..", STORE_FPR_MAX, fingerprint);
 	return sq_transact(sq_store(store), cert_revoke, &r, error_r);
 }

@@ -72,25 +72,25 @@ static int recognise(struct sq_conn *conn, const struct store_options *opts, int
 	if (rc == SQLITE_OK)
 		rc = sq_pragma_int(conn->db, "SELECT count(*) FROM sqlite_schema", &objects);
 	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
-		return store_error(error_r, "database %s: not an SQLite database (%s); refusing to "
+		return error_r_set(error_r, "database %s: not an SQLite database (%s); refusing to "
 				   "use or overwrite it", conn->path, sqlite3_errmsg(conn->db));
 	if (rc != SQLITE_OK)
 		return sq_fail(conn, error_r, "read the schema version");
 	*version_r = version;
 	if ((uint32_t)app_id == SQ_APPLICATION_ID) {
 		if (version > store_schema_latest())
-			return store_error(error_r, "database %s: schema version %d is newer than "
+			return error_r_set(error_r, "database %s: schema version %d is newer than "
 					   "this build of authrelay knows (%d); upgrade authrelay",
 					   conn->path, version, store_schema_latest());
 		return 0;
 	}
 	if (app_id == 0 && version == 0 && objects == 0) {
 		if (opts->mode == STORE_OPEN_EXISTING)
-			return store_error(error_r, "database %s is empty (not initialised); run "
+			return error_r_set(error_r, "database %s is empty (not initialised); run "
 					   "'authrelayctl init' first", conn->path);
 		return 0;
 	}
-	return store_error(error_r, "database %s: not an authrelay database (application_id "
+	return error_r_set(error_r, "database %s: not an authrelay database (application_id "
 			   "0x%08x, user_version %d); refusing to use it", conn->path,
 			   (unsigned)app_id, version);
 }
@@ -121,7 +121,7 @@ static int migrate(struct sq_conn *conn, char **error_r)
 			 SQ_APPLICATION_ID, m->version);
 		if (sqlite3_exec(conn->db, m->sql, NULL, NULL, &errmsg) != SQLITE_OK
 		    || sqlite3_exec(conn->db, pragma, NULL, NULL, &errmsg) != SQLITE_OK) {
-			store_error(error_r, "database %s: migration %s failed: %s", conn->path,
+			error_r_set(error_r, "database %s: migration %s failed: %s", conn->path,
 				    m->name, errmsg != NULL ? errmsg : sqlite3_errmsg(conn->db));
 			sqlite3_free(errmsg);
 			sq_rollback(conn);
@@ -152,7 +152,7 @@ static int set_wal(struct sq_conn *conn, char **error_r)
 	if (rc != SQLITE_ROW)
 		return sq_fail(conn, error_r, "set WAL mode");
 	if (!ok)
-		return store_error(error_r, "database %s: cannot use WAL mode (is the file on a "
+		return error_r_set(error_r, "database %s: cannot use WAL mode (is the file on a "
 				   "network file system?)", conn->path);
 	return 0;
 }
@@ -165,13 +165,13 @@ static int create_file(const char *path, char **error_r)
 	if (fd < 0) {
 		if (errno == EEXIST)	/* created by another program meanwhile */
 			return 0;
-		return store_error(error_r, "database %s: cannot create: %s", path,
+		return error_r_set(error_r, "database %s: cannot create: %s", path,
 				   strerror(errno));
 	}
 	/* Exactly 0640 whatever the umask: the group is how the daemons'
 	   user reads a root-created file. */
 	if (fchmod(fd, 0640) < 0) {
-		store_error(error_r, "database %s: chmod: %s", path, strerror(errno));
+		error_r_set(error_r, "database %s: chmod: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -188,10 +188,10 @@ static int refuse_writable(const char *path, char **error_r)
 	struct stat sb;
 
 	if ((copy = strdup(path)) == NULL)
-		return store_error(error_r, "database %s: out of memory", path);
+		return error_r_set(error_r, "database %s: out of memory", path);
 	dir = dirname(copy);
 	if (stat(dir, &sb) == 0 && (sb.st_mode & S_IWOTH)) {
-		store_error(error_r, "database %s: directory %s is world-writable: any local user "
+		error_r_set(error_r, "database %s: directory %s is world-writable: any local user "
 			    "could replace the database or plant its -wal file; refusing it (move "
 			    "the database to a directory of its own, e.g. /var/lib/authrelay, "
 			    "mode 0750, owned by run_user)", path, dir);
@@ -201,9 +201,9 @@ static int refuse_writable(const char *path, char **error_r)
 	free(copy);
 	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
 		if ((size_t)snprintf(file, sizeof file, "%s%s", path, suffix[i]) >= sizeof file)
-			return store_error(error_r, "database %s: path too long", path);
+			return error_r_set(error_r, "database %s: path too long", path);
 		if (stat(file, &sb) == 0 && (sb.st_mode & S_IWOTH))
-			return store_error(error_r, "database %s: %s is world-writable: any local "
+			return error_r_set(error_r, "database %s: %s is world-writable: any local "
 					   "user could change the relay rules; refusing it (chmod "
 					   "o-w %s, and check its contents)", path, file, file);
 	}
@@ -218,14 +218,14 @@ int sq_file_check(const char *path, const struct store_options *opts, char **err
 		return -1;
 	if (stat(path, &sb) < 0) {
 		if (errno != ENOENT)
-			return store_error(error_r, "database %s: %s", path, strerror(errno));
+			return error_r_set(error_r, "database %s: %s", path, strerror(errno));
 		if (opts->mode == STORE_OPEN_EXISTING)
-			return store_error(error_r, "database %s does not exist; run 'authrelayctl "
+			return error_r_set(error_r, "database %s does not exist; run 'authrelayctl "
 					   "init' to create it", path);
 		return create_file(path, error_r);
 	}
 	if (!S_ISREG(sb.st_mode))
-		return store_error(error_r, "database %s: not a regular file", path);
+		return error_r_set(error_r, "database %s: not a regular file", path);
 	return 0;
 }
 

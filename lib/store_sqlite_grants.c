@@ -237,9 +237,9 @@ static int check_text(const char *field, size_t size, bool required, const char 
 	size_t len = strnlen(field, size);
 
 	if (len == size)
-		return store_error(error_r, "%s is too long", what);
+		return error_r_set(error_r, "%s is too long", what);
 	if (required && len == 0)
-		return store_error(error_r, "%s is empty", what);
+		return error_r_set(error_r, "%s is empty", what);
 	return 0;
 }
 
@@ -247,9 +247,9 @@ static int check_text(const char *field, size_t size, bool required, const char 
 static int check_net(const struct ipaddr *net, unsigned prefix_len, char **error_r)
 {
 	if (net->family == 0 || ipaddr_bits(net) == 0)
-		return store_error(error_r, "grant without an IP address");
+		return error_r_set(error_r, "grant without an IP address");
 	if (prefix_len > ipaddr_bits(net))
-		return store_error(error_r, "grant prefix /%u is longer than the address", prefix_len);
+		return error_r_set(error_r, "grant prefix /%u is longer than the address", prefix_len);
 	return 0;
 }
 
@@ -407,7 +407,7 @@ int sq_logins_apply(struct store *store, const struct store_login *logins, size_
 		    || check_text(l->source, sizeof l->source, false, "login source", error_r) < 0)
 			return -1;
 		if (l->expires_at <= l->login_time)
-			return store_error(error_r, "login of %s: expiry is not after the login "
+			return error_r_set(error_r, "login of %s: expiry is not after the login "
 					   "time", l->username);
 	}
 	return sq_transact(sq_store(store), logins_write, &w, error_r);
@@ -479,7 +479,7 @@ int sq_grant_add(struct store *store, const struct store_grant *grant, const cha
 			  error_r) < 0)
 		return -1;
 	if (grant->expires_at <= seen)
-		return store_error(error_r, "grant expiry is not after its start");
+		return error_r_set(error_r, "grant expiry is not after its start");
 	snprintf(detail, sizeof detail, "prefix=%u user=%s expires=%lld", grant->prefix_len,
 		 grant->username, (long long)grant->expires_at);
 	snprintf(source, sizeof source, "%s", actor);

@@ -182,7 +182,7 @@ static int sender_change(struct sq_conn *conn, void *ctx, char **error_r)
 	if (sq_step_done(conn, stmt, "change sender rights", error_r) < 0)
 		return -1;
 	if (!c->allow && sqlite3_changes(conn->db) == 0)
-		return store_error(error_r, "user %s has no sender pattern %s", c->username,
+		return error_r_set(error_r, "user %s has no sender pattern %s", c->username,
 				   c->norm);
 	return sq_admin_row(conn, c->actor, c->allow ? "sender allow" : "sender deny",
 			    c->username, c->norm, error_r);

@@ -360,7 +360,7 @@ int sq_writer_start(struct sq_store *st, unsigned queue_max, char **error_r)
 	if ((w = calloc(1, sizeof *w)) == NULL
 	    || (w->ring = calloc(queue_max, sizeof *w->ring)) == NULL) {
 		free(w);
-		return store_error(error_r, "decision queue of %u rows: out of memory", queue_max);
+		return error_r_set(error_r, "decision queue of %u rows: out of memory", queue_max);
 	}
 	w->cap = queue_max;
 	w->st = st;
@@ -382,7 +382,7 @@ int sq_writer_start(struct sq_store *st, unsigned queue_max, char **error_r)
 		pthread_mutex_destroy(&w->lock);
 		free(w->ring);
 		free(w);
-		return store_error(error_r, "cannot start the decision writer thread");
+		return error_r_set(error_r, "cannot start the decision writer thread");
 	}
 	st->writer = w;
 	return 0;

@@ -11,15 +11,12 @@
 #include <string.h>
 
 #include "endpoint.h"
+#include "error_r.h"
 
 /* endpoint_error - malloc'd error text */
 static int endpoint_error(char **error_r, const char *spec, const char *why)
 {
-	if (error_r != NULL) {
-		if (asprintf(error_r, "milter_socket \"%s\": %s", spec, why) < 0)
-			*error_r = NULL;
-	}
-	return -1;
+	return error_r_set(error_r, "milter_socket \"%s\": %s", spec, why);
 }
 
 /* endpoint_translate - Postfix notation to libmilter notation */

@@ -26,6 +26,7 @@
 #include "cfg.h"
 #include "daemon.h"
 #include "endpoint.h"
+#include "error_r.h"
 #include "log.h"
 #include "nodelay.h"
 #include "settings.h"
@@ -46,11 +47,8 @@ static int socket_owner_ids(const struct authrelay_config *cfg, uid_t *uid_r, gi
 	const char *colon = strchr(spec, ':');
 	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
 
-	if (len >= sizeof user) {
-		if (asprintf(error_r, "milter_socket_owner \"%s\": too long", spec) < 0)
-			*error_r = NULL;
-		return -1;
-	}
+	if (len >= sizeof user)
+		return error_r_set(error_r, "milter_socket_owner \"%s\": too long", spec);
 	memcpy(user, spec, len);
 	user[len] = '\0';
 	if (daemon_user_ids(user, uid_r, gid_r, error_r) != 0)
@@ -58,12 +56,10 @@ static int socket_owner_ids(const struct authrelay_config *cfg, uid_t *uid_r, gi
 	if (colon != NULL && colon[1] != '\0') {
 		struct group *gr = getgrnam(colon + 1);
 
-		if (gr == NULL) {
-			if (asprintf(error_r, "milter_socket_owner \"%s\": unknown group \"%s\"",
-				     spec, colon + 1) < 0)
-				*error_r = NULL;
-			return -1;
-		}
+		if (gr == NULL)
+			return error_r_set(error_r,
+					   "milter_socket_owner \"%s\": unknown group \"%s\"", spec,
+					   colon + 1);
 		*gid_r = gr->gr_gid;
 	}
 	return 0;

@@ -21,7 +21,7 @@
  *	no request is in progress and no reply waits.
  * DIAGNOSTICS
  *	One log line per connection closed on an error, naming the peer.
- *--*/
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

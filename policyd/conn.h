@@ -11,7 +11,7 @@
  *	loop (epoll, accept, timeouts, signals); conn.c owns what happens
  *	on one connection (reading into the parser, answering, writing,
  *	back-pressure, the conn_io pool, closing).
- *--*/
+ */
 #ifndef AUTHRELAY_POLICYD_CONN_H
 #define AUTHRELAY_POLICYD_CONN_H
 

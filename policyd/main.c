@@ -18,7 +18,7 @@
  *	else happens and logging goes to syslog only.
  *
  *	See authrelay-policyd(8) for the user-visible behaviour.
- *--*/
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -65,8 +65,8 @@ static void settings_from_config(const struct authrelay_config *cfg, struct serv
 	s->max_connections = cfg->policyd_max_connections > 0 ? cfg->policyd_max_connections : 1;
 }
 
-/* log_lines - log a multi-line text one line at a time */
-static void log_lines(enum log_level level, const char *prefix, const char *text)
+/* policyd_log_lines - log a multi-line text one line at a time */
+static void policyd_log_lines(enum log_level level, const char *prefix, const char *text)
 {
 	const char *s = text;
 
@@ -88,8 +88,8 @@ static int load_config(const char *path, struct authrelay_config **cfg_r, char *
 	return cfg_load(path, path == NULL, cfg_r, error_r);
 }
 
-/* store_try_open - open the database, or log why not and plan a retry */
-static void store_try_open(struct policyd *pd)
+/* open_store_or_retry - open the database, or log why not and plan a retry */
+static void open_store_or_retry(struct policyd *pd)
 {
 	struct store_options opts = {
 		.mode = STORE_OPEN_EXISTING,
@@ -149,8 +149,9 @@ static int cb_reload(void *ctx, struct server_settings *settings_r)
 	char *error = NULL;
 
 	if (load_config(pd->config_path, &cfg, &error) < 0) {
-		log_lines(LOG_LEVEL_ERROR, "reload failed, keeping the running configuration: ",
-			  error ? error : "unknown error");
+		policyd_log_lines(LOG_LEVEL_ERROR,
+				  "reload failed, keeping the running configuration: ",
+				  error ? error : "unknown error");
 		free(error);
 		return -1;
 	}
@@ -184,7 +185,7 @@ static void cb_tick(void *ctx)
 	struct policyd *pd = ctx;
 
 	if (pd->store == NULL && time(NULL) >= pd->store_retry_at)
-		store_try_open(pd);
+		open_store_or_retry(pd);
 }
 
 /* cb_batch_begin - one read snapshot for the requests of one event
@@ -370,7 +371,7 @@ int main(int argc, char **argv)
 
 	log_open(PROG, LOG_MAIL, pd.foreground && !pd.spawn);
 	if (load_config(pd.config_path, &pd.cfg, &error) < 0) {
-		log_lines(LOG_LEVEL_ERROR, "", error ? error : "configuration error");
+		policyd_log_lines(LOG_LEVEL_ERROR, "", error ? error : "configuration error");
 		if (!pd.foreground && !pd.spawn)
 			fprintf(stderr, "%s", error ? error : "configuration error\n");
 		free(error);
@@ -416,7 +417,7 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	daemon_signals_install(SIGHUP);
-	store_try_open(&pd);
+	open_store_or_retry(&pd);
 
 	if (server_create(&settings, &cb, &srv, &error) < 0 ||
 	    (listen_fd >= 0 && server_add_listener(srv, listen_fd, &error) < 0) ||

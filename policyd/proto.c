@@ -157,8 +157,8 @@ static enum proto_status fail(struct proto_parser *p, enum proto_error_kind kind
 	return PROTO_ERROR;
 }
 
-/* request_reset - start counting a new request */
-static void request_reset(struct proto_parser *p)
+/* proto_request_start - start counting a new request */
+static void proto_request_start(struct proto_parser *p)
 {
 	p->lines = 0;
 	p->attrs = 0;
@@ -210,7 +210,7 @@ enum proto_status proto_parser_next(struct proto_parser *p, proto_attr_cb *cb, v
 			line_len -= 1;
 		line[line_len] = '\0';
 		if (line_len == 0) {
-			request_reset(p);
+			proto_request_start(p);
 			return PROTO_REQUEST_DONE;
 		}
 

@@ -14,7 +14,7 @@
  *	ccert_* values are xtext (Postfix 2.2.11 and later): "+XX" stands
  *	for the byte 0xXX. Fingerprints never need it, but decoding keeps a
  *	future Postfix that encodes more from breaking the comparison.
- *--*/
+ */
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -101,8 +101,8 @@ static int hexval(char c)
 	return -1;
 }
 
-/* store_value - copy value into a field, decoding xtext; false when it does not fit */
-static bool store_value(char *field, size_t size, const char *value, size_t len, bool xtext)
+/* copy_value - copy value into a field, decoding xtext; false when it does not fit */
+static bool copy_value(char *field, size_t size, const char *value, size_t len, bool xtext)
 {
 	size_t n = 0;
 
@@ -202,7 +202,7 @@ void request_attr(void *ctx, const char *name, size_t name_len, const char *valu
 	field = (char *)req + d->offset;
 	if (d->offset == offsetof(struct policy_request, request))
 		req->has_request = true;
-	if (!store_value(field, d->size, value, value_len, d->xtext)) {
+	if (!copy_value(field, d->size, value, value_len, d->xtext)) {
 		if (d->use == FIELD_DECISION) {
 			if (req->overflow == NULL)
 				req->overflow = d->name;

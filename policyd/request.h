@@ -23,7 +23,7 @@
  *	(CONNECT, EHLO, HELO, MAIL, DATA, END-OF-MESSAGE, VRFY, ETRN) gets
  *	DUNNO without a decision row, because relay is decided per
  *	recipient and smtpd_relay_restrictions only runs at RCPT.
- *--*/
+ */
 #ifndef AUTHRELAY_POLICYD_REQUEST_H
 #define AUTHRELAY_POLICYD_REQUEST_H
 
@@ -71,8 +71,8 @@ struct request_env {
 };
 
 /* Fills lookups with functions that all answer LOOKUP_ERROR: decide()
-   then gives on_store_error, as SPEC wants when the database cannot be
-   opened. */
+   then gives on_store_error, as a database that cannot be opened must
+   (authrelay.conf(5) RELAY DECISION, rule 1). */
 void request_lookups_unavailable(struct relay_lookups *lookups);
 
 /* Answers one complete request: writes the reply ("action=...\n\n")

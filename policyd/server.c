@@ -17,7 +17,7 @@
  * DIAGNOSTICS
  *	Limit refusals and descriptor shortages are logged at most once a
  *	minute with a count.
- *--*/
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -36,6 +36,7 @@
 
 #include "conn.h"
 #include "daemon.h"
+#include "error_r.h"
 #include "log.h"
 #include "server.h"
 
@@ -51,16 +52,6 @@ static int set_nonblock(int fd)
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -1;
 	return 0;
-}
-
-/* errorf - a malloc'd error text */
-static char *errorf(const char *what)
-{
-	char *s = NULL;
-
-	if (asprintf(&s, "%s: %s", what, strerror(errno)) < 0)
-		abort();
-	return s;
 }
 
 /* format_peer - "ip:port" or "unix" for log lines */
@@ -152,13 +143,11 @@ int server_create(const struct server_settings *settings, const struct server_ca
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 
-	if (srv == NULL) {
-		*error_r = errorf("calloc");
-		return -1;
-	}
+	if (srv == NULL)
+		return error_r_set(error_r, "calloc: %s", strerror(errno));
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (srv->epfd < 0) {
-		*error_r = errorf("epoll_create1");
+		error_r_set(error_r, "epoll_create1: %s", strerror(errno));
 		free(srv);
 		return -1;
 	}
@@ -173,20 +162,15 @@ int server_add_listener(struct server *srv, int fd, char **error_r)
 {
 	if (srv->nlisteners >= MAX_LISTENERS) {
 		errno = EMFILE;
-		*error_r = errorf("too many listeners");
-		return -1;
+		return error_r_set(error_r, "too many listeners: %s", strerror(errno));
 	}
-	if (set_nonblock(fd) < 0) {
-		*error_r = errorf("fcntl O_NONBLOCK");
-		return -1;
-	}
+	if (set_nonblock(fd) < 0)
+		return error_r_set(error_r, "fcntl O_NONBLOCK: %s", strerror(errno));
 	struct watch *w = &srv->listeners[srv->nlisteners];
 
 	*w = (struct watch){WATCH_LISTENER, fd, 0, NULL};
-	if (conn_watch_set(srv, w, EPOLLIN) < 0) {
-		*error_r = errorf("epoll_ctl");
-		return -1;
-	}
+	if (conn_watch_set(srv, w, EPOLLIN) < 0)
+		return error_r_set(error_r, "epoll_ctl: %s", strerror(errno));
 	srv->nlisteners++;
 	return 0;
 }
@@ -194,14 +178,10 @@ int server_add_listener(struct server *srv, int fd, char **error_r)
 /* server_add_connection - serve one connected peer */
 int server_add_connection(struct server *srv, int rfd, int wfd, const char *peer, char **error_r)
 {
-	if (set_nonblock(rfd) < 0 || set_nonblock(wfd) < 0) {
-		*error_r = errorf("fcntl O_NONBLOCK");
-		return -1;
-	}
-	if (conn_create(srv, rfd, wfd, peer) == NULL) {
-		*error_r = errorf("cannot serve the connection");
-		return -1;
-	}
+	if (set_nonblock(rfd) < 0 || set_nonblock(wfd) < 0)
+		return error_r_set(error_r, "fcntl O_NONBLOCK: %s", strerror(errno));
+	if (conn_create(srv, rfd, wfd, peer) == NULL)
+		return error_r_set(error_r, "cannot serve the connection: %s", strerror(errno));
 	return 0;
 }
 

@@ -16,7 +16,7 @@
  *
  *	Signals: SIGTERM/SIGINT and SIGHUP are blocked outside epoll_pwait(),
  *	so a signal is never lost between the flag check and the wait.
- *--*/
+ */
 #ifndef AUTHRELAY_POLICYD_SERVER_H
 #define AUTHRELAY_POLICYD_SERVER_H
 

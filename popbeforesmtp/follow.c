@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "error_r.h"
 #include "follow.h"
 #include "follow_private.h"
 #include "log.h"
@@ -398,10 +399,8 @@ int follow_create(const struct follow_callbacks *cb, void *ctx, struct follow **
 {
 	struct follow *f = calloc(1, sizeof(*f));
 
-	if (f == NULL) {
-		*error_r = strdup("out of memory");
-		return -1;
-	}
+	if (f == NULL)
+		return error_r_set(error_r, "out of memory");
 	f->cb = *cb;
 	f->ctx = ctx;
 	f->ino_fd = -1;
@@ -414,10 +413,8 @@ int follow_create(const struct follow_callbacks *cb, void *ctx, struct follow **
 int follow_add_input(struct follow *f, int fd, void (*ready)(void *arg), void *arg,
 		     char **error_r)
 {
-	if (f->input_fd >= 0) {
-		*error_r = strdup("only one journal source");
-		return -1;
-	}
+	if (f->input_fd >= 0)
+		return error_r_set(error_r, "only one journal source");
 	f->input_fd = fd;
 	f->input_ready = ready;
 	f->input_arg = arg;
@@ -431,11 +428,8 @@ int follow_add(struct follow *f, const char *path, char **error_r)
 	char *tmp;
 	int fd;
 
-	if (f->count == MAX_SOURCES) {
-		if (asprintf(error_r, "%s: too many sources (at most %d)", path, MAX_SOURCES) < 0)
-			*error_r = NULL;
-		return -1;
-	}
+	if (f->count == MAX_SOURCES)
+		return error_r_set(error_r, "%s: too many sources (at most %d)", path, MAX_SOURCES);
 	if (follow_find_source(f, path) != NULL)
 		return 0;
 	s = &f->src[f->count];
@@ -447,8 +441,7 @@ int follow_add(struct follow *f, const char *path, char **error_r)
 	if (s->path == NULL || s->buf == NULL) {
 		free(s->path);
 		free(s->buf);
-		*error_r = strdup("out of memory");
-		return -1;
+		return error_r_set(error_r, "out of memory");
 	}
 	s->name = s->is_stdin ? "stdin" : s->path;
 	if (s->is_stdin) {
@@ -470,15 +463,13 @@ int follow_add(struct follow *f, const char *path, char **error_r)
 			free(s->base);
 			free(s->path);
 			free(s->buf);
-			*error_r = strdup("out of memory");
-			return -1;
+			return error_r_set(error_r, "out of memory");
 		}
 		if ((fd = position_open(path)) >= 0) {
 			if (source_set_fd(s, fd, 0, 0) < 0)
 				close(fd);
 		} else if (errno != ENOENT) {
-			if (asprintf(error_r, "%s: cannot open: %s", path, strerror(errno)) < 0)
-				*error_r = NULL;
+			error_r_set(error_r, "%s: cannot open: %s", path, strerror(errno));
 			free(s->dir);
 			free(s->base);
 			free(s->path);
@@ -509,16 +500,12 @@ int follow_scan(const char *path, const struct follow_callbacks *cb, void *ctx, 
 	s->path = (char *)path;
 	s->name = path;
 	s->fd = s->next_fd = s->wd = -1;
-	if ((fd = position_open(path)) < 0) {
-		if (asprintf(error_r, "%s: cannot open: %s", path, strerror(errno)) < 0)
-			*error_r = NULL;
-		return -1;
-	}
+	if ((fd = position_open(path)) < 0)
+		return error_r_set(error_r, "%s: cannot open: %s", path, strerror(errno));
 	if ((s->buf = malloc(BUF_CAP + 1)) == NULL || source_set_fd(s, fd, 0, 0) < 0) {
 		close(fd);
 		free(s->buf);
-		*error_r = strdup("out of memory");
-		return -1;
+		return error_r_set(error_r, "out of memory");
 	}
 	if (follow_drain(&f, s) < 0) {
 		rc = -1;
@@ -527,9 +514,9 @@ int follow_scan(const char *path, const struct follow_callbacks *cb, void *ctx, 
 		if (follow_batch(&f, s, true) < 0)
 			rc = -1;
 	}
-	if (rc < 0 && asprintf(error_r, "%s: stopped at offset %llu", path,
-			       (unsigned long long)s->offset) < 0)
-		*error_r = NULL;
+	if (rc < 0)
+		error_r_set(error_r, "%s: stopped at offset %llu", path,
+			    (unsigned long long)s->offset);
 	close(s->fd);
 	free(s->buf);
 	return rc;

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "error_r.h"
 #include "follow.h"
 #include "follow_private.h"
 #include "log.h"
@@ -131,9 +132,7 @@ int follow_run(struct follow *f, volatile sig_atomic_t *stop, volatile sig_atomi
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
-			if (asprintf(error_r, "poll: %s", strerror(errno)) < 0)
-				*error_r = NULL;
-			return -1;
+			return error_r_set(error_r, "poll: %s", strerror(errno));
 		}
 		/* The rescan also runs when unrelated events in a watched
 		   directory keep poll() from ever timing out. */

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "error_r.h"
 #include "journal.h"
 #include "log.h"
 
@@ -151,13 +152,10 @@ int journal_open(const struct parser_set *parsers, const struct follow_callbacks
 	struct journal *jn = calloc(1, sizeof(*jn));
 	int rc;
 
-	if (jn == NULL) {
-		*error_r = strdup("out of memory");
-		return -1;
-	}
+	if (jn == NULL)
+		return error_r_set(error_r, "out of memory");
 	if ((rc = sd_journal_open(&jn->j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM)) < 0) {
-		if (asprintf(error_r, "journal: %s", strerror(-rc)) < 0)
-			*error_r = NULL;
+		error_r_set(error_r, "journal: %s", strerror(-rc));
 		free(jn);
 		return -1;
 	}
@@ -269,8 +267,8 @@ int journal_open(const struct parser_set *parsers, const struct follow_callbacks
 	(void)cb;
 	(void)ctx;
 	*journal_r = NULL;
-	*error_r = strdup("loginwatch_sources: \"journal\": this build has no libsystemd");
-	return -1;
+	return error_r_set(error_r,
+			   "loginwatch_sources: \"journal\": this build has no libsystemd");
 }
 
 void journal_resume(struct journal *journal, const struct follow_position *pos, int64_t since)

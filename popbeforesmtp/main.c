@@ -24,6 +24,7 @@
 
 #include "cfg.h"
 #include "daemon.h"
+#include "error_r.h"
 #include "follow.h"
 #include "journal.h"
 #include "log.h"
@@ -102,10 +103,8 @@ static int apply_config(struct loginwatch *w, const struct authrelay_config *cfg
 
 	if (parsers_select(&cfg->loginwatch_formats, &set, error_r) < 0)
 		return -1;
-	if (cfg->grant_ttl <= 0) {
-		*error_r = strdup("grant_ttl must be positive");
-		return -1;
-	}
+	if (cfg->grant_ttl <= 0)
+		return error_r_set(error_r, "grant_ttl must be positive");
 	w->parsers = set;
 	w->policy.ttl = cfg->grant_ttl;
 	w->policy.ipv6_prefix = cfg->grant_ipv6_prefix;
@@ -277,8 +276,8 @@ static void reload(struct loginwatch *w, const char *path, struct authrelay_conf
 	log_info("reloaded %s", path ? path : CFG_DEFAULT_PATH);
 }
 
-/* follow_mode - the daemon */
-static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *args)
+/* run_follow_mode - the daemon */
+static int run_follow_mode(struct authrelay_config *cfg, const struct daemon_args *args)
 {
 	struct loginwatch w;
 	struct follow *f = NULL;
@@ -439,5 +438,5 @@ int main(int argc, char **argv)
 		cfg_free(&cfg);
 		return status;
 	}
-	return follow_mode(cfg, &args);
+	return run_follow_mode(cfg, &args);
 }

@@ -82,10 +82,5 @@ enum parse_result parse_courier(const char *msg, size_t len, struct login_event 
 		ev_r->why = "unexpected text after ip=[...]";
 		return PARSE_REFUSED;
 	}
-	parse_set_user(ev_r, p, (size_t)(ip - p));
-	if (parse_user_is_anonymous(ev_r->user)) {
-		ev_r->why = "anonymous login";
-		return PARSE_REFUSED;
-	}
-	return PARSE_LOGIN;
+	return parse_login_user(ev_r, p, (size_t)(ip - p), false);
 }

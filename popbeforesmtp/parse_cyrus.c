@@ -86,10 +86,5 @@ enum parse_result parse_cyrus(const char *msg, size_t len, struct login_event *e
 		ev_r->why = "no user name or mechanism";
 		return PARSE_REFUSED;
 	}
-	parse_set_user(ev_r, p, (size_t)(mech - 1 - p));
-	if (parse_user_is_anonymous(ev_r->user)) {
-		ev_r->why = "anonymous login";
-		return PARSE_REFUSED;
-	}
-	return PARSE_LOGIN;
+	return parse_login_user(ev_r, p, (size_t)(mech - 1 - p), false);
 }

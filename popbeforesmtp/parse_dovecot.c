@@ -111,10 +111,6 @@ enum parse_result parse_dovecot(const char *msg, size_t len, struct login_event 
 		ev_r->why = "malformed user field";
 		return PARSE_REFUSED;
 	}
-	parse_set_user(ev_r, p, (size_t)(user_end - 1 - p));
-	if (strcasecmp(method, "ANONYMOUS") == 0 || parse_user_is_anonymous(ev_r->user)) {
-		ev_r->why = "anonymous login";
-		return PARSE_REFUSED;
-	}
-	return PARSE_LOGIN;
+	return parse_login_user(ev_r, p, (size_t)(user_end - 1 - p),
+				strcasecmp(method, "ANONYMOUS") == 0);
 }

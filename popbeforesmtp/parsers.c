@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "envelope.h"
+#include "error_r.h"
 #include "parsers.h"
 
 /* parse_tag - length of "name[pid]: " at the start of msg, or 0 */
@@ -92,8 +93,9 @@ int parse_ip(const char *s, size_t len, struct ipaddr *ip_r)
 	return ipaddr_parse(buf, ip_r);
 }
 
-/* parse_set_user - bounded, control-free copy of a user name */
-void parse_set_user(struct login_event *ev, const char *s, size_t len)
+/* parse_login_user - bounded, control-free user name; anonymous never grants */
+enum parse_result parse_login_user(struct login_event *ev, const char *s, size_t len,
+				   bool anonymous)
 {
 	if (len >= sizeof(ev->user))
 		len = sizeof(ev->user) - 1;
@@ -103,18 +105,17 @@ void parse_set_user(struct login_event *ev, const char *s, size_t len)
 		ev->user[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
 	}
 	ev->user[len] = '\0';
+	if (anonymous || ev->user[0] == '\0' || strcasecmp(ev->user, "anonymous") == 0) {
+		ev->why = "anonymous login";
+		return PARSE_REFUSED;
+	}
+	return PARSE_LOGIN;
 }
 
 /* parse_set_service - a short static service name */
 void parse_set_service(struct login_event *ev, const char *service)
 {
 	snprintf(ev->service, sizeof(ev->service), "%s", service);
-}
-
-/* parse_user_is_anonymous - names that mean "no account" */
-bool parse_user_is_anonymous(const char *user)
-{
-	return user[0] == '\0' || strcasecmp(user, "anonymous") == 0;
 }
 
 static const char *const dovecot_units[] = { "dovecot.service", NULL };
@@ -195,12 +196,10 @@ int parsers_select(const struct cfg_list *formats, struct parser_set *set_r, cha
 			if (strcmp(p->name, formats->items[i]) == 0)
 				break;
 		if (p->name == NULL) {
-			if (asprintf(error_r,
-				     "loginwatch_formats: unknown format \"%s\" (known: all dovecot "
-				     "courier cyrus uw-imap qpopper)",
-				     formats->items[i])
-			    < 0)
-				*error_r = NULL;
+			error_r_set(error_r,
+				    "loginwatch_formats: unknown format \"%s\" (known: all dovecot "
+				    "courier cyrus uw-imap qpopper)",
+				    formats->items[i]);
 			set_r->count = 0;
 			return -1;
 		}

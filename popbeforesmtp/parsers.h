@@ -86,15 +86,17 @@ const char *parse_last(const char *s, size_t len, const char *needle);
    brackets). Returns 0, or -1. */
 int parse_ip(const char *s, size_t len, struct ipaddr *ip_r);
 
-/* Copies a user name (len bytes) into ev->user, truncated to fit, with
-   control characters and DEL replaced by '?'. */
-void parse_set_user(struct login_event *ev, const char *s, size_t len);
+/* Ends the parse of a successful login line: copies the user name (len
+   bytes) into ev->user, truncated to fit, with control characters and
+   DEL replaced by '?', and returns PARSE_LOGIN; or PARSE_REFUSED with
+   ev->why "anonymous login" when the login was anonymous: the server
+   said so (anonymous true), or the name is empty or "anonymous" (any
+   case). The one place where anonymous logins are kept from granting. */
+enum parse_result parse_login_user(struct login_event *ev, const char *s, size_t len,
+				   bool anonymous);
 
 /* Sets ev->service (a short static name). */
 void parse_set_service(struct login_event *ev, const char *service);
-
-/* Returns true when the user name means an anonymous login. */
-bool parse_user_is_anonymous(const char *user);
 
 /* ---- the format table and the line entry point ---- */
 

@@ -3,7 +3,8 @@
 -- Base tables hold Unix seconds (INTEGER, UTC); the views at the end are
 -- the audit interface and show times as ISO-8601 UTC text. The base
 -- tables are named differently from the views (grant_log, decision_log,
--- admin_actions) so that the views can carry the names of SPEC.md.
+-- admin_actions) so that the views can carry the stable names of the
+-- audit interface (sql/README.md).
 -- store_sqlite.c runs this file in one transaction and then sets
 -- PRAGMA user_version = 1.
 
@@ -120,7 +121,7 @@ CREATE TABLE loginwatch_checkpoints (
 	updated INTEGER NOT NULL
 );
 
--- ---- the audit interface (SPEC.md "Database and audit") ----
+-- ---- the audit interface (sql/README.md "Views") ----
 
 CREATE VIEW active_grants AS
 SELECT ip, prefix_len, username, service,

@@ -42,7 +42,6 @@
 #	connection costs), BENCH_RCPTS (recipients per message, default 1).
 # SEE ALSO
 #	tests/e2e/lib.sh (helpers reused: free ports, process bookkeeping)
-#--
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../e2e/lib.sh

@@ -21,7 +21,7 @@
  *	for SECONDS (the caller measures the server's memory meanwhile).
  *
  *	Built by tests/bench/policyd.sh with cc -O2; not part of the product.
- *--*/
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

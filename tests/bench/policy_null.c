@@ -13,7 +13,7 @@
  *	this is parsing, deciding, the database and logging.
  *
  *	Built by tests/bench/policyd.sh with cc -O2; not part of the product.
- *--*/
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -8,13 +8,15 @@
 #      at CONNS connections: interleaved, so that a busy moment of the
 #      shared machine hits both; the medians are compared,
 #   2. policyd's RSS while HOLD idle connections stay open.
-# Requests are the lab's real Postfix 3.7 requests (lab-reference samples).
-# Targets (issue 3): rps ratio >= 0.6, p99 < 2 ms, RSS < 16 MiB; exits 1
+# Requests are real Postfix 3.7 requests captured in the lab
+# (POLICY_SAMPLES, one JSON object per request).
+# Targets (doc/DESIGN.md): rps ratio >= 0.6, p99 < 2 ms, RSS < 16 MiB; exits 1
 # when one is missed.
 # Env: CONNS (50), SECONDS_RUN (5), ROUNDS (3), HOLD (1000), AUTHRELAY_BUILD.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+. "$here/../common.sh"    # free_port
 build=${AUTHRELAY_BUILD:-$top/build}
 conns=${CONNS:-50}
 secs=${SECONDS_RUN:-5}
@@ -46,9 +48,6 @@ for line in open(sys.argv[1]):
     out.write("".join("%s=%s\n" % kv for kv in d.items()) + "\n")
 PY
 
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 wait_port() {
     for _ in $(seq 100); do
         (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0

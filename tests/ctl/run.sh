@@ -3,7 +3,7 @@
 #
 # Runs the real binary ($AUTHRELAY_BUILD/authrelayctl) and checks what it
 # prints, its exit status, and what it left in the database (read back
-# with sqlite3, through the SPEC views). Prints one line per case and
+# with sqlite3, through the audit views of sql/README.md). Prints one line per case and
 # "N passed, M failed"; exits non-zero on any failure.
 set -u
 
@@ -13,9 +13,8 @@ PY=/usr/bin/python3
 T=$(mktemp -d /tmp/authrelay-ctl.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
+. "$(dirname "$0")/../common.sh"
+# bad LABEL WHY: the shared case line, then the last command's stderr
 bad() {
 	fail=$((fail + 1))
 	echo "FAIL $1: $2"
@@ -331,5 +330,4 @@ fi
 . "$(dirname "$0")/cases_audit_queries.sh"
 . "$(dirname "$0")/cases_progress.sh"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary

@@ -12,7 +12,6 @@
 #	Every relay attempt of the suite uses its own recipient address and
 #	records which decision rows it must leave (audit_expect); the audit
 #	scenario compares them with the decisions view at the end.
-#--
 
 CHECK_PASS=0
 CHECK_FAIL=0

@@ -11,7 +11,6 @@
 #	line per case, and ends with "N passed, M failed". Everything started
 #	is stopped by PID on exit, also on failure; a failure prints the tail
 #	of every log. E2E_KEEP=1 leaves the lab running for a look.
-#--
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$E2E_DIR/lib.sh"
 . "$E2E_DIR/check.sh"

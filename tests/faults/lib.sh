@@ -14,8 +14,8 @@
 #	user this script makes and removes; otherwise the invoking user (the
 #	privilege cases then skip).
 #
-#	ok/bad/skip print one line per case; fault_done prints
-#	"N passed, M failed" and exits non-zero on a failure.
+#	ok/bad/skip print one line per case (tests/common.sh); fault_done
+#	prints "N passed, M failed" and exits non-zero on a failure.
 set -u
 FAULTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$FAULTS/../.." && pwd)
@@ -26,33 +26,17 @@ LOGINWATCH=$BUILD/authrelay-loginwatch
 CTL=$BUILD/authrelayctl
 PY=/usr/bin/python3
 CLIENT="$PY $FAULTS/client.py"
+. "$FAULTS/../common.sh"
 
-pass=0
-fail=0
 T=""
 PIDS=()
 MOUNTS=()
 MADE_USER=""
 
-ok() { printf 'ok   %s\n' "$1"; pass=$((pass + 1)); }
-bad() { printf 'FAIL %s: %s\n' "$1" "$2"; fail=$((fail + 1)); }
-skip() { printf 'skip %s: %s\n' "$1" "$2"; }
-# check LABEL CONDITION-TEXT: ok when the test command succeeds
+# ok, bad, skip, summary, stop_pid, free_port: tests/common.sh
 # usage: if COND; then ok L; else bad L "got X, want Y"; fi
 
 is_root() { [ "$(id -u)" = 0 ]; }
-
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-	for i in $(seq 1 200); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
 
 fault_cleanup() {
 	local p m
@@ -80,14 +64,8 @@ fault_done() {
 	else
 		ok "no sanitizer or crash report in the daemons' logs$([ "${SAN:-}" = 1 ] && echo " (SAN=1 build)")"
 	fi
-	printf '%d passed, %d failed\n' "$pass" "$fail"
-	[ "$fail" = 0 ]
+	summary
 	exit $?
-}
-
-# free_port: a free loopback TCP port
-free_port() {
-	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # as_run_user CMD...: CMD as RUN_USER (root), or as ourselves

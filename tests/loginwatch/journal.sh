@@ -24,10 +24,8 @@ set -u
 BUILD=${AUTHRELAY_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 BIN=$BUILD/authrelay-loginwatch
 JREMOTE=/lib/systemd/systemd-journal-remote
-pass=0; fail=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
-finish() { echo "$pass passed, $fail failed"; [ "$fail" = 0 ]; exit; }
+. "$(dirname "$0")/../common.sh"
+finish() { summary; exit; }
 
 if [ "${AUTHRELAY_JOURNAL_NS:-}" != 1 ]; then
 	[ -x "$BIN" ] || { bad "journal" "no $BIN"; finish; }

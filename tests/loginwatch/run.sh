@@ -15,16 +15,13 @@ T=$(mktemp -d /tmp/loginwatch-test.XXXXXX)
 chmod 0755 "$T"
 [ "$(id -u)" = 0 ] && chown nobody "$T"
 PIDS=""
-pass=0; fail=0
+. "$HERE/../common.sh"
 
 cleanup() {
 	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "(kept $T)"; fi
 }
 trap cleanup EXIT
-
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
 # As root the daemon runs as nobody; the test's own sqlite3 queries run as
 # nobody too, or a query made while the daemon is down would create the
@@ -304,5 +301,4 @@ BADC=$T/bad.conf
 # The journal source, in its own mount namespace: its case lines, counted here.
 js=0; while IFS= read -r l; do case $l in "ok   "*) echo "$l"; pass=$((pass + 1));; "FAIL "*) echo "$l"; fail=$((fail + 1));; *" passed, "*" failed") js=1;; *) echo "$l";; esac; done < <(bash "$HERE/journal.sh"); [ "$js" = 1 ] || bad "journal.sh" "ended without its summary"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary

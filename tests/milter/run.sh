@@ -23,12 +23,12 @@
 #	VALGRIND=1 runs the milter under valgrind (memory errors, definite
 #	and indirect leaks; libmilter needed no suppression: what it keeps
 #	until exit is still reachable, not lost).
-#--
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 BUILD=${AUTHRELAY_BUILD:-$SRC/build}
 MILTER=${MILTER_BIN:-$BUILD/authrelay-milter}
+. "$HERE/../common.sh"	# stop_pid
 
 pass=0
 failed=0
@@ -38,22 +38,9 @@ PIDS=()
 say_pass() { printf 'PASS %s\n' "$1"; pass=$((pass + 1)); }
 say_fail() { printf 'FAIL %s%s\n' "$1" "${2:+: $2}"; failed=$((failed + 1)); }
 
-# stop PID: TERM, wait (libmilter notices within its 5 s poll), KILL late
-stop() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 200); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
-
 cleanup() {
 	local p
-	for p in "${PIDS[@]}"; do stop "$p"; done
+	for p in "${PIDS[@]}"; do stop_pid "$p"; done
 	[ -n "$T" ] && [ "${MILTER_KEEP:-0}" != 1 ] && rm -rf "$T"
 }
 trap cleanup EXIT
@@ -196,7 +183,7 @@ if start unix; then
 	script reload_trusted "$U" "$L" "permit trusted"
 
 	# clean stop: the queued decision rows are written
-	stop "$MPID"
+	stop_pid "$MPID"
 	rows=$(sql "SELECT count(*) FROM decisions WHERE verdict = 'reject' AND rule = 'suspended' AND recipient = 'someone@example.org'")
 	[ "$rows" = 1 ] && say_pass "decisions row per verdict (suspended: 1)" ||
 		say_fail "decisions rows" "got $rows suspended rows, want 1"
@@ -222,7 +209,7 @@ if start relayoff; then
 	else
 		say_pass "milter_relay_check = no: no relay decision of its own"
 	fi
-	stop "$MPID"
+	stop_pid "$MPID"
 else
 	say_fail "start with milter_relay_check = no"
 fi
@@ -239,7 +226,7 @@ if [ -n "$port" ] && start inet; then
 	script unauth_relay_refused "$I" "$T/inet.log" "reject none" "reject none"
 	script sasl_user_accepted "$I" "$T/inet.log" "permit sasl" "permit sasl" "permit sasl" \
 		"permit sasl" "reject sender_mismatch" "=554 5.7.1"
-	stop "$MPID"
+	stop_pid "$MPID"
 	grep -Eq 'stopping \([1-9][0-9]* inet connections tuned' "$T/inet.log" &&
 		say_pass "inet connections got TCP_NODELAY" ||
 		say_fail "TCP_NODELAY" "$(grep stopping "$T/inet.log")"

@@ -232,7 +232,8 @@ def setup_data(db):
         (FPR, PKFPR, NOW))
 
 
-SPEC_CASES = [
+# The rules of authrelay.conf(5) RELAY DECISION, as policyd answers them.
+RULE_CASES = [
     # label, attributes, wanted reply (prefix match for texts)
     ("no auth, no grant: no opinion", {}, "action=DUNNO"),
     ("live grant for the client IP", {"client_address": "127.0.0.10"}, "action=OK"),
@@ -277,9 +278,9 @@ def check_reply(label, got, want):
     result(label, ok, "got %r, want %r" % (got, want))
 
 
-def run_spec_cases(addr):
+def run_rule_cases(addr):
     c = Conn(addr)
-    for label, attrs, want in SPEC_CASES:
+    for label, attrs, want in RULE_CASES:
         check_reply(label, c.ask(request(**attrs)), want)
     c.close()
 
@@ -702,7 +703,7 @@ def main():
     d = Daemon("main", config)
     try:
         d.wait_listening(addr)
-        run_spec_cases(addr)
+        run_rule_cases(addr)
         case_keepalive(addr)
         case_pipelined(addr)
         case_slow_reader(addr)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# run.sh -- socket-level tests of authrelay-policyd (issue 3 "Must show").
+# run.sh -- socket-level tests of authrelay-policyd.
 #
 # Starts the real binary (AUTHRELAY_BUILD, default ./build) with temporary
 # configs and databases on loopback ports chosen at run time, and talks the

@@ -17,8 +17,9 @@
 #include <unistd.h>
 
 #include "cert_pem.h"
+#include "test_tmpdir.h"
 
-static char dir[] = "/tmp/check_cert_pem.XXXXXX";
+static const char *dir;
 
 /* Runs a shell command and returns its first output line, trimmed. */
 static void run_line(const char *cmd, char *out, size_t size)
@@ -63,18 +64,9 @@ static void make_cert(const char *name, const char *keyopt, int days)
 
 static void setup(void)
 {
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	dir = test_tmpdir_create("check_cert_pem");
 	make_cert("rsa", "rsa:2048", 30);
 	make_cert("ec", "ec -pkeyopt ec_paramgen_curve:P-256", 30);
-}
-
-static void teardown(void)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup of %s failed\n", dir);
 }
 
 static const char *const key_kinds[] = { "rsa", "ec" };
@@ -176,7 +168,7 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
-	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, setup, test_tmpdir_remove);
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_fingerprints_equal_openssl, 0,
 			    sizeof key_kinds / sizeof key_kinds[0]);

@@ -7,7 +7,7 @@
  *	The config is rendered field by field as "key=value" lines by
  *	cfg_dump() below, written independently of lib/cfg, so every case is
  *	"this text gives this line" or "this text gives exactly these
- *	errors". Also: the defaults against SPEC.md, the key table against
+ *	errors". Also: the defaults against authrelay.conf(5), the key table against
  *	the manual page and conf-examples/authrelay.conf (read from the
  *	source tree: AUTHRELAY_SRCDIR, default the current directory).
  */
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "test_tmpdir.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -112,7 +113,7 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 	dump_add(buf, size, "loginwatch_pidfile", c->loginwatch_pidfile);
 }
 
-/* The defaults, as SPEC.md and cfg.h state them. */
+/* The defaults, as authrelay.conf(5) and cfg.h state them. */
 static const char defaults_dump[] = "database=/var/lib/authrelay/authrelay.db\n"
 				    "database_busy_timeout=2\n"
 				    "run_user=authrelay\n"
@@ -571,12 +572,12 @@ static const struct {
 
 START_TEST(test_file_writable)
 {
-	char dir[] = "/tmp/check_cfg_dir.XXXXXX", path[128], want[512];
+	const char *dir = test_tmpdir_create("check_cfg_dir");
+	char path[128], want[512];
 	struct authrelay_config *cfg = NULL;
 	char *error = NULL;
 	FILE *fp;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/authrelay.conf", dir);
 	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
 	fputs("run_user = dave\n", fp);
@@ -603,8 +604,7 @@ START_TEST(test_file_writable)
 		ck_assert_ptr_null(cfg);
 		free(error);
 	}
-	unlink(path);
-	rmdir(dir);
+	test_tmpdir_remove();
 }
 END_TEST
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "test_tmpdir.h"
 
 /* read_all - reads fd to EOF into buf (NUL-terminated) */
 static void read_all(int fd, char *buf, size_t size)
@@ -212,21 +213,11 @@ START_TEST(test_detach)
 }
 END_TEST
 
-static char tmpdir[64];
+static const char *tmpdir;
 
 static void make_tmpdir(void)
 {
-	strcpy(tmpdir, "/tmp/check_daemon.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
+	tmpdir = test_tmpdir_create("check_daemon");
 }
 
 static void file_text(const char *path, char *buf, size_t size)
@@ -517,7 +508,7 @@ static Suite *daemon_suite(void)
 	tcase_add_loop_test(tc, test_args, 0, N(args_cases));
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(tp, make_tmpdir, remove_tmpdir);
+	tcase_add_checked_fixture(tp, make_tmpdir, test_tmpdir_remove);
 	tcase_add_test(tp, test_pidfile);
 	tcase_add_test(tp, test_pidfile_stale_and_symlink);
 	suite_add_tcase(s, tp);

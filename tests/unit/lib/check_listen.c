@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "listen.h"
+#include "test_tmpdir.h"
 
 /* kind -1: an error whose message contains want_host. */
 static const struct {
@@ -201,21 +202,11 @@ START_TEST(test_open_inet_busy)
 }
 END_TEST
 
-static char tmpdir[64];
+static const char *tmpdir;
 
 static void make_tmpdir(void)
 {
-	strcpy(tmpdir, "/tmp/check_listen.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
+	tmpdir = test_tmpdir_create("check_listen");
 }
 
 static void unix_ep(struct listen_endpoint *ep, const char *name)
@@ -340,7 +331,7 @@ static Suite *listen_suite(void)
 	tcase_add_loop_test(tc, test_parse, 0, N(parse_cases));
 	tcase_add_test(tc, test_parse_path_length);
 	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(tu, make_tmpdir, remove_tmpdir);
+	tcase_add_checked_fixture(tu, make_tmpdir, test_tmpdir_remove);
 	tcase_add_loop_test(tu, test_open_inet, 0, N(inet_cases));
 	tcase_add_test(tu, test_open_inet_busy);
 	tcase_add_test(tu, test_open_unix);

@@ -25,26 +25,16 @@
 #include "log.h"
 #include "store.h"
 #include "store_lookups.h"
+#include "test_sqlite.h"
+#include "test_tmpdir.h"
 
-static char dir[64], path[128];
+static const char *dir;
+static char path[160];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/check_store.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	dir = test_tmpdir_create("check_store");
 	snprintf(path, sizeof path, "%s/authrelay.db", dir);
-}
-
-static void teardown(void)
-{
-	char p[160];
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-
-	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
-		unlink(p);
-	}
-	rmdir(dir);
 }
 
 static struct store *open_ok(enum store_open_mode mode)
@@ -77,40 +67,10 @@ static void open_err(enum store_open_mode mode, const char *want)
 	free(error);
 }
 
-static sqlite3 *raw_open(void)
-{
-	sqlite3 *db = NULL;
-
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 2000);
-	return db;
-}
-
-/* raw_int - one integer from SQL on a raw handle */
-static long long raw_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *stmt;
-	long long v = -1;
-
-	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK, "%s: %s", sql,
-		      sqlite3_errmsg(db));
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return v;
-}
-
-static void raw_exec(sqlite3 *db, const char *sql)
-{
-	char *err = NULL;
-
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK, "%s: %s", sql, err);
-}
-
 static long long count_rows(const char *sql)
 {
-	sqlite3 *db = raw_open();
-	long long n = raw_int(db, sql);
+	sqlite3 *db = test_sqlite_open(path, 2000);
+	long long n = test_sqlite_int(db, sql);
 
 	sqlite3_close(db);
 	return n;
@@ -168,15 +128,17 @@ START_TEST(test_create_migrates)
 
 	ck_assert_int_eq(stat(path, &sb), 0);
 	ck_assert_msg((sb.st_mode & 0777) == 0640, "mode: got %o, want 640", sb.st_mode & 0777);
-	db = raw_open();
-	ck_assert_int_eq(raw_int(db, "PRAGMA application_id"), 0x41524c59);
-	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), store_schema_latest());
-	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND "
-				     "name IN ('active_grants', 'grant_history', 'decisions', "
-				     "'admin_log')"), 4);
+	db = test_sqlite_open(path, 2000);
+	ck_assert_int_eq(test_sqlite_int(db, "PRAGMA application_id"), 0x41524c59);
+	ck_assert_int_eq(test_sqlite_int(db, "PRAGMA user_version"), store_schema_latest());
+	ck_assert_int_eq(
+	    test_sqlite_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND "
+				"name IN ('active_grants', 'grant_history', 'decisions', "
+				"'admin_log')"),
+	    4);
 	sqlite3_close(db);
 	/* WAL is a property of the file: a new handle reports it. */
-	db = raw_open();
+	db = test_sqlite_open(path, 2000);
 	{
 		sqlite3_stmt *stmt;
 
@@ -209,26 +171,26 @@ END_TEST
 
 START_TEST(test_foreign_sqlite_refused)
 {
-	sqlite3 *db = raw_open();
+	sqlite3 *db = test_sqlite_open(path, 2000);
 
-	raw_exec(db, "CREATE TABLE accounts (id INTEGER); INSERT INTO accounts VALUES (7)");
+	test_sqlite_exec(db, "CREATE TABLE accounts (id INTEGER); INSERT INTO accounts VALUES (7)");
 	sqlite3_close(db);
 	open_err(STORE_OPEN_EXISTING, "not an authrelay database");
 	open_err(STORE_OPEN_CREATE, "not an authrelay database");
 	/* Left exactly alone: still a rollback-journal file with its data. */
-	db = raw_open();
-	ck_assert_int_eq(raw_int(db, "SELECT id FROM accounts"), 7);
-	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM sqlite_schema"), 1);
-	ck_assert_int_eq(raw_int(db, "PRAGMA application_id"), 0);
+	db = test_sqlite_open(path, 2000);
+	ck_assert_int_eq(test_sqlite_int(db, "SELECT id FROM accounts"), 7);
+	ck_assert_int_eq(test_sqlite_int(db, "SELECT count(*) FROM sqlite_schema"), 1);
+	ck_assert_int_eq(test_sqlite_int(db, "PRAGMA application_id"), 0);
 	sqlite3_close(db);
 }
 END_TEST
 
 START_TEST(test_other_application_id_refused)
 {
-	sqlite3 *db = raw_open();
+	sqlite3 *db = test_sqlite_open(path, 2000);
 
-	raw_exec(db, "PRAGMA application_id = 1234");
+	test_sqlite_exec(db, "PRAGMA application_id = 1234");
 	sqlite3_close(db);
 	open_err(STORE_OPEN_CREATE, "not an authrelay database");
 }
@@ -259,9 +221,9 @@ START_TEST(test_newer_schema_refused)
 	sqlite3 *db;
 
 	store_close(&store, 1000);
-	db = raw_open();
+	db = test_sqlite_open(path, 2000);
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", store_schema_latest() + 1);
-	raw_exec(db, sql);
+	test_sqlite_exec(db, sql);
 	sqlite3_close(db);
 	open_err(STORE_OPEN_EXISTING, "newer than this build");
 	open_err(STORE_OPEN_CREATE, "newer than this build");
@@ -666,9 +628,10 @@ START_TEST(test_logins_rollback)
 
 	/* Another program's trigger makes the second row fail inside the
 	   transaction, after the first row was written. */
-	db = raw_open();
-	raw_exec(db, "CREATE TRIGGER boom BEFORE INSERT ON grant_log WHEN NEW.username = 'boom' "
-		     "BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	db = test_sqlite_open(path, 2000);
+	test_sqlite_exec(
+	    db, "CREATE TRIGGER boom BEFORE INSERT ON grant_log WHEN NEW.username = 'boom' "
+		"BEGIN SELECT RAISE(ABORT, 'boom'); END");
 	sqlite3_close(db);
 	l[0] = login("192.0.2.2", 32, "alice", 1100, 1800);
 	l[1] = login("192.0.2.3", 32, "boom", 1100, 1800);
@@ -1027,7 +990,7 @@ START_TEST(test_views_iso8601)
 
 	ck_assert_int_eq(store_admin_log(store, "root", "init", "", "", &error), 0);
 	{
-		sqlite3 *db = raw_open();
+		sqlite3 *db = test_sqlite_open(path, 2000);
 		sqlite3_stmt *stmt;
 
 		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT ts FROM admin_log", -1, &stmt, NULL),
@@ -1037,9 +1000,9 @@ START_TEST(test_views_iso8601)
 				      == 0, "admin_log.ts: got \"%s\", want ISO-8601 UTC",
 			      sqlite3_column_text(stmt, 0));
 		sqlite3_finalize(stmt);
-		/* The decisions view's columns, in SPEC order. */
-		raw_exec(db, "INSERT INTO decision_log (ts, program, client_ip, verdict) "
-			     "VALUES (1795698401, 'policyd', '192.0.2.9', 'permit')");
+		/* The decisions view's columns, in sql/README.md's order. */
+		test_sqlite_exec(db, "INSERT INTO decision_log (ts, program, client_ip, verdict) "
+				     "VALUES (1795698401, 'policyd', '192.0.2.9', 'permit')");
 		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT * FROM decisions", -1, &stmt, NULL),
 				 SQLITE_OK);
 		ck_assert_int_eq(sqlite3_column_count(stmt), 10);
@@ -1207,7 +1170,7 @@ static Suite *store_suite(void)
 	Suite *s = suite_create("store");
 	TCase *tc = tcase_create("store");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, test_tmpdir_remove);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_create_migrates);
 	tcase_add_test(tc, test_reopen_idempotent);

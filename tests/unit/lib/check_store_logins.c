@@ -24,29 +24,15 @@
 #include "ipaddr.h"
 #include "log.h"
 #include "store.h"
+#include "test_tmpdir.h"
 
 #define MAX_LOGINS 80
 
-static char dir[64];
+static const char *dir;
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/check_store_logins.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-	static const char *const name[] = { "one", "each" };
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-	char p[160];
-
-	for (size_t n = 0; n < 2; n++)
-		for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-			snprintf(p, sizeof p, "%s/%s.db%s", dir, name[n], suffix[i]);
-			unlink(p);
-		}
-	rmdir(dir);
+	dir = test_tmpdir_create("check_store_logins");
 }
 
 static struct store *open_db(const char *name, char *path, size_t size)
@@ -281,7 +267,7 @@ int main(void)
 	int failed;
 
 	log_set_level(LOG_LEVEL_WARNING);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, test_tmpdir_remove);
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_one_call_equals_one_per_login, 0,
 			    (int)(sizeof lengths / sizeof lengths[0]));

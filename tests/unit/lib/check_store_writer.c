@@ -25,26 +25,16 @@
 #include "ipaddr.h"
 #include "log.h"
 #include "store.h"
+#include "test_sqlite.h"
+#include "test_tmpdir.h"
 
-static char dir[64], path[128];
+static const char *dir;
+static char path[160];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/check_store_writer.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	dir = test_tmpdir_create("check_store_writer");
 	snprintf(path, sizeof path, "%s/authrelay.db", dir);
-}
-
-static void teardown(void)
-{
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-	char p[160];
-
-	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
-		unlink(p);
-	}
-	rmdir(dir);
 }
 
 static struct store *open_store(long long busy_ms, unsigned queue_max)
@@ -59,39 +49,10 @@ static struct store *open_store(long long busy_ms, unsigned queue_max)
 	return store;
 }
 
-static sqlite3 *raw_open(int busy_ms)
-{
-	sqlite3 *db = NULL;
-
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, busy_ms);
-	return db;
-}
-
-static void raw_exec(sqlite3 *db, const char *sql)
-{
-	char *err = NULL;
-
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK, "%s: %s", sql, err);
-}
-
-static long long raw_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *stmt;
-	long long v = -1;
-
-	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK, "%s: %s", sql,
-		      sqlite3_errmsg(db));
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return v;
-}
-
 static long long count_decisions(void)
 {
-	sqlite3 *db = raw_open(5000);
-	long long n = raw_int(db, "SELECT count(*) FROM decision_log");
+	sqlite3 *db = test_sqlite_open(path, 5000);
+	long long n = test_sqlite_int(db, "SELECT count(*) FROM decision_log");
 
 	sqlite3_close(db);
 	return n;
@@ -130,9 +91,10 @@ START_TEST(test_locked_writes_and_queue)
 	l.expires_at = 1000000;
 	ck_assert_int_eq(store_logins_apply(store, &l, 1, NULL, &error), 0);
 
-	other = raw_open(10);
-	raw_exec(other, "BEGIN EXCLUSIVE");
-	raw_exec(other, "INSERT INTO admin_actions (ts, actor, action) VALUES (1, 'x', 'lock')");
+	other = test_sqlite_open(path, 10);
+	test_sqlite_exec(other, "BEGIN EXCLUSIVE");
+	test_sqlite_exec(other,
+			 "INSERT INTO admin_actions (ts, actor, action) VALUES (1, 'x', 'lock')");
 
 	for (int i = 0; i < 50; i++)
 		ck_assert_int_eq(store_decision_queue(store, &sample), 0);
@@ -166,7 +128,7 @@ START_TEST(test_locked_writes_and_queue)
 	ck_assert_int_eq(store_grant_lookup(store, &a, 1500, NULL), LOOKUP_FOUND);
 	ck_assert_int_eq(store_user_suspended(store, "alice"), LOOKUP_NOT_FOUND);
 
-	raw_exec(other, "COMMIT");
+	test_sqlite_exec(other, "COMMIT");
 	sqlite3_close(other);
 	ck_assert_int_eq(store_decision_flush(store, 10000), 0);
 	store_decision_stats(store, &written, &dropped);
@@ -190,20 +152,20 @@ START_TEST(test_lookup_error)
 
 	/* Take the tables away under the store's cached statements: every
 	   lookup must say "error", never "not found". */
-	other = raw_open(1000);
-	raw_exec(other, "ALTER TABLE grants RENAME TO grants_away;"
-			"ALTER TABLE users RENAME TO users_away;"
-			"ALTER TABLE sender_rights RENAME TO sender_rights_away;"
-			"ALTER TABLE certs RENAME TO certs_away");
+	other = test_sqlite_open(path, 1000);
+	test_sqlite_exec(other, "ALTER TABLE grants RENAME TO grants_away;"
+				"ALTER TABLE users RENAME TO users_away;"
+				"ALTER TABLE sender_rights RENAME TO sender_rights_away;"
+				"ALTER TABLE certs RENAME TO certs_away");
 	ck_assert_int_eq(store_grant_lookup(store, &a, 1, NULL), LOOKUP_ERROR);
 	ck_assert_int_eq(store_user_suspended(store, "alice"), LOOKUP_ERROR);
 	ck_assert_int_eq(store_sender_owned(store, "alice", "a@b.test"), LOOKUP_ERROR);
 	ck_assert_int_eq(store_cert_lookup(store, "AA:BB", NULL), LOOKUP_ERROR);
 
-	raw_exec(other, "ALTER TABLE grants_away RENAME TO grants;"
-			"ALTER TABLE users_away RENAME TO users;"
-			"ALTER TABLE sender_rights_away RENAME TO sender_rights;"
-			"ALTER TABLE certs_away RENAME TO certs");
+	test_sqlite_exec(other, "ALTER TABLE grants_away RENAME TO grants;"
+				"ALTER TABLE users_away RENAME TO users;"
+				"ALTER TABLE sender_rights_away RENAME TO sender_rights;"
+				"ALTER TABLE certs_away RENAME TO certs");
 	sqlite3_close(other);
 	ck_assert_int_eq(store_grant_lookup(store, &a, 1, NULL), LOOKUP_NOT_FOUND);
 	ck_assert_int_eq(store_sender_owned(store, "alice", "a@b.test"), LOOKUP_FOUND);
@@ -216,16 +178,17 @@ START_TEST(test_queue_full_drops)
 	struct store *store = open_store(100, 4);
 	uint64_t written, dropped;
 	int accepted = 0;
-	sqlite3 *other = raw_open(10);
+	sqlite3 *other = test_sqlite_open(path, 10);
 
-	raw_exec(other, "BEGIN EXCLUSIVE");
-	raw_exec(other, "INSERT INTO admin_actions (ts, actor, action) VALUES (1, 'x', 'lock')");
+	test_sqlite_exec(other, "BEGIN EXCLUSIVE");
+	test_sqlite_exec(other,
+			 "INSERT INTO admin_actions (ts, actor, action) VALUES (1, 'x', 'lock')");
 	/* At most 4 in the ring plus one batch (<= 4) taken by the writer. */
 	for (int i = 0; i < 20; i++)
 		if (store_decision_queue(store, &sample) == 0)
 			accepted++;
 	ck_assert_msg(accepted >= 4 && accepted <= 8, "accepted: got %d, want 4..8", accepted);
-	raw_exec(other, "COMMIT");
+	test_sqlite_exec(other, "COMMIT");
 	sqlite3_close(other);
 	ck_assert_int_eq(store_decision_flush(store, 10000), 0);
 	store_decision_stats(store, &written, &dropped);
@@ -302,18 +265,19 @@ END_TEST
 START_TEST(test_close_gives_up_when_locked)
 {
 	struct store *store = open_store(50, 100);
-	sqlite3 *other = raw_open(10);
+	sqlite3 *other = test_sqlite_open(path, 10);
 	double t0;
 
-	raw_exec(other, "BEGIN EXCLUSIVE");
-	raw_exec(other, "INSERT INTO admin_actions (ts, actor, action) VALUES (1, 'x', 'lock')");
+	test_sqlite_exec(other, "BEGIN EXCLUSIVE");
+	test_sqlite_exec(other,
+			 "INSERT INTO admin_actions (ts, actor, action) VALUES (1, 'x', 'lock')");
 	for (int i = 0; i < 10; i++)
 		ck_assert_int_eq(store_decision_queue(store, &sample), 0);
 	t0 = now_ms();
 	store_close(&store, 200);
 	ck_assert_msg(now_ms() - t0 < 5000, "close took %.0f ms with a 200 ms flush limit",
 		      now_ms() - t0);
-	raw_exec(other, "COMMIT");
+	test_sqlite_exec(other, "COMMIT");
 	sqlite3_close(other);
 	ck_assert_int_eq(count_decisions(), 0);
 }
@@ -465,7 +429,7 @@ START_TEST(test_rows_exact)
 			ck_assert_int_eq(store_decision_queue(store, &d), 0);
 		}
 		ck_assert_int_eq(store_decision_flush(store, 20000), 0);
-		db = raw_open(5000);
+		db = test_sqlite_open(path, 5000);
 		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT id, ts, program, client_ip, "
 						    "sasl_username, recipient, verdict, queue_id "
 						    "FROM decision_log WHERE id >= ?1 ORDER BY id",
@@ -544,7 +508,7 @@ static Suite *writer_suite(void)
 	Suite *s = suite_create("store_writer");
 	TCase *tc = tcase_create("store_writer");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, test_tmpdir_remove);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_locked_writes_and_queue);
 	tcase_add_test(tc, test_lookup_error);

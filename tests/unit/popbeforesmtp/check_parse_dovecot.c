@@ -4,11 +4,11 @@
  * SUMMARY
  *	Dovecot login lines: real samples, forged user names, lines that must never grant
  * DESCRIPTION
- *	The first table is every line of the captured samples
- *	(lab-reference/samples/dovecot-*.log: Dovecot 2.3.19.1 on Debian 12,
- *	its log_path file and rsyslog's RFC 3339 format), including the real
- *	forged-user-name lines; the second holds the cases LOGFORMATS.md lists
- *	and variants of the format.
+ *	The first table is every line of logs captured in the lab (Dovecot
+ *	2.3.19.1 on Debian 12, its log_path file and rsyslog's RFC 3339
+ *	format), including the real forged-user-name lines; the second holds
+ *	the documented success and failure lines (authrelay-loginwatch(8),
+ *	Formats and Security) and variants of the format.
  */
 #include "parse_table.h"
 

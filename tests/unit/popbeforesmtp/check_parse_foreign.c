@@ -4,7 +4,7 @@
  * SUMMARY
  *	lines of other programs never grant, whatever text they carry
  * DESCRIPTION
- *	Every line of the captured Postfix logs (lab-reference/samples), and
+ *	Every line of Postfix logs captured in the lab, and
  *	lines where Postfix, sendmail, a web application or a local user
  *	through /dev/log wrote attacker-chosen text that looks like a login
  *	line of each server.

@@ -4,8 +4,8 @@
  * SUMMARY
  *	UW-IMAP imapd and ipop3d login lines
  * DESCRIPTION
- *	The samples of LOGFORMATS.md, the failures and the proxy line, and a
- *	line without an address (no grant).
+ *	The documented login lines (authrelay-loginwatch(8), Formats), the
+ *	failures and the proxy line, and a line without an address (no grant).
  */
 #include "parse_table.h"
 
