@@ -298,8 +298,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	macro_rcpt = smfi_getsymval(ctx, "{rcpt_addr}");
 	if (rcpt == NULL || rcpt[0] == '\0')
 		rcpt = macro_rcpt;
-	route = route_recipient(&s->cfg->milter_relay_transports, &s->cfg->milter_local_domains,
-				mailer, rcpt);
+	route = route_recipient(&s->cfg->milter_relay_transports, mailer);
 	if (rcpt != NULL && addr_normalize(rcpt, norm, sizeof norm) == 0)
 		rcpt = norm;
 	/* Sendmail has the queue id from MAIL on; Postfix only at the end. */
@@ -311,9 +310,10 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		settings_release(&s);
 		return SMFIS_CONTINUE;
 	}
-	if (route == ROUTE_RELAY_UNKNOWN)
-		log_warning("rcpt %s: no {rcpt_mailer} and no milter_local_domains: "
-			    "judged as relayed",
+	if (route == ROUTE_RELAY)
+		log_debug("rcpt %s: relayed (mailer %s)", rcpt ? rcpt : "", mailer);
+	else
+		log_warning("rcpt %s: the MTA sent no {rcpt_mailer}: judged as relayed",
 			    rcpt ? rcpt : "");
 	if (!s->cfg->milter_relay_check) {
 		/* Postfix and policyd decided this relay (and recorded it); the
