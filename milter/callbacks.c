@@ -38,10 +38,12 @@ static struct store *cb_store;
 static struct relay_lookups cb_lookups;
 
 /* The macros we ask for, per stage. {tls_version} is asked at MAIL:
-   Postfix evaluates any macro at any stage, and HELO may be turned off. */
+   Postfix evaluates any macro at any stage, and HELO may be turned off.
+   i (the queue id) from MAIL on: Sendmail knows it there, Postfix at
+   the first accepted recipient or only at the end of the message. */
 static char macros_connect[] = "{client_addr}";
-static char macros_envfrom[] = "{auth_authen} {auth_type} {tls_version} {cipher}";
-static char macros_envrcpt[] = "{rcpt_mailer} {rcpt_addr}";
+static char macros_envfrom[] = "i {auth_authen} {auth_type} {tls_version} {cipher}";
+static char macros_envrcpt[] = "i {rcpt_mailer} {rcpt_addr}";
 static char macros_data[] = "i";
 static char macros_eom[] = "i";
 
@@ -270,6 +272,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 		sender = norm;
 	if (!context_copy(mc->sender, sizeof mc->sender, sender))
 		mc->sender_too_long = true;
+	context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
 	/* Nothing is judged here: the sender rules are part of the relay
 	   decision, made per relayed recipient (a message delivered only
 	   locally is the MTA's business). */
@@ -301,7 +304,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	route = route_recipient(&s->cfg->milter_relay_transports, mailer);
 	if (rcpt != NULL && addr_normalize(rcpt, norm, sizeof norm) == 0)
 		rcpt = norm;
-	/* Sendmail has the queue id from MAIL on; Postfix only at the end. */
+	/* Postfix may know the queue id only from here on. */
 	if (mc->queue_id[0] == '\0')
 		context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
 	if (route == ROUTE_LOCAL) {

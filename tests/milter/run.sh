@@ -180,7 +180,7 @@ if start unix; then
 	script data_accept "$U" "$L" "permit grant" "permit sasl" "reject sender_mismatch" \
 		"=550 5.7.1" "permit sasl" "permit sasl" "reject none" "=554 5.7.1" "reject none" "=554 5.7.1"
 	sql 'ALTER TABLE grants RENAME TO grants_broken'
-	script store_error_tempfail "$U" "$L" "tempfail store_error" "=451 4.7.1"
+	script store_error_tempfail "$U" "$L" "tempfail store_error" "=451 4.3.0"
 	sql 'ALTER TABLE grants_broken RENAME TO grants'
 	script grant_ip_accepted "$U" "$L" "permit grant"
 
