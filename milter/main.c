@@ -28,6 +28,7 @@
 #include "endpoint.h"
 #include "log.h"
 #include "nodelay.h"
+#include "relay_hazards.h"
 #include "settings.h"
 #include "store.h"
 
@@ -90,6 +91,8 @@ static int check_only(const char *path)
 		free(error);
 		status = EXIT_CONFIG;
 	}
+	/* warnings only: the configuration is valid */
+	relay_hazards_print(cfg, CFG_MILTER, stderr);
 	opts.busy_timeout_ms = cfg->database_busy_timeout * 1000;
 	if (store_open(cfg->database, &opts, &store, &error) != 0) {
 		fprintf(stderr, "%s: database %s: %s\n", cfg->path, cfg->database,
@@ -267,6 +270,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* After the drop: the database's -wal/-shm files belong to run_user. */
+	/* warnings only: the configuration is valid */
+	relay_hazards_print(cfg, CFG_MILTER, stderr);
 	opts.busy_timeout_ms = cfg->database_busy_timeout * 1000;
 	opts.decision_queue_max = cfg->audit_decisions ? cfg->decision_queue_max : 0;
 	if (store_open(cfg->database, &opts, &store, &error) != 0) {

@@ -35,6 +35,7 @@
 #include "decide.h"
 #include "listen.h"
 #include "log.h"
+#include "relay_hazards.h"
 #include "request.h"
 #include "server.h"
 #include "store.h"
@@ -236,6 +237,8 @@ static int check_only(const char *path)
 		return EXIT_CONFIG;
 	}
 	where = cfg->path[0] ? cfg->path : CFG_DEFAULT_PATH;
+	/* warnings only: the configuration is valid */
+	relay_hazards_print(cfg, CFG_POLICYD, stderr);
 	if (listen_parse(cfg->policyd_listen, &ep, &error) < 0) {
 		fprintf(stderr, "%s: policyd_listen: %s\n", where, error);
 		free(error);
