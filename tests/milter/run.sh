@@ -222,6 +222,8 @@ if start relayoff; then
 	else
 		say_pass "milter_relay_check = no: no relay decision of its own"
 	fi
+	script relay_check_not_postfix "unix:$T/run/relayoff.sock" "$T/relayoff.log" \
+		"reject none" "=554 5.7.1" "reject none" "=554 5.7.1"
 	stop "$MPID"
 else
 	say_fail "start with milter_relay_check = no"
