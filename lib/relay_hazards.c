@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "cidr.h"
+#include "log.h"
 #include "relay_hazards.h"
 
 /* Shorter prefixes than these are "most of the Internet": no site owns
@@ -109,4 +110,17 @@ static void hazard_print(void *ctx, const char *where, const char *text)
 unsigned relay_hazards_print(const struct authrelay_config *cfg, unsigned programs, FILE *fp)
 {
 	return relay_hazards(cfg, programs, hazard_print, fp);
+}
+
+/* hazard_log - one warning in the daemon's log */
+static void hazard_log(void *ctx, const char *where, const char *text)
+{
+	(void)ctx;
+	log_warning("%s: %s", where, text);
+}
+
+/* relay_hazards_log - at a daemon's start */
+unsigned relay_hazards_log(const struct authrelay_config *cfg, unsigned programs)
+{
+	return relay_hazards(cfg, programs, hazard_log, NULL);
 }

@@ -37,4 +37,8 @@ unsigned relay_hazards(const struct authrelay_config *cfg, unsigned programs,
    daemons' -n). Returns how many. */
 unsigned relay_hazards_print(const struct authrelay_config *cfg, unsigned programs, FILE *fp);
 
+/* The same, logged as warnings "FILE:LINE: text" (a daemon's start).
+   Returns how many. */
+unsigned relay_hazards_log(const struct authrelay_config *cfg, unsigned programs);
+
 #endif

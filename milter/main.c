@@ -240,6 +240,7 @@ int main(int argc, char **argv)
 	}
 	log_open(PROG, cfg->log_facility, args.foreground);
 	log_set_level(cfg->log_level);
+	relay_hazards_log(cfg, CFG_MILTER);
 	nodelay_init();
 	if (daemon_user_ids(cfg->run_user, &uid, &gid, &error) != 0) {
 		log_error("run_user: %s", error ? error : "unknown user");
@@ -270,8 +271,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* After the drop: the database's -wal/-shm files belong to run_user. */
-	/* warnings only: the configuration is valid */
-	relay_hazards_print(cfg, CFG_MILTER, stderr);
 	opts.busy_timeout_ms = cfg->database_busy_timeout * 1000;
 	opts.decision_queue_max = cfg->audit_decisions ? cfg->decision_queue_max : 0;
 	if (store_open(cfg->database, &opts, &store, &error) != 0) {

@@ -381,6 +381,9 @@ int main(int argc, char **argv)
 	}
 	log_open(PROG, pd.cfg->log_facility, pd.foreground && !pd.spawn);
 	log_set_level(pd.cfg->log_level);
+	/* not per spawned connection: -n and authrelayctl check tell */
+	if (!pd.spawn)
+		relay_hazards_log(pd.cfg, CFG_POLICYD);
 	relay_policy_from_config(&pd.policy, pd.cfg, false);
 	request_lookups_unavailable(&pd.unavailable);
 	settings_from_config(pd.cfg, &settings);

@@ -166,14 +166,4 @@ sm_case "milter back: a stranger is refused again" '^554 5\.7\.1 .*Relay access 
 	"$STRANGER" --from stranger@example.net --to "sm-back@$R"
 
 echo "# scenarios took $(lab_elapsed "$T0")s"
-if [ "${E2E_KEEP:-0}" != 1 ]; then
-	_t0=$(lab_now)
-	lab_stop
-	echo "# teardown took $(lab_elapsed "$_t0")s"
-	check_eq "lab: no sanitizer or crash reports in the milter's log" \
-		"$(grep -lE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:|Segmentation fault|double free' \
-			"$LAB"/log/milter.log 2>/dev/null | xargs -r -n1 basename | paste -sd' ')" ""
-fi
-[ "$CHECK_FAIL" -gt 0 ] && LAB_FAILED=1
-echo "# suite took $(lab_elapsed "$T0")s"
-check_summary
+check_finish "$T0"
