@@ -32,6 +32,7 @@
 #include "ctl.h"
 #include "output.h"
 #include "postfix_hints.h"
+#include "relay_hazards.h"
 
 #define PRUNE_BATCH 5000
 
@@ -138,6 +139,11 @@ static void postfix_hint(void *ctx, bool ok, const char *text)
 	report_add(ctx, "postfix", ok, "%s", text);
 }
 
+static void relay_hazard(void *ctx, const char *where, const char *text)
+{
+	report_add(ctx, "config", false, "%s: %s", where, text);
+}
+
 static void report_print(struct ctl *ctl, struct report *r, int status)
 {
 	FILE *fp = ctl->out;
@@ -225,6 +231,7 @@ int cmd_check(struct ctl *ctl, int argc, char **argv)
 			   CFG_DEFAULT_PATH);
 	else
 		report_add(&r, "config", true, "%s", ctl->cfg->path);
+	relay_hazards(ctl->cfg, CFG_POLICYD | CFG_MILTER, relay_hazard, &r);
 
 	/* 2. The database. */
 	if ((status = ctl_store(ctl, false)) != EX_OK) {

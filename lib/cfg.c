@@ -167,8 +167,12 @@ static void cfg_apply(struct cfg_parser *p, char *text, unsigned line)
 	while (end > value && cfg_is_blank(end[-1]))
 		*--end = 0;
 	if ((k = cfg_key_find(key)) == NULL) {
+		const char *removed = cfg_key_removed(key);
+
 		suggestion = cfg_key_suggest(key);
-		if (suggestion != NULL)
+		if (removed != NULL)
+			cfg_problem(p, line, "%s %s", key, removed);
+		else if (suggestion != NULL)
 			cfg_problem(p, line, "unknown key \"%s\"; did you mean \"%s\"?",
 				    cfg_printable(key, klen, shown), suggestion);
 		else
@@ -181,7 +185,9 @@ static void cfg_apply(struct cfg_parser *p, char *text, unsigned line)
 				    ? " (comments must be on lines of their own)"
 				    : "");
 		free(why);
+		return;
 	}
+	p->cfg->key_lines[cfg_key_index(k)] = line;
 }
 
 /* cfg_flush - apply the pending logical line, if any */

@@ -43,6 +43,17 @@ enum sender_login_check {
 
 enum on_store_error { ON_STORE_ERROR_TEMPFAIL = 0, ON_STORE_ERROR_DUNNO };
 
+/* More than the number of keys (cfg_keys.c checks it at compile time). */
+#define CFG_KEYS_MAX 64
+
+/* The mailers (Sendmail) and transports (Postfix) that relay, as MTAs
+   ship them: Postfix's smtp and relay; Sendmail's smtp, esmtp, smtp8,
+   dsmtp, relay and its UUCP mailers (Debian's Postfix has a uucp
+   transport too). One list serves both MTAs: Postfix never names a
+   local transport after a Sendmail relay mailer. */
+#define CFG_RELAY_TRANSPORTS_DEFAULT \
+	"smtp, esmtp, smtp8, dsmtp, relay, uucp, uucp-old, uucp-new, suucp, uucp-dom, uucp-uudom"
+
 /* A list of words (allocated; count may be 0). */
 struct cfg_list {
 	size_t count;
@@ -91,8 +102,7 @@ struct authrelay_config {
 	char *milter_socket_owner;	/* "" = run_user */
 	unsigned milter_socket_mode;	/* 0660 */
 	char *milter_pidfile;		/* /run/authrelay/milter.pid */
-	struct cfg_list milter_relay_transports; /* smtp, relay */
-	struct cfg_list milter_local_domains;	/* empty: use {rcpt_mailer} */
+	struct cfg_list milter_relay_transports; /* CFG_RELAY_TRANSPORTS_DEFAULT */
 	long long milter_timeout;	/* 30s: libmilter I/O timeout */
 	bool milter_relay_check;	/* yes: the milter decides relay itself;
 					   no: Postfix (policyd) does, the milter
@@ -102,6 +112,9 @@ struct authrelay_config {
 	struct cfg_list loginwatch_sources;	/* empty */
 	struct cfg_list loginwatch_formats;	/* all */
 	char *loginwatch_pidfile;	/* /run/authrelay/loginwatch.pid */
+
+	/* where the file set each key (cfg_key_line()), 0 = default */
+	unsigned key_lines[CFG_KEYS_MAX];
 };
 
 /* Loads path (CFG_DEFAULT_PATH when NULL) on top of the defaults. A
@@ -136,6 +149,10 @@ struct cfg_key_info {
 
 /* The key table, terminated by a row with name NULL. */
 const struct cfg_key_info *cfg_keys(void);
+
+/* Returns the line of cfg->path that set key name, or 0 when the key
+   has its default value (or is unknown). */
+unsigned cfg_key_line(const struct authrelay_config *cfg, const char *name);
 
 /* Returns true when list holds word (exact match). */
 bool cfg_list_has(const struct cfg_list *list, const char *word);

@@ -166,12 +166,9 @@ static const struct cfg_key cfg_key_table[] = {
 	{{"milter_pidfile", "path", "/run/authrelay/milter.pid", CFG_MILTER,
 	  "pid file; empty means none"},
 	 CFG_T_STRING, OFF(milter_pidfile), 0, 0, 0, NULL},
-	{{"milter_relay_transports", "list", "smtp, relay", CFG_MILTER,
+	{{"milter_relay_transports", "list", CFG_RELAY_TRANSPORTS_DEFAULT, CFG_MILTER,
 	  "a recipient whose {rcpt_mailer} is one of these is being relayed"},
 	 CFG_T_LIST, OFF(milter_relay_transports), 0, 0, CFG_NONEMPTY, NULL},
-	{{"milter_local_domains", "list", "", CFG_MILTER,
-	  "recipient domains that are local; empty: decide by {rcpt_mailer}"},
-	 CFG_T_LIST, OFF(milter_local_domains), 0, 0, CFG_LOWER, NULL},
 	{{"milter_timeout", "duration", "30s", CFG_MILTER, "libmilter I/O timeout"},
 	 CFG_T_DURATION, OFF(milter_timeout), 1, 3600, 0, NULL},
 	{{"milter_relay_check", "bool", "yes", CFG_MILTER,
@@ -191,6 +188,20 @@ static const struct cfg_key cfg_key_table[] = {
 };
 
 #define CFG_NKEYS (sizeof(cfg_key_table) / sizeof(cfg_key_table[0]))
+
+_Static_assert(CFG_NKEYS <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX in cfg.h");
+
+/* Keys that once existed. A file that still sets one is refused with
+   the reason, never read with a silently different meaning. */
+static const struct {
+	const char *name;
+	const char *why;
+} cfg_removed_table[] = {
+	{"milter_local_domains",
+	 "no longer exists: a recipient is local only when the MTA's {rcpt_mailer} says so "
+	 "(a domain list let percent-hack and bang-path recipients relay); "
+	 "delete this line and see milter_relay_transports in authrelay.conf(5)"},
+};
 
 /* The public table is a copy of the info parts, built once. */
 static struct cfg_key_info cfg_key_infos[CFG_NKEYS + 1];
@@ -219,6 +230,29 @@ const struct cfg_key *cfg_key_find(const char *name)
 		if (strcmp(cfg_key_table[i].info.name, name) == 0)
 			return &cfg_key_table[i];
 	return NULL;
+}
+
+size_t cfg_key_index(const struct cfg_key *key)
+{
+	return (size_t)(key - cfg_key_table);
+}
+
+const char *cfg_key_removed(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof cfg_removed_table / sizeof cfg_removed_table[0]; i++)
+		if (strcmp(cfg_removed_table[i].name, name) == 0)
+			return cfg_removed_table[i].why;
+	return NULL;
+}
+
+/* cfg_key_line - where the file set a key; 0: not set (its default) */
+unsigned cfg_key_line(const struct authrelay_config *cfg, const char *name)
+{
+	const struct cfg_key *k = cfg_key_find(name);
+
+	return k != NULL ? cfg->key_lines[cfg_key_index(k)] : 0;
 }
 
 /* cfg_distance - optimal string alignment distance, a transposition

@@ -19,6 +19,12 @@ struct cfg_key;
 /* Returns the key called name, or NULL. */
 const struct cfg_key *cfg_key_find(const char *name);
 
+/* The position of key in the table (an index of cfg->key_lines). */
+size_t cfg_key_index(const struct cfg_key *key);
+
+/* Returns why a key that no longer exists was removed, or NULL. */
+const char *cfg_key_removed(const char *name);
+
 /* Returns the name of the known key nearest to name when it is within
    edit distance 2 (a transposition counts 1), or NULL. */
 const char *cfg_key_suggest(const char *name);

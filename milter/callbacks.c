@@ -38,10 +38,12 @@ static struct store *cb_store;
 static struct relay_lookups cb_lookups;
 
 /* The macros we ask for, per stage. {tls_version} is asked at MAIL:
-   Postfix evaluates any macro at any stage, and HELO may be turned off. */
-static char macros_connect[] = "{client_addr}";
-static char macros_envfrom[] = "{auth_authen} {auth_type} {tls_version} {cipher}";
-static char macros_envrcpt[] = "{rcpt_mailer} {rcpt_addr}";
+   Postfix evaluates any macro at any stage, and HELO may be turned off.
+   i (the queue id) from MAIL on: Sendmail knows it there, Postfix at
+   the first accepted recipient or only at the end of the message. */
+static char macros_connect[] = "v {client_addr}";
+static char macros_envfrom[] = "i {auth_authen} {auth_type} {tls_version} {cipher}";
+static char macros_envrcpt[] = "i {rcpt_mailer} {rcpt_addr}";
 static char macros_data[] = "i";
 static char macros_eom[] = "i";
 
@@ -220,7 +222,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	struct milter_context *mc = smfi_getpriv(ctx);
 	char text[INET6_ADDRSTRLEN];
-	const char *addr = NULL;
+	const char *addr = NULL, *version;
 
 	(void)hostname;
 	if (mc == NULL) {
@@ -245,6 +247,10 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		addr = smfi_getsymval(ctx, "{client_addr}");
 	if (context_set_client(mc, addr) != 0)
 		log_debug("connect: client address unknown (%s)", addr ? addr : "none");
+	/* Postfix's v is "$mail_name $mail_version"; Sendmail's a bare
+	   version number. */
+	version = smfi_getsymval(ctx, "v");
+	mc->mta_postfix = version != NULL && strncmp(version, "Postfix ", 8) == 0;
 	return mc->connect_noreply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
@@ -270,6 +276,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 		sender = norm;
 	if (!context_copy(mc->sender, sizeof mc->sender, sender))
 		mc->sender_too_long = true;
+	context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
 	/* Nothing is judged here: the sender rules are part of the relay
 	   decision, made per relayed recipient (a message delivered only
 	   locally is the MTA's business). */
@@ -298,11 +305,10 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	macro_rcpt = smfi_getsymval(ctx, "{rcpt_addr}");
 	if (rcpt == NULL || rcpt[0] == '\0')
 		rcpt = macro_rcpt;
-	route = route_recipient(&s->cfg->milter_relay_transports, &s->cfg->milter_local_domains,
-				mailer, rcpt);
+	route = route_recipient(&s->cfg->milter_relay_transports, mailer);
 	if (rcpt != NULL && addr_normalize(rcpt, norm, sizeof norm) == 0)
 		rcpt = norm;
-	/* Sendmail has the queue id from MAIL on; Postfix only at the end. */
+	/* Postfix may know the queue id only from here on. */
 	if (mc->queue_id[0] == '\0')
 		context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
 	if (route == ROUTE_LOCAL) {
@@ -311,11 +317,12 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		settings_release(&s);
 		return SMFIS_CONTINUE;
 	}
-	if (route == ROUTE_RELAY_UNKNOWN)
-		log_warning("rcpt %s: no {rcpt_mailer} and no milter_local_domains: "
-			    "judged as relayed",
+	if (route == ROUTE_RELAY)
+		log_debug("rcpt %s: relayed (mailer %s)", rcpt ? rcpt : "", mailer);
+	else
+		log_warning("rcpt %s: the MTA sent no {rcpt_mailer}: judged as relayed",
 			    rcpt ? rcpt : "");
-	if (!s->cfg->milter_relay_check) {
+	if (!s->cfg->milter_relay_check && mc->mta_postfix) {
 		/* Postfix and policyd decided this relay (and recorded it); the
 		   milter only keeps the message's From: check. */
 		log_debug("rcpt %s: relayed, relay left to the MTA (milter_relay_check = no)",
@@ -324,6 +331,14 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		settings_release(&s);
 		return SMFIS_CONTINUE;
 	}
+	if (!s->cfg->milter_relay_check)
+		/* Only Postfix refuses relay itself before a milter is asked
+		   (reject_unauth_destination); behind any other MTA, such as
+		   Sendmail with promiscuous_relay, leaving relay alone would
+		   relay for anyone. */
+		log_warning("rcpt %s: milter_relay_check = no needs Postfix's relay restrictions, "
+			    "and this MTA is not Postfix: relay judged here",
+			    rcpt ? rcpt : "");
 	if (mc->sasl_too_long || (mc->sender_too_long && mc->sasl_username[0] != '\0')) {
 		/* A cut name or address is someone else's: never judged. */
 		memset(&v, 0, sizeof v);

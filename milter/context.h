@@ -37,6 +37,7 @@ struct milter_context {
 	bool header_noreply;			/* negotiated SMFIP_NR_HDR */
 	bool connect_noreply;			/* negotiated SMFIP_NR_CONN */
 	bool mail_noreply;			/* negotiated SMFIP_NR_MAIL */
+	bool mta_postfix;			/* connect macro v names Postfix */
 
 	/* message (reset by context_message_reset) */
 	bool in_message;			/* MAIL seen */

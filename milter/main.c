@@ -29,6 +29,7 @@
 #include "error_r.h"
 #include "log.h"
 #include "nodelay.h"
+#include "relay_hazards.h"
 #include "settings.h"
 #include "store.h"
 
@@ -86,6 +87,8 @@ static int check_only(const char *path)
 		free(error);
 		status = EXIT_CONFIG;
 	}
+	/* warnings only: the configuration is valid */
+	relay_hazards_print(cfg, CFG_MILTER, stderr);
 	opts.busy_timeout_ms = cfg->database_busy_timeout * 1000;
 	if (store_open(cfg->database, &opts, &store, &error) != 0) {
 		fprintf(stderr, "%s: database %s: %s\n", cfg->path, cfg->database,
@@ -233,6 +236,7 @@ int main(int argc, char **argv)
 	}
 	log_open(PROG, cfg->log_facility, args.foreground);
 	log_set_level(cfg->log_level);
+	relay_hazards_log(cfg, CFG_MILTER);
 	nodelay_init();
 	if (daemon_user_ids(cfg->run_user, &uid, &gid, &error) != 0) {
 		log_error("run_user: %s", error ? error : "unknown user");

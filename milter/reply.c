@@ -6,8 +6,10 @@
  * DESCRIPTION
  *	See reply.h. The SMTP codes follow what Postfix itself uses for the
  *	same refusal: 554 for relay (relay_domains_reject_code), 550 for
- *	content at end of message, 451 4.7.1 for a temporary failure
- *	(Postfix's own milter tempfail text).
+ *	content at end of message. A temporary failure is 451 with the
+ *	verdict's 4.x.x status (4.3.0 for a database that cannot answer, as
+ *	the policy server's DEFER_IF_PERMIT), else 4.3.0: a failure of
+ *	this mail system, never a reason the client could fix.
  */
 #include <stdio.h>
 #include <string.h>
@@ -85,7 +87,9 @@ void reply_from_verdict(const struct relay_verdict *verdict, enum reply_stage st
 	case VERDICT_TEMPFAIL:
 	default:
 		/* Anything unknown fails safe: temporary, never permit. */
-		reply_set(reply_r, REPLY_TEMPFAIL, "451", "4.7.1",
+		reply_set(reply_r, REPLY_TEMPFAIL, "451",
+			  verdict->status != NULL && verdict->status[0] == '4' ? verdict->status
+									      : "4.3.0",
 			  reason ? reason : "Service temporarily unavailable, try again later");
 		return;
 	}
@@ -94,7 +98,7 @@ void reply_from_verdict(const struct relay_verdict *verdict, enum reply_stage st
 /* reply_tempfail - a temporary failure with text */
 void reply_tempfail(const char *text, struct milter_reply *reply_r)
 {
-	reply_set(reply_r, REPLY_TEMPFAIL, "451", "4.7.1", text);
+	reply_set(reply_r, REPLY_TEMPFAIL, "451", "4.3.0", text);
 }
 
 /* reply_action_name - for logs */

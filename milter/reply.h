@@ -31,7 +31,7 @@ enum reply_action { REPLY_CONTINUE = 0, REPLY_REJECT, REPLY_TEMPFAIL };
 struct milter_reply {
 	enum reply_action action;
 	const char *rcode;		/* "554", "451"; "" for continue */
-	const char *xcode;		/* "5.7.1", "4.7.1"; "" for continue */
+	const char *xcode;		/* "5.7.1", "4.3.0"; "" for continue */
 	char text[REPLY_TEXT_MAX];	/* already safe for smfi_setreply() */
 };
 
@@ -49,12 +49,14 @@ const char *reply_text_safe(const char *text, char *out, size_t size);
                                   whose recipients were judged at RCPT)
      reject                    -> 554/550 by stage, the verdict's
                                   status (5.7.1 when empty), its reason
-     tempfail                  -> 451 4.7.1 reason
+     tempfail                  -> 451, the verdict's 4.x.x status (4.3.0
+                                  for a store error; 4.3.0 when it has
+                                  none), reason
    Never fails. */
 void reply_from_verdict(const struct relay_verdict *verdict, enum reply_stage stage,
 			struct milter_reply *reply_r);
 
-/* A temporary failure with text (out of memory, lost state). */
+/* A temporary failure with text (out of memory, lost state): 451 4.3.0. */
 void reply_tempfail(const char *text, struct milter_reply *reply_r);
 
 const char *reply_action_name(enum reply_action action);

@@ -5,19 +5,21 @@
  *	is this recipient relayed or delivered here?
  * DESCRIPTION
  *	A milter sees every recipient; only relayed ones are judged by
- *	decide(). Two documented methods:
+ *	decide(). The MTA alone knows where a recipient goes: it tells the
+ *	milter in the {rcpt_mailer} macro, the mailer (Sendmail) or
+ *	transport (Postfix) it resolved the recipient to, after its own
+ *	address rewriting (percent hack, bang paths, source routes, quoted
+ *	local parts, trailing dots, address literals). A recipient whose
+ *	mailer is listed in milter_relay_transports is relayed; any other
+ *	mailer is local. The recipient address itself is never looked at:
+ *	the milter cannot parse it the way the MTA does, and a guess that
+ *	says "local" where the MTA relays is an open relay.
  *
- *	milter_local_domains set (Sendmail, or any MTA): a recipient whose
- *	domain is not in the list (exact, case-insensitive) is relayed; a
- *	recipient without a domain is local.
+ *	Postfix reports "error" for a recipient it already rejected: not
+ *	relayed, nothing to judge.
  *
- *	otherwise (Postfix): the {rcpt_mailer} macro, the transport Postfix
- *	resolved the recipient to, is compared with milter_relay_transports
- *	(default smtp, relay). Postfix reports "error" for a recipient it
- *	already rejected: not relayed, nothing to judge.
- *
- *	When neither method can tell (no local domains and no
- *	{rcpt_mailer}), the recipient counts as relayed: failing closed
+ *	No {rcpt_mailer} (an MTA that does not send it, or a macro list
+ *	without it): the recipient counts as relayed. Failing closed
  *	refuses relay, it never opens it.
  */
 #ifndef AUTHRELAY_MILTER_ROUTE_H
@@ -27,12 +29,11 @@
 
 enum route { ROUTE_LOCAL = 0, ROUTE_RELAY, ROUTE_RELAY_UNKNOWN };
 
-/* Classifies one recipient. rcpt is the envelope recipient as received
-   ("<a@b>" or "a@b"); rcpt_mailer may be NULL. ROUTE_RELAY_UNKNOWN is a
-   relay that was assumed (see above): the caller logs it. */
-enum route route_recipient(const struct cfg_list *relay_transports,
-			   const struct cfg_list *local_domains, const char *rcpt_mailer,
-			   const char *rcpt);
+/* Classifies one recipient by its mailer; rcpt_mailer may be NULL.
+   Mailer names are compared exactly (Sendmail's and Postfix's are
+   case-sensitive). ROUTE_RELAY_UNKNOWN is a relay that was assumed
+   (no mailer): the caller logs it. */
+enum route route_recipient(const struct cfg_list *relay_transports, const char *rcpt_mailer);
 
 const char *route_name(enum route route);
 

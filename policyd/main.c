@@ -35,6 +35,7 @@
 #include "decide.h"
 #include "listen.h"
 #include "log.h"
+#include "relay_hazards.h"
 #include "request.h"
 #include "server.h"
 #include "store.h"
@@ -237,6 +238,8 @@ static int check_only(const char *path)
 		return EXIT_CONFIG;
 	}
 	where = cfg->path[0] ? cfg->path : CFG_DEFAULT_PATH;
+	/* warnings only: the configuration is valid */
+	relay_hazards_print(cfg, CFG_POLICYD, stderr);
 	if (listen_parse(cfg->policyd_listen, &ep, &error) < 0) {
 		fprintf(stderr, "%s: policyd_listen: %s\n", where, error);
 		free(error);
@@ -379,6 +382,9 @@ int main(int argc, char **argv)
 	}
 	log_open(PROG, pd.cfg->log_facility, pd.foreground && !pd.spawn);
 	log_set_level(pd.cfg->log_level);
+	/* not per spawned connection: -n and authrelayctl check tell */
+	if (!pd.spawn)
+		relay_hazards_log(pd.cfg, CFG_POLICYD);
 	relay_policy_from_config(&pd.policy, pd.cfg, false);
 	request_lookups_unavailable(&pd.unavailable);
 	settings_from_config(pd.cfg, &settings);

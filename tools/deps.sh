@@ -1,7 +1,9 @@
 #!/bin/sh
 # deps.sh -- install the Debian packages that the build, the tests, the
 # benchmarks and the demo use.  A no-op when every package is present;
-# otherwise `apt-get update` once, then `apt-get install -y`.
+# otherwise `apt-get update` once, then `apt-get install -y`.  As root it
+# also makes sure Sendmail is unpacked for tests/sendmail
+# (tools/sendmail-cache.sh: downloaded once, never installed).
 # Package services are kept from starting system-wide (policy-rc.d), since
 # the tests start their own private Postfix and Dovecot.
 #
@@ -19,14 +21,24 @@ if [ "${1:-}" = --deb ]; then
 else
     PKGS="$BUILD_PKGS sqlite3 openssl miltertest libsasl2-modules sasl2-bin
       postfix dovecot-imapd dovecot-pop3d swaks curl
-      clang libclang-rt-14-dev valgrind python3 iproute2 procps bc logrotate systemd-journal-remote"
+      clang libclang-rt-14-dev valgrind python3 iproute2 procps bc logrotate systemd-journal-remote
+      m4 libdb5.3 libldap-2.5-0 libnsl2 libwrap0 libsasl2-2 libssl3"
     mode=tests
 fi
+# tests/sendmail runs Debian's Sendmail unpacked, never installed (that would
+# remove Postfix): sendmail-cache.sh fetches it once, as root; not for --deb.
+sendmail_cache() {
+    [ "$mode" = tests ] && [ "$(id -u)" = 0 ] || return 0
+    sh "$(dirname "$0")/sendmail-cache.sh" >/dev/null
+}
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+    sendmail_cache
+    exit 0
+fi
 if [ "$(id -u)" != 0 ]; then
     echo "deps: missing Debian packages:$missing (run 'make deps' as root)" >&2
     exit 1
@@ -43,3 +55,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q $missing
+sendmail_cache

@@ -127,6 +127,25 @@ wait_for() {
 	return 1
 }
 
+# check_finish T0: the end of a lab suite: stops everything before the
+# summary (unless E2E_KEEP=1), so that what the daemons print on their way
+# out (sanitizer and leak reports under SAN=1) is checked too, then the
+# closing lines; non-zero when a case failed.
+check_finish() {
+	local t0
+	if [ "${E2E_KEEP:-0}" != 1 ]; then
+		t0=$(lab_now)
+		lab_stop
+		echo "# teardown took $(lab_elapsed "$t0")s"
+		check_eq "lab: no sanitizer or crash reports in the daemons' logs" \
+			"$(grep -lE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:|Segmentation fault|double free' \
+				"$LAB"/log/*.log 2>/dev/null | xargs -r -n1 basename | paste -sd' ')" ""
+	fi
+	[ "$CHECK_FAIL" -gt 0 ] && LAB_FAILED=1
+	echo "# suite took $(lab_elapsed "$1")s"
+	check_summary
+}
+
 # check_summary: the closing line; non-zero when a case failed.
 check_summary() {
 	[ "$CHECK_SKIP" -gt 0 ] && printf '# %d skipped (programs not in this tree yet)\n' "$CHECK_SKIP"

@@ -196,6 +196,18 @@ lab_kill() {
 
 # ---- setup ----
 
+# lab_run_user: RUN_USER, the user the daemons drop to: E2E_RUN_USER, else
+# authrelay when it exists, else nobody.
+lab_run_user() {
+	if [ -n "${E2E_RUN_USER:-}" ]; then
+		RUN_USER=$E2E_RUN_USER
+	elif getent passwd authrelay >/dev/null; then
+		RUN_USER=authrelay
+	else
+		RUN_USER=nobody
+	fi
+}
+
 # lab_init: the private directory, ports, traps.
 lab_init() {
 	[ "$(id -u)" = 0 ] || lab_die "the lab needs root (postfix, dovecot, privilege drop)"
@@ -206,13 +218,7 @@ lab_init() {
 	# postfix and dovecot's unprivileged processes must traverse it
 	chmod 0755 "$LAB"
 	mkdir -p "$LAB"/{pf/etc/sasl,pf/spool,tls,sasl,dovecot/run,dovecot/state,vmail,log,db,etc,run}
-	if [ -n "${E2E_RUN_USER:-}" ]; then
-		RUN_USER=$E2E_RUN_USER
-	elif getent passwd authrelay >/dev/null; then
-		RUN_USER=authrelay
-	else
-		RUN_USER=nobody
-	fi
+	lab_run_user
 	RUN_GROUP=$(id -gn "$RUN_USER")
 	# $LAB/run stays root-owned, as systemd's RuntimeDirectory=authrelay makes /run/authrelay
 	chown "$RUN_USER:$RUN_GROUP" "$LAB/db"
@@ -420,7 +426,8 @@ lab_write_stop_script() {
 	local e
 	{
 		printf '#!/bin/bash\n# stops the authrelay e2e lab in %s (written by lib.sh)\n' "$LAB"
-		printf 'postfix -c %q stop >/dev/null 2>&1\n' "$PFC"
+		# only a lab with a Postfix (tests/sendmail has none)
+		lab_pid postfix >/dev/null && printf 'postfix -c %q stop >/dev/null 2>&1\n' "$PFC"
 		printf 'pids=()\n'
 		# a PID is only ours while its start time is the one seen now
 		printf 'stop() { [ "$(ps -o lstart= -p "$1" 2>/dev/null)" = "$2" ] && kill -TERM "$1" && pids+=("$1"); }\n'

@@ -33,16 +33,4 @@ for _scen_file in "$E2E_DIR"/s[0-9][0-9]-*.sh; do
 done
 
 echo "# scenarios took $(lab_elapsed "$T0")s"
-# stop everything before the summary, so that what the daemons print on
-# their way out (sanitizer and leak reports under SAN=1) is checked too
-if [ "${E2E_KEEP:-0}" != 1 ]; then
-	_t0=$(lab_now)
-	lab_stop
-	echo "# teardown took $(lab_elapsed "$_t0")s"
-	check_eq "lab: no sanitizer or crash reports in the daemons' logs" \
-		"$(grep -lE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:|Segmentation fault|double free' \
-			"$LAB"/log/*.log 2>/dev/null | xargs -r -n1 basename | paste -sd' ')" ""
-fi
-[ "$CHECK_FAIL" -gt 0 ] && LAB_FAILED=1
-echo "# suite took $(lab_elapsed "$T0")s"
-check_summary
+check_finish "$T0"

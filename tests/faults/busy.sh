@@ -10,7 +10,7 @@
 #  exclusive  locking_mode=EXCLUSIVE plus a write: readers are blocked
 #             too, so every lookup fails after database_busy_timeout (1s
 #             here) and the reply is on_store_error (DEFER_IF_PERMIT /
-#             451 4.7.1), never a permit, and comes within the timeout.
+#             451 4.3.0), never a permit, and comes within the timeout.
 #
 # In both, the decision rows queued meanwhile are written once the lock
 # is released: their number is counted against the requests sent.

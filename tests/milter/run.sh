@@ -167,7 +167,7 @@ if start unix; then
 	script data_accept "$U" "$L" "permit grant" "permit sasl" "reject sender_mismatch" \
 		"=550 5.7.1" "permit sasl" "permit sasl" "reject none" "=554 5.7.1" "reject none" "=554 5.7.1"
 	sql 'ALTER TABLE grants RENAME TO grants_broken'
-	script store_error_tempfail "$U" "$L" "tempfail store_error" "=451 4.7.1"
+	script store_error_tempfail "$U" "$L" "tempfail store_error" "=451 4.3.0"
 	sql 'ALTER TABLE grants_broken RENAME TO grants'
 	script grant_ip_accepted "$U" "$L" "permit grant"
 
@@ -209,6 +209,8 @@ if start relayoff; then
 	else
 		say_pass "milter_relay_check = no: no relay decision of its own"
 	fi
+	script relay_check_not_postfix "unix:$T/run/relayoff.sock" "$T/relayoff.log" \
+		"reject none" "=554 5.7.1" "reject none" "=554 5.7.1"
 	stop_pid "$MPID"
 else
 	say_fail "start with milter_relay_check = no"

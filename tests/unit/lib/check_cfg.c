@@ -25,7 +25,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every field of struct authrelay_config, in the order of cfg.h. */
-#define CFG_FIELDS 35
+#define CFG_FIELDS 34
 
 static void dump_add(char *buf, size_t size, const char *key, const char *value)
 {
@@ -105,7 +105,6 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 	dump_add(buf, size, "milter_socket_mode", mode);
 	dump_add(buf, size, "milter_pidfile", c->milter_pidfile);
 	dump_list(buf, size, "milter_relay_transports", &c->milter_relay_transports);
-	dump_list(buf, size, "milter_local_domains", &c->milter_local_domains);
 	dump_num(buf, size, "milter_timeout", c->milter_timeout);
 	dump_num(buf, size, "milter_relay_check", c->milter_relay_check);
 	dump_list(buf, size, "loginwatch_sources", &c->loginwatch_sources);
@@ -142,8 +141,8 @@ static const char defaults_dump[] = "database=/var/lib/authrelay/authrelay.db\n"
 				    "milter_socket_owner=\n"
 				    "milter_socket_mode=0660\n"
 				    "milter_pidfile=/run/authrelay/milter.pid\n"
-				    "milter_relay_transports=smtp,relay\n"
-				    "milter_local_domains=\n"
+				    "milter_relay_transports=smtp,esmtp,smtp8,dsmtp,relay,uucp,uucp-old,"
+				    "uucp-new,suucp,uucp-dom,uucp-uudom\n"
 				    "milter_timeout=30\n"
 				    "milter_relay_check=1\n"
 				    "loginwatch_sources=\n"
@@ -250,8 +249,6 @@ static const struct set_case set_cases[] = {
 	{"milter_pidfile", "milter_pidfile = /tmp/m.pid", "milter_pidfile=/tmp/m.pid\n"},
 	{"milter_relay_transports", "milter_relay_transports = smtp relay esmtp",
 	 "milter_relay_transports=smtp,relay,esmtp\n"},
-	{"milter_local_domains lower-cased", "milter_local_domains = Example.ORG, lab.test",
-	 "milter_local_domains=example.org,lab.test\n"},
 	{"milter_timeout", "milter_timeout = 1m", "milter_timeout=60\n"},
 	{"milter_relay_check off", "milter_relay_check = no", "milter_relay_check=0\n"},
 	{"loginwatch_sources", "loginwatch_sources = /var/log/mail.log, -, journal",
@@ -410,6 +407,11 @@ static const struct bad_case bad_cases[] = {
 	 "t.conf:1: milter_socket_mode: bad mode \"9\"; want octal such as 0660"},
 	{"milter_relay_transports empty", "milter_relay_transports = ,",
 	 "t.conf:1: milter_relay_transports: empty list; name at least one"},
+	{"milter_local_domains removed: the reason, not \"unknown key\"",
+	 "# old config\nmilter_local_domains = example.org",
+	 "t.conf:2: milter_local_domains no longer exists: a recipient is local only when the "
+	 "MTA's {rcpt_mailer} says so (a domain list let percent-hack and bang-path recipients "
+	 "relay); delete this line and see milter_relay_transports in authrelay.conf(5)"},
 	{"milter_timeout", "milter_timeout = 2h",
 	 "t.conf:1: milter_timeout: 2h is out of range; want 1s..1h"},
 	{"loginwatch_formats unknown", "loginwatch_formats = dovecot, exim",

@@ -70,12 +70,16 @@ static const struct {
 	  "554", "5.7.1", "Access denied" },
 	{ "reject reason with percent", VERDICT_REJECT, "5.7.1", "50% off", REPLY_STAGE_EOM,
 	  REPLY_REJECT, "550", "5.7.1", "50%% off" },
-	{ "tempfail", VERDICT_TEMPFAIL, "4.3.0", "database busy", REPLY_STAGE_RCPT,
-	  REPLY_TEMPFAIL, "451", "4.7.1", "database busy" },
+	{ "store error (4.3.0 as policyd's DEFER_IF_PERMIT)", VERDICT_TEMPFAIL, "4.3.0",
+	  "database busy", REPLY_STAGE_RCPT, REPLY_TEMPFAIL, "451", "4.3.0", "database busy" },
 	{ "tempfail at eom", VERDICT_TEMPFAIL, "4.3.0", "", REPLY_STAGE_EOM, REPLY_TEMPFAIL, "451",
-	  "4.7.1", "Service temporarily unavailable, try again later" },
+	  "4.3.0", "Service temporarily unavailable, try again later" },
+	{ "tempfail keeps another 4.x status", VERDICT_TEMPFAIL, "4.7.1", "slow down",
+	  REPLY_STAGE_RCPT, REPLY_TEMPFAIL, "451", "4.7.1", "slow down" },
+	{ "tempfail with a 5.x status", VERDICT_TEMPFAIL, "5.7.1", "odd", REPLY_STAGE_RCPT,
+	  REPLY_TEMPFAIL, "451", "4.3.0", "odd" },
 	{ "unknown kind fails safe", (enum relay_verdict_kind)42, "", "", REPLY_STAGE_RCPT,
-	  REPLY_TEMPFAIL, "451", "4.7.1", "Service temporarily unavailable, try again later" },
+	  REPLY_TEMPFAIL, "451", "4.3.0", "Service temporarily unavailable, try again later" },
 };
 
 START_TEST(test_from_verdict)
@@ -106,7 +110,7 @@ START_TEST(test_tempfail)
 
 	reply_tempfail("out of\r\nmemory 100%", &r);
 	ck_assert_msg(r.action == REPLY_TEMPFAIL && strcmp(r.rcode, "451") == 0 &&
-			      strcmp(r.xcode, "4.7.1") == 0 &&
+			      strcmp(r.xcode, "4.3.0") == 0 &&
 			      strcmp(r.text, "out of  memory 100%%") == 0,
 		      "got %s \"%s %s %s\"", reply_action_name(r.action), r.rcode, r.xcode,
 		      r.text);
