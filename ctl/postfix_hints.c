@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -129,14 +130,32 @@ static const char *find_postconf(char *buf, size_t size)
 	return NULL;
 }
 
-/* postfix_conf_read - runs postconf -x for the parameters we read */
+/* first_line - the first line of what fd (a memfd, at its end) holds,
+   without control characters, into buf; "" when empty */
+static const char *first_line(int fd, char *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+	size_t i;
+
+	buf[n > 0 ? n : 0] = 0;
+	for (i = 0; buf[i] != 0 && buf[i] != '\n'; i++)
+		if ((unsigned char)buf[i] < 0x20)
+			buf[i] = '?';
+	buf[i] = 0;
+	return buf;
+}
+
+/* postfix_conf_read - runs postconf -x for the parameters we read; its
+   stderr is kept (a memfd) so that a failure is one line of ours that
+   quotes postconf, not postconf's own line on our terminal */
 
 int postfix_conf_read(const char *config_dir, struct postfix_conf *conf_r, char **error_r)
 {
 	char pathbuf[4096];
 	const char *postconf = find_postconf(pathbuf, sizeof pathbuf);
 	char *argv[10];
-	int argc = 0, fds[2], status, err;
+	int argc = 0, fds[2], errfd, status, err;
+	char why[256];
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	char *out;
@@ -158,16 +177,22 @@ int postfix_conf_read(const char *config_dir, struct postfix_conf *conf_r, char 
 	argv[argc++] = (char *)"smtpd_milters";
 	argv[argc] = NULL;
 
-	if (pipe2(fds, O_CLOEXEC) != 0)
+	if ((errfd = memfd_create("postconf-stderr", MFD_CLOEXEC)) < 0)
+		return error_r_set(error_r, "memfd_create: %s", strerror(errno));
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		close(errfd);
 		return error_r_set(error_r, "pipe: %s", strerror(errno));
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, errfd, STDERR_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	err = posix_spawn(&pid, postconf, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
 	if (err != 0) {
 		close(fds[0]);
+		close(errfd);
 		return error_r_set(error_r, "cannot run %s: %s", postconf, strerror(err));
 	}
 	out = malloc(POSTFIX_CONF_OUTPUT_MAX + 1);
@@ -190,12 +215,15 @@ int postfix_conf_read(const char *config_dir, struct postfix_conf *conf_r, char 
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		error_r_set(error_r, "%s -x%s%s failed (exit status %d)", postconf,
+		first_line(errfd, why, sizeof why);
+		error_r_set(error_r, "%s -x%s%s failed (exit status %d)%s%s", postconf,
 			    config_dir ? " -c " : "", config_dir ? config_dir : "",
-			    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			    WIFEXITED(status) ? WEXITSTATUS(status) : -1, *why ? ": " : "", why);
+		close(errfd);
 		free(out);
 		return -1;
 	}
+	close(errfd);
 	postfix_conf_parse(out, conf_r);
 	free(out);
 	return 0;

@@ -315,6 +315,20 @@ fi
 PATH="$T/bin:$PATH" run -c "$CONF" --json check
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] and d["warnings"] >= 2 else 1)' "$T/out" 2>/dev/null &&
 	ok "check --json: parses, ok with warnings" || bad "check --json" "$(cat "$T/out")"
+# A postconf that fails (Postfix installed without a main.cf): its own
+# message is quoted in one warning of ours, never printed on its own.
+cat > "$T/bin/postconf" <<'EOF'
+#!/bin/sh
+echo "postconf: fatal: open /etc/postfix/main.cf: No such file or directory" >&2
+exit 1
+EOF
+PATH="$T/bin:$PATH" run -c "$CONF" check
+if [ "$rc" = 0 ] && grep -q '^warning: postfix: .*postconf -x failed (exit status 1): postconf: fatal: open /etc/postfix/main.cf' "$T/out" &&
+	! grep -q 'postconf: fatal' "$T/err"; then
+	ok "check: a failing postconf is one warning that quotes it, nothing on stderr"
+else
+	bad "check (failing postconf)" "rc=$rc out: $(grep postfix "$T/out") err: $(cat "$T/err")"
+fi
 run -c "$T/typo.conf" check
 [ "$rc" = 78 ] && ok "check with a config error: exit 78" || bad "check config error" "rc=$rc"
 printf 'not a database, just text\n' > "$T/junk.db"
