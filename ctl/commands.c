@@ -46,6 +46,8 @@ const struct ctl_command ctl_commands[] = {
 	{"prune", NULL, "", "delete decisions older than audit_retention and expired grants", cmd_prune},
 	{"status", NULL, "[--expect DAEMONS]", "one screen: daemons, database, grants, decisions, lag",
 	 cmd_status},
+	{"report", NULL, "[--since D] [--html FILE]", "a summary for people; --html: one file with charts",
+	 cmd_report},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

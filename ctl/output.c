@@ -131,6 +131,50 @@ void out_json_string(FILE *fp, const char *s)
 	putc('"', fp);
 }
 
+/* out_html_text - text safe inside HTML and SVG, in elements and quoted attributes */
+
+void out_html_text(FILE *fp, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (s == NULL)
+		return;
+	while (*p != 0) {
+		size_t len;
+
+		switch (*p) {
+		case '&':
+			fputs("&amp;", fp);
+			break;
+		case '<':
+			fputs("&lt;", fp);
+			break;
+		case '>':
+			fputs("&gt;", fp);
+			break;
+		case '"':
+			fputs("&quot;", fp);
+			break;
+		case '\'':
+			fputs("&#39;", fp);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f) {
+				fputs("&#xFFFD;", fp);
+				break;
+			}
+			if ((len = utf8_len(p)) == 0) {
+				fputs("&#xFFFD;", fp);
+				break;
+			}
+			fwrite(p, 1, len, fp);
+			p += len;
+			continue;
+		}
+		p++;
+	}
+}
+
 /* text_width - columns a value takes once shown by out_text_value */
 
 static size_t text_width(const char *s)
