@@ -8,7 +8,8 @@ set -eu
 PKGS="build-essential pkg-config check libsqlite3-dev sqlite3 libssl-dev openssl
       libmilter-dev miltertest libsasl2-dev libsasl2-modules sasl2-bin
       libsystemd-dev postfix dovecot-imapd dovecot-pop3d swaks curl
-      clang libclang-rt-14-dev valgrind python3 iproute2 procps bc logrotate systemd-journal-remote"
+      clang libclang-rt-14-dev valgrind python3 iproute2 procps bc logrotate systemd-journal-remote
+      chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

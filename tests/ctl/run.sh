@@ -330,6 +330,7 @@ fi
 . "$(dirname "$0")/cases_cert.sh"
 . "$(dirname "$0")/cases_audit_queries.sh"
 . "$(dirname "$0")/cases_status.sh"
+. "$(dirname "$0")/cases_report.sh"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
