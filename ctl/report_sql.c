@@ -52,20 +52,22 @@ static char *bind_since(const char *sql, size_t len, int64_t since)
 	return out;
 }
 
-/* keep_row - the store's callback: copies one row */
-static int keep_row(int ncols, const char *const *names, const char *const *values, void *ctx)
+/* report_rows_add - appends one row */
+int report_rows_add(struct report_rows *r, size_t ncols, const char *const *names,
+		    const char *const *values)
 {
-	struct report_rows *r = ctx;
 	char **cells;
 
 	if (r->names == NULL) {
-		r->ncols = (size_t)ncols;
+		r->ncols = ncols;
 		if ((r->names = calloc(r->ncols + 1, sizeof *r->names)) == NULL)
 			return -1;
 		for (size_t i = 0; i < r->ncols; i++)
 			if ((r->names[i] = strdup(names[i] ? names[i] : "?")) == NULL)
 				return -1;
 	}
+	if (ncols != r->ncols)
+		return -1;
 	if (r->nrows >= REPORT_ROWS_MAX) {
 		r->dropped++;
 		return 0;
@@ -87,6 +89,12 @@ static int keep_row(int ncols, const char *const *names, const char *const *valu
 	}
 	r->nrows++;
 	return 0;
+}
+
+/* keep_row - the store's callback: copies one row */
+static int keep_row(int ncols, const char *const *names, const char *const *values, void *ctx)
+{
+	return report_rows_add(ctx, (size_t)ncols, names, values);
 }
 
 /* report_sql_run - ask one named question */

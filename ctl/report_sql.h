@@ -42,6 +42,14 @@ struct report_rows {
 int report_sql_run(struct store *store, const char *name, int64_t since,
 		   struct report_rows **rows_r, char **error_r);
 
+/* Appends one row of ncols values (copied; NULL stays NULL) to r, which
+   may be a zeroed struct; the first row sets the column names, and a
+   later row with another count is refused. Returns 0, or -1 (out of
+   memory, r unchanged but for column names). Rows past REPORT_ROWS_MAX
+   are counted in dropped. */
+int report_rows_add(struct report_rows *r, size_t ncols, const char *const *names,
+		    const char *const *values);
+
 /* The value of column col in row, or NULL for SQL NULL, a row past the
    end or a column the answer does not have. */
 const char *report_rows_get(const struct report_rows *r, size_t row, const char *col);

@@ -27,9 +27,9 @@
    not answer. */
 #define STATUS_EXIT_TROUBLE 1
 
-/* Windows of the two counts. */
-#define STATUS_DECISIONS_WINDOW 3600	/* decisions: the last hour */
-#define STATUS_ERRORS_WINDOW 86400	/* store errors: the last day */
+/* Decisions and store errors are counted over the last hour: a
+   status is about now (authrelayctl report covers days). */
+#define STATUS_WINDOW 3600
 
 /* One loginwatch source: a loginwatch_sources entry, or a source that
    only grant_history still names. */
@@ -62,6 +62,7 @@ struct status {
 	uint64_t size, wal_size;	/* SQLite: the file and its -wal */
 	int64_t file_mtime;		/* SQLite: the newest of both; 0 unknown */
 	int schema, schema_latest;	/* schema -1: unknown */
+	char newest_decision[32];	/* ISO time; "" when none */
 
 	/* answers; NULL when the question failed (query_error says why) */
 	struct report_rows *last_write, *grants, *decisions, *logins, *store_errors;

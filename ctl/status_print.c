@@ -145,9 +145,7 @@ static void text_database(FILE *fp, const struct status *st, bool colour)
 	if (st->file_mtime > 0)
 		fprintf(fp, "  last write %s (%s ago)\n", ctl_time_format(st->file_mtime, a, sizeof a),
 			human_age(st->now - st->file_mtime, b, sizeof b));
-	newest = report_rows_get(st->last_write, 0, "decision");
-	fputs("  newest decision ", fp);
-	out_text_value(fp, newest ? newest : "none");
+	fprintf(fp, "  newest decision %s", st->newest_decision[0] ? st->newest_decision : "none");
 	newest = report_rows_get(st->last_write, 0, "admin_change");
 	fputs(", newest admin change ", fp);
 	out_text_value(fp, newest ? newest : "none");
@@ -209,14 +207,16 @@ static void text_store_errors(FILE *fp, const struct status *st, bool colour)
 {
 	const struct report_rows *r = st->store_errors;
 	long long total = total_of(r, "errors");
+	char count[32];
 
 	if (total == 0) {
-		fputs("  none in the last 24 hours\n", fp);
+		fputs("  none in the last hour\n", fp);
 		return;
 	}
+	snprintf(count, sizeof count, "%lld", total);
 	fputs("  ", fp);
-	paint(fp, colour, SGR_YELLOW, "");
-	fprintf(fp, "%lld in the last 24 hours:", total);
+	paint(fp, colour, SGR_YELLOW, count);
+	fputs(" in the last hour:", fp);
 	for (size_t i = 0; i < r->nrows; i++) {
 		fprintf(fp, " %s", i ? ", " : "");
 		out_text_value(fp, report_rows_get(r, i, "program"));
@@ -370,7 +370,7 @@ void status_print_json(FILE *fp, const struct status *st)
 	st->schema >= 0 ? fprintf(fp, "%d", st->schema) : fputs("null", fp);
 	fprintf(fp, ",\"schema_latest\":%d", st->schema_latest);
 	json_time(fp, "last_write", st->file_mtime, false);
-	json_str(fp, "newest_decision", report_rows_get(st->last_write, 0, "decision"), false);
+	json_str(fp, "newest_decision", st->newest_decision[0] ? st->newest_decision : NULL, false);
 	json_str(fp, "newest_grant_event", report_rows_get(st->last_write, 0, "grant_event"), false);
 	json_str(fp, "newest_admin_change", report_rows_get(st->last_write, 0, "admin_change"),
 		 false);
@@ -384,7 +384,7 @@ void status_print_json(FILE *fp, const struct status *st)
 		fputs(i ? "," : "", fp);
 		json_source(fp, &st->sources[i]);
 	}
-	fprintf(fp, "],\"store_errors_last_day\":{\"total\":%lld,\"by_program\":",
+	fprintf(fp, "],\"store_errors_last_hour\":{\"total\":%lld,\"by_program\":",
 		total_of(st->store_errors, "errors"));
 	json_rows(fp, st->store_errors, counts);
 	fputc('}', fp);

@@ -2,7 +2,8 @@
 # against a real authrelay-policyd from the build (daemon mode, a free
 # loopback port, its pidfile in the temp dir), running, stopped and
 # killed: the exit status, the --json object, the decisions it made,
-# loginwatch lag from a checkpoint, store errors, colour only on a tty.
+# loginwatch lag from a checkpoint, store errors of the last hour, colour
+# only on a tty.
 
 SD=$T/status
 mkdir -p "$SD"
@@ -128,16 +129,16 @@ INSERT INTO grant_log (event, ip, prefix_len, username, service, login_time, exp
 INSERT INTO grants (family, net, ip, prefix_len, username, service, first_seen, last_seen, expires_at, logins)
  VALUES (4, X'C000022D', '192.0.2.45', 32, 'carl', 'imap', $now - 300, $now - 300, $now + 1500, 1);
 INSERT INTO decision_log (ts, program, client_ip, verdict, rule, reason)
- VALUES ($now - 7200, 'milter', '192.0.2.1', 'tempfail', 'store_error', 'locked'),
-        ($now - 90000, 'milter', '192.0.2.1', 'tempfail', 'store_error', 'older than a day');
+ VALUES ($now - 1200, 'milter', '192.0.2.1', 'tempfail', 'store_error', 'locked'),
+        ($now - 7200, 'milter', '192.0.2.1', 'tempfail', 'store_error', 'older than an hour');
 SQL
 	last_login=$(date -u -d "@$((now - 300))" +%Y-%m-%dT%H:%M:%SZ)
 	st_case "decisions of the last hour by verdict and rule = what policyd answered" 0 \
-		"got=sorted((r['verdict'], r['rule'], r['decisions']) for r in d['decisions_last_hour']['by_rule']); want=[('dunno', 'none', 2), ('permit', 'sasl', 3)]; assert got == want, 'got %r, want %r' % (got, want); assert d['decisions_last_hour']['total'] == 5"
+		"got=sorted((r['verdict'], r['rule'], r['decisions']) for r in d['decisions_last_hour']['by_rule']); want=[('dunno', 'none', 2), ('permit', 'sasl', 3), ('tempfail', 'store_error', 1)]; assert got == want, 'got %r, want %r' % (got, want); assert d['decisions_last_hour']['total'] == 6"
 	st_case "loginwatch: last login, checkpoint 100 of 250 bytes, lag 150" 0 \
 		"s=d['loginwatch'][0]; got=(s['source'], s['last_login'], s['logins'], s['checkpoint_offset'], s['file_size'], s['lag_bytes'], s['same_file']); want=('$SD/dovecot.log', '$last_login', 2, 100, 250, 150, True); assert got == want, 'got %r, want %r' % (got, want)"
-	st_case "active grants 1, store errors of the last day 1 (milter)" 0 \
-		"got=(d['grants_active'], d['store_errors_last_day']['total'], [(r['program'], r['errors']) for r in d['store_errors_last_day']['by_program']]); want=(1, 1, [('milter', 1)]); assert got == want, 'got %r, want %r' % (got, want)"
+	st_case "active grants 1, store errors of the last hour 1 (milter)" 0 \
+		"got=(d['grants_active'], d['store_errors_last_hour']['total'], [(r['program'], r['errors']) for r in d['store_errors_last_hour']['by_program']]); want=(1, 1, [('milter', 1)]); assert got == want, 'got %r, want %r' % (got, want)"
 	st_case "database: sqlite, the file's size, schema current" 0 \
 		"db=d['database']; import os; got=(db['backend'], db['location'], db['size_bytes'], db['schema_version'] == db['schema_latest']); want=('sqlite', '$SD/status.db', os.path.getsize('$SD/status.db'), True); assert got == want, 'got %r, want %r' % (got, want); assert db['last_write'] and db['newest_decision'], db"
 
