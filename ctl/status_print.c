@@ -218,7 +218,7 @@ static void text_store_errors(FILE *fp, const struct status *st, bool colour)
 	paint(fp, colour, SGR_YELLOW, count);
 	fputs(" in the last hour:", fp);
 	for (size_t i = 0; i < r->nrows; i++) {
-		fprintf(fp, " %s", i ? ", " : "");
+		fputs(i ? ", " : " ", fp);
 		out_text_value(fp, report_rows_get(r, i, "program"));
 		fprintf(fp, " %lld (last ", report_rows_num(r, i, "errors"));
 		out_text_value(fp, report_rows_get(r, i, "last"));
