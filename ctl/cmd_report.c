@@ -161,7 +161,9 @@ int cmd_report(struct ctl *ctl, int argc, char **argv)
 		return status;
 	memset(&r, 0, sizeof r);
 	r.until = ctl->now;
-	r.since = ctl->now - seconds;
+	/* Nothing is older than 1970: a longer window starts at its first
+	   second (0 would print as no time at all). */
+	r.since = seconds < ctl->now ? ctl->now - seconds : 1;
 	if (gethostname(r.host, sizeof r.host) != 0)
 		r.host[0] = 0;
 	r.host[sizeof r.host - 1] = 0;

@@ -127,11 +127,15 @@ struct buckets {
 	long long *values;	/* n * nseries */
 };
 
+/* bucket_step - an hour, or a day for a window above REPORT_HOURLY_MAX hours */
+static int64_t bucket_step(const struct report *r)
+{
+	return (r->until - r->since) / 3600 + 1 > REPORT_HOURLY_MAX ? 86400 : 3600;
+}
+
 static void buckets_init(struct buckets *b, const struct report *r, size_t nseries)
 {
-	int64_t hours = (r->until - r->since) / 3600 + 1;
-
-	b->step = hours > REPORT_HOURLY_MAX ? 86400 : 3600;
+	b->step = bucket_step(r);
 	b->start = r->since - r->since % b->step;
 	b->n = (size_t)((r->until - b->start) / b->step + 1);
 	b->labels = calloc(b->n, sizeof *b->labels);
@@ -235,7 +239,7 @@ static void html_totals_boxes(FILE *fp, const struct report *r)
 void report_write_html(FILE *fp, const struct report *r)
 {
 	char since[CTL_TIME_MAX], until[CTL_TIME_MAX];
-	bool hourly = (r->until - r->since) / 3600 + 1 <= REPORT_HOURLY_MAX;
+	bool hourly = bucket_step(r) == 3600;
 
 	ctl_time_format(r->since, since, sizeof since);
 	ctl_time_format(r->until, until, sizeof until);
