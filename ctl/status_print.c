@@ -227,6 +227,29 @@ static void text_store_errors(FILE *fp, const struct status *st, bool colour)
 	fputc('\n', fp);
 }
 
+/* text_verdict - the last line: ok, or what is wrong */
+static void text_verdict(FILE *fp, const struct status *st, bool colour)
+{
+	char line[256] = "trouble:";
+	size_t n = strlen(line);
+
+	if (!status_has_trouble(st)) {
+		paint(fp, colour, SGR_GREEN, "ok: every configured daemon is up");
+		fputc('\n', fp);
+		return;
+	}
+	for (size_t i = 0; i < STATUS_NDAEMONS; i++)
+		if (status_daemon_is_down(&st->daemons[i]))
+			n += (size_t)snprintf(line + n, sizeof line - n, " %s %s;",
+					      st->daemons[i].name,
+					      status_daemon_state_name(st->daemons[i].state));
+	if (!st->db_ok || st->query_error[0])
+		snprintf(line + n, sizeof line - n, " the database did not answer;");
+	line[strlen(line) - 1] = 0;
+	paint(fp, colour, SGR_RED, line);
+	fputc('\n', fp);
+}
+
 /* status_print_text - one screen */
 void status_print_text(FILE *fp, const struct status *st, bool colour)
 {
@@ -256,11 +279,7 @@ void status_print_text(FILE *fp, const struct status *st, bool colour)
 		fputc('\n', fp);
 	}
 	fputs("\n", fp);
-	if (status_has_trouble(st))
-		paint(fp, colour, SGR_RED, "trouble: a configured daemon is down or the database did not answer");
-	else
-		paint(fp, colour, SGR_GREEN, "ok: every configured daemon is up");
-	fputc('\n', fp);
+	text_verdict(fp, st, colour);
 }
 
 /* ---- JSON ---- */

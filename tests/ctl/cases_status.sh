@@ -168,8 +168,8 @@ SQL
 		"p=d['daemons'][0]; assert (p['state'], p['up'], p['pid'], p['configured'], d['ok']) == ('down', False, $killed, True, False), p"
 	run -c "$SCONF" status
 	if [ "$rc" = 1 ] && grep -q '^  policyd  *down  *pidfile left by pid '"$killed"', which is gone' "$T/out" &&
-		grep -q '^trouble:' "$T/out"; then
-		ok "status (text) after kill -9: down, the pid named, trouble line, exit 1"
+		grep -qx 'trouble: policyd down' "$T/out"; then
+		ok "status (text) after kill -9: down, the pid named, \"trouble: policyd down\", exit 1"
 	else
 		bad "status (text) after kill -9" "rc=$rc: $(cat "$T/out")"
 	fi
