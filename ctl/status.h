@@ -72,6 +72,12 @@ struct status {
 	struct status_source sources[STATUS_SOURCES_MAX];
 };
 
+/* Fills st->decisions (verdict, rule, decisions), st->store_errors
+   (program, errors, last) and st->newest_decision from the decisions
+   of the last STATUS_WINDOW seconds before st->now; on failure they
+   stay NULL and st->query_error says why. */
+void status_decisions_collect(struct store *store, struct status *st);
+
 /* Returns true when something configured is down or the database could
    not answer: authrelayctl status then exits 1. */
 bool status_has_trouble(const struct status *st);
