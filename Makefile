@@ -71,7 +71,7 @@ PROG_ctl           := authrelayctl
 
 LIB_SRCS  := $(wildcard lib/*.c)
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/gen/sql_migrations.o \
-             $(BUILD)/gen/sql_audit.o
+             $(BUILD)/gen/sql_audit.o $(BUILD)/gen/sql_report.o
 LIB_A     := $(BUILD)/libauthrelay.a
 
 # Migrations are data (sql/NNN-name.sql); they are compiled into the binaries
@@ -109,6 +109,14 @@ $(BUILD)/gen/sql_audit.c: sql/audit.sql tools/embed-sql.sh
 
 $(BUILD)/gen/sql_audit.o: $(BUILD)/gen/sql_audit.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -include sql_audit.h -c -o $@ $<
+
+# The questions of authrelayctl status and report.
+$(BUILD)/gen/sql_report.c: sql/report.sql tools/embed-sql.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-sql.sh --text sql_report_text sql/report.sql > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/sql_report.o: $(BUILD)/gen/sql_report.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -include sql_report.h -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -44,6 +44,10 @@ const struct ctl_command ctl_commands[] = {
 	 "--server HOST:PORT [--starttls] [--user U --password-file F] ...",
 	 "open-relay self-check over SMTP (never sends a message)", cmd_selftest},
 	{"prune", NULL, "", "delete decisions older than audit_retention and expired grants", cmd_prune},
+	{"status", NULL, "[--expect DAEMONS]", "one screen: daemons, database, grants, decisions, lag",
+	 cmd_status},
+	{"report", NULL, "[--since D] [--html FILE]", "a summary for people; --html: one file with charts",
+	 cmd_report},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 

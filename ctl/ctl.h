@@ -146,6 +146,7 @@ ctl_run_fn cmd_sender_list, cmd_sender_allow, cmd_sender_deny;
 ctl_run_fn cmd_audit;
 ctl_run_fn cmd_cert_list, cmd_cert_add, cmd_cert_revoke;
 ctl_run_fn cmd_selftest;
+ctl_run_fn cmd_status, cmd_report;
 
 /* Reports a store change: a human line, or {"ok":true,...} with --json;
    nothing with --quiet. */

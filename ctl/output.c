@@ -82,53 +82,93 @@ static size_t utf8_len(const unsigned char *s)
 	return len;
 }
 
+/* An escaper: the text that stands for byte c, or NULL to write c as it
+   is (a valid UTF-8 sequence is then copied whole). */
+typedef const char *escape_fn(unsigned char c, char buf[8]);
+
+/* write_escaped - s through escape; an invalid UTF-8 byte as invalid */
+static void write_escaped(FILE *fp, const char *s, escape_fn *escape, const char *invalid)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char buf[8];
+
+	while (*p != 0) {
+		const char *e = escape(*p, buf);
+		size_t len;
+
+		if (e != NULL) {
+			fputs(e, fp);
+			p++;
+		} else if ((len = utf8_len(p)) == 0) {
+			fputs(invalid, fp);
+			p++;
+		} else {
+			fwrite(p, 1, len, fp);
+			p += len;
+		}
+	}
+}
+
+/* json_escape - RFC 8259: quote, backslash, and every control character */
+static const char *json_escape(unsigned char c, char buf[8])
+{
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	}
+	if (c < 0x20 || c == 0x7f) {
+		snprintf(buf, 8, "\\u%04x", c);
+		return buf;
+	}
+	return NULL;
+}
+
+/* html_escape - the five markup characters; control characters as U+FFFD */
+static const char *html_escape(unsigned char c, char buf[8])
+{
+	(void)buf;
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&#39;";
+	}
+	return c < 0x20 || c == 0x7f ? "&#xFFFD;" : NULL;
+}
+
 /* out_json_string - one RFC 8259 string literal */
 
 void out_json_string(FILE *fp, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
 	if (s == NULL) {
 		fputs("null", fp);
 		return;
 	}
 	putc('"', fp);
-	while (*p != 0) {
-		size_t len;
-
-		switch (*p) {
-		case '"':
-			fputs("\\\"", fp);
-			break;
-		case '\\':
-			fputs("\\\\", fp);
-			break;
-		case '\n':
-			fputs("\\n", fp);
-			break;
-		case '\r':
-			fputs("\\r", fp);
-			break;
-		case '\t':
-			fputs("\\t", fp);
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				fprintf(fp, "\\u%04x", *p);
-				break;
-			}
-			len = utf8_len(p);
-			if (len == 0) {
-				fputs("\\ufffd", fp);
-				break;
-			}
-			fwrite(p, 1, len, fp);
-			p += len;
-			continue;
-		}
-		p++;
-	}
+	write_escaped(fp, s, json_escape, "\\ufffd");
 	putc('"', fp);
+}
+
+/* out_html_text - text safe inside HTML and SVG, in elements and quoted attributes */
+
+void out_html_text(FILE *fp, const char *s)
+{
+	if (s != NULL)
+		write_escaped(fp, s, html_escape, "&#xFFFD;");
 }
 
 /* text_width - columns a value takes once shown by out_text_value */

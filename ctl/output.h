@@ -53,6 +53,11 @@ void out_table_end(struct out_table **t);
 /* Writes s as a JSON string literal, quotes included. NULL writes null. */
 void out_json_string(FILE *fp, const char *s);
 
+/* Writes s for HTML or SVG text and quoted attribute values: & < > " '
+   as entities, control characters and bytes that are not valid UTF-8
+   as U+FFFD. NULL writes nothing. */
+void out_html_text(FILE *fp, const char *s);
+
 /* Writes s with every byte that is not printable ASCII or valid UTF-8
    (and every control character) shown as '?'. */
 void out_text_value(FILE *fp, const char *s);

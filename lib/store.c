@@ -130,6 +130,12 @@ void store_read_end(struct store *store)
 		store->ops->read_end(store);
 }
 
+/* store_backend_name - which backend serves this store */
+const char *store_backend_name(const struct store *store)
+{
+	return store != NULL ? store->ops->name : "";
+}
+
 /* store_schema_latest - the newest migration compiled in */
 int store_schema_latest(void)
 {

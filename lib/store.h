@@ -92,6 +92,10 @@ void store_close(struct store **store, long long flush_timeout_ms);
 int store_read_begin(struct store *store);
 void store_read_end(struct store *store);
 
+/* The backend's name: "sqlite" (a file), or a server backend's. Never
+   NULL; "" for a NULL store. */
+const char *store_backend_name(const struct store *store);
+
 /* Schema version found / the newest this build knows. */
 int store_schema_version(struct store *store, int *version_r);
 int store_schema_latest(void);

@@ -343,5 +343,7 @@ fi
 . "$(dirname "$0")/cases_cert.sh"
 . "$(dirname "$0")/cases_audit_queries.sh"
 . "$(dirname "$0")/cases_progress.sh"
+. "$(dirname "$0")/cases_status.sh"
+. "$(dirname "$0")/cases_report.sh"
 
 summary

@@ -2,7 +2,7 @@
  * NAME
  *	check_output 1
  * SUMMARY
- *	table tests of authrelayctl's JSON escaping and text tables
+ *	table tests of authrelayctl's JSON and HTML escaping and text tables
  * DESCRIPTION
  *	Every case is written through a memory stream and compared byte
  *	for byte with what it must be.
@@ -196,6 +196,39 @@ START_TEST(test_text_batches)
 }
 END_TEST
 
+static const struct {
+	const char *label;
+	const char *in;
+	const char *want;
+} html_cases[] = {
+	{"plain", "alice@example.org", "alice@example.org"},
+	{"NULL writes nothing", NULL, ""},
+	{"script tag", "<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"},
+	{"attribute breakout", "\"><img src=x onerror=alert(1)>",
+	 "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"},
+	{"single quote", "a'b", "a&#39;b"},
+	{"ampersand first", "&lt;", "&amp;lt;"},
+	{"controls", "a\r\n\tb\x1b", "a&#xFFFD;&#xFFFD;&#xFFFD;b&#xFFFD;"},
+	{"UTF-8 kept", "J\xc3\xbcrgen \xe2\x82\xac", "J\xc3\xbcrgen \xe2\x82\xac"},
+	{"invalid byte", "J\xfcrgen", "J&#xFFFD;rgen"},
+	{"surrogate", "\xed\xa0\x80", "&#xFFFD;&#xFFFD;&#xFFFD;"},
+};
+
+START_TEST(test_html_text)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(fp);
+	out_html_text(fp, html_cases[_i].in);
+	fclose(fp);
+	ck_assert_msg(strcmp(buf, html_cases[_i].want) == 0, "%s: got %s, want %s",
+		      html_cases[_i].label, buf, html_cases[_i].want);
+	free(buf);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("output");
@@ -207,6 +240,8 @@ int main(void)
 			    (int)(sizeof json_cases / sizeof json_cases[0]));
 	tcase_add_loop_test(tc, test_text_value, 0,
 			    (int)(sizeof text_cases / sizeof text_cases[0]));
+	tcase_add_loop_test(tc, test_html_text, 0,
+			    (int)(sizeof html_cases / sizeof html_cases[0]));
 	tcase_add_test(tc, test_tables);
 	tcase_add_test(tc, test_text_overflow_keeps_separator);
 	tcase_add_test(tc, test_text_batches);

@@ -281,7 +281,7 @@ START_TEST(test_value_bounds)
 		const char *text;
 		bool want_overflow;
 		const char *want;	/* stored value, when not overflowing and text */
-	} cases[] = {
+	} value_cases[] = {
 		{"sasl_username", STORE_USER_MAX - 1, NULL, false, NULL},
 		{"sasl_username", STORE_USER_MAX, NULL, true, NULL},
 		{"ccert_fingerprint", 0, "AB:+43D:EF", false, "AB:CD:EF"},
@@ -291,30 +291,30 @@ START_TEST(test_value_bounds)
 	};
 	static char value[STORE_USER_MAX + 8];
 
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+	for (size_t i = 0; i < sizeof value_cases / sizeof value_cases[0]; i++) {
 		struct policy_request req;
-		const char *v = cases[i].text;
+		const char *v = value_cases[i].text;
 		size_t len;
 
 		if (v == NULL) {
-			memset(value, 'a', cases[i].len);
-			value[cases[i].len] = '\0';
+			memset(value, 'a', value_cases[i].len);
+			value[value_cases[i].len] = '\0';
 			v = value;
 		}
 		len = strlen(v);
 		request_reset(&req);
-		request_attr(&req, cases[i].name, strlen(cases[i].name), v, len);
-		ck_assert_msg((req.overflow != NULL) == cases[i].want_overflow,
-			      "%s of %zu bytes: overflow got %d, want %d", cases[i].name, len,
-			      req.overflow != NULL, cases[i].want_overflow);
-		if (cases[i].want_overflow)
+		request_attr(&req, value_cases[i].name, strlen(value_cases[i].name), v, len);
+		ck_assert_msg((req.overflow != NULL) == value_cases[i].want_overflow,
+			      "%s of %zu bytes: overflow got %d, want %d", value_cases[i].name, len,
+			      req.overflow != NULL, value_cases[i].want_overflow);
+		if (value_cases[i].want_overflow)
 			continue;
-		if (strcmp(cases[i].name, "sasl_username") == 0)
+		if (strcmp(value_cases[i].name, "sasl_username") == 0)
 			ck_assert_uint_eq(strlen(req.sasl_username), len);
-		else if (strcmp(cases[i].name, "sender") == 0)
-			ck_assert_str_eq(req.sender, cases[i].want);
+		else if (strcmp(value_cases[i].name, "sender") == 0)
+			ck_assert_str_eq(req.sender, value_cases[i].want);
 		else
-			ck_assert_str_eq(req.ccert_fingerprint, cases[i].want);
+			ck_assert_str_eq(req.ccert_fingerprint, value_cases[i].want);
 	}
 }
 END_TEST
