@@ -102,6 +102,9 @@ struct authrelay_config {
 	struct cfg_list loginwatch_sources;	/* empty */
 	struct cfg_list loginwatch_formats;	/* all */
 	char *loginwatch_pidfile;	/* /run/authrelay/loginwatch.pid */
+	char *loginwatch_http_listen;	/* "": no auth-policy server */
+	char *loginwatch_http_api_key_file; /* "": no key (loopback only) */
+	struct cfg_list loginwatch_http_protocols; /* imap, pop3 */
 };
 
 /* Loads path (CFG_DEFAULT_PATH when NULL) on top of the defaults. A

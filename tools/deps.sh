@@ -7,7 +7,7 @@
 set -eu
 PKGS="build-essential pkg-config check libsqlite3-dev sqlite3 libssl-dev openssl
       libmilter-dev miltertest libsasl2-dev libsasl2-modules sasl2-bin
-      libsystemd-dev postfix dovecot-imapd dovecot-pop3d swaks curl
+      libsystemd-dev libmicrohttpd-dev libjansson-dev postfix dovecot-imapd dovecot-pop3d swaks curl
       clang libclang-rt-14-dev valgrind python3 iproute2 procps bc logrotate systemd-journal-remote"
 missing=""
 for p in $PKGS; do
