@@ -15,6 +15,7 @@
 
 _Static_assert(LOGIN_USER_MAX == STORE_USER_MAX, "login and store user sizes differ");
 _Static_assert(LOGIN_SERVICE_MAX == STORE_SERVICE_MAX, "login and store service sizes differ");
+_Static_assert(LOGIN_SESSION_MAX == STORE_SESSION_MAX, "login and store session sizes differ");
 
 /* grants_from_event - one login to one store_login */
 enum grant_outcome grants_from_event(const struct grant_policy *policy,
@@ -41,6 +42,7 @@ enum grant_outcome grants_from_event(const struct grant_policy *policy,
 	login_r->prefix_len = len;
 	memcpy(login_r->username, ev->user, sizeof(login_r->username));
 	memcpy(login_r->service, ev->service, sizeof(login_r->service));
+	memcpy(login_r->session, ev->session, sizeof(login_r->session));
 	login_r->login_time = when;
 	login_r->expires_at = when + policy->ttl;
 	strncpy(login_r->source, source, sizeof(login_r->source) - 1);

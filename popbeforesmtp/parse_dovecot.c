@@ -28,6 +28,10 @@
  *	login_log_format_elements may drop or reorder elements; user and rip
  *	are required, method is optional, and the user must come before rip
  *	(the default; otherwise the client could place text after it).
+ *
+ *	The session id (", session=<ID>" after rip, Dovecot's own text) is
+ *	kept when it is there: Dovecot's auth-policy report names the same
+ *	login with it, and the store counts one login once.
  */
 #include <string.h>
 #include <strings.h>
@@ -45,6 +49,30 @@ static bool is_method_char(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
 	       || c == '_';
+}
+
+/* is_session_char - characters of a Dovecot session id (base64) */
+static bool is_session_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+'
+	       || c == '/' || c == '=';
+}
+
+/* set_session - the session id from the fields after rip, if any */
+static void set_session(struct login_event *ev, const char *p, const char *end)
+{
+	const char *s = parse_last(p, (size_t)(end - p), ", session=<"), *t;
+
+	if (s == NULL)
+		return;
+	s += 11;
+	for (t = s; t < end && is_session_char(*t); t++)
+		;
+	if (t == s || t == end || *t != '>' || (size_t)(t - s) >= sizeof(ev->session)
+	    || (t + 1 != end && !parse_has_prefix(t + 1, (size_t)(end - t - 1), ", ")))
+		return;
+	memcpy(ev->session, s, (size_t)(t - s));
+	ev->session[t - s] = '\0';
 }
 
 /* parse_dovecot - see above */
@@ -92,6 +120,7 @@ enum parse_result parse_dovecot(const char *msg, size_t len, struct login_event 
 		ev_r->why = "malformed fields after rip";
 		return PARSE_REFUSED;
 	}
+	set_session(ev_r, ip_end, end);
 
 	/* Between "user=<" and rip: "U>" or "U>, method=M". */
 	user_end = rip;
