@@ -220,12 +220,12 @@ int http_server_start(int listen_fd, const struct http_server_options *opts,
 	s->daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, server_log, s,	/* first, or it is not used for all */
 		MHD_OPTION_LISTEN_SOCKET, listen_fd,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)opts->max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)opts->timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_SERVER_HEADER_SPACE,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_EXTERNAL_LOGGER, server_log, s,
 		MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		if (asprintf(error_r, "%s: cannot start the HTTP server (libmicrohttpd)",

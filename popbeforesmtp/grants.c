@@ -8,10 +8,12 @@
  * DESCRIPTION
  *	See grants.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grants.h"
+#include "log.h"
 
 _Static_assert(LOGIN_USER_MAX == STORE_USER_MAX, "login and store user sizes differ");
 _Static_assert(LOGIN_SERVICE_MAX == STORE_SERVICE_MAX, "login and store service sizes differ");
@@ -48,6 +50,29 @@ enum grant_outcome grants_from_event(const struct grant_policy *policy,
 	strncpy(login_r->source, source, sizeof(login_r->source) - 1);
 	login_r->line = line;
 	return GRANT_NEW;
+}
+
+/* grants_log - one key=value line per grant written */
+void grants_log(const struct store_login *l)
+{
+	char ip[IPADDR_STRLEN + 4], num[24], line[1024];
+
+	if (log_get_level() < LOG_LEVEL_INFO)
+		return;
+	snprintf(line, sizeof(line), "grant");
+	ipaddr_format(&l->net, ip);
+	snprintf(ip + strlen(ip), sizeof(ip) - strlen(ip), "/%u", l->prefix_len);
+	log_kv_append(line, sizeof(line), "ip", ip);
+	log_kv_append(line, sizeof(line), "user", l->username);
+	log_kv_append(line, sizeof(line), "service", l->service);
+	snprintf(num, sizeof(num), "%lld", (long long)l->login_time);
+	log_kv_append(line, sizeof(line), "login", num);
+	snprintf(num, sizeof(num), "%lld", (long long)l->expires_at);
+	log_kv_append(line, sizeof(line), "expires", num);
+	log_kv_append(line, sizeof(line), "source", l->source);
+	if (l->session[0] != '\0')
+		log_kv_append(line, sizeof(line), "session", l->session);
+	log_info("%s", line);
 }
 
 /* grant_batch_add - append one login */

@@ -50,6 +50,11 @@ enum grant_outcome grants_from_event(const struct grant_policy *policy,
 				     const struct login_event *ev, const char *source,
 				     const char *line, int64_t now, struct store_login *login_r);
 
+/* Logs one "grant ip=NET/LEN user= service= login= expires= source=
+   [session=]" line at info level (after the login was written; a login
+   whose session the store had counted before shows its session again). */
+void grants_log(const struct store_login *login);
+
 struct grant_batch {
 	struct store_login *logins;
 	size_t count, cap;

@@ -85,31 +85,6 @@ static time_t *cp_slot(struct loginwatch *w, const char *source)
 	return &w->cp[w->cp_count++].written;
 }
 
-/* log_grants - one key=value line per grant written */
-static void log_grants(const struct grant_batch *b)
-{
-	char ip[IPADDR_STRLEN + 4], num[24], line[1024];
-
-	if (log_get_level() < LOG_LEVEL_INFO)
-		return;
-	for (size_t i = 0; i < b->count; i++) {
-		const struct store_login *l = &b->logins[i];
-
-		snprintf(line, sizeof(line), "grant");
-		ipaddr_format(&l->net, ip);
-		snprintf(ip + strlen(ip), sizeof(ip) - strlen(ip), "/%u", l->prefix_len);
-		log_kv_append(line, sizeof(line), "ip", ip);
-		log_kv_append(line, sizeof(line), "user", l->username);
-		log_kv_append(line, sizeof(line), "service", l->service);
-		snprintf(num, sizeof(num), "%lld", (long long)l->login_time);
-		log_kv_append(line, sizeof(line), "login", num);
-		snprintf(num, sizeof(num), "%lld", (long long)l->expires_at);
-		log_kv_append(line, sizeof(line), "expires", num);
-		log_kv_append(line, sizeof(line), "source", l->source);
-		log_info("%s", line);
-	}
-}
-
 /* on_batch - write the read's grants and (when due) its checkpoint */
 static int on_batch(void *ctx, const char *source, const struct follow_position *pos,
 		    bool important)
@@ -158,7 +133,8 @@ static int on_batch(void *ctx, const char *source, const struct follow_position 
 			w->stats.granted += count;
 			if (written != NULL)
 				*written = w->now;
-			log_grants(&done);
+			for (size_t i = 0; i < done.count; i++)
+				grants_log(&done.logins[i]);
 			if (w->scan)
 				for (size_t i = 0; i < count; i++)
 					free((char *)done.logins[i].line);

@@ -15,6 +15,7 @@
  *	from its checkpoint.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +25,12 @@
 #include "cfg.h"
 #include "daemon.h"
 #include "follow.h"
+#include "http_server.h"
 #include "journal.h"
+#include "listen.h"
 #include "log.h"
 #include "loginwatch.h"
+#include "report.h"
 
 #define PROG "authrelay-loginwatch"
 
@@ -118,9 +122,30 @@ static int check_mode(const struct authrelay_config *cfg)
 		free(error);
 		problems++;
 	}
-	if (cfg->loginwatch_sources.count == 0) {
-		fprintf(stderr, "%s: loginwatch_sources is empty: nothing to follow\n", cfg->path);
+	if (cfg->loginwatch_sources.count == 0 && cfg->loginwatch_http_listen[0] == '\0') {
+		fprintf(stderr, "%s: loginwatch_sources and loginwatch_http_listen are empty: "
+			"nothing to follow\n", cfg->path);
 		problems++;
+	}
+	if (cfg->loginwatch_http_listen[0] != '\0') {
+		struct listen_endpoint ep;
+		char *key = NULL;
+
+		if (listen_parse(cfg->loginwatch_http_listen, &ep, &error) < 0) {
+			fprintf(stderr, "%s: loginwatch_http_listen: %s\n", cfg->path, error);
+			free(error);
+			error = NULL;
+			problems++;
+		}
+		if (cfg->loginwatch_http_api_key_file[0] != '\0') {
+			if (report_key_read(cfg->loginwatch_http_api_key_file, &key, &error) < 0) {
+				fprintf(stderr, "%s: %s\n", cfg->path, error ? error : "error");
+				free(error);
+				error = NULL;
+				problems++;
+			}
+			free(key);
+		}
 	}
 	for (size_t i = 0; i < cfg->loginwatch_sources.count; i++) {
 		const char *src = cfg->loginwatch_sources.items[i];
@@ -194,8 +219,10 @@ static int scan_mode(const struct authrelay_config *cfg, enum mode mode, char **
 	return status;
 }
 
-/* reload - SIGHUP: the config again; the sources need a restart */
-static void reload(struct loginwatch *w, const char *path, struct authrelay_config **cfg)
+/* reload - SIGHUP: the config again; the sources and the listener need a
+   restart */
+static void reload(struct loginwatch *w, struct report *report, const char *path,
+		   struct authrelay_config **cfg)
 {
 	struct authrelay_config *n = NULL;
 	struct loginwatch probe = *w;
@@ -218,11 +245,64 @@ static void reload(struct loginwatch *w, const char *path, struct authrelay_conf
 			    "(sources are opened before the privilege drop)");
 	if (strcmp(n->database, (*cfg)->database) != 0)
 		log_warning("reload: database changed; restart to use it");
+	if (strcmp(n->loginwatch_http_listen, (*cfg)->loginwatch_http_listen) != 0
+	    || strcmp(n->loginwatch_http_api_key_file, (*cfg)->loginwatch_http_api_key_file) != 0)
+		log_warning("reload: loginwatch_http_listen or its key file changed; restart to "
+			    "use them (both are opened before the privilege drop)");
+	if (report != NULL
+	    && report_reconfigure(report, &probe.policy, &n->loginwatch_http_protocols) < 0) {
+		log_error("reload: out of memory; keeping the running configuration");
+		cfg_free(&n);
+		return;
+	}
 	w->parsers = probe.parsers;
 	w->policy = probe.policy;
 	cfg_free(cfg);
 	*cfg = n;
 	log_info("reloaded %s", path ? path : CFG_DEFAULT_PATH);
+}
+
+/* commit_login - one reported login's grant, written now */
+static int commit_login(void *ctx, const struct store_login *login, char **error_r)
+{
+	return store_logins_apply(ctx, login, 1, NULL, error_r);
+}
+
+/* http_open - the auth-policy listener and its key, as root; 0 or -1
+   with *error_r and *status_r */
+static int http_open(const struct authrelay_config *cfg, uid_t uid, gid_t gid, int *fd_r,
+		     char **key_r, int *status_r, char **error_r)
+{
+	struct listen_endpoint ep;
+
+	*status_r = EXIT_CONFIG;
+	if (listen_parse(cfg->loginwatch_http_listen, &ep, error_r) < 0)
+		return -1;
+	if (cfg->loginwatch_http_api_key_file[0] != '\0'
+	    && report_key_read(cfg->loginwatch_http_api_key_file, key_r, error_r) < 0)
+		return -1;
+	*status_r = EXIT_UNAVAILABLE;
+	if (listen_open(&ep, true, uid, gid, 0660, fd_r, error_r) < 0)
+		return -1;
+	if (*key_r == NULL && !listen_is_local(*fd_r)) {
+		close(*fd_r);
+		*fd_r = -1;
+		*status_r = EXIT_CONFIG;
+		if (asprintf(error_r, "loginwatch_http_listen = %s is reachable from other hosts: "
+			     "set loginwatch_http_api_key_file (Dovecot's "
+			     "auth_policy_server_api_header), or listen on loopback",
+			     cfg->loginwatch_http_listen) < 0)
+			*error_r = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* wait_signals - no log source: sleep until a signal asks for something */
+static void wait_signals(void)
+{
+	while (!daemon_stop_requested && !daemon_reload_requested)
+		(void)poll(NULL, 0, 1000);
 }
 
 /* follow_mode - the daemon */
@@ -231,7 +311,11 @@ static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *a
 	struct loginwatch w;
 	struct follow *f = NULL;
 	struct journal *j = NULL;
-	char *error = NULL;
+	struct report *report = NULL;
+	struct http_server *http = NULL;
+	struct report_stats rs;
+	char *error = NULL, *key = NULL;
+	int http_fd = -1, http_status = 0;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 	int status = 0;
@@ -244,8 +328,9 @@ static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *a
 		free(error);
 		return EXIT_CONFIG;
 	}
-	if (cfg->loginwatch_sources.count == 0) {
-		log_error("%s: loginwatch_sources is empty: nothing to follow", cfg->path);
+	if (cfg->loginwatch_sources.count == 0 && cfg->loginwatch_http_listen[0] == '\0') {
+		log_error("%s: loginwatch_sources and loginwatch_http_listen are empty: nothing to "
+			  "follow", cfg->path);
 		return EXIT_CONFIG;
 	}
 	for (size_t i = 0; i < cfg->loginwatch_sources.count; i++) {
@@ -279,10 +364,28 @@ static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *a
 			goto fail_unavailable;
 		}
 	}
+	if (cfg->loginwatch_http_listen[0] != '\0'
+	    && http_open(cfg, uid, gid, &http_fd, &key, &http_status, &error) < 0) {
+		if (http_status == EXIT_CONFIG)
+			goto fail_config;
+		goto fail_unavailable;
+	}
 	if (daemon_drop_privileges(cfg->run_user, &error) < 0)
 		goto fail_unavailable;
 	if (open_store(cfg, &w.store, &error) < 0)
 		goto fail_unavailable;
+	if (http_fd >= 0) {
+		struct http_server_options ho = { REPORT_MAX_CONNECTIONS, REPORT_TIMEOUT,
+						  REPORT_MAX_BODY, "auth-policy" };
+
+		if (report_create(&w.policy, &cfg->loginwatch_http_protocols, key, commit_login,
+				  w.store, &report, &error) < 0
+		    || http_server_start(http_fd, &ho, report_handle, report, &http, &error) < 0)
+			goto fail_unavailable;
+		http_fd = -1;	/* the server's now */
+		log_info("auth-policy: serving %s%s", cfg->loginwatch_http_listen,
+			 key != NULL ? " (X-API-Key required)" : " (loopback, no key)");
+	}
 	for (size_t i = 0; i < cfg->loginwatch_sources.count; i++) {
 		const char *src = cfg->loginwatch_sources.items[i];
 		struct store_checkpoint cp;
@@ -313,15 +416,19 @@ static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *a
 	log_info("started: %zu source(s), formats %zu, grant_ttl %llds", cfg->loginwatch_sources.count,
 		 w.parsers.count, (long long)w.policy.ttl);
 	while (!daemon_stop_requested) {
-		if (follow_run(f, &daemon_stop_requested, &daemon_reload_requested, &error) < 0)
+		if (cfg->loginwatch_sources.count == 0)
+			wait_signals();
+		else if (follow_run(f, &daemon_stop_requested, &daemon_reload_requested, &error) < 0)
 			goto fail_unavailable;
 		if (daemon_reload_requested) {
 			daemon_reload_requested = 0;
-			reload(&w, args->config_path, &cfg);
+			reload(&w, report, args->config_path, &cfg);
 			continue;
 		}
 		break;	/* stdin ended, or stop */
 	}
+	/* No report is answered after this: Dovecot's next one fails fast. */
+	http_server_stop(&http);
 	follow_flush(f);
 	log_info("stopping: candidates=%llu logins=%llu granted=%llu refused=%llu excluded=%llu "
 		 "expired=%llu long_lines=%llu",
@@ -329,6 +436,15 @@ static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *a
 		 (unsigned long long)w.stats.granted, (unsigned long long)w.stats.refused,
 		 (unsigned long long)w.stats.excluded, (unsigned long long)w.stats.expired,
 		 (unsigned long long)follow_long_lines(f));
+	if (report != NULL) {
+		report_get_stats(report, &rs);
+		log_info("auth-policy: requests=%llu reports=%llu granted=%llu not_granted=%llu "
+			 "unauthorized=%llu malformed=%llu failed=%llu",
+			 (unsigned long long)rs.requests, (unsigned long long)rs.reports,
+			 (unsigned long long)rs.granted, (unsigned long long)rs.not_granted,
+			 (unsigned long long)rs.unauthorized, (unsigned long long)rs.malformed,
+			 (unsigned long long)rs.failed);
+	}
 	goto out;
 
 fail_config:
@@ -340,6 +456,14 @@ fail_log:
 	log_error("%s", error ? error : "error");
 	free(error);
 out:
+	http_server_stop(&http);
+	report_free(&report);
+	if (http_fd >= 0)
+		close(http_fd);
+	if (key != NULL) {
+		explicit_bzero(key, strlen(key));
+		free(key);
+	}
 	follow_free(&f);
 	journal_free(&j);
 	if (w.store != NULL)
