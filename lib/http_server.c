@@ -226,6 +226,7 @@ int http_server_start(int listen_fd, const struct http_server_options *opts,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)opts->timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_SERVER_HEADER_SPACE,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(opts->threads > 1 ? opts->threads : 0),
 		MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		if (asprintf(error_r, "%s: cannot start the HTTP server (libmicrohttpd)",

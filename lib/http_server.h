@@ -59,6 +59,7 @@ struct http_server_options {
 	unsigned max_connections;
 	unsigned timeout;		/* seconds */
 	size_t max_body;		/* bytes */
+	unsigned threads;		/* 1: one request at a time */
 	const char *name;		/* for log lines: "auth-policy" */
 };
 

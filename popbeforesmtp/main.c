@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "commit_group.h"
 #include "daemon.h"
 #include "follow.h"
 #include "http_server.h"
@@ -262,10 +263,11 @@ static void reload(struct loginwatch *w, struct report *report, const char *path
 	log_info("reloaded %s", path ? path : CFG_DEFAULT_PATH);
 }
 
-/* commit_login - one reported login's grant, written now */
+/* commit_login - one reported login's grant, written with the others
+   reported meanwhile */
 static int commit_login(void *ctx, const struct store_login *login, char **error_r)
 {
-	return store_logins_apply(ctx, login, 1, NULL, error_r);
+	return commit_group_write(ctx, login, error_r);
 }
 
 /* http_open - the auth-policy listener and its key, as root; 0 or -1
@@ -313,6 +315,7 @@ static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *a
 	struct journal *j = NULL;
 	struct report *report = NULL;
 	struct http_server *http = NULL;
+	struct commit_group *group = NULL;
 	struct report_stats rs;
 	char *error = NULL, *key = NULL;
 	int http_fd = -1, http_status = 0;
@@ -376,10 +379,14 @@ static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *a
 		goto fail_unavailable;
 	if (http_fd >= 0) {
 		struct http_server_options ho = { REPORT_MAX_CONNECTIONS, REPORT_TIMEOUT,
-						  REPORT_MAX_BODY, "auth-policy" };
+						  REPORT_MAX_BODY, REPORT_THREADS, "auth-policy" };
 
+		if (commit_group_create(w.store, &group) < 0) {
+			error = strdup("out of memory");
+			goto fail_unavailable;
+		}
 		if (report_create(&w.policy, &cfg->loginwatch_http_protocols, key, commit_login,
-				  w.store, &report, &error) < 0
+				  group, &report, &error) < 0
 		    || http_server_start(http_fd, &ho, report_handle, report, &http, &error) < 0)
 			goto fail_unavailable;
 		http_fd = -1;	/* the server's now */
@@ -458,6 +465,7 @@ fail_log:
 out:
 	http_server_stop(&http);
 	report_free(&report);
+	commit_group_free(&group);
 	if (http_fd >= 0)
 		close(http_fd);
 	if (key != NULL) {

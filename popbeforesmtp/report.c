@@ -6,9 +6,11 @@
  * SYNOPSIS
  *	#include "report.h"
  * DESCRIPTION
- *	See report.h. The handler runs in the HTTP server's thread; the
- *	settings it reads (grant policy, protocols) are replaced by SIGHUP
- *	from the main thread, so both take the report's lock.
+ *	See report.h. The handler runs in the HTTP server's threads, several
+ *	at once; the settings it reads (grant policy, protocols) are
+ *	replaced by SIGHUP from the main thread, and the counts are shared:
+ *	both are read and changed under the report's lock, which is never
+ *	held across the commit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -193,7 +195,17 @@ static const char *why_not(struct report *r, const struct report_fields *f,
 	return NULL;
 }
 
-/* handle_report - one parsed report: grant or not; the HTTP status */
+/* count - one more in a counter, under the lock */
+static void count(struct report *r, uint64_t *counter)
+{
+	pthread_mutex_lock(&r->lock);
+	(*counter)++;
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* handle_report - one parsed report: grant or not; the HTTP status. The
+   settings are read under the lock; the commit runs without it, so that
+   other threads' reports join the same transaction. */
 static unsigned handle_report(struct report *r, json_t *o, const char *peer)
 {
 	struct report_fields f;
@@ -201,45 +213,64 @@ static unsigned handle_report(struct report *r, json_t *o, const char *peer)
 	struct store_login login;
 	char line[2048], ip[IPADDR_STRLEN], *error = NULL;
 	const char *why;
+	enum grant_outcome outcome = GRANT_EXPIRED;
 	int64_t now = (int64_t)time(NULL);
 
 	if (fields_read(o, &f) < 0) {
-		r->stats.malformed++;
+		count(r, &r->stats.malformed);
 		log_info("auth-policy: report from %s with a field of the wrong type: 400", peer);
 		return 400;
 	}
+	pthread_mutex_lock(&r->lock);
 	r->stats.reports++;
-	if ((why = why_not(r, &f, &ev)) != NULL) {
+	if ((why = why_not(r, &f, &ev)) == NULL) {
+		ev.time = now;
+		fields_text(&f, line, sizeof(line));
+		outcome = grants_from_event(&r->policy, &ev, REPORT_SOURCE, line, now, &login);
+	}
+	if (why != NULL || outcome != GRANT_NEW)
 		r->stats.not_granted++;
+	pthread_mutex_unlock(&r->lock);
+	if (why != NULL) {
 		log_debug("auth-policy: no grant: %s (login %s, remote %s, protocol %s)", why,
 			  f.login ? f.login : "-", f.remote ? f.remote : "-",
 			  f.protocol ? f.protocol : "-");
 		return 200;
 	}
-	ev.time = now;
-	fields_text(&f, line, sizeof(line));
-	switch (grants_from_event(&r->policy, &ev, REPORT_SOURCE, line, now, &login)) {
-	case GRANT_EXCLUDED:
-		r->stats.not_granted++;
+	if (outcome == GRANT_EXCLUDED)
 		log_info("no grant: %s login of %s from %s is in grant_exclude_networks", ev.service,
 			 ev.user, ipaddr_format(&ev.ip, ip));
+	if (outcome != GRANT_NEW)	/* GRANT_EXPIRED: not at the time of the report */
 		return 200;
-	case GRANT_EXPIRED:	/* not at the time of the report, with grant_ttl > 0 */
-		r->stats.not_granted++;
-		return 200;
-	case GRANT_NEW:
-		break;
-	}
 	if (r->commit(r->commit_ctx, &login, &error) < 0) {
-		r->stats.failed++;
+		count(r, &r->stats.failed);
 		log_error("auth-policy: cannot write the grant for %s (%s): %s", f.remote, ev.user,
 			  error != NULL ? error : "error");
 		free(error);
 		return 503;
 	}
-	r->stats.granted++;
+	count(r, &r->stats.granted);
 	grants_log(&login);
 	return 200;
+}
+
+/* key_refused - a request without the right key: counted, and logged
+   at most once per REPORT_LOG_INTERVAL */
+static void key_refused(struct report *r, const char *peer)
+{
+	uint64_t held = 0;
+	bool pass;
+
+	pthread_mutex_lock(&r->lock);
+	r->stats.unauthorized++;
+	pass = log_limit_pass(&r->key_log, (int64_t)time(NULL), REPORT_LOG_INTERVAL, &held);
+	pthread_mutex_unlock(&r->lock);
+	if (pass && held == 0)
+		log_warning("auth-policy: request from %s without the right X-API-Key: 401", peer);
+	else if (pass)
+		log_warning("auth-policy: request from %s without the right X-API-Key: 401 "
+			    "(and %llu more such requests since the last such line)", peer,
+			    (unsigned long long)held);
 }
 
 /* report_handle - see report.h */
@@ -249,42 +280,32 @@ void report_handle(void *ctx, const struct http_request *req, struct http_reply 
 	const char *command;
 	json_error_t jerr;
 	json_t *root;
-	uint64_t held = 0;
 	unsigned status;
 
-	pthread_mutex_lock(&r->lock);
-	r->stats.requests++;
+	count(r, &r->stats.requests);
 	if (strcmp(req->method, "POST") != 0) {
 		reply_set(reply_r, 405, "text/plain", "only POST is served\n");
-		goto out;
+		return;
 	}
 	if (r->key != NULL && !key_matches(r->key, req->header(req, "X-API-Key"))) {
-		r->stats.unauthorized++;
-		if (log_limit_pass(&r->key_log, (int64_t)time(NULL), REPORT_LOG_INTERVAL, &held)
-		    && held == 0)
-			log_warning("auth-policy: request from %s without the right X-API-Key: 401",
-				    req->peer);
-		else if (held > 0)
-			log_warning("auth-policy: request from %s without the right X-API-Key: 401 "
-				    "(and %llu more such requests since the last such line)",
-				    req->peer, (unsigned long long)held);
+		key_refused(r, req->peer);
 		reply_set(reply_r, 401, "text/plain", "X-API-Key missing or wrong\n");
-		goto out;
+		return;
 	}
 	command = req->query(req, "command");
 	if (command == NULL || (strcmp(command, "allow") != 0 && strcmp(command, "report") != 0)) {
-		r->stats.malformed++;
+		count(r, &r->stats.malformed);
 		reply_set(reply_r, 400, "text/plain", "command must be allow or report\n");
-		goto out;
+		return;
 	}
 	root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL || !json_is_object(root)) {
-		r->stats.malformed++;
+		count(r, &r->stats.malformed);
 		log_info("auth-policy: %s from %s: not one JSON object: %s: 400", command, req->peer,
 			 root == NULL ? jerr.text : "another JSON value");
 		json_decref(root);
 		reply_set(reply_r, 400, "text/plain", "the body must be one JSON object\n");
-		goto out;
+		return;
 	}
 	status = strcmp(command, "allow") == 0 ? 200 : handle_report(r, root, req->peer);
 	json_decref(root);
@@ -294,8 +315,6 @@ void report_handle(void *ctx, const struct http_request *req, struct http_reply 
 		reply_set(reply_r, 400, "text/plain", "malformed report\n");
 	else
 		reply_set(reply_r, 503, "text/plain", "the grant could not be written\n");
-out:
-	pthread_mutex_unlock(&r->lock);
 }
 
 /* report_create - see report.h */

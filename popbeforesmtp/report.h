@@ -63,10 +63,15 @@
    own 10 s keep-alive idle time, so that Dovecot closes first. */
 #define REPORT_TIMEOUT 30
 #define REPORT_LOG_INTERVAL 60	/* seconds between "wrong key" lines */
+/* HTTP threads: reports that arrive together are committed together
+   (commit_group.h); four threads let four reports share a transaction
+   while a fifth waits. */
+#define REPORT_THREADS 4
 #define REPORT_KEY_MAX 512	/* bytes of the key file's first line */
 
-/* Writes one grant (the daemon: store_logins_apply()). Returns 0, or -1
-   with *error_r (malloc'd). Called from the HTTP server's thread. */
+/* Writes one grant (the daemon: commit_group_write()). Returns 0, or -1
+   with *error_r (malloc'd). Called from the HTTP server's threads, several
+   at once. */
 typedef int report_commit_fn(void *ctx, const struct store_login *login, char **error_r);
 
 struct report_stats {
