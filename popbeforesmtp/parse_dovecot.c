@@ -13,6 +13,16 @@
  *
  *	  dovecot: imap-login: Login: user=<U>, method=M, rip=IP, lip=..., ...
  *	  imap-login: Info: Login: user=<U>, method=M, rip=IP, ...   (log_path)
+ *	  dovecot: Dec 06 07:58:10 imap-login: Info: Login: user=<U>, ...
+ *	  dovecot: imap-login: Info: Login: user=<U>, ...
+ *
+ *	The last two are the journal's: Dovecot with log_path = /dev/stderr
+ *	under systemd writes its file form to stderr, with its own stamp
+ *	(log_timestamp's default, "%b %d %H:%M:%S ") or without it
+ *	(log_timestamp = ""), and journald files it under the identifier
+ *	"dovecot" (proved with a real Dovecot in tests/loginwatch/journal.sh).
+ *	The journal source trusts such lines by their systemd unit only; in
+ *	a syslog file they are no easier to forge than the first form.
  *
  *	and pop3-login. The user name is the only client-chosen text and
  *	Dovecot escapes none of ',' '<' '>' '=' ' ' in it (see the forged
@@ -75,28 +85,55 @@ static void set_session(struct login_event *ev, const char *p, const char *end)
 	ev->session[t - s] = '\0';
 }
 
+/* stamp_len - the length of Dovecot's default log_timestamp at s
+   ("Dec 06 07:58:10 "), or 0 */
+static size_t stamp_len(const char *s, size_t len)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	static const char shape[] = "Mmm 99 99:99:99 ";
+	bool month = false;
+
+	if (len < sizeof(shape) - 1)
+		return 0;
+	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+		char c = s[i], want = shape[i];
+
+		if ((want == '9' && (c < '0' || c > '9')) || (want != '9' && want != 'M' && want != 'm'
+							     && c != want))
+			return 0;
+	}
+	for (size_t m = 0; m < 12 && !month; m++)
+		month = memcmp(s, months + 3 * m, 3) == 0;
+	return month ? sizeof(shape) - 1 : 0;
+}
+
 /* parse_dovecot - see above */
 enum parse_result parse_dovecot(const char *msg, size_t len, struct login_event *ev_r)
 {
 	const char *p = msg, *end = msg + len, *rip, *ip_end, *user_end, *m;
 	size_t n, service;
-	bool wrapped = false;
+	bool wrapped = false, stamped = false;
 	char method[32] = "";
 
-	/* Through syslog: "dovecot: imap-login: Login: ..." (no level word). */
+	/* Through syslog: "dovecot: imap-login: Login: ..." (no level word);
+	   through the journal, Dovecot's stderr: "dovecot: [STAMP]imap-login:
+	   Info: Login: ..." */
 	if ((n = parse_tag(p, len, "dovecot")) > 0) {
 		p += n;
 		wrapped = true;
+		stamped = (n = stamp_len(p, (size_t)(end - p))) > 0;
+		p += n;
 	}
 	if ((n = parse_tag_any(p, (size_t)(end - p), login_names, &service)) == 0)
 		return PARSE_IGNORED;
 	p += n;
-	/* Dovecot's own log_path file: "imap-login: Info: Login: ...". */
-	if (!wrapped) {
-		if (!parse_has_prefix(p, (size_t)(end - p), "Info: "))
-			return PARSE_IGNORED;
+	/* Dovecot's own log_path file, and its stderr: "imap-login: Info:
+	   Login: ..."; the level word is optional only where syslog may have
+	   left it out. */
+	if (parse_has_prefix(p, (size_t)(end - p), "Info: "))
 		p += 6;
-	}
+	else if (!wrapped || stamped)
+		return PARSE_IGNORED;
 	if (!parse_has_prefix(p, (size_t)(end - p), "Login: user=<"))
 		return PARSE_IGNORED;
 	p += 13;
