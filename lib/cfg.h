@@ -105,6 +105,8 @@ struct authrelay_config {
 	char *loginwatch_http_listen;	/* "": no auth-policy server */
 	char *loginwatch_http_api_key_file; /* "": no key (loopback only) */
 	struct cfg_list loginwatch_http_protocols; /* imap, pop3 */
+	long long loginwatch_http_timeout;	/* 30s: idle or stalled connections closed */
+	unsigned loginwatch_http_max_connections; /* 256 */
 };
 
 /* Loads path (CFG_DEFAULT_PATH when NULL) on top of the defaults. A

@@ -197,6 +197,12 @@ static const struct cfg_key cfg_key_table[] = {
 	{{"loginwatch_http_protocols", "list", "imap, pop3", CFG_LOGINWATCH,
 	  "reported protocols whose successful logins grant"},
 	 CFG_T_LIST, OFF(loginwatch_http_protocols), 0, 0, CFG_LOWER, NULL},
+	{{"loginwatch_http_timeout", "duration", "30s", CFG_LOGINWATCH,
+	  "an idle or stalled auth-policy connection is closed after this"},
+	 CFG_T_DURATION, OFF(loginwatch_http_timeout), 1, 3600, 0, NULL},
+	{{"loginwatch_http_max_connections", "number", "256", CFG_LOGINWATCH,
+	  "simultaneous auth-policy connections at most"},
+	 CFG_T_NUMBER, OFF(loginwatch_http_max_connections), 1, 100000, 0, NULL},
 };
 
 #define CFG_NKEYS (sizeof(cfg_key_table) / sizeof(cfg_key_table[0]))

@@ -15,7 +15,8 @@
  *	work is done), at the cost of the requests waiting behind it.
  *
  *	Limits, each enforced before the handler sees anything: at most
- *	max_connections connections (more are accepted and closed at once);
+ *	max_connections connections (shared out among the threads; a thread
+ *	at its share stops accepting, so more wait in the listen queue);
  *	a connection idle for timeout seconds is closed, also in the middle
  *	of a request (a slow client); headers fit in HTTP_SERVER_HEADER_SPACE
  *	bytes (else the library answers 431); a body over max_body bytes

@@ -378,8 +378,9 @@ static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *a
 	if (open_store(cfg, &w.store, &error) < 0)
 		goto fail_unavailable;
 	if (http_fd >= 0) {
-		struct http_server_options ho = { REPORT_MAX_CONNECTIONS, REPORT_TIMEOUT,
-						  REPORT_MAX_BODY, REPORT_THREADS, "auth-policy" };
+		struct http_server_options ho = { cfg->loginwatch_http_max_connections,
+						  (unsigned)cfg->loginwatch_http_timeout, REPORT_MAX_BODY,
+						  REPORT_THREADS, "auth-policy" };
 
 		if (commit_group_create(w.store, &group) < 0) {
 			error = strdup("out of memory");

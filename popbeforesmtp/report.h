@@ -55,13 +55,6 @@
    default attributes is about 300 bytes, plus the user name (at most
    LOGIN_USER_MAX) and any attributes a site adds. */
 #define REPORT_MAX_BODY 16384
-/* Connections at most: Dovecot's auth process opens up to 100 in
-   parallel (http_client max_parallel_connections), each kept idle for
-   10 s; room for several Dovecot hosts. */
-#define REPORT_MAX_CONNECTIONS 256
-/* An idle or stalled connection is closed after this; above Dovecot's
-   own 10 s keep-alive idle time, so that Dovecot closes first. */
-#define REPORT_TIMEOUT 30
 #define REPORT_LOG_INTERVAL 60	/* seconds between "wrong key" lines */
 /* HTTP threads: reports that arrive together are committed together
    (commit_group.h); four threads let four reports share a transaction

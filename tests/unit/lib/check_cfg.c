@@ -24,7 +24,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every field of struct authrelay_config, in the order of cfg.h. */
-#define CFG_FIELDS 38
+#define CFG_FIELDS 40
 
 static void dump_add(char *buf, size_t size, const char *key, const char *value)
 {
@@ -113,6 +113,8 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 	dump_add(buf, size, "loginwatch_http_listen", c->loginwatch_http_listen);
 	dump_add(buf, size, "loginwatch_http_api_key_file", c->loginwatch_http_api_key_file);
 	dump_list(buf, size, "loginwatch_http_protocols", &c->loginwatch_http_protocols);
+	dump_num(buf, size, "loginwatch_http_timeout", c->loginwatch_http_timeout);
+	dump_num(buf, size, "loginwatch_http_max_connections", c->loginwatch_http_max_connections);
 }
 
 /* The defaults, as SPEC.md and cfg.h state them. */
@@ -153,7 +155,9 @@ static const char defaults_dump[] = "database=/var/lib/authrelay/authrelay.db\n"
 				    "loginwatch_pidfile=/run/authrelay/loginwatch.pid\n"
 				    "loginwatch_http_listen=\n"
 				    "loginwatch_http_api_key_file=\n"
-				    "loginwatch_http_protocols=imap,pop3\n";
+				    "loginwatch_http_protocols=imap,pop3\n"
+				    "loginwatch_http_timeout=30\n"
+				    "loginwatch_http_max_connections=256\n";
 
 START_TEST(test_defaults)
 {
