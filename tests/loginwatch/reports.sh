@@ -149,5 +149,8 @@ wait_grant 192.0.2.11 && ok "... and its report granted" || bad "connection limi
 kill -TERM "$DPID"; wait "$DPID" 2>/dev/null
 grep -q 'auth-policy: requests=' "$T/daemon.log" && ok "stop: the counts are logged ($(grep -o 'auth-policy: requests=.*' "$T/daemon.log" | tail -1))" \
 	|| bad "stop" "no counts in the log"
+grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$T/daemon.log" \
+	&& bad "sanitizers" "$(grep -m1 -E 'Sanitizer|runtime error:' "$T/daemon.log")" \
+	|| ok "no sanitizer report in the daemon's log"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
