@@ -391,8 +391,13 @@ static int follow_mode(struct authrelay_config *cfg, const struct daemon_args *a
 		    || http_server_start(http_fd, &ho, report_handle, report, &http, &error) < 0)
 			goto fail_unavailable;
 		http_fd = -1;	/* the server's now */
-		log_info("auth-policy: serving %s%s", cfg->loginwatch_http_listen,
-			 key != NULL ? " (X-API-Key required)" : " (loopback, no key)");
+		if (key != NULL)
+			log_info("auth-policy: serving %s (X-API-Key required)",
+				 cfg->loginwatch_http_listen);
+		else
+			log_warning("auth-policy: serving %s without a key: any local process "
+				    "that can connect can report a login (set "
+				    "loginwatch_http_api_key_file)", cfg->loginwatch_http_listen);
 	}
 	for (size_t i = 0; i < cfg->loginwatch_sources.count; i++) {
 		const char *src = cfg->loginwatch_sources.items[i];

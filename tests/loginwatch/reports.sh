@@ -149,6 +149,17 @@ wait_grant 192.0.2.11 && ok "... and its report granted" || bad "connection limi
 kill -TERM "$DPID"; wait "$DPID" 2>/dev/null
 grep -q 'auth-policy: requests=' "$T/daemon.log" && ok "stop: the counts are logged ($(grep -o 'auth-policy: requests=.*' "$T/daemon.log" | tail -1))" \
 	|| bad "stop" "no counts in the log"
+# A unix: socket without a key: this host only, so allowed (with a warning).
+"$BIN" -f -c "$(conf "unix:$T/ap.sock" "")" 2>>"$T/daemon.log" & DPID=$!
+PIDS="$PIDS $DPID"
+for _ in $(seq 1 100); do [ -S "$T/ap.sock" ] && break; sleep 0.05; done
+got=$(curl -s -w ' %{http_code}' --max-time 10 --unix-socket "$T/ap.sock" -X POST "http://x/?command=report" \
+	-d '{"login":"carol","remote":"192.0.2.12","protocol":"imap","success":true,"policy_reject":false}')
+[ "$got" = '{"status":0} 200' ] && [ "$(q "SELECT username FROM grants WHERE ip = '192.0.2.12'")" = carol ] \
+	&& ok "unix: socket without a key: a report grants" || bad "unix: socket" "got '$got'"
+grep -q "serving unix:$T/ap.sock without a key: any local process" "$T/daemon.log" \
+	&& ok "... and the start says that any local process can report" || bad "unix: socket" "no warning at start"
+kill -TERM "$DPID"; wait "$DPID" 2>/dev/null
 grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$T/daemon.log" \
 	&& bad "sanitizers" "$(grep -m1 -E 'Sanitizer|runtime error:' "$T/daemon.log")" \
 	|| ok "no sanitizer report in the daemon's log"
