@@ -4,7 +4,7 @@
  * SUMMARY
  *	closed-loop load generator for Dovecot's auth-policy reports
  * SYNOPSIS
- *	report_load HOST PORT KEY CONNECTIONS REPORTS FIRST
+ *	report_load HOST PORT KEY CONNECTIONS REPORTS FIRST [RATE]
  * DESCRIPTION
  *	CONNECTIONS keep-alive HTTP/1.1 connections (as Dovecot's auth
  *	process keeps them), each in a thread of its own, together post
@@ -13,6 +13,9 @@
  *	own; each connection waits for the answer before the next report.
  *	loginwatch answers only after the grant is committed, so the time
  *	from the request to the answer is the report-to-commit latency.
+ *	With RATE (reports per second), report i is due at start + i/RATE
+ *	(open loop, as logins arrive) and its latency counts from when it
+ *	was due, so a report delayed behind a slow one is not forgotten.
  *	Prints one line: "reports=N seconds=S rps=R p50_ms=A p99_ms=B
  *	max_ms=C errors=E" (errors: answers other than 200, and broken
  *	connections). Built by tests/bench/auth-policy.sh; not part of the
@@ -32,6 +35,7 @@
 static const char *host, *key;
 static int port;
 static unsigned long reports, first, conns;
+static double rate, start_ms;	/* rate 0: closed loop */
 static double *lat_ms;		/* one per report */
 static unsigned long errors;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -115,6 +119,18 @@ static void *worker(void *arg)
 		double t0 = now_ms();
 		int status;
 
+		if (rate > 0) {
+			double due = start_ms + i * 1000.0 / rate;
+
+			while (t0 < due) {
+				struct timespec ts = { 0, (long)((due - t0) * 1e6) };
+
+				nanosleep(&ts, NULL);
+				t0 = now_ms();
+			}
+			t0 = due;
+		}
+
 		if (write(fd, req, (size_t)rlen) != rlen || (status = read_answer(fd)) < 0) {
 			pthread_mutex_lock(&lock);
 			errors++;
@@ -148,8 +164,8 @@ int main(int argc, char **argv)
 	double t0, secs;
 	unsigned long n = 0;
 
-	if (argc != 7) {
-		fprintf(stderr, "usage: report_load HOST PORT KEY CONNECTIONS REPORTS FIRST\n");
+	if (argc != 7 && argc != 8) {
+		fprintf(stderr, "usage: report_load HOST PORT KEY CONNECTIONS REPORTS FIRST [RATE]\n");
 		return 2;
 	}
 	host = argv[1];
@@ -158,20 +174,26 @@ int main(int argc, char **argv)
 	conns = strtoul(argv[4], NULL, 10);
 	reports = strtoul(argv[5], NULL, 10);
 	first = strtoul(argv[6], NULL, 10);
+	rate = argc == 8 ? strtod(argv[7], NULL) : 0;
 	lat_ms = calloc(reports, sizeof(double));
 	t = calloc(conns, sizeof(pthread_t));
 	t0 = now_ms();
+	/* open loop: the first report is due once the connections are open */
+	start_ms = rate > 0 ? t0 + 100 : t0;
+	if (rate > 0)
+		t0 = start_ms;
 	for (unsigned long i = 0; i < conns; i++)
 		pthread_create(&t[i], NULL, worker, (void *)i);
 	for (unsigned long i = 0; i < conns; i++)
 		pthread_join(t[i], NULL);
-	secs = (now_ms() - t0) / 1e3;
+	secs = (now_ms() - t0) / 1e3;	/* from the first report due */
 	for (unsigned long i = 0; i < reports; i++)
 		if (lat_ms[i] >= 0)
 			lat_ms[n++] = lat_ms[i];
 	qsort(lat_ms, n, sizeof(double), cmp);
-	printf("reports=%lu seconds=%.3f rps=%.0f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%lu\n",
-	       reports, secs, reports / secs, n ? lat_ms[n / 2] : 0,
-	       n ? lat_ms[(size_t)(n * 0.99)] : 0, n ? lat_ms[n - 1] : 0, errors);
+	printf("reports=%lu seconds=%.3f rps=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f "
+	       "errors=%lu\n", reports, secs, reports / secs, n ? lat_ms[n / 2] : 0,
+	       n ? lat_ms[(size_t)(n * 0.9)] : 0, n ? lat_ms[(size_t)(n * 0.99)] : 0,
+	       n ? lat_ms[n - 1] : 0, errors);
 	return 0;
 }
