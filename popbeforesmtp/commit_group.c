@@ -38,6 +38,7 @@ struct commit_group {
 	struct store_login logins[COMMIT_GROUP_MAX];
 };
 
+/* commit_group_create - see commit_group.h */
 int commit_group_create(struct store *store, struct commit_group **group_r)
 {
 	struct commit_group *g = calloc(1, sizeof(*g));
@@ -112,6 +113,7 @@ int commit_group_write(struct commit_group *g, const struct store_login *login, 
 	return w.result;
 }
 
+/* commit_group_free - see commit_group.h */
 void commit_group_free(struct commit_group **group)
 {
 	struct commit_group *g = *group;

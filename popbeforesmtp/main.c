@@ -109,6 +109,25 @@ static int open_store(const struct authrelay_config *cfg, struct store **store_r
 	return store_open(cfg->database, &opts, store_r, error_r);
 }
 
+/* http_is_local - -n: 1 when the listener would be this host's only, 0
+   when not, by the rule the start applies (listen_is_local() on a socket
+   bound to the same address, port 0: the daemon may hold the real one);
+   -1 with *error_r when the address cannot be bound */
+static int http_is_local(const struct listen_endpoint *ep, char **error_r)
+{
+	struct listen_endpoint probe = *ep;
+	int fd, local;
+
+	if (probe.kind == LISTEN_UNIX)
+		return 1;
+	snprintf(probe.port, sizeof(probe.port), "0");
+	if (listen_open(&probe, true, (uid_t)-1, (gid_t)-1, 0, &fd, error_r) < 0)
+		return -1;
+	local = listen_is_local(fd);
+	close(fd);
+	return local;
+}
+
 /* check_mode - -n: configuration, sources, database; exit status */
 static int check_mode(const struct authrelay_config *cfg)
 {
@@ -137,6 +156,22 @@ static int check_mode(const struct authrelay_config *cfg)
 			free(error);
 			error = NULL;
 			problems++;
+		} else if (cfg->loginwatch_http_api_key_file[0] == '\0') {
+			switch (http_is_local(&ep, &error)) {
+			case -1:
+				fprintf(stderr, "%s: loginwatch_http_listen: %s\n", cfg->path,
+					error ? error : "error");
+				free(error);
+				error = NULL;
+				problems++;
+				break;
+			case 0:
+				fprintf(stderr, "%s: loginwatch_http_listen = %s is reachable from other "
+					"hosts: set loginwatch_http_api_key_file, or listen on "
+					"loopback\n", cfg->path, cfg->loginwatch_http_listen);
+				problems++;
+				break;
+			}
 		}
 		if (cfg->loginwatch_http_api_key_file[0] != '\0') {
 			if (report_key_read(cfg->loginwatch_http_api_key_file, &key, &error) < 0) {

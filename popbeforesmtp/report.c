@@ -69,6 +69,7 @@ static int list_copy(const struct cfg_list *from, struct cfg_list *to_r)
 	return 0;
 }
 
+/* list_free - a list_copy()'s words and array */
 static void list_free(struct cfg_list *l)
 {
 	for (size_t i = 0; i < l->count; i++)
@@ -356,6 +357,7 @@ int report_reconfigure(struct report *r, const struct grant_policy *policy,
 	return 0;
 }
 
+/* report_get_stats - see report.h */
 void report_get_stats(struct report *r, struct report_stats *stats_r)
 {
 	pthread_mutex_lock(&r->lock);
@@ -363,6 +365,7 @@ void report_get_stats(struct report *r, struct report_stats *stats_r)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* report_free - see report.h; the key is wiped before it is freed */
 void report_free(struct report **report)
 {
 	struct report *r = *report;

@@ -57,6 +57,11 @@ refused() { # LABEL WANT_TEXT LISTEN KEYFILE
 	fi
 }
 refused "all addresses without a key" "reachable from other hosts" "inet:0.0.0.0:$PORT" ""
+out=$("$BIN" -n -c "$(conf "inet:0.0.0.0:$PORT" "")" 2>&1); rc=$?
+[ "$rc" = 78 ] && printf '%s' "$out" | grep -q 'reachable from other hosts' \
+	&& ok "-n: all addresses without a key (78)" || bad "-n: all addresses without a key" "exit $rc: $out"
+out=$("$BIN" -n -c "$(conf "inet:127.0.0.1:$PORT" "")" 2>&1); rc=$?
+[ "$rc" = 0 ] && ok "-n: loopback without a key (0)" || bad "-n: loopback without a key" "exit $rc: $out"
 cp "$T/key" "$T/key644"; chmod 0644 "$T/key644"
 refused "a key file others may read" "chmod 0600" "inet:127.0.0.1:$PORT" "$T/key644"
 refused "a missing key file" "No such file" "inet:127.0.0.1:$PORT" "$T/nokey"
