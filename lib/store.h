@@ -108,6 +108,7 @@ enum lookup_result store_check_integrity(struct store *store, char **detail_r);
 #define STORE_USER_MAX 256
 #define STORE_SERVICE_MAX 16
 #define STORE_SOURCE_MAX 512
+#define STORE_SESSION_MAX 64	/* Dovecot's session ids have 16..22 characters */
 
 struct store_grant {
 	struct ipaddr net;	/* masked to prefix_len */
@@ -132,8 +133,9 @@ struct store_login {
 	char service[STORE_SERVICE_MAX];
 	int64_t login_time;	/* from the log line */
 	int64_t expires_at;	/* login_time + grant_ttl */
-	char source[STORE_SOURCE_MAX];	/* file path or "journal" */
-	const char *line;	/* the log line, for grant_history */
+	char source[STORE_SOURCE_MAX];	/* file path, "journal", "dovecot-auth-policy" */
+	const char *line;	/* the log line (or the report's fields), for grant_history */
+	char session[STORE_SESSION_MAX];	/* the server's session id; "" = none */
 };
 
 /* Where loginwatch stopped reading one source. */
@@ -148,7 +150,10 @@ struct store_checkpoint {
 /* In one transaction: insert or refresh a grant per login (a live grant
    keeps its first_seen and counts one more login; expires_at never moves
    backwards; an expired one starts anew), append each to grant_history,
-   and store the checkpoint when cp is not NULL. All or nothing: on -1
+   and store the checkpoint when cp is not NULL. A login with a session
+   id whose (session, ip) is already in grant_history was counted before
+   (the same login reported by Dovecot and read from its log, in either
+   order, or twice in one batch): it writes nothing. All or nothing: on -1
    nothing was written (so the checkpoint never runs ahead of the
    grants). */
 int store_logins_apply(struct store *store, const struct store_login *logins, size_t count,
