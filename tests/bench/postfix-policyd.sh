@@ -12,6 +12,10 @@
 #	  inet    check_policy_service inet:127.0.0.1:PORT (authrelay-policyd)
 #	  unix    check_policy_service unix:authrelay/unix.sock (another
 #	          authrelay-policyd)
+#	  floor   check_policy_service inet: to policy_null.c answering OK
+#	          without looking (one epoll loop, one read and one write per
+#	          request): what any policy server costs Postfix here, the
+#	          floor under policyd's figures (no target)
 #	In the policyd cases relay is allowed only by policyd's answer OK,
 #	from a live grant for 127.0.0.1 in its database (default_action=
 #	DUNNO and reject_unauth_destination behind it: a policyd that does
@@ -93,7 +97,7 @@ chmod 0750 "$SPOOL/authrelay"
 # The cases: "none", and per policyd binary one inet and one unix case
 # (BENCH_POLICYD_ALT: a second binary, e.g. the build before a change,
 # measured in the same run as "inet-alt" and "unix-alt").
-CASES="none inet unix"
+CASES="none floor inet unix"
 declare -A BIN SMTP_PORT POLICY_PORT RELAY
 BIN[inet]=$BIN_POLICYD BIN[unix]=$BIN_POLICYD
 if [ -n "${BENCH_POLICYD_ALT:-}" ]; then
@@ -101,7 +105,7 @@ if [ -n "${BENCH_POLICYD_ALT:-}" ]; then
 	CASES="$CASES inet-alt unix-alt"
 	BIN[inet-alt]=$BENCH_POLICYD_ALT BIN[unix-alt]=$BENCH_POLICYD_ALT
 fi
-POLICYD_CASES=${CASES#none }
+POLICYD_CASES=${CASES#none floor }
 lab_port P_SINK
 for c in $CASES; do
 	lab_port PORT_
@@ -124,6 +128,8 @@ policyd_conf() { # CASE LISTEN
 		{ cat "$LAB/log/ctl-$1.out" >&2; lab_die "cannot prepare the database of $1"; }
 }
 RELAY[none]="permit_mynetworks, reject_unauth_destination"
+lab_port P_FLOOR
+RELAY[floor]="check_policy_service { inet:127.0.0.1:$P_FLOOR, default_action=DUNNO }, reject_unauth_destination"
 for c in $POLICYD_CASES; do
 	case $c in
 	inet*)
@@ -185,6 +191,10 @@ lab_ports_free
 smtp-sink -u postfix "127.0.0.1:$P_SINK" 256 >"$LAB/log/smtp-sink.log" 2>&1 &
 lab_record smtp-sink $!
 lab_wait_listen 127.0.0.1 "$P_SINK" $! smtp-sink
+cc -O2 -Wall -D_GNU_SOURCE -o "$LAB/policy_null" "$HERE/policy_null.c" || lab_die "cannot build policy_null.c"
+"$LAB/policy_null" "$P_FLOOR" OK >"$LAB/log/policy_null.log" 2>&1 &
+lab_record floor $!
+lab_wait_listen 127.0.0.1 "$P_FLOOR" $! policy_null
 # Daemon mode, as deployed: detached, logging to syslog only (-f would
 # copy every decision line to stderr as well); recorded by pidfile.
 for c in $POLICYD_CASES; do
@@ -245,10 +255,12 @@ smtpd_ns() {
 	echo "$total"
 }
 
-# policyd_ns CASE WHAT: CPU time (ns) of the case's policyd (0 for none)
+# policyd_ns CASE WHAT: CPU time (ns) of the case's policy server (0
+# for none)
 policyd_ns() {
 	case $1 in
 	none) echo 0 ;;
+	floor) sched_ns "$(lab_pid floor)" "$2" ;;
 	*) sched_ns "$(lab_pid "policyd-$1")" "$2" ;;
 	esac
 }
@@ -336,10 +348,10 @@ for s in $SESSIONS; do
 		# shellcheck disable=SC2086
 		v=$(median ${RATE[$k]:-0})
 		ratio=$(echo "if ($base > 0) $v / $base else 0" | bc -l)
-		if [ "$c" = none ]; then
+		if [ "$c" = none ] || [ "$c" = floor ]; then
 			# shellcheck disable=SC2086
-			printf '%-4s %-8s %8.1f %6s %12s %13s %12s\n' "$s" "$c" "$v" 1.00 \
-				"$(median ${CPU_SMTPD[$k]:-0})" - -
+			printf '%-4s %-8s %8.1f %6.2f %12s %13s %12s\n' "$s" "$c" "$v" "$ratio" \
+				"$(median ${CPU_SMTPD[$k]:-0})" "$(median ${CPU_POLICYD[$k]:-0})" -
 			continue
 		fi
 		# shellcheck disable=SC2086
