@@ -141,19 +141,6 @@ int store_read_begin(struct store *store)
 	return store->ops->read_begin(store);
 }
 
-/* store_read_pause - keep the snapshot for the next batch, if the
-   backend can; else end it now */
-long long store_read_pause(struct store *store)
-{
-	if (store == NULL)
-		return -1;
-	if (store->ops->read_pause == NULL) {
-		store_read_end(store);
-		return -1;
-	}
-	return store->ops->read_pause(store);
-}
-
 void store_read_end(struct store *store)
 {
 	if (store != NULL && store->ops->read_end != NULL)

@@ -60,51 +60,21 @@ int store_open(const char *location, const struct store_options *opts,
    in time are counted in the log line, not silently dropped. */
 void store_close(struct store **store, long long flush_timeout_ms);
 
-/* A read snapshot shared by batches of lookups (policyd: the requests
-   of one epoll_wait() batch, and of the batches that follow it within
-   STORE_READ_KEEP_MS). For single-threaded callers: between
+/* A read snapshot shared by a batch of lookups (policyd: one epoll_wait()
+   batch of requests). For single-threaded callers: between
    store_read_begin() and store_read_end() every lookup runs in one read
    transaction, so the database's locking (and the check that the file
-   was not removed or replaced) is paid once per snapshot instead of
-   once per lookup. Writers are never blocked (WAL: readers do not stop
-   them).
-
-   store_read_begin() opens a snapshot, after checking the file; or,
-   when the snapshot left open by store_read_pause() began less than
-   STORE_READ_KEEP_MS ago, continues it (no new transaction, no check);
-   an older one is ended and a new one opened. It returns 0 when a
-   snapshot is open, -1 when lookups run one transaction each (no
-   store, an error, or a backend without snapshots).
-   store_read_pause() ends a batch but keeps its snapshot for the next
-   one. It returns the milliseconds after which the caller must call
-   store_read_end() unless it called store_read_begin() first, or -1
-   when no snapshot is open. A snapshot left open while idle would keep
-   the WAL from being checkpointed past it: the caller keeps that
-   deadline (policyd's event loop wakes up for it).
-   store_read_end() ends the snapshot at once; always safe to call.
-
-   What a lookup in a snapshot can see, so: the database as it was at
-   most STORE_READ_KEEP_MS ago (a grant written by another program is
-   answered within that time), and a database file removed or replaced
-   while open answers from the old file for at most STORE_READ_KEEP_MS
-   after the change; every lookup after that fails (LOOKUP_ERROR: never
-   a permit). tests/faults/dbgone.sh asks right after the change, from
-   a client process started after it, and sees only store errors. On
-   any error the calls degrade to per-lookup transactions, never to a
-   wrong answer; an admin write through this store ends the snapshot
-   first. */
+   was not removed or replaced) is paid once per batch instead of once
+   per lookup. The data seen is at most one batch old: a grant written
+   by another program during the batch is seen from the next batch on.
+   Writers are never blocked (WAL: readers do not stop them). On any
+   error the calls degrade to per-lookup transactions, never to a wrong
+   answer; an admin write through this store ends the snapshot first.
+   store_read_begin() returns 0 when a snapshot is open, -1 when lookups
+   run one transaction each (no store, an error, or a backend without
+   snapshots); store_read_end() is always safe to call. */
 int store_read_begin(struct store *store);
-long long store_read_pause(struct store *store);
 void store_read_end(struct store *store);
-
-/* How long a read snapshot may be continued (store_read_pause()). In a
-   real Postfix (tests/bench/postfix-policyd.sh, S=1) requests come one
-   per wake-up, a millisecond or two apart, and a snapshot per request
-   cost policyd 2.5 fcntl() (SQLite's locks) and 1.1 stat() (the file
-   check) per request; continued for 10 ms, 0.7 and 0.26 (strace -c).
-   10 ms keeps the time a replaced file goes unnoticed far below what a
-   person or a test can act in. */
-#define STORE_READ_KEEP_MS 10
 
 /* Schema version found / the newest this build knows. */
 int store_schema_version(struct store *store, int *version_r);

@@ -27,7 +27,6 @@ struct store_ops {
 	enum lookup_result (*check_integrity)(struct store *store, char **detail_r);
 	/* May be NULL: no snapshots, every lookup its own transaction. */
 	int (*read_begin)(struct store *store);
-	long long (*read_pause)(struct store *store);
 	void (*read_end)(struct store *store);
 
 	enum lookup_result (*grant_lookup)(struct store *store, const struct ipaddr *ip,

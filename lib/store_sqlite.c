@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
@@ -176,82 +175,38 @@ bool sq_lookup_moved(struct sq_store *st)
 	return sq_moved(st);
 }
 
-/* monotonic_ms - CLOCK_MONOTONIC in milliseconds (a vDSO call, no
-   system call) */
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* snapshot_close - end the snapshot's transaction (it only read) */
-static void snapshot_close(struct sq_store *st)
-{
-	if (st->snapshot && !sqlite3_get_autocommit(st->main.db)
-	    && sq_run(&st->main, SQ_COMMIT) != SQLITE_DONE)
-		sq_rollback(&st->main);
-	st->snapshot = false;
-}
-
-/* sq_read_begin - continue a young snapshot, or open a deferred
-   transaction for a batch of lookups */
+/* sq_read_begin - open a deferred transaction for a batch of lookups */
 static int sq_read_begin(struct store *store)
 {
 	struct sq_store *st = sq_store(store);
-	long long now = monotonic_ms();
 	int res = -1;
 
 	sq_lock(st);
-	/* Continued only while young and still open (a write through this
-	   store ends it): the file check below is then at most
-	   STORE_READ_KEEP_MS old, like the data. */
-	if (st->snapshot && !sqlite3_get_autocommit(st->main.db)
-	    && now - st->snapshot_began_ms < STORE_READ_KEEP_MS) {
-		sq_unlock(st);
-		return 0;
-	}
-	snapshot_close(st);
-	if (!sq_moved(st) && sqlite3_get_autocommit(st->main.db)
-	    && sq_run(&st->main, SQ_BEGIN_DEFERRED) == SQLITE_DONE) {
+	if (st->snapshot) {
+		res = sqlite3_get_autocommit(st->main.db) ? -1 : 0;
+	} else if (!sq_moved(st) && sqlite3_get_autocommit(st->main.db)
+		   && sq_run(&st->main, SQ_BEGIN_DEFERRED) == SQLITE_DONE) {
 		/* DEFERRED: the read lock is taken by the first lookup and
-		   kept until the snapshot ends, whatever the lookups' resets.
-		   A moved file opens no snapshot: each lookup then fails on
+		   kept until sq_read_end(), whatever the lookups' resets. A
+		   moved file opens no snapshot: each lookup then fails on
 		   its own check. */
 		st->snapshot = true;
-		st->snapshot_began_ms = now;
 		res = 0;
 	}
 	sq_unlock(st);
 	return res;
 }
 
-/* sq_read_pause - keep the snapshot for the next batch; when it must end */
-static long long sq_read_pause(struct store *store)
-{
-	struct sq_store *st = sq_store(store);
-	long long left = -1;
-
-	sq_lock(st);
-	if (st->snapshot && !sqlite3_get_autocommit(st->main.db)) {
-		left = st->snapshot_began_ms + STORE_READ_KEEP_MS - monotonic_ms();
-		if (left < 0)
-			left = 0;
-	} else {
-		st->snapshot = false;
-	}
-	sq_unlock(st);
-	return left;
-}
-
-/* sq_read_end - end the snapshot now */
+/* sq_read_end - end the batch's transaction; it only read */
 static void sq_read_end(struct store *store)
 {
 	struct sq_store *st = sq_store(store);
 
 	sq_lock(st);
-	snapshot_close(st);
+	if (st->snapshot && !sqlite3_get_autocommit(st->main.db)
+	    && sq_run(&st->main, SQ_COMMIT) != SQLITE_DONE)
+		sq_rollback(&st->main);
+	st->snapshot = false;
 	sq_unlock(st);
 }
 
@@ -451,7 +406,6 @@ static const struct store_ops sq_ops = {
 	.schema_version = sq_schema_version,
 	.check_integrity = sq_check_integrity,
 	.read_begin = sq_read_begin,
-	.read_pause = sq_read_pause,
 	.read_end = sq_read_end,
 	.grant_lookup = sq_grant_lookup,
 	.logins_apply = sq_logins_apply,

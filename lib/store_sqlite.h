@@ -116,7 +116,6 @@ struct sq_store {
 	struct sq_writer *writer;	/* NULL: decision_queue_max was 0 */
 	uint64_t dropped_no_writer;	/* rows offered without a writer */
 	bool snapshot;			/* store_read_begin()'s transaction is open on main */
-	long long snapshot_began_ms;	/* CLOCK_MONOTONIC, when its file check was made */
 	/* The grant prefix lengths in use per family (0 IPv4, 1 IPv6), as
 	   read in a snapshot whose data version was `version`
 	   (store_sqlite_grants.c). */

@@ -187,11 +187,10 @@ static void cb_tick(void *ctx)
 		store_try_open(pd);
 }
 
-/* cb_batch_begin - the read snapshot for the requests of one event
-   batch: a new one, or the previous batch's while it is younger than
-   STORE_READ_KEEP_MS (store.h). The database's locking and file check
-   are paid once per snapshot, not per request; a grant written
-   meanwhile is seen by the first snapshot begun after it. */
+/* cb_batch_begin - one read snapshot for the requests of one event
+   batch: the database's locking is paid once per batch, not per lookup;
+   a grant written meanwhile is seen by the next batch (microseconds to
+   a millisecond later) */
 static void cb_batch_begin(void *ctx)
 {
 	struct policyd *pd = ctx;
@@ -199,16 +198,7 @@ static void cb_batch_begin(void *ctx)
 	(void)store_read_begin(pd->store);	/* -1: per-lookup transactions */
 }
 
-/* cb_batch_end - keep the snapshot for the next batch; the loop calls
-   cb_release when it is too old to be continued and none came */
-static long long cb_batch_end(void *ctx)
-{
-	struct policyd *pd = ctx;
-
-	return store_read_pause(pd->store);
-}
-
-static void cb_release(void *ctx)
+static void cb_batch_end(void *ctx)
 {
 	struct policyd *pd = ctx;
 
@@ -359,7 +349,7 @@ int main(int argc, char **argv)
 	struct server *srv = NULL;
 	struct server_settings settings;
 	struct server_callbacks cb = {&pd, cb_answer, cb_reload, cb_tick, cb_batch_begin,
-				      cb_batch_end, cb_release};
+				      cb_batch_end};
 	char *error = NULL;
 	int listen_fd = -1;
 	int rc;

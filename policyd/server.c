@@ -260,7 +260,6 @@ int server_run(struct server *srv, bool until_no_connections)
 	struct epoll_event events[MAX_EVENTS];
 	sigset_t block, waitmask;
 	long long stop_deadline = 0, last_tick = conn_now_ms();
-	long long release_at = -1;	/* when cb.release is due; -1: nothing held */
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
@@ -295,17 +294,10 @@ int server_run(struct server *srv, bool until_no_connections)
 				srv->cb.tick(srv->cb.ctx);
 		}
 
-		if (release_at >= 0 && now >= release_at) {
-			srv->cb.release(srv->cb.ctx);
-			release_at = -1;
-		}
-
 		long long wait = expire_idle(srv, now);
 
 		if (wait < 0 || wait > 1000)
 			wait = 1000;
-		if (release_at >= 0 && release_at - now < wait)
-			wait = release_at - now;
 		if (srv->stopping && stop_deadline - now < wait)
 			wait = stop_deadline - now;
 		int n = epoll_pwait(srv->epfd, events, MAX_EVENTS, (int)wait, &waitmask);
@@ -341,15 +333,10 @@ int server_run(struct server *srv, bool until_no_connections)
 			if (rc < 0)
 				conn_close(srv, c);
 		}
-		if (n > 0 && srv->cb.batch_end != NULL) {
-			long long hold = srv->cb.batch_end(srv->cb.ctx);
-
-			release_at = hold >= 0 && srv->cb.release != NULL ? conn_now_ms() + hold : -1;
-		}
+		if (n > 0 && srv->cb.batch_end != NULL)
+			srv->cb.batch_end(srv->cb.ctx);
 		conn_free_dead(srv);
 	}
-	if (release_at >= 0)
-		srv->cb.release(srv->cb.ctx);
 	while (srv->head != NULL) {
 		struct conn_io *io = srv->head->io;
 

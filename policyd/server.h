@@ -46,15 +46,9 @@ struct server_callbacks {
 	/* Called about once a second (database retries). May be NULL. */
 	void (*tick)(void *ctx);
 	/* Called around the handling of one epoll_wait() batch of events
-	   (policyd: the database read snapshot its lookups share). May be
-	   NULL. batch_end returns -1, or the milliseconds after which the
-	   loop calls release unless another batch began first (policyd:
-	   the snapshot kept open for the next batch must not outlive its
-	   time while no request comes). release may be NULL when batch_end
-	   never returns more than -1. */
+	   (policyd: one database read snapshot per batch). May be NULL. */
 	void (*batch_begin)(void *ctx);
-	long long (*batch_end)(void *ctx);
-	void (*release)(void *ctx);
+	void (*batch_end)(void *ctx);
 };
 
 struct server;

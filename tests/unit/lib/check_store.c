@@ -560,64 +560,6 @@ START_TEST(test_read_snapshot)
 }
 END_TEST
 
-/* store_read_pause: the next batch within STORE_READ_KEEP_MS continues
-   the snapshot (a grant written meanwhile is not seen yet, a replaced
-   file still answers from the old one); a batch after that time opens a
-   new snapshot, which sees the grant, and for a replaced file checks the
-   file again and fails. pause says how long the snapshot may be kept;
-   without a snapshot it says -1. */
-START_TEST(test_snapshot_continued)
-{
-	static const struct {
-		const char *label;
-		const char *change;	/* between the batches: "grant" or "replace" */
-		enum lookup_result continued, renewed;
-	} cases[] = {
-		{ "a grant written by another program", "grant", LOOKUP_NOT_FOUND, LOOKUP_FOUND },
-		{ "the file replaced (mv)", "replace", LOOKUP_FOUND, LOOKUP_ERROR },
-	};
-	struct store *policyd = open_ok(STORE_OPEN_CREATE);
-	struct store *other = open_ok(STORE_OPEN_EXISTING);
-	struct store_login known = login("192.0.2.60", 32, "eve", 1000, 100000);
-	struct store_login late = login("192.0.2.61", 32, "eve", 1000, 100000);
-	struct ipaddr client = ip(_i == 0 ? "192.0.2.61" : "192.0.2.60");
-	enum lookup_result got;
-	long long left;
-	char cmd[1024];
-
-	apply_ok(other, &known, 1, NULL);
-	ck_assert_int_eq(store_read_pause(policyd), -1);
-	ck_assert_int_eq(store_read_begin(policyd), 0);
-	(void)store_grant_lookup(policyd, &client, 2000, NULL);
-	left = store_read_pause(policyd);
-	ck_assert_msg(left >= 0 && left <= STORE_READ_KEEP_MS, "%s: pause: got %lld, want 0 to %d",
-		      cases[_i].label, left, STORE_READ_KEEP_MS);
-	if (strcmp(cases[_i].change, "grant") == 0) {
-		apply_ok(other, &late, 1, NULL);
-	} else {
-		snprintf(cmd, sizeof cmd, "cp %s %s.new && mv %s.new %s", path, path, path, path);
-		ck_assert_int_eq(system(cmd), 0);
-	}
-	/* The next batch at once: the same snapshot (the test's own steps
-	   take far less than STORE_READ_KEEP_MS; a slow machine can only
-	   make this a new snapshot, which the assertion names). */
-	ck_assert_int_eq(store_read_begin(policyd), 0);
-	got = store_grant_lookup(policyd, &client, 2000, NULL);
-	ck_assert_msg(got == cases[_i].continued, "%s, continued snapshot: got %d, want %d",
-		      cases[_i].label, got, cases[_i].continued);
-	(void)store_read_pause(policyd);
-	usleep((STORE_READ_KEEP_MS + 5) * 1000);
-	store_read_begin(policyd);
-	got = store_grant_lookup(policyd, &client, 2000, NULL);
-	ck_assert_msg(got == cases[_i].renewed, "%s, after STORE_READ_KEEP_MS: got %d, want %d",
-		      cases[_i].label, got, cases[_i].renewed);
-	store_read_end(policyd);
-	ck_assert_int_eq(store_read_pause(policyd), -1);
-	store_close(&other, 1000);
-	store_close(&policyd, 1000);
-}
-END_TEST
-
 /* Inside snapshots a grant lookup remembers the prefix lengths in use
    (with the database's data version): each step below writes through a
    second connection, as loginwatch and authrelayctl do, between two
@@ -1278,7 +1220,6 @@ static Suite *store_suite(void)
 	tcase_add_loop_test(tc, test_file_moved, 0, 2);
 	tcase_add_test(tc, test_read_snapshot);
 	tcase_add_test(tc, test_snapshot_prefix_cache);
-	tcase_add_loop_test(tc, test_snapshot_continued, 0, 2);
 	tcase_add_test(tc, test_logins_rollback);
 	tcase_add_test(tc, test_grant_add_revoke);
 	tcase_add_test(tc, test_users);
