@@ -54,45 +54,22 @@
 #	"inet-alt" and "unix-alt" run interleaved with the others, so a
 #	before/after comparison sees the same moments of the machine).
 # SEE ALSO
-#	tests/bench/milter.sh (the same lab for the milter), tests/e2e/lib.sh
+#	tests/bench/milter.sh (the same lab for the milter),
+#	tests/bench/lib/postfix-lab.sh (the lab), tests/e2e/lib.sh
 #	(free ports, process bookkeeping, stop by PID)
 #--
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../e2e/lib.sh
-. "$HERE/../e2e/lib.sh"
+# shellcheck source=lib/postfix-lab.sh
+. "$HERE/lib/postfix-lab.sh"
 
 N=${BENCH_N:-600}
 SESSIONS=${BENCH_SESSIONS:-"1 8"}
 REPS=${BENCH_REPS:-5}
 
-[ "$(id -u)" = 0 ] || lab_die "the benchmark needs root (postfix)"
-for t in postfix smtp-source smtp-sink sqlite3 bc ss; do
-	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || lab_die "missing $t (make deps)"
-done
+bench_lab_init
 [ -x "$BIN_POLICYD" ] || lab_die "$BIN_POLICYD is not built"
 [ -x "$BIN_CTL" ] || lab_die "$BIN_CTL is not built"
-
-bench_exit() {
-	local rc=$?
-	[ -n "$LAB" ] || return
-	[ "$rc" != 0 ] && lab_logs_tail 20 >&2
-	lab_stop
-	rm -rf "$LAB"
-}
-
-LAB=$(mktemp -d /tmp/authrelay-bench.XXXXXX) || lab_die "mktemp"
-chmod 0755 "$LAB"
-trap bench_exit EXIT
-trap 'exit 130' INT TERM HUP
-mkdir -p "$LAB"/{pf/etc,pf/spool,log,db,etc,run}
-if getent passwd authrelay >/dev/null; then RUN_USER=authrelay; else RUN_USER=nobody; fi
-chown "$RUN_USER" "$LAB/db" "$LAB/run"
-PFC=$LAB/pf/etc
-SPOOL=$LAB/pf/spool
-mkdir -p "$SPOOL/authrelay"
-chown "$RUN_USER:postfix" "$SPOOL/authrelay"
-chmod 0750 "$SPOOL/authrelay"
 
 # The cases: "none", and per policyd binary one inet and one unix case
 # (BENCH_POLICYD_ALT: a second binary, e.g. the build before a change,
@@ -147,36 +124,7 @@ for c in $POLICYD_CASES; do
 done
 
 # ---- Postfix: one smtpd service per case ----
-cat >"$PFC/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $SPOOL
-data_directory = $LAB/pf/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mail.bench.test
-mydomain = bench.test
-mydestination =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-relayhost = [127.0.0.1]:$P_SINK
-smtp_dns_support_level = disabled
-smtp_host_lookup = native
-smtpd_peername_lookup = no
-smtp_tls_security_level = none
-alias_maps =
-alias_database =
-biff = no
-maillog_file = $LAB/log/postfix.log
-maillog_file_prefixes = $LAB
-smtpd_error_sleep_time = 0
-smtpd_client_connection_rate_limit = 0
-default_process_limit = 200
-# smtpd processes live through the whole benchmark, so that their CPU
-# time can be read per case (a process that exits takes its count along)
-max_use = 1000000
-max_idle = 3600
-EOF
+bench_main_cf
 : >"$PFC/master.cf"
 for c in $CASES; do
 	# the restriction list as a parameter of its own (relay_CASE): a
@@ -188,9 +136,7 @@ done
 lab_master_services >>"$PFC/master.cf"
 
 lab_ports_free
-smtp-sink -u postfix "127.0.0.1:$P_SINK" 256 >"$LAB/log/smtp-sink.log" 2>&1 &
-lab_record smtp-sink $!
-lab_wait_listen 127.0.0.1 "$P_SINK" $! smtp-sink
+bench_sink_start
 cc -O2 -Wall -D_GNU_SOURCE -o "$LAB/policy_null" "$HERE/policy_null.c" || lab_die "cannot build policy_null.c"
 "$LAB/policy_null" "$P_FLOOR" OK >"$LAB/log/policy_null.log" 2>&1 &
 lab_record floor $!
@@ -208,25 +154,8 @@ for c in $POLICYD_CASES; do
 	unix*) lab_wait_unix "$SPOOL/authrelay/$c.sock" "$(lab_pid "policyd-$c")" "policyd-$c" ;;
 	esac
 done
-postfix -c "$PFC" start >"$LAB/log/postfix-start.out" 2>&1 ||
-	{ tail -20 "$LAB/log/postfix.log" >&2; lab_die "postfix start failed"; }
-lab_record postfix "$(tr -dc 0-9 <"$LAB/pf/data/master.lock")"
-for c in $CASES; do
-	lab_wait_listen 127.0.0.1 "${SMTP_PORT[$c]}" "$(lab_pid postfix)" postfix
-done
-
-# drain: wait until the queue is empty, so that one case's deliveries do
-# not eat the CPU of the next case's run
-drain() {
-	local i
-	for i in $(seq 1 600); do
-		[ -z "$(find "$SPOOL/incoming" "$SPOOL/active" "$SPOOL/deferred" -type f 2>/dev/null | head -1)" ] &&
-			return 0
-		sleep 0.1
-	done
-	echo "queue not drained after 60 s" >&2
-	return 1
-}
+# shellcheck disable=SC2046
+bench_postfix_start $(for c in $CASES; do echo "${SMTP_PORT[$c]}"; done)
 
 # sched_ns PID [main|others|all]: CPU time in ns of a process's threads
 # (the scheduler's count, first field of schedstat)
@@ -244,11 +173,10 @@ sched_ns() {
 }
 
 # smtpd_ns PORT: CPU time (ns) of the smtpd processes of the service on
-# PORT (master starts them with "-n 127.0.0.1:PORT")
+# PORT
 smtpd_ns() {
 	local p total=0 v
-	for p in $(pgrep -x smtpd); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "-n 127.0.0.1:$1 " || continue
+	for p in $(smtpd_pids "$1"); do
 		v=$(sched_ns "$p") || continue
 		total=$((total + v))
 	done
@@ -301,11 +229,6 @@ rotate() {
 	shift
 	local a=("$@")
 	for i in $(seq 0 $(($# - 1))); do printf '%s ' "${a[$(((i + k) % $#))]}"; done
-}
-
-# median LIST...: the middle value
-median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'
 }
 
 declare -A RATE CPU_SMTPD CPU_POLICYD CPU_WRITER
