@@ -18,6 +18,11 @@
 #	  the ports and paths substituted), so the examples cannot rot. The
 #	  rendering lives in lab-config.sh; this file runs the processes.
 #
+#	Whatever the lab hands to another user lives in the lab directory,
+#	never in the checkout (which may sit under a 0700 directory such as
+#	/root): the programs are copied to $LAB/sbin and run from there, as
+#	Postfix's spawn(8) runs authrelay-policyd as the run user.
+#
 #	Several smtpd services share one Postfix (a Postfix start costs
 #	seconds):
 #	  SMTP     127.0.0.1 and ::1  main.cf.policyd (inet policyd) + main.cf.milter (inet)
@@ -54,6 +59,9 @@ LAB_PORTS=" "
 LAB_LOGS=()
 LAB_FAILED=0
 
+LAB_PROGRAMS="authrelay-policyd authrelay-milter authrelay-loginwatch authrelayctl"
+# the built programs; lab_init points these at the lab's copies
+# (lab_programs), which every user of the lab can reach
 BIN_POLICYD=$BUILD/authrelay-policyd
 BIN_MILTER=$BUILD/authrelay-milter
 BIN_LOGINWATCH=$BUILD/authrelay-loginwatch
@@ -196,6 +204,23 @@ lab_kill() {
 
 # ---- setup ----
 
+# lab_programs: the built programs copied to $LAB/sbin, where every user
+# of the lab can execute them (the checkout may be unreachable for them);
+# BIN_* name the copies.
+lab_programs() {
+	local p
+	LAB_SBIN=$LAB/sbin
+	mkdir -p "$LAB_SBIN"
+	for p in $LAB_PROGRAMS; do
+		have_prog "$p" || continue
+		install -m 0755 "$BUILD/$p" "$LAB_SBIN/$p" || lab_die "cannot copy $BUILD/$p to $LAB_SBIN"
+	done
+	BIN_POLICYD=$LAB_SBIN/authrelay-policyd
+	BIN_MILTER=$LAB_SBIN/authrelay-milter
+	BIN_LOGINWATCH=$LAB_SBIN/authrelay-loginwatch
+	BIN_CTL=$LAB_SBIN/authrelayctl
+}
+
 # lab_init: the private directory, ports, traps.
 lab_init() {
 	[ "$(id -u)" = 0 ] || lab_die "the lab needs root (postfix, dovecot, privilege drop)"
@@ -225,6 +250,7 @@ lab_init() {
 	LOGIN_LOG=$(lab_login_log)
 	trap lab_on_exit EXIT
 	trap 'LAB_FAILED=1; exit 130' INT TERM HUP
+	lab_programs
 
 	lab_port P_SMTP
 	lab_port P_UNIX
