@@ -21,7 +21,10 @@
 #	Whatever the lab hands to another user lives in the lab directory,
 #	never in the checkout (which may sit under a 0700 directory such as
 #	/root): the programs are copied to $LAB/sbin and run from there, as
-#	Postfix's spawn(8) runs authrelay-policyd as the run user.
+#	Postfix's spawn(8) runs authrelay-policyd as the run user. Before
+#	anything starts, lab_preflight (lab-reach.sh) tries every path the
+#	rendered files hand over as the user that gets it, and stops the lab
+#	with one line naming what cannot be reached.
 #
 #	Several smtpd services share one Postfix (a Postfix start costs
 #	seconds):
@@ -68,6 +71,7 @@ BIN_LOGINWATCH=$BUILD/authrelay-loginwatch
 BIN_CTL=$BUILD/authrelayctl
 
 . "$E2E_DIR/lab-config.sh"
+. "$E2E_DIR/lab-reach.sh"
 
 # ---- small helpers ----
 
@@ -75,6 +79,7 @@ lab_now() { date +%s.%N; }
 lab_elapsed() { echo "$(lab_now) - $1" | bc | sed 's/^\./0./'; }
 lab_say() { printf '# %s\n' "$*"; }
 lab_die() { printf 'lab: %s\n' "$*" >&2; LAB_FAILED=1; exit 1; }
+LAB_NO_TAIL=""		# set: a failure needs no log tails (nothing ran)
 
 # have_prog NAME: true when the program is built.
 have_prog() { [ -x "$BUILD/$1" ]; }
@@ -224,7 +229,7 @@ lab_programs() {
 # lab_init: the private directory, ports, traps.
 lab_init() {
 	[ "$(id -u)" = 0 ] || lab_die "the lab needs root (postfix, dovecot, privilege drop)"
-	for t in postfix dovecot smtp-sink swaks saslpasswd2 openssl sqlite3 curl ss bc; do
+	for t in postfix dovecot smtp-sink swaks saslpasswd2 openssl sqlite3 curl ss bc setpriv; do
 		command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || lab_die "missing tool $t (run make deps)"
 	done
 	LAB=$(mktemp -d /tmp/authrelay-e2e.XXXXXX) || lab_die "mktemp failed"
@@ -373,6 +378,7 @@ lab_start() {
 	lab_dovecot_config
 	lab_ports_free
 	[ "$HAVE_CTL" = 1 ] && lab_db_init
+	lab_preflight
 	lab_sink_start
 	if [ "$HAVE_POLICYD" = 1 ]; then
 		lab_policyd_start policyd "$LAB/etc/main.conf"
@@ -467,7 +473,7 @@ lab_write_stop_script() {
 lab_on_exit() {
 	local rc=$?
 	[ -n "$LAB" ] || return
-	if [ "$rc" != 0 ] || [ "$LAB_FAILED" != 0 ]; then
+	if { [ "$rc" != 0 ] || [ "$LAB_FAILED" != 0 ]; } && [ -z "$LAB_NO_TAIL" ]; then
 		lab_logs_tail 25 >&2
 	fi
 	if [ "${E2E_KEEP:-0}" = 1 ]; then

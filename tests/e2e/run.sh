@@ -10,7 +10,9 @@
 #	s02-data which sets up the data the others use), one
 #	line per case, and ends with "N passed, M failed". Everything started
 #	is stopped by PID on exit, also on failure; a failure prints the tail
-#	of every log. E2E_KEEP=1 leaves the lab running for a look.
+#	of every log. E2E_KEEP=1 leaves the lab running for a look. A lab
+#	that cannot work as set up (a path it hands to a user that this user
+#	cannot reach: lab-reach.sh) stops with one line before any scenario.
 #--
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$E2E_DIR/lib.sh"
