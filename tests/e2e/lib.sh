@@ -61,6 +61,7 @@ LAB_PROCS=()		# "name pid" of everything we started
 LAB_PORTS=" "
 LAB_LOGS=()
 LAB_FAILED=0
+LAB_MAIN_KEYS=()	# key=value appended to main.conf (the demo's own)
 
 LAB_PROGRAMS="authrelay-policyd authrelay-milter authrelay-loginwatch authrelayctl"
 # the built programs; lab_init points these at the lab's copies
@@ -368,7 +369,7 @@ lab_start() {
 	have_prog authrelay-milter && HAVE_MILTER=1
 	have_prog authrelay-loginwatch && HAVE_LOGINWATCH=1
 	have_prog authrelayctl && HAVE_CTL=1
-	render_conf main >/dev/null
+	render_conf main "${LAB_MAIN_KEYS[@]}" >/dev/null
 	render_conf unix "policyd_listen=unix:$POLICYD_UNIX_SOCK" policyd_socket_owner=postfix \
 		"milter_socket=unix:$MILTER_UNIX_SOCK" milter_socket_owner=postfix >/dev/null
 	render_conf tlsreq "policyd_listen=inet:127.0.0.1:$P_POLICYD_TLS" \
