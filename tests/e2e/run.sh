@@ -36,6 +36,9 @@ for _scen_file in "$E2E_DIR"/s[0-9][0-9]-*.sh; do
 done
 
 echo "# scenarios took $(lab_elapsed "$T0")s"
+# the scenarios rendered more files (s05's daemon.conf, s75's syslog.conf)
+check_eq "lab: every path the scenarios handed to another user was reachable" \
+	"$(reach_rows_lab | reach_report)" ""
 # stop everything before the summary, so that what the daemons print on
 # their way out (sanitizer and leak reports under SAN=1) is checked too
 if [ "${E2E_KEEP:-0}" != 1 ]; then
