@@ -61,16 +61,13 @@ reach_rows_conf() {
 	for f in "$db" "$db-wal" "$db-shm"; do
 		[ -e "$f" ] && echo "$user rw $f"
 	done
-	for key in policyd milter; do
-		if [ "$key" = policyd ]; then
-			ep=$(conf_get "$conf" policyd_listen)
-		else
-			ep=$(conf_get "$conf" milter_socket)
-		fi
+	# "socket key:its owner key"
+	for key in policyd_listen:policyd_socket_owner milter_socket:milter_socket_owner; do
+		ep=$(conf_get "$conf" "${key%%:*}")
 		case $ep in unix:/*) ;; *) continue ;; esac
 		ep=${ep#unix:}
 		echo "$user wx ${ep%/*}"
-		owner=$(conf_get "$conf" "${key}_socket_owner")
+		owner=$(conf_get "$conf" "${key#*:}")
 		[ -n "$owner" ] && echo "${owner%%:*} s ${ep%/*}"
 	done
 	for src in $(conf_get "$conf" loginwatch_sources | tr ',' ' '); do
@@ -113,7 +110,8 @@ reach_rows_master() {
 }
 
 # REACH_WALK: run as the user (bash -c), reads "ACCESS PATH" rows and
-# prints, for each one that fails, "ACCESS PATH|WHY".
+# prints, for each one that fails, "ACCESS PATH|WHY|FILE" (FILE: the one
+# whose mode is to blame).
 # shellcheck disable=SC2016
 REACH_WALK='
 while read -r access path; do
