@@ -178,10 +178,12 @@ reach_report() {
 }
 
 # reach_rows_lab: the rows of everything the lab has rendered so far:
-# every authrelay.conf in $LAB/etc and the spawn services of master.cf.
+# every authrelay.conf in $LAB/etc (render_conf's, known by its marker
+# line; other *.conf there are logrotate's and the like) and the spawn
+# services of master.cf.
 reach_rows_lab() {
 	local c
-	for c in "$LAB"/etc/*.conf; do
+	grep -lx "$RENDER_CONF_MARK" "$LAB"/etc/*.conf | while read -r c; do
 		reach_rows_conf "$c"
 	done
 	reach_rows_master "$PFC/master.cf"
