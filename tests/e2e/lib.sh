@@ -210,23 +210,6 @@ lab_kill() {
 
 # ---- setup ----
 
-# lab_programs: the built programs copied to $LAB/sbin, where every user
-# of the lab can execute them (the checkout may be unreachable for them);
-# BIN_* name the copies.
-lab_programs() {
-	local p
-	LAB_SBIN=$LAB/sbin
-	mkdir -p "$LAB_SBIN"
-	for p in $LAB_PROGRAMS; do
-		have_prog "$p" || continue
-		install -m 0755 "$BUILD/$p" "$LAB_SBIN/$p" || lab_die "cannot copy $BUILD/$p to $LAB_SBIN"
-	done
-	BIN_POLICYD=$LAB_SBIN/authrelay-policyd
-	BIN_MILTER=$LAB_SBIN/authrelay-milter
-	BIN_LOGINWATCH=$LAB_SBIN/authrelay-loginwatch
-	BIN_CTL=$LAB_SBIN/authrelayctl
-}
-
 # lab_init: the private directory, ports, traps.
 lab_init() {
 	[ "$(id -u)" = 0 ] || lab_die "the lab needs root (postfix, dovecot, privilege drop)"
@@ -271,6 +254,23 @@ lab_init() {
 	lab_port P_MILTER
 	MILTER_UNIX_SOCK=$SPOOL/authrelay/milter.sock
 	POLICYD_UNIX_SOCK=$SPOOL/authrelay/policyd.sock
+}
+
+# lab_programs: the built programs copied to $LAB/sbin, where every user
+# of the lab can execute them (the checkout may be unreachable for them);
+# BIN_* name the copies.
+lab_programs() {
+	local p
+	LAB_SBIN=$LAB/sbin
+	mkdir -p "$LAB_SBIN"
+	for p in $LAB_PROGRAMS; do
+		have_prog "$p" || continue
+		install -m 0755 "$BUILD/$p" "$LAB_SBIN/$p" || lab_die "cannot copy $BUILD/$p to $LAB_SBIN"
+	done
+	BIN_POLICYD=$LAB_SBIN/authrelay-policyd
+	BIN_MILTER=$LAB_SBIN/authrelay-milter
+	BIN_LOGINWATCH=$LAB_SBIN/authrelay-loginwatch
+	BIN_CTL=$LAB_SBIN/authrelayctl
 }
 
 # ---- Postfix ----

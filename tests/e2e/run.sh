@@ -5,14 +5,14 @@
 #	AUTHRELAY_BUILD=/abs/build bash tests/e2e/run.sh [SCENARIO...]
 # DESCRIPTION
 #	Starts one lab (lib.sh: Postfix, Dovecot, smtp-sink and the authrelay
-#	daemons, on loopback ports chosen free at start), runs the scenario
+#	daemons, on loopback ports chosen free at start; a lab that cannot
+#	work as set up, with a path handed to a user who cannot reach it,
+#	stops there with one line: lab-reach.sh), runs the scenario
 #	files s[0-9][0-9]-*.sh in order (or only those named, e.g. s30, plus
 #	s02-data which sets up the data the others use), one
 #	line per case, and ends with "N passed, M failed". Everything started
 #	is stopped by PID on exit, also on failure; a failure prints the tail
-#	of every log. E2E_KEEP=1 leaves the lab running for a look. A lab
-#	that cannot work as set up (a path it hands to a user that this user
-#	cannot reach: lab-reach.sh) stops with one line before any scenario.
+#	of every log. E2E_KEEP=1 leaves the lab running for a look.
 #--
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$E2E_DIR/lib.sh"
@@ -34,11 +34,11 @@ for _scen_file in "$E2E_DIR"/s[0-9][0-9]-*.sh; do
 	. "$_scen_file"
 	echo "# $_scen took $(lab_elapsed "$_scen_t0")s"
 done
-
-echo "# scenarios took $(lab_elapsed "$T0")s"
 # the scenarios rendered more files (s05's daemon.conf, s75's syslog.conf)
 check_eq "lab: every path the scenarios handed to another user was reachable" \
 	"$(reach_rows_lab | reach_report)" ""
+
+echo "# scenarios took $(lab_elapsed "$T0")s"
 # stop everything before the summary, so that what the daemons print on
 # their way out (sanitizer and leak reports under SAN=1) is checked too
 if [ "${E2E_KEEP:-0}" != 1 ]; then
