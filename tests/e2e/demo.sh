@@ -16,7 +16,6 @@
 #	keeps the default (yes) because the suite also tests the milter
 #	deciding relay alone. Then everything is stopped, or with KEEP=1 left running with a
 #	note on how to poke at it and how to stop it.
-#--
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 export E2E_GRANT_TTL=30m
 [ "${KEEP:-}" = 1 ] && export E2E_KEEP=1

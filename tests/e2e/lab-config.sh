@@ -9,7 +9,6 @@
 #	in it comes from conf-examples/postfix/ with the lab's ports, paths and
 #	user substituted, and the authrelay.conf files are conf-examples/
 #	authrelay.conf with the lab's keys appended (later keys win).
-#--
 
 # ---- TLS and SASL ----
 

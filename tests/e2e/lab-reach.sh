@@ -29,7 +29,6 @@
 #	reach_report prints one line per unreachable path, e.g.
 #	"run user nobody cannot execute /tmp/tmp.x/p/build/authrelay-policyd:
 #	no search permission on /tmp/tmp.x (drwx------ root root)".
-#--
 
 # conf_get FILE KEY: the value KEY has in an authrelay.conf (the last
 # setting wins; continuation lines joined with one space), or "".

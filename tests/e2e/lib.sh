@@ -47,7 +47,6 @@
 #
 #	Users: alice, bob, mallory, dave (SASL, password NAMEpw, realm lab.test, so
 #	the SASL names are NAME@lab.test); bob and alice also in Dovecot.
-#--
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$E2E_DIR/../.." && pwd)
