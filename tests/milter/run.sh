@@ -177,6 +177,7 @@ if start unix; then
 		"permit sasl" "permit sasl" "permit sasl" "permit sasl" "reject sender_mismatch" \
 		"permit sasl" "permit sasl" "permit sasl" "permit sasl" "reject bad_request"
 	script ipv6_client "$U" "$L" "permit grant" "permit grant" "permit grant"
+	script overlong_refused "$U" "$L" "reject bad_request" "=554 5.7.1" "reject bad_request" "=554 5.7.1"
 	script data_accept "$U" "$L" "permit grant" "permit sasl" "reject sender_mismatch" \
 		"=550 5.7.1" "permit sasl" "permit sasl" "reject none" "=554 5.7.1" "reject none" "=554 5.7.1"
 	sql 'ALTER TABLE grants RENAME TO grants_broken'

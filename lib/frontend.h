@@ -1,0 +1,64 @@
+/*
+ * NAME
+ *	frontend 3h
+ * SUMMARY
+ *	what policyd and the milter share: decide a recipient, record it
+ * DESCRIPTION
+ *	A front end translates its protocol into a struct frontend_request
+ *	and the verdict back into its protocol; everything in between is
+ *	here, once: the refusal to judge a request whose facts did not fit
+ *	(bad_request), decide(), and the decision record (the log line and
+ *	the queued decisions row). The two front ends then cannot drift.
+ *
+ *	Over-long input: a value the decision depends on (SASL user name,
+ *	sender, fingerprint) that did not fit its field is never cut, since
+ *	a cut name could be someone else's. The request is not judged: the
+ *	verdict is "no opinion" (DUNNO) with rule bad_request, the same as
+ *	for a client no rule knows. policyd answers DUNNO (Postfix's
+ *	reject_unauth_destination then refuses a relay); the milter, which
+ *	has nothing behind it, refuses the relay (554 5.7.1).
+ *
+ *	No opinion in a front end with nothing behind it (env.dunno_refuses,
+ *	the milter) is a refusal; its record then says verdict "reject",
+ *	since that is what the client was told.
+ */
+#ifndef AUTHRELAY_FRONTEND_H
+#define AUTHRELAY_FRONTEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "decide.h"
+#include "store.h"
+
+/* One relayed recipient, as the front end saw it. */
+struct frontend_request {
+	struct relay_request relay;	/* the facts for decide() */
+	const char *client_text;	/* the client as logged ("unknown"...) */
+	const char *recipient;		/* as logged; may be NULL */
+	const char *queue_id;		/* may be NULL */
+	const char *too_long;		/* the first decision fact that did not
+					   fit its field, or NULL */
+};
+
+/* What the front end has now (per call: a reload may change it). */
+struct frontend_env {
+	const struct relay_policy *policy;
+	const struct relay_lookups *lookups;	/* store_lookups_init(), or fakes */
+	struct store *store;			/* decision rows; NULL: none */
+	bool audit;				/* audit_decisions */
+	bool dunno_refuses;			/* no MTA rule behind the front end */
+};
+
+/* Decides one relayed recipient and records it (log line, and a queued
+   decisions row when env->audit and a store are there; the row never
+   waits for the disk). Never fails; a verdict is always set. */
+void frontend_decide_rcpt(const struct frontend_request *req, const struct frontend_env *env,
+			  struct relay_verdict *verdict_r);
+
+/* Records a verdict reached elsewhere (the milter's From: check at end
+   of message) the same way. */
+void frontend_record(const struct frontend_request *req, const struct frontend_env *env,
+		     const struct relay_verdict *verdict);
+
+#endif
