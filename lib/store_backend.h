@@ -75,6 +75,23 @@ struct store_ops {
 			 const char *subject, const char *detail, char **error_r);
 	int (*query)(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 		     char **error_r);
+
+	/* One limit row of subject and kind: LOOKUP_FOUND with its spec
+	   text (LIMIT_SPEC_TEXT_MAX bytes). The order user, then domain,
+	   is store.c's. */
+	enum lookup_result (*limit_rule_get)(struct store *store, const char *subject,
+					     const char *kind, char *spec_r);
+	int (*limit_set)(struct store *store, const char *subject, const char *kind,
+			 const char *spec, const char *actor, char **error_r);
+	int (*limit_clear)(struct store *store, const char *subject, const char *actor,
+			   char **error_r);
+	int (*limit_list)(struct store *store, store_limit_rule_cb *cb, void *ctx,
+			  char **error_r);
+	int (*limit_charge)(struct store *store, const struct store_limit_charge *c,
+			    struct store_limit_state *state_r, char **error_r);
+	int (*limit_refused)(struct store *store, const struct store_limit_refusal *r,
+			     unsigned *refusals_r, bool *suspended_r, bool *notify_r,
+			     char **error_r);
 };
 
 /* The part of every backend's state that store.c sees. */

@@ -431,6 +431,12 @@ static const struct store_ops sq_ops = {
 	.prune = sq_prune,
 	.admin_log = sq_admin_log,
 	.query = sq_query,
+	.limit_rule_get = sq_limit_rule_get,
+	.limit_set = sq_limit_set,
+	.limit_clear = sq_limit_clear,
+	.limit_list = sq_limit_list,
+	.limit_charge = sq_limit_charge,
+	.limit_refused = sq_limit_refused,
 };
 
 /* store_sqlite_open - open, recognise, migrate, start the writer */

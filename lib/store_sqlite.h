@@ -85,6 +85,17 @@ enum sq_stmt_id {
 	SQ_PRUNE_DECISIONS,
 	SQ_PRUNE_GRANTS,
 
+	SQ_NOW,			/* the database's clock */
+	SQ_LIMIT_RULE_GET,
+	SQ_LIMIT_RULE_SET,
+	SQ_LIMIT_RULE_CLEAR,
+	SQ_LIMIT_RULE_LIST,
+	SQ_LIMIT_COUNTS_GET,
+	SQ_LIMIT_COUNT_ADD,
+	SQ_LIMIT_COUNTS_EXPIRE,
+	SQ_LIMIT_REFUSAL_ADD,
+	SQ_LIMIT_REFUSALS_RECENT,
+
 	SQ_STMT_COUNT
 };
 
@@ -275,6 +286,18 @@ void sq_writer_stop(struct sq_store *st, long long flush_timeout_ms);
 int sq_decision_queue(struct store *store, const struct store_decision *d);
 int sq_decision_flush(struct store *store, long long timeout_ms);
 void sq_decision_stats(struct store *store, uint64_t *written_r, uint64_t *dropped_r);
+
+/* store_sqlite_limits.c */
+enum lookup_result sq_limit_rule_get(struct store *store, const char *subject, const char *kind,
+				     char *spec_r);
+int sq_limit_set(struct store *store, const char *subject, const char *kind, const char *spec,
+		 const char *actor, char **error_r);
+int sq_limit_clear(struct store *store, const char *subject, const char *actor, char **error_r);
+int sq_limit_list(struct store *store, store_limit_rule_cb *cb, void *ctx, char **error_r);
+int sq_limit_charge(struct store *store, const struct store_limit_charge *c,
+		    struct store_limit_state *state_r, char **error_r);
+int sq_limit_refused(struct store *store, const struct store_limit_refusal *r,
+		     unsigned *refusals_r, bool *suspended_r, bool *notify_r, char **error_r);
 
 /* store_sqlite_audit.c */
 int sq_audit(struct store *store, const struct store_audit_filter *filter,

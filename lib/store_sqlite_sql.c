@@ -139,4 +139,30 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
 			       "(SELECT id FROM decision_log WHERE ts < ?1 LIMIT ?2)",
 	[SQ_PRUNE_GRANTS] = "DELETE FROM grants WHERE id IN "
 			    "(SELECT id FROM grants WHERE expires_at < ?1 LIMIT ?2)",
+
+	/* The one clock of the limits: the database's (SPEC: several MX
+	   hosts on one database share the counters). */
+	[SQ_NOW] = "SELECT CAST(strftime('%s', 'now') AS INTEGER)",
+	/* The primary key (subject, kind). */
+	[SQ_LIMIT_RULE_GET] = "SELECT spec FROM limit_rules WHERE subject = ?1 AND kind = ?2",
+	[SQ_LIMIT_RULE_SET] = "INSERT INTO limit_rules (subject, kind, spec, changed) "
+			      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (subject, kind) DO UPDATE "
+			      "SET spec = excluded.spec, changed = excluded.changed",
+	[SQ_LIMIT_RULE_CLEAR] = "DELETE FROM limit_rules WHERE subject = ?1",
+	[SQ_LIMIT_RULE_LIST] = "SELECT subject, kind, spec, changed FROM limit_rules "
+			       "ORDER BY subject, kind",
+	/* The primary key's prefix: a subject's buckets, a few dozen rows. */
+	[SQ_LIMIT_COUNTS_GET] = "SELECT kind, window_seconds, bucket, count FROM limit_counts "
+				"WHERE subject = ?1",
+	[SQ_LIMIT_COUNT_ADD] = "INSERT INTO limit_counts (subject, kind, window_seconds, bucket, "
+			       "count, max) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+			       "ON CONFLICT (subject, kind, window_seconds, bucket) DO UPDATE "
+			       "SET count = count + excluded.count, max = excluded.max",
+	[SQ_LIMIT_COUNTS_EXPIRE] = "DELETE FROM limit_counts WHERE subject = ?1 AND kind = ?2 "
+				   "AND window_seconds = ?3 AND bucket < ?4",
+	[SQ_LIMIT_REFUSAL_ADD] = "INSERT INTO limit_refusals (ts, subject, kind, window_seconds, "
+				 "notified) VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* limit_refusals_subject_ts. */
+	[SQ_LIMIT_REFUSALS_RECENT] = "SELECT count(*), coalesce(max(notified), 0) "
+				     "FROM limit_refusals WHERE subject = ?1 AND ts > ?2",
 };
