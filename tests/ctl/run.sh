@@ -329,6 +329,7 @@ fi
 
 . "$(dirname "$0")/cases_cert.sh"
 . "$(dirname "$0")/cases_audit_queries.sh"
+. "$(dirname "$0")/cases_limit.sh"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
