@@ -73,6 +73,39 @@ void frontend_decide_rcpt(const struct frontend_request *req, const struct front
 			 req->too_long);
 	} else {
 		decide(&req->relay, env->policy, env->lookups, verdict_r);
+		frontend_limit_apply(env->store, env->limits, &req->relay, env->policy,
+				     FRONTEND_LIMIT_ASK, 0, verdict_r);
+	}
+	frontend_record(req, env, verdict_r);
+}
+
+/* frontend_decide_data - count a message, refuse one that would cross */
+void frontend_decide_data(const struct frontend_request *req, const struct frontend_env *env,
+			  unsigned recipients, struct relay_verdict *verdict_r)
+{
+	memset(verdict_r, 0, sizeof *verdict_r);
+	verdict_r->kind = VERDICT_DUNNO;
+	verdict_r->rule = RULE_NONE;
+	verdict_r->status = "";
+	if (req->too_long != NULL || env->limits == NULL || env->store == NULL)
+		return;
+	decide(&req->relay, env->policy, env->lookups, verdict_r);
+	if (verdict_r->kind == VERDICT_DUNNO) {
+		/* Nobody to count: the recipients were judged at RCPT. */
+		verdict_r->rule = RULE_NONE;
+		return;
+	}
+	if (verdict_r->kind != VERDICT_PERMIT) {
+		/* A refusal now (a user suspended since RCPT, a store
+		   error) holds at DATA too: nothing is counted. */
+		frontend_record(req, env, verdict_r);
+		return;
+	}
+	frontend_limit_apply(env->store, env->limits, &req->relay, env->policy,
+			     FRONTEND_LIMIT_COUNT, recipients, verdict_r);
+	if (verdict_r->kind == VERDICT_PERMIT) {
+		verdict_r->kind = VERDICT_DUNNO;	/* counted; nothing to say */
+		return;
 	}
 	frontend_record(req, env, verdict_r);
 }

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "decide.h"
+#include "frontend_limit.h"
 #include "store.h"
 
 /* One relayed recipient, as the front end saw it. */
@@ -48,13 +49,26 @@ struct frontend_env {
 	struct store *store;			/* decision rows; NULL: none */
 	bool audit;				/* audit_decisions */
 	bool dunno_refuses;			/* no MTA rule behind the front end */
+	const struct frontend_limits *limits;	/* sending limits; NULL: off */
 };
 
 /* Decides one relayed recipient and records it (log line, and a queued
    decisions row when env->audit and a store are there; the row never
-   waits for the disk). Never fails; a verdict is always set. */
+   waits for the disk). A permit is then held against the sending limits
+   (frontend_limit.h, FRONTEND_LIMIT_ASK): a user already at a limit is
+   refused. Never fails; a verdict is always set. */
 void frontend_decide_rcpt(const struct frontend_request *req, const struct frontend_env *env,
 			  struct relay_verdict *verdict_r);
+
+/* At DATA, for a message with recipients relayed recipients: decides
+   again who sends, and checks and counts the message against the
+   sending limits in one step (FRONTEND_LIMIT_COUNT). VERDICT_DUNNO
+   means nothing to say (nobody counted, within every limit, or no
+   rule permits: judged at RCPT); otherwise a refusal, recorded with
+   recipient "": the limit's (TEMPFAIL rate_limit), decide()'s (a user
+   suspended since RCPT), or on_store_error. Never fails. */
+void frontend_decide_data(const struct frontend_request *req, const struct frontend_env *env,
+			  unsigned recipients, struct relay_verdict *verdict_r);
 
 /* Records a verdict reached elsewhere (the milter's From: check at end
    of message) the same way. */

@@ -53,7 +53,7 @@ void callbacks_set_store(struct frontend_store *fstore)
 
 /* callbacks_env - what frontend_decide_rcpt() needs, for this callback */
 static void callbacks_env(const struct milter_settings *s, struct relay_lookups *lookups,
-			  struct frontend_env *env_r)
+			  struct frontend_limits *limits, struct frontend_env *env_r)
 {
 	struct store *store = cb_fstore != NULL ? frontend_store_get(cb_fstore) : NULL;
 
@@ -64,6 +64,9 @@ static void callbacks_env(const struct milter_settings *s, struct relay_lookups 
 	env_r->audit = s->cfg->audit_decisions;
 	/* No MTA restriction behind the milter: no opinion refuses. */
 	env_r->dunno_refuses = true;
+	limits->cfg = s->cfg;
+	limits->actor = "authrelay-milter";
+	env_r->limits = limits;
 }
 
 /* callbacks_reply - hand a reply to libmilter, return its status */
@@ -258,6 +261,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	char norm[ADDR_MAX];
 	struct frontend_request req;
 	struct frontend_env env;
+	struct frontend_limits limits;
 	struct relay_lookups lookups;
 	struct relay_verdict v;
 	struct milter_reply reply;
@@ -299,7 +303,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_CONTINUE;
 	}
 	callbacks_request(mc, rcpt, &req);
-	callbacks_env(s, &lookups, &env);
+	callbacks_env(s, &lookups, &limits, &env);
 	frontend_decide_rcpt(&req, &env, &v);
 	reply_from_verdict(&v, REPLY_STAGE_RCPT, &reply);
 	if (reply.action == REPLY_CONTINUE)
@@ -371,6 +375,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	struct rfc5322_addrlist list = { 0, NULL };
 	struct frontend_request req;
 	struct frontend_env env;
+	struct frontend_limits limits;
 	struct relay_lookups lookups;
 	char buf[RELAY_REASON_MAX];
 	const char *problem;
@@ -388,7 +393,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	if (!data_header_check_due(s, mc))
 		goto done;
 	callbacks_request(mc, "", &req);
-	callbacks_env(s, &lookups, &env);
+	callbacks_env(s, &lookups, &limits, &env);
 	if ((problem = eom_header_problem(mc, buf, sizeof buf)) != NULL) {
 		v.kind = VERDICT_REJECT;
 		v.rule = RULE_BAD_REQUEST;
@@ -436,6 +441,28 @@ static sfsistat cb_data(SMFICTX *ctx)
 	/* Postfix has the queue id from the first accepted recipient on. */
 	if (smfi_getsymval(ctx, "i") != NULL)
 		context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
+	if (s->cfg->milter_relay_check && mc->relayed > 0) {
+		/* The sending limits count the message here, before its
+		   body: its relayed recipients and the message, in one step
+		   (frontend_limit.h). */
+		struct frontend_request req;
+		struct frontend_env env;
+		struct frontend_limits limits;
+		struct relay_lookups lookups;
+		struct relay_verdict v;
+
+		callbacks_request(mc, "", &req);
+		callbacks_env(s, &lookups, &limits, &env);
+		frontend_decide_data(&req, &env, mc->relayed, &v);
+		if (v.kind != VERDICT_DUNNO) {
+			struct milter_reply reply;
+
+			settings_release(&s);
+			reply_from_verdict(&v, REPLY_STAGE_EOM, &reply);
+			context_message_reset(mc);
+			return callbacks_reply(ctx, &reply);
+		}
+	}
 	due = data_header_check_due(s, mc);
 	settings_release(&s);
 	if (due)

@@ -107,6 +107,7 @@ static size_t cb_answer(void *ctx, const struct policy_request *req, char *reply
 {
 	struct policyd *pd = ctx;
 	struct frontend_env env;
+	struct frontend_limits limits = {pd->cfg, PROG};
 
 	store_refresh(pd);	/* one atomic load while the store is open */
 	env = (struct frontend_env){
@@ -115,6 +116,7 @@ static size_t cb_answer(void *ctx, const struct policy_request *req, char *reply
 		.store = pd->store,
 		.audit = pd->cfg->audit_decisions,
 		.dunno_refuses = false,	/* reject_unauth_destination follows */
+		.limits = &limits,
 	};
 
 	return request_answer(req, &env, (int64_t)time(NULL), reply, size, error_r);

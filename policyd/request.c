@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ipaddr.h"
@@ -57,10 +58,10 @@ static const struct attr_def attr_defs[] = {
 	F(ccert_pubkey_fingerprint, FIELD_DECISION, ccert_pubkey_fingerprint, true),
 	F(queue_id, FIELD_INFO, queue_id, false),
 	F(instance, FIELD_INFO, instance, false),
+	F(recipient_count, FIELD_DECISION, recipient_count, false),
 	{"encryption_protocol", sizeof("encryption_protocol") - 1, FIELD_TLS, 0, 0, false},
 	KNOWN(protocol_name),
 	KNOWN(helo_name),
-	KNOWN(recipient_count),
 	KNOWN(client_name),
 	KNOWN(reverse_client_name),
 	KNOWN(client_port),
@@ -237,6 +238,13 @@ static size_t format_reply(const struct relay_verdict *v, char *reply, size_t si
 			 v->reason[0] ? v->reason : "Relay access denied");
 		return proto_reply_format(reply, size, "REJECT", text);
 	case VERDICT_TEMPFAIL:
+		if (v->rule == RULE_RATE_LIMIT) {
+			/* SPEC: over a sending limit, "action=450 4.7.1 text":
+			   a plain temporary refusal, whatever else would permit. */
+			snprintf(text, sizeof(text), "%s %s", status_or(v->status, '4', "4.7.1"),
+				 v->reason[0] ? v->reason : "Sending limit reached");
+			return proto_reply_format(reply, size, "450", text);
+		}
 		snprintf(text, sizeof(text), "%s %s", status_or(v->status, '4', "4.3.0"),
 			 v->reason[0] ? v->reason : "Relay database temporarily unavailable");
 		return proto_reply_format(reply, size, "DEFER_IF_PERMIT", text);
@@ -265,8 +273,8 @@ size_t request_answer(const struct policy_request *req, const struct frontend_en
 		*error_r = "unsupported request type (only request=smtpd_access_policy)";
 		return 0;
 	}
-	if (strcmp(req->protocol_state, "RCPT") != 0) {
-		log_debug("protocol_state=%s: DUNNO (relay is decided at RCPT only)",
+	if (strcmp(req->protocol_state, "RCPT") != 0 && strcmp(req->protocol_state, "DATA") != 0) {
+		log_debug("protocol_state=%s: DUNNO (relay is decided at RCPT, limits at DATA)",
 			  req->protocol_state[0] ? req->protocol_state : "(none)");
 		return proto_reply_format(reply, size, "DUNNO", NULL);
 	}
@@ -288,6 +296,13 @@ size_t request_answer(const struct policy_request *req, const struct frontend_en
 	if (req->overflow != NULL) {
 		snprintf(too_long, sizeof(too_long), "attribute %s", req->overflow);
 		fr.too_long = too_long;
+	}
+	if (strcmp(req->protocol_state, "DATA") == 0) {
+		unsigned long n = strtoul(req->recipient_count, NULL, 10);
+
+		fr.recipient = "";
+		frontend_decide_data(&fr, env, n > 100000 ? 100000 : (unsigned)n, &v);
+		return format_reply(&v, reply, size);
 	}
 	frontend_decide_rcpt(&fr, env, &v);
 	return format_reply(&v, reply, size);

@@ -20,8 +20,11 @@
  *
  *	request_answer() turns a complete request into a reply:
  *	protocol_state RCPT is decided with frontend_decide_rcpt(), which
- *	also records the decision; every other state
- *	(CONNECT, EHLO, HELO, MAIL, DATA, END-OF-MESSAGE, VRFY, ETRN) gets
+ *	also records the decision; DATA (smtpd_data_restrictions) counts
+ *	the message against the sending limits (frontend_decide_data(),
+ *	recipient_count recipients): DUNNO, or 450 4.7.1 for a message
+ *	that would cross a limit; every other state
+ *	(CONNECT, EHLO, HELO, MAIL, END-OF-MESSAGE, VRFY, ETRN) gets
  *	DUNNO without a decision row, because relay is decided per
  *	recipient and smtpd_relay_restrictions only runs at RCPT.
  *--*/
@@ -50,6 +53,7 @@ struct policy_request {
 	char ccert_pubkey_fingerprint[STORE_FPR_MAX];
 	char queue_id[REQUEST_SHORT_MAX];
 	char instance[REQUEST_SHORT_MAX];
+	char recipient_count[REQUEST_SHORT_MAX];	/* at DATA (Postfix 2.3+) */
 	bool has_request;		/* a request= line was seen */
 	bool tls;			/* encryption_protocol was not empty */
 	const char *overflow;		/* first decision attribute too long, or NULL */
