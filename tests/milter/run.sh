@@ -228,6 +228,20 @@ else
 	say_fail "start with milter_relay_check = no"
 fi
 
+# ---- sending limits: the same logic as policyd (lib/frontend_limit) ----
+conf limits "unix:$T/run/limits.sock" "limit_recipients = 3/1h"
+if start limits; then
+	script limits "unix:$T/run/limits.sock" "$T/limits.log" "permit grant" "permit grant" \
+		"permit grant" "permit grant" "tempfail rate_limit" "=450 4.7.1" "permit grant" \
+		"tempfail rate_limit" "=450 4.7.1"
+	stop "$MPID"
+	got=$(sql "SELECT used FROM limit_usage WHERE username = 'popuser' AND kind = 'recipients'")
+	[ "$got" = 3 ] && say_pass "limits: limit_usage shows popuser's 3 of 3" ||
+		say_fail "limits: limit_usage" "got '$got', want 3"
+else
+	say_fail "start with limits"
+fi
+
 # ---- inet: socket on a free loopback port ----
 port=""
 for _ in $(seq 1 100); do
