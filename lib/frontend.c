@@ -90,15 +90,14 @@ void frontend_decide_data(const struct frontend_request *req, const struct front
 	if (req->too_long != NULL || env->limits == NULL || env->store == NULL)
 		return;
 	decide(&req->relay, env->policy, env->lookups, verdict_r);
-	if (verdict_r->kind == VERDICT_DUNNO) {
-		/* Nobody to count: the recipients were judged at RCPT. */
-		verdict_r->rule = RULE_NONE;
-		return;
-	}
 	if (verdict_r->kind != VERDICT_PERMIT) {
-		/* A refusal now (a user suspended since RCPT, a store
-		   error) holds at DATA too: nothing is counted. */
-		frontend_record(req, env, verdict_r);
+		/* Nobody to count. The relay rules were applied at RCPT,
+		   per relayed recipient: a suspended user's mail to local
+		   recipients is not refused here. */
+		memset(verdict_r, 0, sizeof *verdict_r);
+		verdict_r->kind = VERDICT_DUNNO;
+		verdict_r->rule = RULE_NONE;
+		verdict_r->status = "";
 		return;
 	}
 	frontend_limit_apply(env->store, env->limits, &req->relay, env->policy,

@@ -64,9 +64,10 @@ void frontend_decide_rcpt(const struct frontend_request *req, const struct front
    again who sends, and checks and counts the message against the
    sending limits in one step (FRONTEND_LIMIT_COUNT). VERDICT_DUNNO
    means nothing to say (nobody counted, within every limit, or no
-   rule permits: judged at RCPT); otherwise a refusal, recorded with
-   recipient "": the limit's (TEMPFAIL rate_limit), decide()'s (a user
-   suspended since RCPT), or on_store_error. Never fails. */
+   rule permits: the relay rules are RCPT's, per relayed recipient);
+   otherwise the limit's refusal (TEMPFAIL rate_limit) or, when the
+   limits cannot be read, on_store_error, recorded with recipient "".
+   Never fails. */
 void frontend_decide_data(const struct frontend_request *req, const struct frontend_env *env,
 			  unsigned recipients, struct relay_verdict *verdict_r);
 
