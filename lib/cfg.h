@@ -82,6 +82,7 @@ struct authrelay_config {
 	unsigned limit_suspend_after;	/* 0: never */
 	long long limit_suspend_window;	/* 1d */
 	char *limit_notify_address;	/* "": no mail */
+	char *limit_notify_sendmail;	/* /usr/sbin/sendmail */
 
 	/* policyd */
 	char *policyd_listen;		/* inet:127.0.0.1:10040 */

@@ -143,6 +143,9 @@ static const struct cfg_key cfg_key_table[] = {
 	{{"limit_notify_address", "string", "", ENFORCERS,
 	  "one mail per user and limit_suspend_window goes here when a limit refuses"},
 	 CFG_T_STRING, OFF(limit_notify_address), 0, 0, 0, NULL},
+	{{"limit_notify_sendmail", "path", "/usr/sbin/sendmail", ENFORCERS,
+	  "the sendmail(1) program the notification is handed to"},
+	 CFG_T_STRING, OFF(limit_notify_sendmail), 0, 0, CFG_NONEMPTY, NULL},
 
 	/* policyd */
 	{{"policyd_listen", "endpoint", "inet:127.0.0.1:10040", CFG_POLICYD | CFG_CTL,

@@ -89,21 +89,14 @@ void frontend_decide_data(const struct frontend_request *req, const struct front
 	verdict_r->status = "";
 	if (req->too_long != NULL || env->limits == NULL || env->store == NULL)
 		return;
-	decide(&req->relay, env->policy, env->lookups, verdict_r);
-	if (verdict_r->kind != VERDICT_PERMIT) {
-		/* Nobody to count. The relay rules were applied at RCPT,
-		   per relayed recipient: a suspended user's mail to local
-		   recipients is not refused here. */
-		memset(verdict_r, 0, sizeof *verdict_r);
-		verdict_r->kind = VERDICT_DUNNO;
-		verdict_r->rule = RULE_NONE;
-		verdict_r->status = "";
-		return;
-	}
+	/* The relay rules were applied at RCPT, per relayed recipient (a
+	   suspended user's mail to local recipients is not refused here):
+	   DATA only asks who sends (frontend_limit.h) and counts. */
+	verdict_r->kind = VERDICT_PERMIT;
 	frontend_limit_apply(env->store, env->limits, &req->relay, env->policy,
 			     FRONTEND_LIMIT_COUNT, recipients, verdict_r);
 	if (verdict_r->kind == VERDICT_PERMIT) {
-		verdict_r->kind = VERDICT_DUNNO;	/* counted; nothing to say */
+		verdict_r->kind = VERDICT_DUNNO;	/* counted, or nobody to count */
 		return;
 	}
 	frontend_record(req, env, verdict_r);

@@ -60,11 +60,11 @@ struct frontend_env {
 void frontend_decide_rcpt(const struct frontend_request *req, const struct frontend_env *env,
 			  struct relay_verdict *verdict_r);
 
-/* At DATA, for a message with recipients relayed recipients: decides
-   again who sends, and checks and counts the message against the
-   sending limits in one step (FRONTEND_LIMIT_COUNT). VERDICT_DUNNO
-   means nothing to say (nobody counted, within every limit, or no
-   rule permits: the relay rules are RCPT's, per relayed recipient);
+/* At DATA, for a message with recipients relayed recipients: finds
+   who sends (frontend_limit.h; the relay rules themselves are RCPT's,
+   per relayed recipient), and checks and counts the message against
+   the sending limits in one step (FRONTEND_LIMIT_COUNT). VERDICT_DUNNO
+   means nothing to say (nobody counted, or within every limit);
    otherwise the limit's refusal (TEMPFAIL rate_limit) or, when the
    limits cannot be read, on_store_error, recorded with recipient "".
    Never fails. */

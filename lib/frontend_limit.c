@@ -23,7 +23,10 @@
 #include "log.h"
 #include "notify_mail.h"
 
-/* frontend_limit_subject - who is counted: 1 (subject_r set), 0 nobody, -1 store error */
+/* frontend_limit_subject - who is counted: 1 (subject_r set), 0 nobody,
+   -1 store error. rule is what permitted (RCPT), or RULE_NONE at DATA:
+   then the order of decide() finds it (SASL user, grant, certificate),
+   without decide()'s other questions, which are RCPT's. */
 static int frontend_limit_subject(struct store *store, const struct relay_request *req,
 				  const struct relay_policy *policy, enum relay_rule rule,
 				  char *subject_r)
@@ -33,6 +36,21 @@ static int frontend_limit_subject(struct store *store, const struct relay_reques
 
 	if (cidr_list_match(policy->trusted_networks, &req->client))
 		return 0;
+	if (rule == RULE_NONE) {
+		bool has_cert = (req->cert_fingerprint != NULL && req->cert_fingerprint[0]) ||
+				(req->cert_pubkey_fingerprint != NULL &&
+				 req->cert_pubkey_fingerprint[0]);
+
+		if (req->sasl_username != NULL && req->sasl_username[0] != '\0')
+			rule = RULE_SASL;
+		else if (req->client.family != 0 &&
+			 (r = store_grant_lookup(store, &req->client, req->now, NULL)) != LOOKUP_NOT_FOUND)
+			rule = r == LOOKUP_FOUND ? RULE_GRANT : RULE_STORE_ERROR;
+		else if (has_cert)
+			rule = RULE_CERT;
+		if (rule == RULE_STORE_ERROR)
+			return -1;
+	}
 	switch (rule) {
 	case RULE_SASL:
 		snprintf(subject_r, STORE_USER_MAX, "%s", req->sasl_username);
@@ -128,6 +146,7 @@ static void frontend_limit_refused(struct store *store, const struct frontend_li
 		.suspend_after = is_ip ? 0 : cfg->limit_suspend_after,
 		.suspend_window = cfg->limit_suspend_window,
 		.actor = limits->actor,
+		.notify_wanted = cfg->limit_notify_address[0] != '\0',
 	};
 	unsigned refusals = 0;
 	bool suspended = false, notify = false;
@@ -159,8 +178,8 @@ static void frontend_limit_refused(struct store *store, const struct frontend_li
 			 suspended ? "The user is now suspended: authrelayctl user resume to undo.\n"
 				   : "",
 			 subject, subject);
-		if (notify_mail_send(cfg->limit_notify_address, "MAILER-DAEMON", subj, body,
-				     &error) != 0) {
+		if (notify_mail_send(cfg->limit_notify_sendmail, cfg->limit_notify_address,
+				     limits->actor, subj, body, &error) != 0) {
 			log_warning("%s", error ? error : "notification mail failed");
 			free(error);
 		} else {
@@ -184,7 +203,8 @@ void frontend_limit_apply(struct store *store, const struct frontend_limits *lim
 
 	if (verdict->kind != VERDICT_PERMIT || limits == NULL || store == NULL)
 		return;
-	who = frontend_limit_subject(store, req, policy, verdict->rule, subject);
+	who = frontend_limit_subject(store, req, policy,
+				     stage == FRONTEND_LIMIT_COUNT ? RULE_NONE : verdict->rule, subject);
 	if (who == 0)
 		return;
 	if (who < 0) {

@@ -6,7 +6,8 @@
  * SYNOPSIS
  *	#include "limit_resolve.h"
  * DESCRIPTION
- *	See limit_resolve.h. Two indexed probes per kind at most.
+ *	See limit_resolve.h. Two indexed probes at most (user, domain),
+ *	both kinds at once.
  */
 #include <string.h>
 
@@ -28,18 +29,15 @@ bool limit_defaults_active(const struct authrelay_config *cfg)
 int limit_resolve(struct store *store, const struct authrelay_config *cfg, const char *subject,
 		  struct limit_resolved *r)
 {
+	enum lookup_result found[STORE_LIMIT_KINDS];
+
 	memset(r, 0, sizeof *r);
+	if (store_limit_rules(store, subject, found, r->spec) != 0)
+		return -1;
 	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
-		switch (store_limit_rule(store, subject, k, &r->spec[k])) {
-		case LOOKUP_FOUND:
-			r->from_database[k] = true;
-			break;
-		case LOOKUP_NOT_FOUND:
+		r->from_database[k] = found[k] == LOOKUP_FOUND;
+		if (!r->from_database[k])
 			r->spec[k] = *limit_default(cfg, k);
-			break;
-		default:
-			return -1;
-		}
 	}
 	return 0;
 }

@@ -42,7 +42,7 @@ static void notify_mail_clean(char *text, int keep_lf)
 }
 
 /* notify_mail_child - in the child: start sendmail, feed it, exit */
-static void notify_mail_child(const char *address, const char *from, const char *text,
+static void notify_mail_child(const char *sendmail, const char *address, const char *text,
 			      size_t len)
 {
 	int fds[2];
@@ -55,13 +55,14 @@ static void notify_mail_child(const char *address, const char *from, const char 
 	if (pid < 0)
 		_exit(1);
 	if (pid == 0) {
-		char *const argv[] = {"sendmail", "-i", "-f", (char *)from, "--", (char *)address,
-				      NULL};
+		/* The envelope sender is the daemon's account (run_user), as
+		   for any local submission; "from" is the From: header. */
+		char *const argv[] = {"sendmail", "-i", "--", (char *)address, NULL};
 
 		dup2(fds[0], STDIN_FILENO);
 		close(fds[0]);
 		close(fds[1]);
-		execv(NOTIFY_MAIL_SENDMAIL, argv);
+		execv(sendmail, argv);
 		_exit(127);
 	}
 	close(fds[0]);
@@ -78,8 +79,8 @@ static void notify_mail_child(const char *address, const char *from, const char 
 	_exit(off == len ? 0 : 1);
 }
 
-int notify_mail_send(const char *address, const char *from, const char *subject,
-		     const char *body, char **error_r)
+int notify_mail_send(const char *sendmail, const char *address, const char *from,
+		     const char *subject, const char *body, char **error_r)
 {
 	char text[NOTIFY_MAIL_MAX], subj[256];
 	int len;
@@ -105,7 +106,7 @@ int notify_mail_send(const char *address, const char *from, const char *subject,
 	if (pid < 0)
 		return notify_mail_error(error_r, "fork");
 	if (pid == 0)
-		notify_mail_child(address, from, text, (size_t)len);
+		notify_mail_child(sendmail, address, text, (size_t)len);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	return 0;

@@ -76,11 +76,14 @@ struct store_ops {
 	int (*query)(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 		     char **error_r);
 
-	/* One limit row of subject and kind: LOOKUP_FOUND with its spec
-	   text (LIMIT_SPEC_TEXT_MAX bytes). The order user, then domain,
-	   is store.c's. */
-	enum lookup_result (*limit_rule_get)(struct store *store, const char *subject,
-					     const char *kind, char *spec_r);
+	/* The limit rows of two subjects (a user and its "@domain"; domain
+	   may be NULL), both kinds, in one question: LOOKUP_FOUND when
+	   there is one, with spec_r[0 user / 1 domain][kind] the text
+	   (LIMIT_SPEC_TEXT_MAX bytes, "" for none). Which row wins is
+	   store_limits.c's rule. */
+	enum lookup_result (*limit_rules_get)(struct store *store, const char *user,
+					      const char *domain,
+					      char spec_r[2][STORE_LIMIT_KINDS][LIMIT_SPEC_TEXT_MAX]);
 	int (*limit_set)(struct store *store, const char *subject, const char *kind,
 			 const char *spec, const char *actor, char **error_r);
 	int (*limit_clear)(struct store *store, const char *subject, const char *actor,

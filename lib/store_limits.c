@@ -50,49 +50,74 @@ static int store_limit_subject_ok(const char *subject, char **error_r)
 	return 0;
 }
 
-/* store_limit_rule_one - the row of one subject, parsed */
-static enum lookup_result store_limit_rule_one(struct store *store, const char *subject,
-					       enum store_limit_kind kind,
-					       struct limit_spec *spec_r)
+/* store_limit_spec_parse - one stored row's text, or a store error */
+static int store_limit_spec_parse(const char *subject, enum store_limit_kind kind,
+				  const char *text, struct limit_spec *spec_r)
 {
-	char text[LIMIT_SPEC_TEXT_MAX];
 	char *error = NULL;
-	enum lookup_result r;
 
-	r = store->ops->limit_rule_get(store, subject, store_limit_kind_name(kind), text);
-	if (r != LOOKUP_FOUND)
-		return r;
-	if (limit_spec_parse(text, spec_r, &error) != 0) {
-		/* Only authrelayctl writes rows, in canonical form: a row that
-		   does not parse was written by hand. Not "no limit". */
-		log_warning("limit of %s (%s) in the database does not parse: %s", subject,
-			    store_limit_kind_name(kind), error ? error : "bad limit");
-		free(error);
-		return LOOKUP_ERROR;
+	if (limit_spec_parse(text, spec_r, &error) == 0)
+		return 0;
+	/* Only authrelayctl writes rows, in canonical form: a row that
+	   does not parse was written by hand. Not "no limit". */
+	log_warning("limit of %s (%s) in the database does not parse: %s", subject,
+		    store_limit_kind_name(kind), error ? error : "bad limit");
+	free(error);
+	return -1;
+}
+
+int store_limit_rules(struct store *store, const char *username,
+		      enum lookup_result found_r[STORE_LIMIT_KINDS],
+		      struct limit_spec spec_r[STORE_LIMIT_KINDS])
+{
+	char text[2][STORE_LIMIT_KINDS][LIMIT_SPEC_TEXT_MAX];
+	const char *at, *domain = NULL;
+
+	if (store == NULL || username == NULL || found_r == NULL || spec_r == NULL)
+		return -1;
+	for (int k = 0; k < STORE_LIMIT_KINDS; k++)
+		found_r[k] = LOOKUP_NOT_FOUND;
+	if (*username == '\0' || strlen(username) >= STORE_USER_MAX)
+		return 0;	/* no row can be there */
+	/* The domain of "alice@example.org" is "@example.org"; a name
+	   without a domain has only its own rows. */
+	at = strrchr(username, '@');
+	if (at != NULL && at != username && at[1] != '\0')
+		domain = at;
+	switch (store->ops->limit_rules_get(store, username, domain, text)) {
+	case LOOKUP_FOUND:
+		break;
+	case LOOKUP_NOT_FOUND:
+		return 0;
+	default:
+		return -1;
 	}
-	return LOOKUP_FOUND;
+	/* Most specific wins, per kind: the user's row, then the domain's. */
+	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
+		int which = text[0][k][0] != '\0' ? 0 : text[1][k][0] != '\0' ? 1 : -1;
+
+		if (which < 0)
+			continue;
+		if (store_limit_spec_parse(which ? domain : username, k, text[which][k],
+					   &spec_r[k]) != 0)
+			return -1;
+		found_r[k] = LOOKUP_FOUND;
+	}
+	return 0;
 }
 
 enum lookup_result store_limit_rule(struct store *store, const char *username,
 				    enum store_limit_kind kind, struct limit_spec *spec_r)
 {
-	const char *at;
-	enum lookup_result r;
+	enum lookup_result found[STORE_LIMIT_KINDS];
+	struct limit_spec spec[STORE_LIMIT_KINDS];
 
-	if (store == NULL || username == NULL || spec_r == NULL ||
-	    (unsigned)kind >= STORE_LIMIT_KINDS)
+	if ((unsigned)kind >= STORE_LIMIT_KINDS || spec_r == NULL ||
+	    store_limit_rules(store, username, found, spec) != 0)
 		return LOOKUP_ERROR;
-	if (*username == '\0' || strlen(username) >= STORE_USER_MAX)
-		return LOOKUP_NOT_FOUND;	/* no row can be there */
-	r = store_limit_rule_one(store, username, kind, spec_r);
-	if (r != LOOKUP_NOT_FOUND)
-		return r;
-	/* The domain of "alice@example.org" is "@example.org"; a name
-	   without a domain has only its own row. */
-	at = strrchr(username, '@');
-	if (at == NULL || at == username || at[1] == '\0')
-		return LOOKUP_NOT_FOUND;
-	return store_limit_rule_one(store, at, kind, spec_r);
+	if (found[kind] == LOOKUP_FOUND)
+		*spec_r = spec[kind];
+	return found[kind];
 }
 
 int store_limit_set(struct store *store, const char *subject, enum store_limit_kind kind,

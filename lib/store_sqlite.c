@@ -204,8 +204,12 @@ static void sq_read_end(struct store *store)
 
 	sq_lock(st);
 	if (st->snapshot && !sqlite3_get_autocommit(st->main.db)
-	    && sq_run(&st->main, SQ_COMMIT) != SQLITE_DONE)
+	    && sq_run(&st->main, SQ_COMMIT) != SQLITE_DONE) {
+		/* Only a batch's limit counts can be lost here
+		   (store_limit_charge() inside a snapshot). */
+		log_warning("database %s: end of batch: %s", st->path, sqlite3_errmsg(st->main.db));
 		sq_rollback(&st->main);
+	}
 	st->snapshot = false;
 	sq_unlock(st);
 }
@@ -431,7 +435,7 @@ static const struct store_ops sq_ops = {
 	.prune = sq_prune,
 	.admin_log = sq_admin_log,
 	.query = sq_query,
-	.limit_rule_get = sq_limit_rule_get,
+	.limit_rules_get = sq_limit_rules_get,
 	.limit_set = sq_limit_set,
 	.limit_clear = sq_limit_clear,
 	.limit_list = sq_limit_list,

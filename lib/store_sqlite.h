@@ -85,7 +85,9 @@ enum sq_stmt_id {
 	SQ_PRUNE_DECISIONS,
 	SQ_PRUNE_GRANTS,
 
-	SQ_NOW,			/* the database's clock */
+	SQ_LIMIT_SAVEPOINT,	/* one charge inside a batch's write */
+	SQ_LIMIT_RELEASE,
+	SQ_LIMIT_ROLLBACK_TO,
 	SQ_LIMIT_RULE_GET,
 	SQ_LIMIT_RULE_SET,
 	SQ_LIMIT_RULE_CLEAR,
@@ -288,8 +290,8 @@ int sq_decision_flush(struct store *store, long long timeout_ms);
 void sq_decision_stats(struct store *store, uint64_t *written_r, uint64_t *dropped_r);
 
 /* store_sqlite_limits.c */
-enum lookup_result sq_limit_rule_get(struct store *store, const char *subject, const char *kind,
-				     char *spec_r);
+enum lookup_result sq_limit_rules_get(struct store *store, const char *user, const char *domain,
+				      char spec_r[2][STORE_LIMIT_KINDS][LIMIT_SPEC_TEXT_MAX]);
 int sq_limit_set(struct store *store, const char *subject, const char *kind, const char *spec,
 		 const char *actor, char **error_r);
 int sq_limit_clear(struct store *store, const char *subject, const char *actor, char **error_r);

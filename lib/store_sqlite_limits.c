@@ -15,6 +15,7 @@
  *	The arithmetic is lib/limit_window.h's, applied to each stored
  *	bucket; the time is the database's (SQ_NOW).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,48 +26,57 @@
 #include "limit_window.h"
 #include "store_sqlite.h"
 
-/* sq_limit_now - the database's clock; 0 or -1 */
+/* sq_limit_kind_of - the kind named in a row, or -1 */
+static int sq_limit_kind_of(const unsigned char *text)
+{
+	for (int k = 0; k < STORE_LIMIT_KINDS; k++)
+		if (text != NULL && strcmp((const char *)text, store_limit_kind_name(k)) == 0)
+			return k;
+	return -1;
+}
+
+/* sq_limit_now - the database's clock: for SQLite, this host's. SQL's
+   'now' in an embedded database is the calling process's own time(), so
+   asking the database would only cost a statement. (A server backend
+   asks its server: that is the clock several hosts share.) */
 static int sq_limit_now(struct sq_conn *conn, int64_t *now_r, char **error_r)
 {
-	sqlite3_stmt *stmt = sq_stmt(conn, SQ_NOW);
-	int rc;
-
-	if (stmt == NULL)
-		return sq_fail(conn, error_r, "read the clock");
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*now_r = sqlite3_column_int64(stmt, 0);
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_ROW)
-		return sq_fail(conn, error_r, "read the clock");
+	(void)conn;
+	(void)error_r;
+	*now_r = (int64_t)time(NULL);
 	return 0;
 }
 
-enum lookup_result sq_limit_rule_get(struct store *store, const char *subject, const char *kind,
-				     char *spec_r)
+enum lookup_result sq_limit_rules_get(struct store *store, const char *user, const char *domain,
+				      char spec_r[2][STORE_LIMIT_KINDS][LIMIT_SPEC_TEXT_MAX])
 {
 	struct sq_store *st = sq_store(store);
-	enum lookup_result res;
+	enum lookup_result res = LOOKUP_NOT_FOUND;
 	sqlite3_stmt *stmt;
 	int rc;
 
+	for (int k = 0; k < STORE_LIMIT_KINDS; k++)
+		spec_r[0][k][0] = spec_r[1][k][0] = '\0';
 	sq_lock(st);
 	if (sq_lookup_moved(st) || (stmt = sq_stmt(&st->main, SQ_LIMIT_RULE_GET)) == NULL) {
 		res = sq_lookup_failed(st, "limit lookup");
 		sq_unlock(st);
 		return res;
 	}
-	sq_bind_text(stmt, 1, subject);
-	sq_bind_text(stmt, 2, kind);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		sq_column_copy(stmt, 0, spec_r, LIMIT_SPEC_TEXT_MAX);
+	sq_bind_text(stmt, 1, user);
+	sq_bind_text(stmt, 2, domain);	/* NULL matches nothing */
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const unsigned char *subject = sqlite3_column_text(stmt, 0);
+		int k = sq_limit_kind_of(sqlite3_column_text(stmt, 1));
+		int which = subject != NULL && strcmp((const char *)subject, user) == 0 ? 0 : 1;
+
+		if (k < 0)
+			continue;
+		sq_column_copy(stmt, 2, spec_r[which][k], LIMIT_SPEC_TEXT_MAX);
 		res = LOOKUP_FOUND;
-	} else if (rc == SQLITE_DONE) {
-		res = LOOKUP_NOT_FOUND;
-	} else {
-		res = sq_lookup_failed(st, "limit lookup");
 	}
+	if (rc != SQLITE_DONE)
+		res = sq_lookup_failed(st, "limit lookup");
 	sqlite3_reset(stmt);
 	sq_unlock(st);
 	return res;
@@ -153,18 +163,10 @@ int sq_limit_list(struct store *store, store_limit_rule_cb *cb, void *ctx, char 
 		       &l, error_r);
 }
 
-/* sq_limit_kind_of - the kind named in a row, or -1 */
-static int sq_limit_kind_of(const unsigned char *text)
-{
-	for (int k = 0; k < STORE_LIMIT_KINDS; k++)
-		if (text != NULL && strcmp((const char *)text, store_limit_kind_name(k)) == 0)
-			return k;
-	return -1;
-}
-
 /* sq_limit_used - what each limited window of c holds at now */
 static int sq_limit_used(struct sq_conn *conn, const struct store_limit_charge *c, int64_t now,
-			 struct store_limit_state *state, char **error_r)
+			 struct store_limit_state *state,
+			 bool stale_r[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX], char **error_r)
 {
 	sqlite3_stmt *stmt = sq_stmt(conn, SQ_LIMIT_COUNTS_GET);
 	int rc;
@@ -187,6 +189,9 @@ static int sq_limit_used(struct sq_conn *conn, const struct store_limit_charge *
 				continue;
 			uint64_t add = limit_window_used(&b, 1, now, window);
 
+			if (b.bucket < limit_window_oldest(now, window))
+				stale_r[k][w] = true;	/* expire it when adding */
+
 			state->used[k][w] = state->used[k][w] > UINT64_MAX - add
 						    ? UINT64_MAX
 						    : state->used[k][w] + add;
@@ -200,7 +205,7 @@ static int sq_limit_used(struct sq_conn *conn, const struct store_limit_charge *
 
 /* sq_limit_add - add to the current bucket of each window, drop the old */
 static int sq_limit_add(struct sq_conn *conn, const struct store_limit_charge *c, int64_t now,
-			char **error_r)
+			bool stale[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX], char **error_r)
 {
 	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
 		const struct limit_spec *spec = c->spec[k];
@@ -221,6 +226,10 @@ static int sq_limit_add(struct sq_conn *conn, const struct store_limit_charge *c
 			sqlite3_bind_int64(stmt, 6, spec->windows[w].max);
 			if (sq_step_done(conn, stmt, "add to limit counters", error_r) < 0)
 				return -1;
+			/* Only when a bucket has slid out: most additions
+			   land in a bucket that exists. */
+			if (!stale[k][w])
+				continue;
 			if ((stmt = sq_stmt(conn, SQ_LIMIT_COUNTS_EXPIRE)) == NULL)
 				return sq_fail(conn, error_r, "expire limit counters");
 			sq_bind_text(stmt, 1, c->subject);
@@ -238,8 +247,11 @@ static int sq_limit_add(struct sq_conn *conn, const struct store_limit_charge *c
 static int sq_limit_check(struct sq_conn *conn, const struct store_limit_charge *c,
 			  struct store_limit_state *state, char **error_r)
 {
+	bool stale[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX];
+
+	memset(stale, 0, sizeof stale);
 	if (sq_limit_now(conn, &state->now, error_r) < 0 ||
-	    sq_limit_used(conn, c, state->now, state, error_r) < 0)
+	    sq_limit_used(conn, c, state->now, state, stale, error_r) < 0)
 		return -1;
 	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
 		int w;
@@ -253,7 +265,7 @@ static int sq_limit_check(struct sq_conn *conn, const struct store_limit_charge 
 			return 0;
 		}
 	}
-	return c->commit ? sq_limit_add(conn, c, state->now, error_r) : 0;
+	return c->commit ? sq_limit_add(conn, c, state->now, stale, error_r) : 0;
 }
 
 /* sq_limit_charge_tx - sq_limit_check as an sq_transact() change */
@@ -262,6 +274,41 @@ static int sq_limit_charge_tx(struct sq_conn *conn, void *ctx, char **error_r)
 	void **args = ctx;
 
 	return sq_limit_check(conn, args[0], args[1], error_r);
+}
+
+/* sq_limit_charge_batch - a charge that adds, inside the caller's read
+   snapshot (policyd's event batch): the snapshot becomes the batch's one
+   write transaction, committed by store_read_end(). The write lock is
+   taken (BEGIN IMMEDIATE) before the first counters are read and held
+   to the end of the batch, so the check-and-add of every charge stays
+   atomic against other processes; the batch's charges share one commit
+   instead of paying one each. Each charge is its own savepoint: one
+   that fails leaves the others. The caller holds the lock. */
+static int sq_limit_charge_batch(struct sq_store *st, const struct store_limit_charge *c,
+				 struct store_limit_state *state, char **error_r)
+{
+	struct sq_conn *conn = &st->main;
+	int res;
+
+	if (sqlite3_txn_state(conn->db, "main") != SQLITE_TXN_WRITE) {
+		/* Ends the read snapshot (it only read), then takes the
+		   write lock, waiting up to the busy timeout. */
+		if (sq_moved(st))
+			return store_error(error_r, "database %s was removed or replaced while open",
+					   st->path);
+		if (sq_begin(conn, error_r) < 0)
+			return -1;
+	}
+	if (sq_run(conn, SQ_LIMIT_SAVEPOINT) != SQLITE_DONE)
+		return sq_fail(conn, error_r, "limit savepoint");
+	res = sq_limit_check(conn, c, state, error_r);
+	if (res == 0 && sq_run(conn, SQ_LIMIT_RELEASE) != SQLITE_DONE)
+		res = sq_fail(conn, error_r, "limit savepoint release");
+	if (res != 0) {
+		(void)sq_run(conn, SQ_LIMIT_ROLLBACK_TO);
+		(void)sq_run(conn, SQ_LIMIT_RELEASE);
+	}
+	return res;
 }
 
 int sq_limit_charge(struct store *store, const struct store_limit_charge *c,
@@ -274,21 +321,24 @@ int sq_limit_charge(struct store *store, const struct store_limit_charge *c,
 	memset(&state, 0, sizeof state);
 	state.crossed_kind = -1;
 	state.crossed_window = -1;
-	if (c->commit) {
+	sq_lock(st);
+	if (c->commit && st->snapshot) {
+		res = sq_limit_charge_batch(st, c, &state, error_r);
+	} else if (c->commit) {
 		void *args[2] = {(void *)c, &state};
 
-		res = sq_transact(st, sq_limit_charge_tx, args, error_r);
-	} else {
-		/* Only asking: two reads, in the caller's snapshot when one
-		   is open; a charge at DATA decides for good. */
-		sq_lock(st);
-		if (sq_lookup_moved(st))
-			res = store_error(error_r, "database %s was removed or replaced while open",
-					  st->path);
-		else
-			res = sq_limit_check(&st->main, c, &state, error_r);
 		sq_unlock(st);
+		res = sq_transact(st, sq_limit_charge_tx, args, error_r);
+		sq_lock(st);
+	} else if (sq_lookup_moved(st)) {
+		res = store_error(error_r, "database %s was removed or replaced while open",
+				  st->path);
+	} else {
+		/* Only asking: reads, in the caller's snapshot when one is
+		   open; a charge at DATA decides for good. */
+		res = sq_limit_check(&st->main, c, &state, error_r);
 	}
+	sq_unlock(st);
 	if (res == 0)
 		*state_r = state;
 	return res;
@@ -325,7 +375,7 @@ static int sq_limit_refused_tx(struct sq_conn *conn, void *ctx, char **error_r)
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_ROW)
 		return sq_fail(conn, error_r, "count limit refusals");
-	x->notify = !notified_before;
+	x->notify = r->notify_wanted && !notified_before;
 	if ((stmt = sq_stmt(conn, SQ_LIMIT_REFUSAL_ADD)) == NULL)
 		return sq_fail(conn, error_r, "record limit refusal");
 	sqlite3_bind_int64(stmt, 1, now);

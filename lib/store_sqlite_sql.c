@@ -140,11 +140,12 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_PRUNE_GRANTS] = "DELETE FROM grants WHERE id IN "
 			    "(SELECT id FROM grants WHERE expires_at < ?1 LIMIT ?2)",
 
-	/* The one clock of the limits: the database's (SPEC: several MX
-	   hosts on one database share the counters). */
-	[SQ_NOW] = "SELECT CAST(strftime('%s', 'now') AS INTEGER)",
-	/* The primary key (subject, kind). */
-	[SQ_LIMIT_RULE_GET] = "SELECT spec FROM limit_rules WHERE subject = ?1 AND kind = ?2",
+	[SQ_LIMIT_SAVEPOINT] = "SAVEPOINT limit_charge",
+	[SQ_LIMIT_RELEASE] = "RELEASE limit_charge",
+	[SQ_LIMIT_ROLLBACK_TO] = "ROLLBACK TO limit_charge",
+	/* The primary key's prefix, twice: a user's rows and its domain's. */
+	[SQ_LIMIT_RULE_GET] = "SELECT subject, kind, spec FROM limit_rules "
+			      "WHERE subject IN (?1, ?2)",
 	[SQ_LIMIT_RULE_SET] = "INSERT INTO limit_rules (subject, kind, spec, changed) "
 			      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (subject, kind) DO UPDATE "
 			      "SET spec = excluded.spec, changed = excluded.changed",

@@ -24,7 +24,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every field of struct authrelay_config, in the order of cfg.h. */
-#define CFG_FIELDS 40
+#define CFG_FIELDS 41
 
 static void dump_add(char *buf, size_t size, const char *key, const char *value)
 {
@@ -95,6 +95,7 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 	dump_num(buf, size, "limit_suspend_after", c->limit_suspend_after);
 	dump_num(buf, size, "limit_suspend_window", c->limit_suspend_window);
 	dump_add(buf, size, "limit_notify_address", c->limit_notify_address);
+	dump_add(buf, size, "limit_notify_sendmail", c->limit_notify_sendmail);
 	dump_add(buf, size, "policyd_listen", c->policyd_listen);
 	dump_add(buf, size, "policyd_socket_owner", c->policyd_socket_owner);
 	snprintf(mode, sizeof(mode), "%04o", c->policyd_socket_mode);
@@ -140,6 +141,7 @@ static const char defaults_dump[] = "database=/var/lib/authrelay/authrelay.db\n"
 				    "limit_suspend_after=0\n"
 				    "limit_suspend_window=86400\n"
 				    "limit_notify_address=\n"
+				    "limit_notify_sendmail=/usr/sbin/sendmail\n"
 				    "policyd_listen=inet:127.0.0.1:10040\n"
 				    "policyd_socket_owner=\n"
 				    "policyd_socket_mode=0660\n"
