@@ -70,6 +70,18 @@ static int limit_subject_check(struct ctl *ctl, const char *subject)
 	return EX_OK;
 }
 
+/* limit_subject_open - the one USER|@DOMAIN argument, checked; the store open */
+static int limit_subject_open(struct ctl *ctl, int argc, char **argv, const char **pos_r)
+{
+	int status;
+
+	if (ctl_args(ctl, argc, argv, NULL, pos_r, 1, 1, NULL) != 0)
+		return EX_USAGE;
+	if ((status = limit_subject_check(ctl, pos_r[0])) != EX_OK)
+		return status;
+	return ctl_store(ctl, false);
+}
+
 /* cmd_limit_set - write the kinds given */
 int cmd_limit_set(struct ctl *ctl, int argc, char **argv)
 {
@@ -132,11 +144,7 @@ int cmd_limit_clear(struct ctl *ctl, int argc, char **argv)
 	char *error = NULL;
 	int status;
 
-	if (ctl_args(ctl, argc, argv, NULL, pos, 1, 1, NULL) != 0)
-		return EX_USAGE;
-	if ((status = limit_subject_check(ctl, pos[0])) != EX_OK)
-		return status;
-	if ((status = ctl_store(ctl, false)) != EX_OK)
+	if ((status = limit_subject_open(ctl, argc, argv, pos)) != EX_OK)
 		return status;
 	if (store_limit_clear(ctl->store, pos[0], ctl->actor, &error) != 0) {
 		ctl_error("cannot clear the limits of %s: %s", pos[0],
@@ -165,11 +173,7 @@ int cmd_limit_show(struct ctl *ctl, int argc, char **argv)
 	char *error = NULL;
 	int status;
 
-	if (ctl_args(ctl, argc, argv, NULL, pos, 1, 1, NULL) != 0)
-		return EX_USAGE;
-	if ((status = limit_subject_check(ctl, pos[0])) != EX_OK)
-		return status;
-	if ((status = ctl_store(ctl, false)) != EX_OK)
+	if ((status = limit_subject_open(ctl, argc, argv, pos)) != EX_OK)
 		return status;
 	if (limit_resolve(ctl->store, ctl->cfg, pos[0], &lr) != 0) {
 		ctl_error("cannot read the limits of %s: database error", pos[0]);
