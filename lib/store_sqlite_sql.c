@@ -140,6 +140,15 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_PRUNE_GRANTS] = "DELETE FROM grants WHERE id IN "
 			    "(SELECT id FROM grants WHERE expires_at < ?1 LIMIT ?2)",
 
+	/* Refusals go with the audit (audit_retention); counters with
+	   their window: a bucket twice its window old counts for nothing
+	   (?1, prune's time, is not used by this one). */
+	[SQ_PRUNE_LIMIT_REFUSALS] = "DELETE FROM limit_refusals WHERE id IN "
+				    "(SELECT id FROM limit_refusals WHERE ts < ?1 LIMIT ?2)",
+	[SQ_PRUNE_LIMIT_COUNTS] = "DELETE FROM limit_counts WHERE (subject, kind, window_seconds, "
+				  "bucket) IN (SELECT subject, kind, window_seconds, bucket "
+				  "FROM limit_counts WHERE bucket + 2 * window_seconds < "
+				  "CAST(strftime('%s', 'now') AS INTEGER) LIMIT ?2)",
 	[SQ_LIMIT_SAVEPOINT] = "SAVEPOINT limit_charge",
 	[SQ_LIMIT_RELEASE] = "RELEASE limit_charge",
 	[SQ_LIMIT_ROLLBACK_TO] = "ROLLBACK TO limit_charge",
