@@ -475,6 +475,13 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 	if (opts->decision_queue_max > 0
 	    && sq_writer_start(st, opts->decision_queue_max, error_r) < 0)
 		goto fail;
+	/* With a writer thread, the WAL checkpoints are its business (its
+	   commits run them): the main connection's writes (a batch's limit
+	   counts, admin changes) then never stop the caller for one. An
+	   fsync'ing checkpoint in policyd's event loop was its p99 with
+	   sending limits on (tests/bench/policyd-limits.sh). */
+	if (st->writer != NULL)
+		sqlite3_wal_autocheckpoint(st->main.db, 0);
 	*store_r = &st->base;
 	return 0;
 

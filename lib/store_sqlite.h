@@ -87,15 +87,12 @@ enum sq_stmt_id {
 
 	SQ_PRUNE_LIMIT_REFUSALS,
 	SQ_PRUNE_LIMIT_COUNTS,
-	SQ_LIMIT_SAVEPOINT,	/* one charge inside a batch's write */
-	SQ_LIMIT_RELEASE,
-	SQ_LIMIT_ROLLBACK_TO,
 	SQ_LIMIT_RULE_GET,
 	SQ_LIMIT_RULE_SET,
 	SQ_LIMIT_RULE_CLEAR,
 	SQ_LIMIT_RULE_LIST,
 	SQ_LIMIT_COUNTS_GET,
-	SQ_LIMIT_COUNT_ADD,
+	SQ_LIMIT_COUNT_ADD,	/* up to SQ_LIMIT_ADD_ROWS rows */
 	SQ_LIMIT_COUNTS_EXPIRE,
 	SQ_LIMIT_REFUSAL_ADD,
 	SQ_LIMIT_REFUSALS_RECENT,
@@ -109,6 +106,10 @@ enum sq_stmt_id {
    logins; that about halves the store's instructions per login of a
    large batch (callgrind on tests/bench/loginwatch.sh's log). */
 #define SQ_LOGIN_ROWS 16
+
+/* Rows of SQ_LIMIT_COUNT_ADD: a bucket per window of both kinds, so a
+   message's additions are one statement (unused rows bind NULL). */
+#define SQ_LIMIT_ADD_ROWS 8
 
 /* The SQL text of each statement. */
 extern const char *const sq_sql[SQ_STMT_COUNT];

@@ -203,32 +203,45 @@ static int sq_limit_used(struct sq_conn *conn, const struct store_limit_charge *
 	return 0;
 }
 
-/* sq_limit_add - add to the current bucket of each window, drop the old */
+/* sq_limit_add - add to the current bucket of each window (one
+   statement), drop the buckets seen stale */
 static int sq_limit_add(struct sq_conn *conn, const struct store_limit_charge *c, int64_t now,
 			bool stale[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX], char **error_r)
 {
+	sqlite3_stmt *stmt = sq_stmt(conn, SQ_LIMIT_COUNT_ADD);
+	int param = 1, rows = 0;
+
+	if (stmt == NULL)
+		return sq_fail(conn, error_r, "add to limit counters");
 	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
 		const struct limit_spec *spec = c->spec[k];
 
 		if (spec == NULL || !limit_spec_is_active(spec) || c->add[k] == 0)
 			continue;
-		for (unsigned w = 0; w < spec->count; w++) {
+		for (unsigned w = 0; w < spec->count; w++, rows++) {
 			int64_t window = spec->windows[w].seconds;
-			sqlite3_stmt *stmt = sq_stmt(conn, SQ_LIMIT_COUNT_ADD);
 
-			if (stmt == NULL)
-				return sq_fail(conn, error_r, "add to limit counters");
-			sq_bind_text(stmt, 1, c->subject);
-			sq_bind_text(stmt, 2, store_limit_kind_name(k));
-			sqlite3_bind_int64(stmt, 3, window);
-			sqlite3_bind_int64(stmt, 4, limit_bucket_start(now, window));
-			sqlite3_bind_int64(stmt, 5, (sqlite3_int64)c->add[k]);
-			sqlite3_bind_int64(stmt, 6, spec->windows[w].max);
-			if (sq_step_done(conn, stmt, "add to limit counters", error_r) < 0)
-				return -1;
-			/* Only when a bucket has slid out: most additions
-			   land in a bucket that exists. */
-			if (!stale[k][w])
+			sq_bind_text(stmt, param++, c->subject);
+			sq_bind_text(stmt, param++, store_limit_kind_name(k));
+			sqlite3_bind_int64(stmt, param++, window);
+			sqlite3_bind_int64(stmt, param++, limit_bucket_start(now, window));
+			sqlite3_bind_int64(stmt, param++, (sqlite3_int64)c->add[k]);
+			sqlite3_bind_int64(stmt, param++, spec->windows[w].max);
+		}
+	}
+	if (rows == 0) {
+		sqlite3_reset(stmt);
+		return 0;
+	}
+	if (sq_step_done(conn, stmt, "add to limit counters", error_r) < 0)
+		return -1;
+	/* Only where a bucket has slid out: most additions land in a
+	   bucket that exists. */
+	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
+		for (unsigned w = 0; c->spec[k] != NULL && w < c->spec[k]->count; w++) {
+			int64_t window = c->spec[k]->windows[w].seconds;
+
+			if (!stale[k][w] || c->add[k] == 0)
 				continue;
 			if ((stmt = sq_stmt(conn, SQ_LIMIT_COUNTS_EXPIRE)) == NULL)
 				return sq_fail(conn, error_r, "expire limit counters");
@@ -282,8 +295,8 @@ static int sq_limit_charge_tx(struct sq_conn *conn, void *ctx, char **error_r)
    taken (BEGIN IMMEDIATE) before the first counters are read and held
    to the end of the batch, so the check-and-add of every charge stays
    atomic against other processes; the batch's charges share one commit
-   instead of paying one each. Each charge is its own savepoint: one
-   that fails leaves the others. The caller holds the lock. */
+   instead of paying one each. A charge that fails rolls the batch's
+   transaction back. The caller holds the lock. */
 static int sq_limit_charge_batch(struct sq_store *st, const struct store_limit_charge *c,
 				 struct store_limit_state *state, char **error_r)
 {
@@ -299,15 +312,12 @@ static int sq_limit_charge_batch(struct sq_store *st, const struct store_limit_c
 		if (sq_begin(conn, error_r) < 0)
 			return -1;
 	}
-	if (sq_run(conn, SQ_LIMIT_SAVEPOINT) != SQLITE_DONE)
-		return sq_fail(conn, error_r, "limit savepoint");
 	res = sq_limit_check(conn, c, state, error_r);
-	if (res == 0 && sq_run(conn, SQ_LIMIT_RELEASE) != SQLITE_DONE)
-		res = sq_fail(conn, error_r, "limit savepoint release");
-	if (res != 0) {
-		(void)sq_run(conn, SQ_LIMIT_ROLLBACK_TO);
-		(void)sq_run(conn, SQ_LIMIT_RELEASE);
-	}
+	/* A failed charge may have added part of its rows: the batch's
+	   transaction goes (the earlier charges of the batch with it; a
+	   store error loses counts, never adds wrong ones). */
+	if (res != 0)
+		sq_rollback(conn);
 	return res;
 }
 
