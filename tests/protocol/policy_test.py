@@ -724,6 +724,9 @@ def main():
     case_store_retry(WORK)
     case_daemon_mode(WORK, db)
     case_unix_and_ipv6(WORK, db)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import limits_cases
+    limits_cases.case_limits(sys.modules[__name__])
     if VALGRIND:
         logs = [n for n in os.listdir(WORK) if n.startswith("valgrind.")]
         bad = [n for n in logs if open(os.path.join(WORK, n)).read().strip()]
