@@ -82,6 +82,8 @@ if need "limits: sending limits in Postfix" authrelay-policyd authrelayctl; then
 		'^Subject: authrelay: sending limit reached for bob@lab.test$'
 	check_eq "limits: one notification per user and window (3 refusals of bob)" \
 		"$(grep -l '^Subject: authrelay: sending limit .* for bob@lab.test' "$LAB"/vmail/alice/Maildir/new/* 2>/dev/null | wc -l)" 1
+	# decision rows reach the table within the writer's batch wait (200 ms)
+	wait_for 5 sh -c "[ \"\$(sqlite3 -batch -cmd '.timeout 5000' '$DB' \"select count(*) from decisions where verdict = 'tempfail' and rule = 'rate_limit'\")\" -ge 4 ]"
 	check_eq "limits: every refusal is a decisions row (tempfail rate_limit)" \
 		"$(sql "select count(*) from decisions where verdict = 'tempfail' and rule = 'rate_limit'")" 4
 
