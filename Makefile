@@ -34,7 +34,7 @@ VERSION   := 0.1.0
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS      := sqlite3 libssl libcrypto libsasl2
+PKGS      := sqlite3 libssl libcrypto libsasl2 libpq
 HAVE_SYSTEMD := $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo 1)
 ifeq ($(HAVE_SYSTEMD),1)
 PKGS      += libsystemd
@@ -71,12 +71,13 @@ PROG_ctl           := authrelayctl
 
 LIB_SRCS  := $(wildcard lib/*.c)
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/gen/sql_migrations.o \
-             $(BUILD)/gen/sql_audit.o $(BUILD)/gen/sql_report.o
+             $(BUILD)/gen/sql_audit.o $(BUILD)/gen/sql_report.o $(BUILD)/gen/sql_pg_migrations.o
 LIB_A     := $(BUILD)/libauthrelay.a
 
 # Migrations are data (sql/NNN-name.sql); they are compiled into the binaries
 # so a daemon never depends on finding them at run time.
 MIGRATIONS := $(sort $(wildcard sql/[0-9][0-9][0-9]-*.sql))
+PG_MIGRATIONS := $(sort $(wildcard sql/pgsql/[0-9][0-9][0-9]-*.sql))
 
 PROGRAMS  := $(foreach d,$(PROGS_DIRS),$(if $(wildcard $(d)/main.c),$(BUILD)/$(PROG_$(d))))
 
@@ -100,6 +101,13 @@ $(BUILD)/gen/sql_migrations.c: $(MIGRATIONS) tools/embed-sql.sh
 	sh tools/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/sql_migrations.o: $(BUILD)/gen/sql_migrations.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/sql_pg_migrations.c: $(PG_MIGRATIONS) tools/embed-sql.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-sql.sh --table sql_pg_migrations $(PG_MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/sql_pg_migrations.o: $(BUILD)/gen/sql_pg_migrations.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # The ready audit queries (authrelayctl audit --query NAME).
@@ -191,6 +199,8 @@ install: all
 	for m in $(wildcard */*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	for m in $(wildcard */*.5); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
 	install -m 0644 $(wildcard sql/*.sql) $(DESTDIR)$(DATADIR)/sql/
+	install -d $(DESTDIR)$(DATADIR)/sql/pgsql
+	install -m 0644 $(wildcard sql/pgsql/*.sql) $(DESTDIR)$(DATADIR)/sql/pgsql/
 	cp -R conf-examples/. $(DESTDIR)$(EXAMPLESDIR)/
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	@# The example config becomes the config only where there is none yet:
