@@ -97,6 +97,15 @@ static int read_password(const char *path, char **password_r, char **error_r)
 	return 0;
 }
 
+/* notice_log - the server's notices and libpq's warnings go to our log,
+   not to stderr ("terminating connection due to administrator command"
+   is followed by our own message about the lost connection) */
+static void notice_log(void *ctx, const char *message)
+{
+	(void)ctx;
+	log_debug("database: PostgreSQL says: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 /* conn_params - libpq's keywords: the location expanded as dbname */
 static void conn_params(const struct pg_store *st, const char **keys, const char **vals,
 		       char *timeout, size_t size)
@@ -117,8 +126,13 @@ PGconn *pg_connect_start(const struct pg_store *st)
 	const char *keys[6], *vals[6];
 	char timeout[32];
 
+	PGconn *conn;
+
 	conn_params(st, keys, vals, timeout, sizeof timeout);
-	return PQconnectStartParams(keys, vals, 1);
+	conn = PQconnectStartParams(keys, vals, 1);
+	if (conn != NULL)
+		PQsetNoticeProcessor(conn, notice_log, NULL);
+	return conn;
 }
 
 /* conn_error - libpq's message, one line */
@@ -143,6 +157,7 @@ PGconn *pg_connect_blocking(struct pg_store *st, char **error_r)
 		PQfinish(conn);
 		return NULL;
 	}
+	PQsetNoticeProcessor(conn, notice_log, NULL);
 	/* Times in the database are Unix seconds; sessions stay in UTC so
 	   that nothing else depends on the server's zone. */
 	PQclear(PQexec(conn, "SET TIME ZONE 'UTC'"));

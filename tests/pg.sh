@@ -7,7 +7,7 @@
 #	pg_start || exit 1; ...; pg_stop
 #
 #	bash tests/pg.sh start DIR	(prints nothing; writes DIR/env)
-#	bash tests/pg.sh stop DIR
+#	bash tests/pg.sh pause DIR | resume DIR | stop DIR
 # DESCRIPTION
 #	pg_start creates a 0755 directory under /tmp (the server runs as
 #	the postgres user when we are root, and the checkout may sit under
@@ -29,7 +29,8 @@
 #	Run as a script, "start DIR" does the same into DIR (which must be
 #	empty or missing) and writes the variables to DIR/env as
 #	NAME=value lines, for a C test that cannot source a shell file;
-#	"stop DIR" stops that server. A caller whose DIR was not made by
+#	"pause DIR", "resume DIR" and "stop DIR" act on that server (its
+#	PID is read from DIR/data/postmaster.pid). A caller whose DIR was not made by
 #	mktemp must make it reachable by the postgres user itself.
 # DIAGNOSTICS
 #	pg_start returns 1 with a message on stderr when the binaries are
@@ -148,13 +149,17 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 			echo "PG_PASSFILE=$PG_PASSFILE"
 		} >"$PG_DIR/env"
 		;;
-	stop)
+	pause | stop)
 		PG_DIR=$2
-		PG_PID=$(sed -n 's/^PG_PID=//p' "$PG_DIR/env" 2>/dev/null)
-		pg_stop
+		PG_PID=$(head -n 1 "$PG_DIR/data/postmaster.pid" 2>/dev/null)
+		if [ "$1" = pause ]; then pg_pause; else pg_stop; fi
+		;;
+	resume)
+		PG_DIR=$2
+		pg_resume || exit 1
 		;;
 	*)
-		echo "usage: pg.sh start DIR | stop DIR" >&2
+		echo "usage: pg.sh start DIR | pause DIR | resume DIR | stop DIR" >&2
 		exit 2
 		;;
 	esac
