@@ -2,7 +2,8 @@
 #
 #   make                 build the four programs into $(BUILD)/
 #   make check           build and run every test suite (unit, protocol,
-#                        milter, loginwatch, ctl, e2e, sendmail, fuzz smoke)
+#                        milter, loginwatch, ctl, e2e, sendmail, fuzz smoke),
+#                        then PGSQL_SUITES again against PostgreSQL
 #   make SAN=1 check     the same under AddressSanitizer + UBSan
 #   make bench           benchmarks (never part of check)
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each
@@ -88,6 +89,9 @@ UNIT_COMMON_A := $(BUILD)/tests/common.a
 
 # Suites run by `make check`, in this order; a suite without run.sh is skipped.
 SUITES    := protocol milter loginwatch ctl faults e2e sendmail fuzz
+# The backend matrix: these suites run a second time against a private
+# PostgreSQL 15 (AUTHRELAY_BACKEND=pgsql, tests/pg.sh).
+PGSQL_SUITES := protocol
 
 .PHONY: all check check-unit check-suites bench fuzz demo deps install clean \
         install-user format deb deb-deps deb-check
@@ -172,6 +176,10 @@ check-suites: all
 	    echo "== suite $$s"; \
 	    AUTHRELAY_BUILD=$(abspath $(BUILD)) SAN=$(SAN) bash tests/$$s/run.sh; \
 	  fi; \
+	done; \
+	for s in $(PGSQL_SUITES); do \
+	  echo "== suite $$s (pgsql)"; \
+	  AUTHRELAY_BACKEND=pgsql AUTHRELAY_BUILD=$(abspath $(BUILD)) SAN=$(SAN) bash tests/$$s/run.sh; \
 	done
 
 # Every benchmark runs, even after one misses its target; the list of

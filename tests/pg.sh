@@ -29,8 +29,9 @@
 #	Run as a script, "start DIR" does the same into DIR (which must be
 #	empty or missing) and writes the variables to DIR/env as
 #	NAME=value lines, for a C test that cannot source a shell file;
-#	"pause DIR", "resume DIR" and "stop DIR" act on that server (its
-#	PID is read from DIR/data/postmaster.pid). A caller whose DIR was not made by
+#	"pause DIR", "resume DIR" and "stop DIR" act on that server.
+#	pg_pause and pg_stop take the PID from the data directory's
+#	postmaster.pid, so they stop only the server of PG_DIR. A caller whose DIR was not made by
 #	mktemp must make it reachable by the postgres user itself.
 # DIAGNOSTICS
 #	pg_start returns 1 with a message on stderr when the binaries are
@@ -113,9 +114,12 @@ pg_resume() {
 	export PG_PID
 }
 
-# pg_pause - fast shutdown of the server we started, by its PID
+# pg_pause - fast shutdown of the server we started, by its PID (read
+# from our data directory: a pause and resume by another process, such as
+# a test run as a script, changes it)
 pg_pause() {
 	local i
+	PG_PID=$(head -n 1 "$PG_DIR/data/postmaster.pid" 2>/dev/null)
 	[ -n "${PG_PID:-}" ] || return 0
 	kill -INT "$PG_PID" 2>/dev/null || { PG_PID=; return 0; }
 	for i in $(seq 1 200); do
@@ -151,7 +155,6 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 		;;
 	pause | stop)
 		PG_DIR=$2
-		PG_PID=$(head -n 1 "$PG_DIR/data/postmaster.pid" 2>/dev/null)
 		if [ "$1" = pause ]; then pg_pause; else pg_stop; fi
 		;;
 	resume)

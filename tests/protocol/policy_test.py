@@ -6,7 +6,15 @@ usage: policy_test.py BUILD_DIR SQL_DIR WORK_DIR
 Starts the real binary with temporary configs and databases on loopback
 ports chosen at run time, talks the Postfix policy protocol to it over
 real sockets, prints one line per case and "N passed, M failed" last.
-Every process started here is stopped by PID (also on failure)."""
+Every process started here is stopped by PID (also on failure).
+
+With AUTHRELAY_BACKEND=pgsql (tests/protocol/run.sh starts the server
+with tests/pg.sh and exports PG_CONNINFO, PG_PASSFILE, PG_DIR and
+PGPASSWORD) the same cases run against PostgreSQL: the database is
+PG_CONNINFO, test data is written with psql(1) as another host would,
+and the PostgreSQL cases run (server stopped and started again, a grant
+from another connection seen within a second); the two cases about an
+SQLite file that appears after the start do not apply."""
 
 import os
 import signal
@@ -26,6 +34,8 @@ RUN_USER = "nobody" if os.getuid() == 0 else ""
 # VALGRIND=1: every policyd started here runs under valgrind (memcheck,
 # full leak check); the logs are checked at the end.
 VALGRIND = os.environ.get("VALGRIND") == "1"
+PGSQL = os.environ.get("AUTHRELAY_BACKEND") == "pgsql"
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def wrap(argv):
@@ -59,6 +69,15 @@ def free_port(family=socket.AF_INET, host="127.0.0.1"):
 
 def make_db(path):
     """A fresh database: authrelayctl init when built, else the migrations."""
+    if PGSQL:
+        cfg = os.path.join(WORK, "init.ctl.conf")
+        with open(cfg, "w") as f:
+            f.write("database = %s\ndatabase_password_file = %s\n"
+                    % (path, os.environ["PG_PASSFILE"]))
+        r = subprocess.run([CTL, "-c", cfg, "init"], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("authrelayctl init on PostgreSQL: %s" % r.stderr.strip())
+        return
     if os.path.exists(CTL):
         cfg = path + ".ctl.conf"
         with open(cfg, "w") as f:
@@ -88,8 +107,29 @@ def ip_blob(ip):
     return (6 if fam == socket.AF_INET6 else 4), socket.inet_pton(fam, ip)
 
 
+def psql(text):
+    """Rows of text (each a tuple of strings) from psql as the authrelay role."""
+    r = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\x1f", "-v", "ON_ERROR_STOP=1",
+                        "-h", "127.0.0.1", "-p", os.environ["PG_PORT"], "-U", "authrelay",
+                        "-d", "authrelay", "-c", text], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("psql %r: %s" % (text, r.stderr.strip()))
+    return [tuple(line.split("\x1f")) for line in r.stdout.splitlines() if line]
+
+
+def literal(v):
+    if isinstance(v, int):
+        return str(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
 def add_grant(db, ip, prefix, expires):
     fam, net = ip_blob(ip)
+    if PGSQL:
+        psql("INSERT INTO grants (family, net, ip, prefix_len, username, service, first_seen,"
+             " last_seen, expires_at, logins) VALUES (%d, '\\x%s', '%s', %d, 'tester', 'imap',"
+             " %d, %d, %d, 1)" % (fam, net.hex(), ip, prefix, NOW - 60, NOW - 60, expires))
+        return
     con = sqlite3.connect(db, timeout=5)
     con.execute("INSERT INTO grants (family, net, ip, prefix_len, username, service, first_seen,"
                 " last_seen, expires_at, logins) VALUES (?,?,?,?,?,?,?,?,?,1)",
@@ -99,6 +139,10 @@ def add_grant(db, ip, prefix, expires):
 
 
 def sql(db, text, args=()):
+    if PGSQL:
+        parts = text.split("?")
+        text = parts[0] + "".join(literal(a) + p for a, p in zip(args, parts[1:]))
+        return psql(text)
     con = sqlite3.connect(db, timeout=5)
     rows = con.execute(text, args).fetchall()
     con.commit()
@@ -112,6 +156,8 @@ def write_config(path, db, listen, extra=""):
     with open(path, "w") as f:
         f.write("# policyd protocol test\n")
         f.write("database = %s\n" % db)
+        if PGSQL:
+            f.write("database_password_file = %s\n" % os.environ["PG_PASSFILE"])
         if RUN_USER:
             f.write("run_user = %s\n" % RUN_USER)
         f.write("log_level = debug\n")
@@ -501,7 +547,7 @@ def case_store_unavailable(config_dir):
     for mode, want in (("tempfail", "action=DEFER_IF_PERMIT 4.3.0 "), ("dunno", "action=DUNNO")):
         port = free_port()
         cfg = os.path.join(config_dir, "missingdb-%s.conf" % mode)
-        write_config(cfg, os.path.join(WORK, "does-not-exist.db"), "inet:127.0.0.1:%d" % port,
+        write_config(cfg, missing_db("does-not-exist"), "inet:127.0.0.1:%d" % port,
                      "on_store_error = %s\npolicyd_max_connections = 5\n" % mode)
         d = Daemon("missingdb-" + mode, cfg)
         try:
@@ -615,10 +661,86 @@ def case_check_mode(config, db):
     result("-n with a bad config exits 78 naming FILE:LINE", r.returncode == 78 and
            ("%s:2:" % bad) in r.stderr, "rc=%d err=%r" % (r.returncode, r.stderr))
     missing = os.path.join(WORK, "missingdb-check.conf")
-    write_config(missing, os.path.join(WORK, "nope.db"), "inet:127.0.0.1:1")
+    write_config(missing, missing_db("nope"), "inet:127.0.0.1:1")
     r = subprocess.run([POLICYD, "-c", missing, "-n"], capture_output=True, text=True)
-    result("-n with a missing database exits 78", r.returncode == 78 and "nope.db" in r.stderr,
+    result("-n with a missing database exits 78", r.returncode == 78 and "nope" in r.stderr,
            "rc=%d err=%r" % (r.returncode, r.stderr))
+
+
+def missing_db(name):
+    """A database that is not there: a file, or a PostgreSQL database."""
+    if PGSQL:
+        return "postgresql://authrelay@127.0.0.1:%s/%s" % (os.environ["PG_PORT"], name)
+    return os.path.join(WORK, name + ".db")
+
+
+def pg_server(verb):
+    subprocess.run(["bash", os.path.join(TOP, "tests", "pg.sh"), verb, os.environ["PG_DIR"]],
+                   check=True, capture_output=True)
+
+
+def ask_until(addr, attrs, want, limit):
+    """Seconds until the reply starts with want (-1: not within limit) and the last reply."""
+    start = time.time()
+    got = None
+    while time.time() - start < limit:
+        try:
+            got = Conn(addr).ask(request(**attrs))
+        except OSError as e:
+            got = repr(e)
+        if got is not None and got.startswith(want):
+            return time.time() - start, got
+        time.sleep(0.02)
+    return -1, got
+
+
+def case_pg_other_host(addr):
+    """A grant written by another host (a psql session) is enforced within a second;
+    a revocation too."""
+    ip = "127.0.0.40"
+    add_grant(None, ip, 32, NOW + 3600)
+    took, got = ask_until(addr, {"client_address": ip}, "action=OK", 1.0)
+    result("PostgreSQL: a grant written on another connection permits within 1 s (%.0f ms)"
+           % (took * 1000), took >= 0, "got %r, want action=OK within 1 s" % got)
+    psql("DELETE FROM grants WHERE ip = '%s'" % ip)
+    took, got = ask_until(addr, {"client_address": ip}, "action=DUNNO", 1.0)
+    result("PostgreSQL: a grant revoked on another connection stops within 1 s (%.0f ms)"
+           % (took * 1000), took >= 0, "got %r, want action=DUNNO within 1 s" % got)
+
+
+def case_pg_server_down(addr, daemon):
+    """PostgreSQL stopped: DEFER_IF_PERMIT, never a permit; started: permits again,
+    with no restart of policyd."""
+    granted = {"client_address": "127.0.0.10"}
+    before = Conn(addr).ask(request(**granted))
+    pg_server("pause")
+    try:
+        took, got = ask_until(addr, granted, "action=DEFER_IF_PERMIT 4.3.0 ", 5.0)
+        replies = [Conn(addr).ask(request(**granted)) for _ in range(20)]
+        replies += [Conn(addr).ask(request(sasl_username="alice", sender="alice@lab.test"))
+                    for _ in range(5)]
+        permits = [r for r in replies if r is None or not r.startswith("action=DEFER_IF_PERMIT")]
+    finally:
+        pg_server("resume")
+    result("PostgreSQL stopped: DEFER_IF_PERMIT within 5 s, never a permit",
+           before == "action=OK" and took >= 0 and not permits,
+           "before=%r first=%r other replies=%r" % (before, got, permits[:3]))
+    took, got = ask_until(addr, granted, "action=OK", 20.0)
+    result("PostgreSQL started again: permits again without a restart (%.1f s)" % took,
+           took >= 0 and daemon.proc.poll() is None, "got %r, want action=OK" % got)
+    log = daemon.logtext()
+    result("the loss and the return are logged", "connection lost" in log
+           and "connection back" in log, "log lines missing")
+    # The store_error decisions queued while the server was away are written.
+    end = time.time() + 8
+    n = 0
+    while time.time() < end:
+        n = int(psql("SELECT count(*) FROM decisions WHERE rule = 'store_error'")[0][0])
+        if n >= 25:
+            break
+        time.sleep(0.2)
+    result("decision rows queued while PostgreSQL was away are written after it returns",
+           n >= 25, "got %d store_error rows, want at least 25" % n)
 
 
 def case_daemon_mode(config_dir, db):
@@ -688,7 +810,7 @@ def case_unix_and_ipv6(config_dir, db):
 def main():
     if RUN_USER:
         os.chown(WORK, 65534, 65534)
-    db = os.path.join(WORK, "authrelay.db")
+    db = os.environ["PG_CONNINFO"] if PGSQL else os.path.join(WORK, "authrelay.db")
     make_db(db)
     setup_data(db)
     if RUN_USER:
@@ -714,6 +836,9 @@ def main():
         case_trickle(addr)
         case_decision_rows(db)
         case_reload(addr, d, config, db, listen)
+        if PGSQL:
+            case_pg_other_host(addr)
+            case_pg_server_down(addr, d)
         case_sigterm(addr, d)
     finally:
         d.stop()
@@ -721,7 +846,8 @@ def main():
     case_spawn(config, socketpair=True)
     case_check_mode(config, db)
     case_store_unavailable(WORK)
-    case_store_retry(WORK)
+    if not PGSQL:
+        case_store_retry(WORK)      # an SQLite file created after the start
     case_daemon_mode(WORK, db)
     case_unix_and_ipv6(WORK, db)
     if VALGRIND:
