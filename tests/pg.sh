@@ -13,13 +13,21 @@
 #	the postgres user when we are root, and the checkout may sit under
 #	a 0700 directory it cannot enter), runs initdb there, starts the
 #	server on a free loopback port with its socket in that directory,
-#	and creates the role "authrelay" (a random password, scram-sha-256
-#	over TCP) owning the database "authrelay". It sets:
-#	    PG_DIR       the directory (data/, run/ with the socket and server.log, password)
+#	and creates the roles and the database "authrelay" exactly as an
+#	admin would, with conf-examples/postgresql/roles.sql (random
+#	passwords, scram-sha-256 over TCP). It sets:
+#	    PG_DIR       the directory (data/, run/ with the socket and
+#	                 server.log, the password files)
 #	    PG_PORT      the TCP port on 127.0.0.1
-#	    PG_CONNINFO  postgresql://authrelay@127.0.0.1:PORT/authrelay
-#	    PG_PASSFILE  a 0600 file holding the password
-#	    PGPASSWORD   the password, so psql(1) in a test needs no prompt
+#	    PG_CONNINFO  postgresql://authrelay@127.0.0.1:PORT/authrelay, the
+#	                 daemons' role (rows only, no schema changes)
+#	    PG_PASSFILE  a 0600 file holding its password
+#	    PGPASSWORD   the same password, so psql(1) in a test needs no prompt
+#	    PG_OWNER_CONNINFO, PG_OWNER_PASSFILE  the schema owner's, for
+#	                 authrelayctl init (pg_init does it)
+#	    PG_AUDIT_CONNINFO, PG_AUDIT_PASSWORD  the auditors' read-only role
+#	pg_init BUILD runs BUILD/authrelayctl init as the owner, then
+#	conf-examples/postgresql/after-init.sql.
 #	pg_psql SQL runs SQL as the authrelay role (unaligned, tuples only).
 #	pg_pause stops the server (fast shutdown: clients are cut off) and
 #	pg_resume starts it again on the same port and data; pg_stop stops
@@ -84,22 +92,43 @@ pg_start() {
 		max_connections = 100
 	EOF
 	pg_resume || return 1
-	local pw=$PGPASSWORD
+	local owner_pw audit_pw top
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	owner_pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+	audit_pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 	if ! pg_as_owner "$PG_BIN/psql" -q -X -h "$PG_DIR/run" -p "$PG_PORT" -U postgres \
-		-d postgres -v ON_ERROR_STOP=1 >"$PG_DIR/setup.log" 2>&1 <<-EOF
-		CREATE ROLE authrelay LOGIN PASSWORD '$pw';
-		CREATE DATABASE authrelay OWNER authrelay;
-	EOF
-	then
-		echo "pg.sh: creating the role and database failed:" >&2
+		-d postgres -v owner_password="$owner_pw" -v daemon_password="$PGPASSWORD" \
+		-v audit_password="$audit_pw" -f - <"$top/conf-examples/postgresql/roles.sql" \
+		>"$PG_DIR/setup.log" 2>&1; then
+		echo "pg.sh: conf-examples/postgresql/roles.sql failed:" >&2
 		cat "$PG_DIR/setup.log" >&2
 		return 1
 	fi
 	PG_PASSFILE=$PG_DIR/password
-	(umask 077; printf '%s\n' "$PGPASSWORD" >"$PG_PASSFILE")
+	PG_OWNER_PASSFILE=$PG_DIR/owner-password
+	(umask 077; printf '%s\n' "$PGPASSWORD" >"$PG_PASSFILE"; \
+	 printf '%s\n' "$owner_pw" >"$PG_OWNER_PASSFILE")
 	PG_CONNINFO="postgresql://authrelay@127.0.0.1:$PG_PORT/authrelay"
-	export PG_DIR PG_PORT PG_CONNINFO PG_PASSFILE PGPASSWORD
+	PG_OWNER_CONNINFO="postgresql://authrelay_owner@127.0.0.1:$PG_PORT/authrelay"
+	PG_AUDIT_CONNINFO="postgresql://authrelay_audit@127.0.0.1:$PG_PORT/authrelay"
+	PG_AUDIT_PASSWORD=$audit_pw
+	export PG_DIR PG_PORT PG_CONNINFO PG_PASSFILE PGPASSWORD PG_OWNER_CONNINFO \
+		PG_OWNER_PASSFILE PG_AUDIT_CONNINFO PG_AUDIT_PASSWORD
 	return 0
+}
+
+# pg_init - the schema, created by authrelayctl init as its owner, and
+# the auditors' grants (conf-examples/postgresql/after-init.sql)
+pg_init() {
+	local build=$1 top
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	printf 'database = %s\ndatabase_password_file = %s\n' "$PG_OWNER_CONNINFO" \
+		"$PG_OWNER_PASSFILE" >"$PG_DIR/owner.conf"
+	"$build/authrelayctl" -c "$PG_DIR/owner.conf" init >"$PG_DIR/init.log" 2>&1 &&
+		PGPASSWORD=$(cat "$PG_OWNER_PASSFILE") "$PG_BIN/psql" -X -q -h 127.0.0.1 \
+			-p "$PG_PORT" -U authrelay_owner -d authrelay \
+			-f "$top/conf-examples/postgresql/after-init.sql" >>"$PG_DIR/init.log" 2>&1 ||
+		{ echo "pg.sh: init failed:" >&2; cat "$PG_DIR/init.log" >&2; return 1; }
 }
 
 # pg_resume - start the server of PG_DIR and wait until it accepts connections
@@ -151,6 +180,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 			echo "PG_PORT=$PG_PORT"
 			echo "PG_CONNINFO=$PG_CONNINFO"
 			echo "PG_PASSFILE=$PG_PASSFILE"
+			echo "PG_OWNER_CONNINFO=$PG_OWNER_CONNINFO"
+			echo "PG_OWNER_PASSFILE=$PG_OWNER_PASSFILE"
 		} >"$PG_DIR/env"
 		;;
 	pause | stop)

@@ -107,11 +107,17 @@ def ip_blob(ip):
     return (6 if fam == socket.AF_INET6 else 4), socket.inet_pton(fam, ip)
 
 
-def psql(text):
-    """Rows of text (each a tuple of strings) from psql as the authrelay role."""
+def psql(text, role="authrelay", password=None, check=True):
+    """Rows of text (each a tuple of strings) from psql as role (the daemons' by
+    default); with check=False, None when psql fails."""
+    env = dict(os.environ)
+    if password is not None:
+        env["PGPASSWORD"] = password
     r = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\x1f", "-v", "ON_ERROR_STOP=1",
-                        "-h", "127.0.0.1", "-p", os.environ["PG_PORT"], "-U", "authrelay",
-                        "-d", "authrelay", "-c", text], capture_output=True, text=True)
+                        "-h", "127.0.0.1", "-p", os.environ["PG_PORT"], "-U", role,
+                        "-d", "authrelay", "-c", text], capture_output=True, text=True, env=env)
+    if r.returncode != 0 and not check:
+        return None
     if r.returncode != 0:
         raise RuntimeError("psql %r: %s" % (text, r.stderr.strip()))
     return [tuple(line.split("\x1f")) for line in r.stdout.splitlines() if line]
@@ -708,6 +714,19 @@ def case_pg_other_host(addr):
            % (took * 1000), took >= 0, "got %r, want action=DUNNO within 1 s" % got)
 
 
+def case_pg_auditor():
+    """conf-examples/postgresql: the auditors' role reads the four views, nothing else."""
+    pw = os.environ["PG_AUDIT_PASSWORD"]
+    views = [psql("SELECT count(*) FROM %s" % v, "authrelay_audit", pw, False)
+             for v in ("active_grants", "grant_history", "decisions", "admin_log")]
+    table = psql("SELECT count(*) FROM grants", "authrelay_audit", pw, False)
+    write = psql("INSERT INTO decision_log (ts, program, verdict) VALUES (1, 'x', 'permit')",
+                 "authrelay_audit", pw, False)
+    result("PostgreSQL roles of conf-examples: the auditor reads the views, not the tables, "
+           "and writes nothing", all(v is not None for v in views) and table is None
+           and write is None, "views=%r table=%r insert=%r" % (views, table, write))
+
+
 def case_pg_server_down(addr, daemon):
     """PostgreSQL stopped: DEFER_IF_PERMIT, never a permit; started: permits again,
     with no restart of policyd."""
@@ -838,6 +857,7 @@ def main():
         case_reload(addr, d, config, db, listen)
         if PGSQL:
             case_pg_other_host(addr)
+            case_pg_auditor()
             case_pg_server_down(addr, d)
         case_sigterm(addr, d)
     finally:

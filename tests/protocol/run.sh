@@ -23,7 +23,7 @@ chmod 0755 "$work"
 # AUTHRELAY_BACKEND=pgsql: the same cases against a private PostgreSQL 15.
 if [ "${AUTHRELAY_BACKEND:-sqlite}" = pgsql ]; then
     . "$top/tests/pg.sh"
-    if ! pg_start; then
+    if ! pg_start || ! pg_init "$build"; then
         pg_stop
         rm -rf "$work"
         echo "protocol (pgsql): PostgreSQL did not start"

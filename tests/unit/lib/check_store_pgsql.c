@@ -30,7 +30,7 @@
 #include "log.h"
 #include "store.h"
 
-static char pg_dir[64], conninfo[512], passfile[512];
+static char pg_dir[64], conninfo[512], passfile[512], owner_conninfo[512], owner_passfile[512];
 static int pg_port;
 
 /* ---- the server ---- */
@@ -60,6 +60,10 @@ static int server_start(void)
 			snprintf(conninfo, sizeof conninfo, "%s", line + 12);
 		else if (strncmp(line, "PG_PASSFILE=", 12) == 0)
 			snprintf(passfile, sizeof passfile, "%s", line + 12);
+		else if (strncmp(line, "PG_OWNER_CONNINFO=", 18) == 0)
+			snprintf(owner_conninfo, sizeof owner_conninfo, "%s", line + 18);
+		else if (strncmp(line, "PG_OWNER_PASSFILE=", 18) == 0)
+			snprintf(owner_passfile, sizeof owner_passfile, "%s", line + 18);
 		else if (strncmp(line, "PG_PORT=", 8) == 0)
 			pg_port = atoi(line + 8);
 	}
@@ -67,13 +71,14 @@ static int server_start(void)
 	return conninfo[0] != '\0' && passfile[0] != '\0' ? 0 : -1;
 }
 
-/* other_session - another host's connection, straight through libpq */
-static PGconn *other_session(void)
+/* session - another host's connection, straight through libpq, as the
+   daemons' role (authrelay) or the schema owner (authrelay_owner) */
+static PGconn *session(const char *role, const char *pwfile)
 {
 	char pw[128] = "", port[16];
-	FILE *fp = fopen(passfile, "r");
+	FILE *fp = fopen(pwfile, "r");
 	const char *keys[] = { "host", "port", "dbname", "user", "password", NULL };
-	const char *vals[] = { "127.0.0.1", port, "authrelay", "authrelay", pw, NULL };
+	const char *vals[] = { "127.0.0.1", port, "authrelay", role, pw, NULL };
 	PGconn *conn;
 
 	ck_assert_ptr_nonnull(fp);
@@ -86,9 +91,13 @@ static PGconn *other_session(void)
 	return conn;
 }
 
-static void sql(const char *text)
+static PGconn *other_session(void)
 {
-	PGconn *conn = other_session();
+	return session("authrelay", passfile);
+}
+
+static void sql_as(PGconn *conn, const char *text)
+{
 	PGresult *res;
 
 	PQclear(PQexec(conn, "SET client_min_messages = warning"));
@@ -98,6 +107,11 @@ static void sql(const char *text)
 		      "%s: %s", text, PQresultErrorMessage(res));
 	PQclear(res);
 	PQfinish(conn);
+}
+
+static void sql(const char *text)
+{
+	sql_as(other_session(), text);
 }
 
 static long long sql_int(const char *text)
@@ -116,8 +130,10 @@ static long long sql_int(const char *text)
 
 static void empty_tables(void)
 {
-	sql("TRUNCATE grants, grant_log, users, sender_rights, certs, decision_log, "
-	    "admin_actions, loginwatch_checkpoints");
+	/* The daemons' role may delete rows, not truncate. */
+	sql("DELETE FROM grants; DELETE FROM grant_log; DELETE FROM sender_rights; "
+	    "DELETE FROM users; DELETE FROM certs; DELETE FROM decision_log; "
+	    "DELETE FROM admin_actions; DELETE FROM loginwatch_checkpoints");
 }
 
 /* open_as - a store the way program opens it: "policyd" with a queue
@@ -220,10 +236,13 @@ START_TEST(test_open_cases)
 	fputs("wrong\n", fp);
 	fclose(fp);
 	chmod(openpw, 0644);
-	sql("DROP SCHEMA IF EXISTS empty CASCADE; CREATE SCHEMA empty; "
+	sql_as(session("authrelay_owner", owner_passfile),
+	       "DROP SCHEMA IF EXISTS empty CASCADE; CREATE SCHEMA empty; "
 	    "DROP SCHEMA IF EXISTS future CASCADE; CREATE SCHEMA future; "
 	    "CREATE TABLE future.schema_version (version integer NOT NULL); "
-	    "INSERT INTO future.schema_version VALUES (99)");
+	    "INSERT INTO future.schema_version VALUES (99); "
+	    "GRANT USAGE ON SCHEMA empty, future TO authrelay; "
+	    "GRANT SELECT ON future.schema_version TO authrelay");
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct store_options opts = { .mode = STORE_OPEN_EXISTING, .busy_timeout_ms = 2000,
@@ -722,8 +741,9 @@ int main(void)
 		pg_script("stop");
 		return EXIT_FAILURE;
 	}
-	opts.password_file = passfile;
-	if (store_open(conninfo, &opts, &store, &error) < 0) {
+	/* authrelayctl init's part, as the schema's owner (roles.sql). */
+	opts.password_file = owner_passfile;
+	if (store_open(owner_conninfo, &opts, &store, &error) < 0) {
 		printf("store_pgsql: FAIL: init: %s\n", error);
 		pg_script("stop");
 		return EXIT_FAILURE;
