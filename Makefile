@@ -91,7 +91,7 @@ UNIT_COMMON_A := $(BUILD)/tests/common.a
 SUITES    := protocol milter loginwatch ctl faults e2e sendmail fuzz
 # The backend matrix: these suites run a second time against a private
 # PostgreSQL 15 (AUTHRELAY_BACKEND=pgsql, tests/pg.sh).
-PGSQL_SUITES := protocol milter
+PGSQL_SUITES := protocol milter loginwatch
 
 .PHONY: all check check-unit check-suites bench fuzz demo deps install clean \
         install-user format deb deb-deps deb-check
