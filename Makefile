@@ -72,7 +72,8 @@ PROG_ctl           := authrelayctl
 
 LIB_SRCS  := $(wildcard lib/*.c)
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/gen/sql_migrations.o \
-             $(BUILD)/gen/sql_audit.o $(BUILD)/gen/sql_report.o $(BUILD)/gen/sql_pg_migrations.o
+             $(BUILD)/gen/sql_audit.o $(BUILD)/gen/sql_report.o $(BUILD)/gen/sql_pg_migrations.o \
+             $(BUILD)/gen/sql_pg_audit.o
 LIB_A     := $(BUILD)/libauthrelay.a
 
 # Migrations are data (sql/NNN-name.sql); they are compiled into the binaries
@@ -120,6 +121,14 @@ $(BUILD)/gen/sql_audit.c: sql/audit.sql tools/embed-sql.sh
 	sh tools/embed-sql.sh --text sql_audit_text sql/audit.sql > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/sql_audit.o: $(BUILD)/gen/sql_audit.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -include sql_audit.h -c -o $@ $<
+
+# The same queries in PostgreSQL's SQL.
+$(BUILD)/gen/sql_pg_audit.c: sql/pgsql/audit.sql tools/embed-sql.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-sql.sh --text sql_pg_audit_text sql/pgsql/audit.sql > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/sql_pg_audit.o: $(BUILD)/gen/sql_pg_audit.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -include sql_audit.h -c -o $@ $<
 
 # The questions of authrelayctl status and report.

@@ -727,6 +727,28 @@ def case_pg_auditor():
            and write is None, "views=%r table=%r insert=%r" % (views, table, write))
 
 
+def case_pg_audit_queries():
+    """authrelayctl audit --query NAME: every ready query runs on PostgreSQL
+    (sql/pgsql/audit.sql), on the decisions this suite made."""
+    cfg = os.path.join(WORK, "audit.ctl.conf")
+    with open(cfg, "w") as f:
+        f.write("database = %s\ndatabase_password_file = %s\n"
+                % (os.environ["PG_CONNINFO"], os.environ["PG_PASSFILE"]))
+    names = [l.split(":", 1)[1].strip() for l in open(os.path.join(TOP, "sql", "audit.sql"))
+             if l.startswith("-- name:")]
+    bad = []
+    for name in names:
+        r = subprocess.run([CTL, "-c", cfg, "audit", "--query", name], capture_output=True,
+                           text=True)
+        if r.returncode != 0 or r.stderr:
+            bad.append("%s: rc=%d %s" % (name, r.returncode, r.stderr.strip()))
+    r = subprocess.run([CTL, "-c", cfg, "audit", "--query", "who-relayed"], capture_output=True,
+                       text=True)
+    result("PostgreSQL: every ready audit query runs (%d)" % len(names),
+           names and not bad and "127.0.0.10" in r.stdout,
+           "; ".join(bad) or "who-relayed shows no 127.0.0.10: %r" % r.stdout[:300])
+
+
 def case_pg_server_down(addr, daemon):
     """PostgreSQL stopped: DEFER_IF_PERMIT, never a permit; started: permits again,
     with no restart of policyd."""
@@ -858,6 +880,7 @@ def main():
         if PGSQL:
             case_pg_other_host(addr)
             case_pg_auditor()
+            case_pg_audit_queries()
             case_pg_server_down(addr, d)
         case_sigterm(addr, d)
     finally:
