@@ -747,6 +747,11 @@ def case_pg_audit_queries():
     result("PostgreSQL: every ready audit query runs (%d)" % len(names),
            names and not bad and "127.0.0.10" in r.stdout,
            "; ".join(bad) or "who-relayed shows no 127.0.0.10: %r" % r.stdout[:300])
+    st = subprocess.run([CTL, "-c", cfg, "status"], capture_output=True, text=True)
+    ck = subprocess.run([CTL, "-c", cfg, "check"], capture_output=True, text=True)
+    result("PostgreSQL: status and check name the server and a current schema",
+           "pgsql" in st.stdout and "(current)" in st.stdout and "integrity ok, PostgreSQL 15."
+           in ck.stdout, "status=%r check=%r" % (st.stdout[:600], ck.stdout[:600]))
 
 
 def case_pg_server_down(addr, daemon):
