@@ -35,7 +35,7 @@ VERSION   := 0.1.0
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS      := sqlite3 libssl libcrypto libsasl2 libpq
+PKGS      := sqlite3 libssl libcrypto libsasl2 libmicrohttpd jansson libpq
 HAVE_SYSTEMD := $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo 1)
 ifeq ($(HAVE_SYSTEMD),1)
 PKGS      += libsystemd

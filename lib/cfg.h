@@ -114,6 +114,11 @@ struct authrelay_config {
 	struct cfg_list loginwatch_sources;	/* empty */
 	struct cfg_list loginwatch_formats;	/* all */
 	char *loginwatch_pidfile;	/* /run/authrelay/loginwatch.pid */
+	char *loginwatch_http_listen;	/* "": no auth-policy server */
+	char *loginwatch_http_api_key_file; /* "": no key (loopback only) */
+	struct cfg_list loginwatch_http_protocols; /* imap, pop3 */
+	long long loginwatch_http_timeout;	/* 30s: idle or stalled connections closed */
+	unsigned loginwatch_http_max_connections; /* 256 */
 
 	/* where the file set each key (cfg_key_line()), 0 = default */
 	unsigned key_lines[CFG_KEYS_MAX];

@@ -192,6 +192,21 @@ static const struct cfg_key cfg_key_table[] = {
 	{{"loginwatch_pidfile", "path", "/run/authrelay/loginwatch.pid", CFG_LOGINWATCH,
 	  "pid file; empty means none"},
 	 CFG_T_STRING, OFF(loginwatch_pidfile), 0, 0, 0, NULL},
+	{{"loginwatch_http_listen", "endpoint", "", CFG_LOGINWATCH,
+	  "serve Dovecot's auth-policy requests here: inet:HOST:PORT or unix:PATH; empty: off"},
+	 CFG_T_ENDPOINT, OFF(loginwatch_http_listen), 0, 0, 0, NULL},
+	{{"loginwatch_http_api_key_file", "path", "", CFG_LOGINWATCH,
+	  "file holding the key Dovecot sends (auth_policy_server_api_header)"},
+	 CFG_T_STRING, OFF(loginwatch_http_api_key_file), 0, 0, 0, NULL},
+	{{"loginwatch_http_protocols", "list", "imap, pop3", CFG_LOGINWATCH,
+	  "reported protocols whose successful logins grant"},
+	 CFG_T_LIST, OFF(loginwatch_http_protocols), 0, 0, CFG_LOWER, NULL},
+	{{"loginwatch_http_timeout", "duration", "30s", CFG_LOGINWATCH,
+	  "an idle or stalled auth-policy connection is closed after this"},
+	 CFG_T_DURATION, OFF(loginwatch_http_timeout), 1, 3600, 0, NULL},
+	{{"loginwatch_http_max_connections", "number", "256", CFG_LOGINWATCH,
+	  "simultaneous auth-policy connections at most"},
+	 CFG_T_NUMBER, OFF(loginwatch_http_max_connections), 1, 100000, 0, NULL},
 };
 
 #define CFG_NKEYS (sizeof(cfg_key_table) / sizeof(cfg_key_table[0]))
@@ -519,7 +534,9 @@ int cfg_key_set(struct authrelay_config *cfg, const struct cfg_key *key, const c
 
 	switch (key->type) {
 	case CFG_T_ENDPOINT:
-		if (cfg_check_endpoint(value, error_r) < 0)
+		/* An endpoint that may be empty is off when empty. */
+		if ((*value != 0 || (key->flags & CFG_NONEMPTY))
+		    && cfg_check_endpoint(value, error_r) < 0)
 			return -1;
 		/* FALLTHROUGH */
 	case CFG_T_STRING: {

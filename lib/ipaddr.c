@@ -137,6 +137,26 @@ static void ipaddr_format_v6(const uint8_t *b, char *buf)
 	*out = 0;
 }
 
+/* ipaddr_format_v4 - dotted quad of b[0..3] at out; returns the end.
+   By hand: policyd formats the client of every decision, and
+   snprintf() was 14% of its instructions per request (callgrind). */
+static char *ipaddr_format_v4(const uint8_t *b, char *out)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (i > 0)
+			*out++ = '.';
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+	}
+	*out = '\0';
+	return out;
+}
+
 /* ipaddr_format - print the RFC 5952 form */
 const char *ipaddr_format(const struct ipaddr *ip, char buf[IPADDR_STRLEN])
 {
@@ -144,7 +164,7 @@ const char *ipaddr_format(const struct ipaddr *ip, char buf[IPADDR_STRLEN])
 
 	switch (ip->family) {
 	case AF_INET:
-		snprintf(buf, IPADDR_STRLEN, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+		ipaddr_format_v4(b, buf);
 		break;
 	case AF_INET6:
 		/* Only a hand-built struct can hold a mapped address; print it

@@ -35,6 +35,12 @@ int listen_parse(const char *spec, struct listen_endpoint *ep_r, char **error_r)
 int listen_open(const struct listen_endpoint *ep, bool nonblock, uid_t uid, gid_t gid,
 		unsigned mode, int *fd_r, char **error_r);
 
+/* Returns true when fd, a bound socket, can be reached only from this
+   host: a unix: socket, or an inet: socket bound to 127.0.0.0/8, ::1 or
+   an IPv4-mapped 127.0.0.0/8. A wildcard address, any other address or
+   a getsockname() failure is false. */
+bool listen_is_local(int fd);
+
 /* Prints the endpoint back in Postfix notation. */
 const char *listen_format(const struct listen_endpoint *ep, char *buf, unsigned size);
 

@@ -367,3 +367,16 @@ void log_decision(const struct log_decision *d)
 		return;
 	log_info("%s", log_decision_format(d, line, sizeof(line)));
 }
+
+/* log_limit_pass - see log.h */
+bool log_limit_pass(struct log_limit *limit, int64_t now, unsigned interval, uint64_t *held_r)
+{
+	if (limit->last != 0 && now >= limit->last && now - limit->last < (int64_t)interval) {
+		limit->held++;
+		return false;
+	}
+	*held_r = limit->held;
+	limit->held = 0;
+	limit->last = now;
+	return true;
+}

@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
@@ -56,6 +57,19 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
    key="" . Truncates safely (never splits an escape) and returns the new
    length, or size - 1 when full. */
 size_t log_kv_append(char *buf, size_t size, const char *key, const char *value);
+
+/* A rate limit for lines that outside clients can cause (a wrong key,
+   a connection limit reached): the first line passes, then at most one
+   per interval. Not locked: one caller thread, or the caller's lock. */
+struct log_limit {
+	int64_t last;		/* when a line last passed; 0 = never */
+	uint64_t held;		/* lines held back since */
+};
+
+/* Returns true when a line may be logged at now; *held_r then gets the
+   number held back since the last one (to be said in the line), and the
+   count starts again. Otherwise counts the line and returns false. */
+bool log_limit_pass(struct log_limit *limit, int64_t now, unsigned interval, uint64_t *held_r);
 
 /* The fields of one decision line. NULL fields are printed as "". */
 struct log_decision {

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -178,11 +179,32 @@ bool sq_moved(struct sq_store *st)
 	return moved != 0;
 }
 
+/* monotonic_ms - CLOCK_MONOTONIC in milliseconds (vDSO: no system call) */
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+}
+
+/* moved_recently - sq_moved(), asked at most every STORE_FILE_CHECK_MS */
+static bool moved_recently(struct sq_store *st)
+{
+	long long now = monotonic_ms();
+
+	if (st->moved_checked_ms == 0 || now - st->moved_checked_ms >= STORE_FILE_CHECK_MS) {
+		st->moved = sq_moved(st);
+		st->moved_checked_ms = now;
+	}
+	return st->moved;
+}
+
 bool sq_lookup_moved(struct sq_store *st)
 {
 	if (st->snapshot && !sqlite3_get_autocommit(st->main.db))
 		return false;
-	return sq_moved(st);
+	return moved_recently(st);
 }
 
 /* sq_read_begin - open a deferred transaction for a batch of lookups */
@@ -194,7 +216,7 @@ static int sq_read_begin(struct store *store)
 	sq_lock(st);
 	if (st->snapshot) {
 		res = sqlite3_get_autocommit(st->main.db) ? -1 : 0;
-	} else if (!sq_moved(st) && sqlite3_get_autocommit(st->main.db)
+	} else if (!moved_recently(st) && sqlite3_get_autocommit(st->main.db)
 		   && sq_run(&st->main, SQ_BEGIN_DEFERRED) == SQLITE_DONE) {
 		/* DEFERRED: the read lock is taken by the first lookup and
 		   kept until sq_read_end(), whatever the lookups' resets. A

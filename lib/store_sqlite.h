@@ -61,6 +61,7 @@ enum sq_stmt_id {
 	SQ_GRANT_LIST,
 	SQ_GRANT_LOG,
 	SQ_GRANT_LOG_MANY,	/* SQ_LOGIN_ROWS rows */
+	SQ_GRANT_LOG_SESSION,
 	SQ_CHECKPOINT_GET,
 	SQ_CHECKPOINT_PUT,
 
@@ -118,6 +119,8 @@ struct sq_store {
 	struct sq_writer *writer;	/* NULL: decision_queue_max was 0 */
 	uint64_t dropped_no_writer;	/* rows offered without a writer */
 	bool snapshot;			/* store_read_begin()'s transaction is open on main */
+	bool moved;			/* sq_moved()'s last answer, for sq_lookup_moved() */
+	long long moved_checked_ms;	/* CLOCK_MONOTONIC of that answer; 0: none yet */
 	/* The grant prefix lengths in use per family (0 IPv4, 1 IPv6), as
 	   read in a snapshot whose data version was `version`
 	   (store_sqlite_grants.c). */
@@ -181,12 +184,13 @@ enum lookup_result sq_lookup_failed(struct sq_store *st, const char *what);
 
 /* True when the database file was removed or replaced (another inode at
    its path) since it was opened: the open descriptor would still answer,
-   from a file no other program sees any more, so every lookup checks
-   this first and fails (one stat() per lookup). */
+   from a file no other program sees any more. One stat() of the path. */
 bool sq_moved(struct sq_store *st);
 
-/* sq_moved() for a lookup: inside a read snapshot the check was made
-   once, when the snapshot began (its answers are that old anyway). */
+/* sq_moved() for lookups and read snapshots: the answer of the last
+   stat() while it is younger than STORE_FILE_CHECK_MS (store.h), else a
+   new one. Inside a read snapshot the check was made when the snapshot
+   began (its answers are that old anyway). The caller holds st->lock. */
 bool sq_lookup_moved(struct sq_store *st);
 
 /* Appends one admin_actions row within the caller's transaction.

@@ -34,10 +34,12 @@ static int family_code(const struct ipaddr *ip)
 	return ipaddr_bits(ip) == 32 ? 4 : 6;
 }
 
-/* bind_net - bind the masked network bytes */
+/* bind_net - bind the masked network bytes; like sq_bind_text(), not
+   copied (net outlives the step: every caller steps and resets before
+   it goes), which saves a malloc() and free() per grant lookup */
 static void bind_net(sqlite3_stmt *stmt, int idx, const struct ipaddr *net)
 {
-	sqlite3_bind_blob(stmt, idx, net->bytes, ipaddr_bits(net) / 8, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(stmt, idx, net->bytes, ipaddr_bits(net) / 8, SQLITE_STATIC);
 }
 
 /* row_to_grant - copy a grants row (GET/LIST column order) */
@@ -262,6 +264,7 @@ struct grant_event {
 	const char *username, *service;
 	int64_t seen, expires_at;	/* a revoke has no expiry (NULL) */
 	const char *event, *source, *line;
+	const char *session;		/* NULL: none */
 };
 
 /* event_init - the masked network and its text for an event */
@@ -301,6 +304,10 @@ static void bind_log_row(sqlite3_stmt *stmt, int first, const struct grant_event
 		sqlite3_bind_int64(stmt, first + 6, ev->expires_at);
 	sq_bind_text(stmt, first + 7, ev->source);
 	sq_bind_text(stmt, first + 8, ev->line);
+	if (ev->session != NULL)
+		sq_bind_text(stmt, first + 9, ev->session);
+	else
+		sqlite3_bind_null(stmt, first + 9);
 }
 
 /* write_events - n events (1, or SQ_LOGIN_ROWS with the _MANY
@@ -322,7 +329,7 @@ static int write_events(struct sq_conn *conn, const struct grant_event *ev, int 
 	if ((stmt = sq_stmt(conn, many ? SQ_GRANT_LOG_MANY : SQ_GRANT_LOG)) == NULL)
 		return sq_fail(conn, error_r, "write grant history");
 	for (int i = 0; i < n; i++)
-		bind_log_row(stmt, 1 + 9 * i, &ev[i]);
+		bind_log_row(stmt, 1 + 10 * i, &ev[i]);
 	return sq_step_done(conn, stmt, "write grant history", error_r);
 }
 
@@ -358,30 +365,77 @@ struct logins_write {
 	const struct store_checkpoint *cp;
 };
 
+/* session_seen - 1 when grant_log holds (session, ip): this login was
+   counted before; 0 when not; -1 on error */
+static int session_seen(struct sq_conn *conn, const struct grant_event *ev, char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = sq_stmt(conn, SQ_GRANT_LOG_SESSION)) == NULL)
+		return sq_fail(conn, error_r, "look up a login's session");
+	sq_bind_text(stmt, 1, ev->session);
+	sq_bind_text(stmt, 2, ev->text);
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return sq_fail(conn, error_r, "look up a login's session");
+	return 0;
+}
+
+/* same_session - ev repeats the session of one of the n events before it */
+static bool same_session(const struct grant_event *ev, const struct grant_event *before, int n)
+{
+	for (int k = 0; k < n; k++)
+		if (before[k].session != NULL && strcmp(before[k].session, ev->session) == 0
+		    && strcmp(before[k].text, ev->text) == 0)
+			return true;
+	return false;
+}
+
 /* logins_write - each login's grant and grant_log row, then the checkpoint */
 static int logins_write(struct sq_conn *conn, void *ctx, char **error_r)
 {
 	const struct logins_write *w = ctx;
 
-	/* SQ_LOGIN_ROWS at a time while that many are left, then one by one. */
+	/* SQ_LOGIN_ROWS at a time while that many are left, then one by one;
+	   a chunk that lost a login already counted is written one by one. */
 	for (size_t i = 0; i < w->count;) {
 		struct grant_event ev[SQ_LOGIN_ROWS];
-		int n = w->count - i >= SQ_LOGIN_ROWS ? SQ_LOGIN_ROWS : 1;
+		int n = w->count - i >= SQ_LOGIN_ROWS ? SQ_LOGIN_ROWS : 1, kept = 0;
 
 		for (int k = 0; k < n; k++) {
 			const struct store_login *l = &w->logins[i + (size_t)k];
+			struct grant_event *e = &ev[kept];
+			int seen = 0;
 
-			event_init(&ev[k], &l->net, l->prefix_len);
-			ev[k].username = l->username;
-			ev[k].service = l->service;
-			ev[k].seen = l->login_time;
-			ev[k].expires_at = l->expires_at;
-			ev[k].event = "login";
-			ev[k].source = l->source;
-			ev[k].line = l->line;
+			event_init(e, &l->net, l->prefix_len);
+			e->username = l->username;
+			e->service = l->service;
+			e->seen = l->login_time;
+			e->expires_at = l->expires_at;
+			e->event = "login";
+			e->source = l->source;
+			e->line = l->line;
+			e->session = l->session[0] != 0 ? l->session : NULL;
+			if (e->session != NULL
+			    && (same_session(e, ev, kept) || (seen = session_seen(conn, e, error_r)) != 0)) {
+				if (seen < 0)
+					return -1;
+				continue;
+			}
+			kept++;
 		}
-		if (write_events(conn, ev, n, error_r) < 0)
-			return -1;
+		if (kept == SQ_LOGIN_ROWS) {
+			if (write_events(conn, ev, kept, error_r) < 0)
+				return -1;
+		} else {
+			for (int k = 0; k < kept; k++)
+				if (write_events(conn, &ev[k], 1, error_r) < 0)
+					return -1;
+		}
 		i += (size_t)n;
 	}
 	if (w->cp != NULL)
@@ -404,7 +458,8 @@ int sq_logins_apply(struct store *store, const struct store_login *logins, size_
 				  error_r) < 0
 		    || check_text(l->service, sizeof l->service, true, "login service",
 				  error_r) < 0
-		    || check_text(l->source, sizeof l->source, false, "login source", error_r) < 0)
+		    || check_text(l->source, sizeof l->source, false, "login source", error_r) < 0
+		    || check_text(l->session, sizeof l->session, false, "login session", error_r) < 0)
 			return -1;
 		if (l->expires_at <= l->login_time)
 			return error_r_set(error_r, "login of %s: expiry is not after the login "

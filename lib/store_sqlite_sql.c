@@ -38,11 +38,11 @@ _Static_assert(SQ_DECISION_ROWS_PER_INSERT == 16, "DECISION_ROWS_16 has 16 rows"
 	"username = excluded.username, service = excluded.service"
 
 /* One grant_log row, in bind order: event, ip, prefix_len, username,
-   service, login_time, expires_at, source, line. */
-#define GRANT_LOG_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+   service, login_time, expires_at, source, line, session. */
+#define GRANT_LOG_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define GRANT_LOG_HEAD                                                                      \
 	"INSERT INTO grant_log (event, ip, prefix_len, username, service, login_time, "      \
-	"expires_at, source, line) VALUES "
+	"expires_at, source, line, session) VALUES "
 
 /* SQ_LOGIN_ROWS copies of a row, for the _MANY statements. */
 #define SQ_ROWS4(r) r ", " r ", " r ", " r
@@ -83,6 +83,8 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
 			  "WHERE expires_at > ?1 ORDER BY first_seen, id",
 	[SQ_GRANT_LOG] = GRANT_LOG_HEAD GRANT_LOG_ROW,
 	[SQ_GRANT_LOG_MANY] = GRANT_LOG_HEAD SQ_ROWS(GRANT_LOG_ROW),
+	/* The partial index grant_log_session (session = ?1 implies NOT NULL). */
+	[SQ_GRANT_LOG_SESSION] = "SELECT 1 FROM grant_log WHERE session = ?1 AND ip = ?2 LIMIT 1",
 	[SQ_CHECKPOINT_GET] = "SELECT dev, ino, offset, line_hash, updated "
 			      "FROM loginwatch_checkpoints WHERE source = ?1",
 	[SQ_CHECKPOINT_PUT] = "INSERT INTO loginwatch_checkpoints "

@@ -8,13 +8,16 @@
  * DESCRIPTION
  *	See grants.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grants.h"
+#include "log.h"
 
 _Static_assert(LOGIN_USER_MAX == STORE_USER_MAX, "login and store user sizes differ");
 _Static_assert(LOGIN_SERVICE_MAX == STORE_SERVICE_MAX, "login and store service sizes differ");
+_Static_assert(LOGIN_SESSION_MAX == STORE_SESSION_MAX, "login and store session sizes differ");
 
 /* grants_from_event - one login to one store_login */
 enum grant_outcome grants_from_event(const struct grant_policy *policy,
@@ -41,11 +44,35 @@ enum grant_outcome grants_from_event(const struct grant_policy *policy,
 	login_r->prefix_len = len;
 	memcpy(login_r->username, ev->user, sizeof(login_r->username));
 	memcpy(login_r->service, ev->service, sizeof(login_r->service));
+	memcpy(login_r->session, ev->session, sizeof(login_r->session));
 	login_r->login_time = when;
 	login_r->expires_at = when + policy->ttl;
 	strncpy(login_r->source, source, sizeof(login_r->source) - 1);
 	login_r->line = line;
 	return GRANT_NEW;
+}
+
+/* grants_log - one key=value line per grant written, at level */
+void grants_log(const struct store_login *l, enum log_level level)
+{
+	char ip[IPADDR_STRLEN + 4], num[24], line[1024];
+
+	if (log_get_level() < level)
+		return;
+	snprintf(line, sizeof(line), "grant");
+	ipaddr_format(&l->net, ip);
+	snprintf(ip + strlen(ip), sizeof(ip) - strlen(ip), "/%u", l->prefix_len);
+	log_kv_append(line, sizeof(line), "ip", ip);
+	log_kv_append(line, sizeof(line), "user", l->username);
+	log_kv_append(line, sizeof(line), "service", l->service);
+	snprintf(num, sizeof(num), "%lld", (long long)l->login_time);
+	log_kv_append(line, sizeof(line), "login", num);
+	snprintf(num, sizeof(num), "%lld", (long long)l->expires_at);
+	log_kv_append(line, sizeof(line), "expires", num);
+	log_kv_append(line, sizeof(line), "source", l->source);
+	if (l->session[0] != '\0')
+		log_kv_append(line, sizeof(line), "session", l->session);
+	log_msg(level, "%s", line);
 }
 
 /* grant_batch_add - append one login */

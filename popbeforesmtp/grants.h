@@ -26,6 +26,7 @@
 
 #include "cidr.h"
 #include "parsers.h"
+#include "log.h"
 #include "store.h"
 
 /* How far a login's stamp may lie ahead of our clock (skew between hosts,
@@ -49,6 +50,13 @@ enum grant_outcome {
 enum grant_outcome grants_from_event(const struct grant_policy *policy,
 				     const struct login_event *ev, const char *source,
 				     const char *line, int64_t now, struct store_login *login_r);
+
+/* Logs one "grant ip=NET/LEN user= service= login= expires= source=
+   [session=]" line at level (after the login was written; a login whose
+   session the store had counted before shows its session again). The
+   daemon logs at info (the mail log's record of each grant); --scan at
+   debug, so a backfill does not print one line per login. */
+void grants_log(const struct store_login *login, enum log_level level);
 
 struct grant_batch {
 	struct store_login *logins;

@@ -86,34 +86,6 @@ static time_t *cp_slot(struct loginwatch *w, const char *source)
 	return &w->cp[w->cp_count++].written;
 }
 
-/* log_grants - one key=value line per grant written: at info for the
-   daemon (the mail log's record of each grant), at debug for --scan, where
-   a backfill of a day's log would otherwise print one line per login */
-static void log_grants(const struct loginwatch *w, const struct grant_batch *b)
-{
-	enum log_level level = w->scan ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
-	char ip[IPADDR_STRLEN + 4], num[24], line[1024];
-
-	if (log_get_level() < level)
-		return;
-	for (size_t i = 0; i < b->count; i++) {
-		const struct store_login *l = &b->logins[i];
-
-		snprintf(line, sizeof(line), "grant");
-		ipaddr_format(&l->net, ip);
-		snprintf(ip + strlen(ip), sizeof(ip) - strlen(ip), "/%u", l->prefix_len);
-		log_kv_append(line, sizeof(line), "ip", ip);
-		log_kv_append(line, sizeof(line), "user", l->username);
-		log_kv_append(line, sizeof(line), "service", l->service);
-		snprintf(num, sizeof(num), "%lld", (long long)l->login_time);
-		log_kv_append(line, sizeof(line), "login", num);
-		snprintf(num, sizeof(num), "%lld", (long long)l->expires_at);
-		log_kv_append(line, sizeof(line), "expires", num);
-		log_kv_append(line, sizeof(line), "source", l->source);
-		log_msg(level, "%s", line);
-	}
-}
-
 /* on_batch - write the read's grants and (when due) its checkpoint */
 static int on_batch(void *ctx, const char *source, const struct follow_position *pos,
 		    bool important)
@@ -164,7 +136,8 @@ static int on_batch(void *ctx, const char *source, const struct follow_position 
 			w->stats.granted += count;
 			if (written != NULL)
 				*written = w->now;
-			log_grants(w, &done);
+			for (size_t i = 0; i < done.count; i++)
+				grants_log(&done.logins[i], w->scan ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 			if (w->scan)
 				for (size_t i = 0; i < count; i++)
 					free((char *)done.logins[i].line);

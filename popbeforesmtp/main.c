@@ -15,6 +15,7 @@
  *	from its checkpoint.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +24,17 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "commit_group.h"
 #include "daemon.h"
 #include "error_r.h"
 #include "follow.h"
+#include "http_server.h"
 #include "journal.h"
+#include "listen.h"
 #include "log.h"
 #include "loginwatch.h"
 #include "progress.h"
+#include "report.h"
 
 #define PROG "authrelay-loginwatch"
 
@@ -127,6 +132,25 @@ static int open_store(const struct authrelay_config *cfg, struct store **store_r
 	return store_open(cfg->database, &opts, store_r, error_r);
 }
 
+/* http_is_local - -n: 1 when the listener would be this host's only, 0
+   when not, by the rule the start applies (listen_is_local() on a socket
+   bound to the same address, port 0: the daemon may hold the real one);
+   -1 with *error_r when the address cannot be bound */
+static int http_is_local(const struct listen_endpoint *ep, char **error_r)
+{
+	struct listen_endpoint probe = *ep;
+	int fd, local;
+
+	if (probe.kind == LISTEN_UNIX)
+		return 1;
+	snprintf(probe.port, sizeof(probe.port), "0");
+	if (listen_open(&probe, true, (uid_t)-1, (gid_t)-1, 0, &fd, error_r) < 0)
+		return -1;
+	local = listen_is_local(fd);
+	close(fd);
+	return local;
+}
+
 /* check_mode - -n: configuration, sources, database; exit status */
 static int check_mode(const struct authrelay_config *cfg)
 {
@@ -141,9 +165,46 @@ static int check_mode(const struct authrelay_config *cfg)
 		free(error);
 		problems++;
 	}
-	if (cfg->loginwatch_sources.count == 0) {
-		fprintf(stderr, "%s: loginwatch_sources is empty: nothing to follow\n", cfg->path);
+	if (cfg->loginwatch_sources.count == 0 && cfg->loginwatch_http_listen[0] == '\0') {
+		fprintf(stderr, "%s: loginwatch_sources and loginwatch_http_listen are empty: "
+			"nothing to follow\n", cfg->path);
 		problems++;
+	}
+	if (cfg->loginwatch_http_listen[0] != '\0') {
+		struct listen_endpoint ep;
+		char *key = NULL;
+
+		if (listen_parse(cfg->loginwatch_http_listen, &ep, &error) < 0) {
+			fprintf(stderr, "%s: loginwatch_http_listen: %s\n", cfg->path, error);
+			free(error);
+			error = NULL;
+			problems++;
+		} else if (cfg->loginwatch_http_api_key_file[0] == '\0') {
+			switch (http_is_local(&ep, &error)) {
+			case -1:
+				fprintf(stderr, "%s: loginwatch_http_listen: %s\n", cfg->path,
+					error ? error : "error");
+				free(error);
+				error = NULL;
+				problems++;
+				break;
+			case 0:
+				fprintf(stderr, "%s: loginwatch_http_listen = %s is reachable from other "
+					"hosts: set loginwatch_http_api_key_file, or listen on "
+					"loopback\n", cfg->path, cfg->loginwatch_http_listen);
+				problems++;
+				break;
+			}
+		}
+		if (cfg->loginwatch_http_api_key_file[0] != '\0') {
+			if (report_key_read(cfg->loginwatch_http_api_key_file, &key, &error) < 0) {
+				fprintf(stderr, "%s: %s\n", cfg->path, error ? error : "error");
+				free(error);
+				error = NULL;
+				problems++;
+			}
+			free(key);
+		}
 	}
 	for (size_t i = 0; i < cfg->loginwatch_sources.count; i++) {
 		const char *src = cfg->loginwatch_sources.items[i];
@@ -246,8 +307,10 @@ static int scan_mode(const struct authrelay_config *cfg, const struct long_optio
 	return status;
 }
 
-/* reload - SIGHUP: the config again; the sources need a restart */
-static void reload(struct loginwatch *w, const char *path, struct authrelay_config **cfg)
+/* reload - SIGHUP: the config again; the sources and the listener need a
+   restart */
+static void reload(struct loginwatch *w, struct report *report, const char *path,
+		   struct authrelay_config **cfg)
 {
 	struct authrelay_config *n = NULL;
 	struct loginwatch probe = *w;
@@ -270,11 +333,63 @@ static void reload(struct loginwatch *w, const char *path, struct authrelay_conf
 			    "(sources are opened before the privilege drop)");
 	if (strcmp(n->database, (*cfg)->database) != 0)
 		log_warning("reload: database changed; restart to use it");
+	if (strcmp(n->loginwatch_http_listen, (*cfg)->loginwatch_http_listen) != 0
+	    || strcmp(n->loginwatch_http_api_key_file, (*cfg)->loginwatch_http_api_key_file) != 0)
+		log_warning("reload: loginwatch_http_listen or its key file changed; restart to "
+			    "use them (both are opened before the privilege drop)");
+	if (report != NULL
+	    && report_reconfigure(report, &probe.policy, &n->loginwatch_http_protocols) < 0) {
+		log_error("reload: out of memory; keeping the running configuration");
+		cfg_free(&n);
+		return;
+	}
 	w->parsers = probe.parsers;
 	w->policy = probe.policy;
 	cfg_free(cfg);
 	*cfg = n;
 	log_info("reloaded %s", path ? path : CFG_DEFAULT_PATH);
+}
+
+/* commit_login - one reported login's grant, written with the others
+   reported meanwhile */
+static int commit_login(void *ctx, const struct store_login *login, char **error_r)
+{
+	return commit_group_write(ctx, login, error_r);
+}
+
+/* http_open - the auth-policy listener and its key, as root; 0 or -1
+   with *error_r and *status_r */
+static int http_open(const struct authrelay_config *cfg, uid_t uid, gid_t gid, int *fd_r,
+		     char **key_r, int *status_r, char **error_r)
+{
+	struct listen_endpoint ep;
+
+	*status_r = EXIT_CONFIG;
+	if (listen_parse(cfg->loginwatch_http_listen, &ep, error_r) < 0)
+		return -1;
+	if (cfg->loginwatch_http_api_key_file[0] != '\0'
+	    && report_key_read(cfg->loginwatch_http_api_key_file, key_r, error_r) < 0)
+		return -1;
+	*status_r = EXIT_UNAVAILABLE;
+	if (listen_open(&ep, true, uid, gid, 0660, fd_r, error_r) < 0)
+		return -1;
+	if (*key_r == NULL && !listen_is_local(*fd_r)) {
+		close(*fd_r);
+		*fd_r = -1;
+		*status_r = EXIT_CONFIG;
+		return error_r_set(error_r, "loginwatch_http_listen = %s is reachable from other hosts: "
+			     "set loginwatch_http_api_key_file (Dovecot's "
+			     "auth_policy_server_api_header), or listen on loopback",
+			     cfg->loginwatch_http_listen);
+	}
+	return 0;
+}
+
+/* wait_signals - no log source: sleep until a signal asks for something */
+static void wait_signals(void)
+{
+	while (!daemon_stop_requested && !daemon_reload_requested)
+		(void)poll(NULL, 0, 1000);
 }
 
 /* run_follow_mode - the daemon */
@@ -283,7 +398,12 @@ static int run_follow_mode(struct authrelay_config *cfg, const struct daemon_arg
 	struct loginwatch w;
 	struct follow *f = NULL;
 	struct journal *j = NULL;
-	char *error = NULL;
+	struct report *report = NULL;
+	struct http_server *http = NULL;
+	struct commit_group *group = NULL;
+	struct report_stats rs;
+	char *error = NULL, *key = NULL;
+	int http_fd = -1, http_status = 0;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 	int status = 0;
@@ -296,8 +416,9 @@ static int run_follow_mode(struct authrelay_config *cfg, const struct daemon_arg
 		free(error);
 		return EXIT_CONFIG;
 	}
-	if (cfg->loginwatch_sources.count == 0) {
-		log_error("%s: loginwatch_sources is empty: nothing to follow", cfg->path);
+	if (cfg->loginwatch_sources.count == 0 && cfg->loginwatch_http_listen[0] == '\0') {
+		log_error("%s: loginwatch_sources and loginwatch_http_listen are empty: nothing to "
+			  "follow", cfg->path);
 		return EXIT_CONFIG;
 	}
 	for (size_t i = 0; i < cfg->loginwatch_sources.count; i++) {
@@ -331,10 +452,38 @@ static int run_follow_mode(struct authrelay_config *cfg, const struct daemon_arg
 			goto fail_unavailable;
 		}
 	}
+	if (cfg->loginwatch_http_listen[0] != '\0'
+	    && http_open(cfg, uid, gid, &http_fd, &key, &http_status, &error) < 0) {
+		if (http_status == EXIT_CONFIG)
+			goto fail_config;
+		goto fail_unavailable;
+	}
 	if (daemon_drop_privileges(cfg->run_user, &error) < 0)
 		goto fail_unavailable;
 	if (open_store(cfg, &w.store, &error) < 0)
 		goto fail_unavailable;
+	if (http_fd >= 0) {
+		struct http_server_options ho = { cfg->loginwatch_http_max_connections,
+						  (unsigned)cfg->loginwatch_http_timeout, REPORT_MAX_BODY,
+						  REPORT_THREADS, "auth-policy" };
+
+		if (commit_group_create(w.store, &group) < 0) {
+			error = strdup("out of memory");
+			goto fail_unavailable;
+		}
+		if (report_create(&w.policy, &cfg->loginwatch_http_protocols, key, commit_login,
+				  group, &report, &error) < 0
+		    || http_server_start(http_fd, &ho, report_handle, report, &http, &error) < 0)
+			goto fail_unavailable;
+		http_fd = -1;	/* the server's now */
+		if (key != NULL)
+			log_info("auth-policy: serving %s (X-API-Key required)",
+				 cfg->loginwatch_http_listen);
+		else
+			log_warning("auth-policy: serving %s without a key: any local process "
+				    "that can connect can report a login (set "
+				    "loginwatch_http_api_key_file)", cfg->loginwatch_http_listen);
+	}
 	for (size_t i = 0; i < cfg->loginwatch_sources.count; i++) {
 		const char *src = cfg->loginwatch_sources.items[i];
 		struct store_checkpoint cp;
@@ -365,15 +514,19 @@ static int run_follow_mode(struct authrelay_config *cfg, const struct daemon_arg
 	log_info("started: %zu source(s), formats %zu, grant_ttl %llds", cfg->loginwatch_sources.count,
 		 w.parsers.count, (long long)w.policy.ttl);
 	while (!daemon_stop_requested) {
-		if (follow_run(f, &daemon_stop_requested, &daemon_reload_requested, &error) < 0)
+		if (cfg->loginwatch_sources.count == 0)
+			wait_signals();
+		else if (follow_run(f, &daemon_stop_requested, &daemon_reload_requested, &error) < 0)
 			goto fail_unavailable;
 		if (daemon_reload_requested) {
 			daemon_reload_requested = 0;
-			reload(&w, args->config_path, &cfg);
+			reload(&w, report, args->config_path, &cfg);
 			continue;
 		}
 		break;	/* stdin ended, or stop */
 	}
+	/* No report is answered after this: Dovecot's next one fails fast. */
+	http_server_stop(&http);
 	follow_flush(f);
 	log_info("stopping: candidates=%llu logins=%llu granted=%llu refused=%llu excluded=%llu "
 		 "expired=%llu long_lines=%llu",
@@ -381,6 +534,15 @@ static int run_follow_mode(struct authrelay_config *cfg, const struct daemon_arg
 		 (unsigned long long)w.stats.granted, (unsigned long long)w.stats.refused,
 		 (unsigned long long)w.stats.excluded, (unsigned long long)w.stats.expired,
 		 (unsigned long long)follow_long_lines(f));
+	if (report != NULL) {
+		report_get_stats(report, &rs);
+		log_info("auth-policy: requests=%llu reports=%llu granted=%llu not_granted=%llu "
+			 "unauthorized=%llu malformed=%llu failed=%llu",
+			 (unsigned long long)rs.requests, (unsigned long long)rs.reports,
+			 (unsigned long long)rs.granted, (unsigned long long)rs.not_granted,
+			 (unsigned long long)rs.unauthorized, (unsigned long long)rs.malformed,
+			 (unsigned long long)rs.failed);
+	}
 	goto out;
 
 fail_config:
@@ -392,6 +554,15 @@ fail_log:
 	log_error("%s", error ? error : "error");
 	free(error);
 out:
+	http_server_stop(&http);
+	report_free(&report);
+	commit_group_free(&group);
+	if (http_fd >= 0)
+		close(http_fd);
+	if (key != NULL) {
+		explicit_bzero(key, strlen(key));
+		free(key);
+	}
 	follow_free(&f);
 	journal_free(&j);
 	if (w.store != NULL)

@@ -30,6 +30,7 @@
 
 #define LOGIN_USER_MAX 256	/* = STORE_USER_MAX: longer names are truncated */
 #define LOGIN_SERVICE_MAX 16	/* = STORE_SERVICE_MAX */
+#define LOGIN_SESSION_MAX 64	/* = STORE_SESSION_MAX */
 
 /* Lines longer than this (without the newline) are skipped whole. */
 #define LOGIN_LINE_MAX 8192
@@ -38,6 +39,7 @@ struct login_event {
 	struct ipaddr ip;		/* the client, IPv4-mapped already made IPv4 */
 	char user[LOGIN_USER_MAX];	/* control characters shown as '?' */
 	char service[LOGIN_SERVICE_MAX]; /* "imap" or "pop3" */
+	char session[LOGIN_SESSION_MAX]; /* the server's session id, "" = none */
 	int64_t time;			/* from the envelope (parsers leave 0) */
 	const char *format;		/* "dovecot", ...: the parser that matched */
 	const char *why;		/* PARSE_REFUSED: the reason, static text */

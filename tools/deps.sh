@@ -14,7 +14,7 @@
 # alone: it may run on a real server.
 set -eu
 BUILD_PKGS="build-essential pkg-config check libsqlite3-dev libssl-dev
-      libmilter-dev libsasl2-dev libsystemd-dev libpq-dev"
+      libmilter-dev libsasl2-dev libsystemd-dev libmicrohttpd-dev libjansson-dev libpq-dev"
 if [ "${1:-}" = --deb ]; then
     PKGS="$BUILD_PKGS dpkg-dev debhelper lintian blhc sqlite3"
     mode=deb

@@ -41,11 +41,12 @@
 #	over one SMTP connection, smtp-source -d: shows what a long milter
 #	connection costs), BENCH_RCPTS (recipients per message, default 1).
 # SEE ALSO
-#	tests/e2e/lib.sh (helpers reused: free ports, process bookkeeping)
+#	tests/bench/lib/postfix-lab.sh (the lab, shared with postfix-policyd.sh),
+#	tests/e2e/lib.sh (free ports, process bookkeeping)
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../e2e/lib.sh
-. "$HERE/../e2e/lib.sh"
+# shellcheck source=lib/postfix-lab.sh
+. "$HERE/lib/postfix-lab.sh"
 
 N=${BENCH_N:-800}
 SESSIONS=${BENCH_SESSIONS:-"1 8"}
@@ -54,34 +55,10 @@ RCPTS=${BENCH_RCPTS:-1}
 SOURCE_OPTS=()
 [ "${BENCH_REUSE:-0}" = 1 ] && SOURCE_OPTS+=(-d)
 
-[ "$(id -u)" = 0 ] || lab_die "the benchmark needs root (postfix)"
-for t in postfix smtp-source smtp-sink sqlite3 bc ss; do
-	command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || lab_die "missing $t (make deps)"
-done
+bench_lab_init
 [ -x "$BIN_MILTER" ] || lab_die "$BIN_MILTER is not built"
-
-bench_exit() {
-	local rc=$?
-	[ -n "$LAB" ] || return
-	[ "$rc" != 0 ] && lab_logs_tail 20 >&2
-	lab_stop
-	rm -rf "$LAB"
-}
-
-LAB=$(mktemp -d /tmp/authrelay-bench.XXXXXX) || lab_die "mktemp"
-chmod 0755 "$LAB"
-trap bench_exit EXIT
-trap 'exit 130' INT TERM HUP
-mkdir -p "$LAB"/{pf/etc,pf/spool,log,db,etc,run}
-if getent passwd authrelay >/dev/null; then RUN_USER=authrelay; else RUN_USER=nobody; fi
-chown "$RUN_USER" "$LAB/db" "$LAB/run"
-PFC=$LAB/pf/etc
-SPOOL=$LAB/pf/spool
 DB=$LAB/db/authrelay.db
 MILTER_SOCK=$SPOOL/authrelay/milter.sock
-mkdir -p "$SPOOL/authrelay"
-chown "$RUN_USER:postfix" "$SPOOL/authrelay"
-chmod 0750 "$SPOOL/authrelay"
 
 lab_port P_NONE
 lab_port P_UNIX
@@ -117,39 +94,12 @@ milter_conf stock "inet:127.0.0.1:$P_MILTER_STOCK"
 chown "$RUN_USER" "$DB"* 2>/dev/null
 
 # ---- Postfix: one smtpd service per case ----
-cat >"$PFC/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $SPOOL
-data_directory = $LAB/pf/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mail.bench.test
-mydomain = bench.test
-mydestination =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
+bench_main_cf
+cat >>"$PFC/main.cf" <<EOF
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-relayhost = [127.0.0.1]:$P_SINK
-smtp_dns_support_level = disabled
-smtp_host_lookup = native
-smtpd_peername_lookup = no
-smtp_tls_security_level = none
-alias_maps =
-alias_database =
-biff = no
-maillog_file = $LAB/log/postfix.log
-maillog_file_prefixes = $LAB
-smtpd_error_sleep_time = 0
-smtpd_client_connection_rate_limit = 0
-default_process_limit = 200
 non_smtpd_milters =
 milter_default_action = tempfail
 milter_protocol = 6
-# smtpd processes live through the whole benchmark, so that their CPU
-# time can be read per case (a process that exits takes its count along)
-max_use = 1000000
-max_idle = 3600
 EOF
 cat >"$PFC/master.cf" <<EOF
 127.0.0.1:$P_NONE inet n - n - - smtpd -o smtpd_milters=
@@ -161,9 +111,7 @@ EOF
 lab_master_services >>"$PFC/master.cf"
 
 lab_ports_free
-smtp-sink -u postfix "127.0.0.1:$P_SINK" 256 >"$LAB/log/smtp-sink.log" 2>&1 &
-lab_record smtp-sink $!
-lab_wait_listen 127.0.0.1 "$P_SINK" $! smtp-sink
+bench_sink_start
 lab_daemon milter-unix "$LAB/log/milter-unix.log" "$BIN_MILTER" -f -c "$LAB/etc/unix.conf"
 lab_wait_unix "$MILTER_SOCK" "$(lab_pid milter-unix)" milter-unix
 lab_daemon milter-inet "$LAB/log/milter-inet.log" "$BIN_MILTER" -f -c "$LAB/etc/inet.conf"
@@ -180,25 +128,7 @@ lab_wait_listen 127.0.0.1 "$P_MILTER_FLOOR" "$(lab_pid milter-floor)" milter-flo
 FLOOR_SOCK=$LAB/run/floor.sock
 lab_daemon milter-floor-unix "$LAB/log/milter-floor-unix.log" "$LAB/milter-floor" "unix:$FLOOR_SOCK"
 lab_wait_unix "$FLOOR_SOCK" "$(lab_pid milter-floor-unix)" milter-floor-unix
-postfix -c "$PFC" start >"$LAB/log/postfix-start.out" 2>&1 ||
-	{ tail -20 "$LAB/log/postfix.log" >&2; lab_die "postfix start failed"; }
-lab_record postfix "$(tr -dc 0-9 <"$LAB/pf/data/master.lock")"
-for p in $P_NONE $P_UNIX $P_INET $P_STOCK $P_FLOOR; do
-	lab_wait_listen 127.0.0.1 "$p" "$(lab_pid postfix)" postfix
-done
-
-# drain: wait until the queue is empty, so that one case's deliveries do
-# not eat the CPU of the next case's run
-drain() {
-	local i
-	for i in $(seq 1 600); do
-		[ -z "$(find "$SPOOL/incoming" "$SPOOL/active" "$SPOOL/deferred" -type f 2>/dev/null | head -1)" ] &&
-			return 0
-		sleep 0.1
-	done
-	echo "queue not drained after 60 s" >&2
-	return 1
-}
+bench_postfix_start "$P_NONE" "$P_UNIX" "$P_INET" "$P_STOCK" "$P_FLOOR"
 
 # cpu_ms PID: user+system CPU time of a process, in milliseconds
 cpu_ms() {
@@ -209,8 +139,7 @@ cpu_ms() {
 # PORT (master starts them with "-n 127.0.0.1:PORT")
 smtpd_cpu_ms() {
 	local p total=0 ms
-	for p in $(pgrep -x smtpd); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "-n 127.0.0.1:$1 " || continue
+	for p in $(smtpd_pids "$1"); do
 		ms=$(cpu_ms "$p" 2>/dev/null) || continue
 		total=$((total + ms))
 	done
@@ -250,10 +179,6 @@ run() {
 }
 
 declare -A BEST CPU_SMTPD CPU_MILTER
-# median LIST...: the middle value (CPU times are noisy both ways)
-median() {
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'
-}
 fail=0
 printf '# smtp-source -l 2048, %s recipient(s), %s; best of %s runs\n' "$RCPTS" \
 	"$([ ${#SOURCE_OPTS[@]} = 0 ] && echo "new session per message" || echo "one session for all messages (-d)")" "$REPS"

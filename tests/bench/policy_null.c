@@ -4,15 +4,17 @@
  * SUMMARY
  *	do-nothing policy responder: the benchmark's baseline
  * SYNOPSIS
- *	policy_null PORT
+ *	policy_null PORT [ACTION]
  * DESCRIPTION
- *	Listens on 127.0.0.1:PORT, and answers "action=DUNNO" to every
+ *	Listens on 127.0.0.1:PORT, and answers "action=DUNNO" (or
+ *	"action=ACTION", e.g. OK to let Postfix relay) to every
  *	request without looking at it beyond the empty line that ends it:
  *	one epoll loop, non-blocking sockets, the same I/O shape as policyd
  *	(one read, one write per request). Whatever policyd spends above
  *	this is parsing, deciding, the database and logging.
  *
- *	Built by tests/bench/policyd.sh with cc -O2; not part of the product.
+ *	Built by tests/bench/policyd.sh and postfix-policyd.sh with cc -O2;
+ *	not part of the product.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,14 +36,16 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	int one = 1, lfd, ep;
-	static char buf[65536], out[65536];
-	static const char reply[] = "action=DUNNO\n\n";
+	static char buf[65536], out[65536], reply[64];
+	size_t reply_len;
 	struct epoll_event ev, evs[256];
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s PORT\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s PORT [ACTION]\n", argv[0]);
 		return 2;
 	}
+	snprintf(reply, sizeof(reply), "action=%.40s\n\n", argc == 3 ? argv[2] : "DUNNO");
+	reply_len = strlen(reply);
 	sin.sin_port = htons((unsigned short)atoi(argv[1]));
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -92,9 +96,9 @@ int main(int argc, char **argv)
 					replies++;
 			}
 			c->last = buf[r - 1];
-			for (size_t k = 0; k < replies && o + sizeof(reply) < sizeof(out); k++) {
-				memcpy(out + o, reply, sizeof(reply) - 1);
-				o += sizeof(reply) - 1;
+			for (size_t k = 0; k < replies && o + reply_len < sizeof(out); k++) {
+				memcpy(out + o, reply, reply_len);
+				o += reply_len;
 			}
 			if (o > 0 && write(c->fd, out, o) < 0) {
 				close(c->fd);

@@ -9,7 +9,6 @@
 #	in it comes from conf-examples/postfix/ with the lab's ports, paths and
 #	user substituted, and the authrelay.conf files are conf-examples/
 #	authrelay.conf with the lab's keys appended (later keys win).
-#--
 
 # ---- TLS and SASL ----
 
@@ -59,6 +58,10 @@ lab_sasl() {
 
 # ---- rendering conf-examples ----
 
+# The line render_conf puts between the example and the lab's keys; it
+# also tells the lab's authrelay.conf files from other *.conf in $LAB/etc.
+RENDER_CONF_MARK='# ---- e2e lab overrides (later keys win) ----'
+
 # render_conf NAME [key=value ...]: $LAB/etc/NAME.conf from
 # conf-examples/authrelay.conf with the lab's keys and then the given
 # overrides appended (later keys win). Prints the path.
@@ -68,7 +71,7 @@ render_conf() {
 	{
 		# missing only while the config module is being written (s05 says so)
 		cat "$CONF_EXAMPLES/authrelay.conf" 2>/dev/null
-		printf '\n# ---- e2e lab overrides (later keys win) ----\n'
+		printf '\n%s\n' "$RENDER_CONF_MARK"
 		printf 'database = %s\n' "$DB"
 		printf 'run_user = %s\n' "$RUN_USER"
 		printf 'log_level = debug\n'

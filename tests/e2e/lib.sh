@@ -18,6 +18,14 @@
 #	  the ports and paths substituted), so the examples cannot rot. The
 #	  rendering lives in lab-config.sh; this file runs the processes.
 #
+#	Whatever the lab hands to another user lives in the lab directory,
+#	never in the checkout (which may sit under a 0700 directory such as
+#	/root): the programs are copied to $LAB/sbin and run from there, as
+#	Postfix's spawn(8) runs authrelay-policyd as the run user. Before
+#	anything starts, lab_preflight (lab-reach.sh) tries every path the
+#	rendered files hand over as the user that gets it, and stops the lab
+#	with one line naming what cannot be reached.
+#
 #	Several smtpd services share one Postfix (a Postfix start costs
 #	seconds):
 #	  SMTP     127.0.0.1 and ::1  main.cf.policyd (inet policyd) + main.cf.milter (inet)
@@ -39,7 +47,6 @@
 #
 #	Users: alice, bob, mallory, dave (SASL, password NAMEpw, realm lab.test, so
 #	the SASL names are NAME@lab.test); bob and alice also in Dovecot.
-#--
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$E2E_DIR/../.." && pwd)
@@ -53,13 +60,18 @@ LAB_PROCS=()		# "name pid" of everything we started
 LAB_PORTS=" "
 LAB_LOGS=()
 LAB_FAILED=0
+LAB_MAIN_KEYS=()	# key=value appended to main.conf (the demo's own)
 
+LAB_PROGRAMS="authrelay-policyd authrelay-milter authrelay-loginwatch authrelayctl"
+# the built programs; lab_init points these at the lab's copies
+# (lab_programs), which every user of the lab can reach
 BIN_POLICYD=$BUILD/authrelay-policyd
 BIN_MILTER=$BUILD/authrelay-milter
 BIN_LOGINWATCH=$BUILD/authrelay-loginwatch
 BIN_CTL=$BUILD/authrelayctl
 
 . "$E2E_DIR/lab-config.sh"
+. "$E2E_DIR/lab-reach.sh"
 
 # ---- small helpers ----
 
@@ -67,6 +79,7 @@ lab_now() { date +%s.%N; }
 lab_elapsed() { echo "$(lab_now) - $1" | bc | sed 's/^\./0./'; }
 lab_say() { printf '# %s\n' "$*"; }
 lab_die() { printf 'lab: %s\n' "$*" >&2; LAB_FAILED=1; exit 1; }
+LAB_NO_TAIL=""		# set: a failure needs no log tails (nothing ran)
 
 # have_prog NAME: true when the program is built.
 have_prog() { [ -x "$BUILD/$1" ]; }
@@ -211,7 +224,7 @@ lab_run_user() {
 # lab_init: the private directory, ports, traps.
 lab_init() {
 	[ "$(id -u)" = 0 ] || lab_die "the lab needs root (postfix, dovecot, privilege drop)"
-	for t in postfix dovecot smtp-sink swaks saslpasswd2 openssl sqlite3 curl ss bc; do
+	for t in postfix dovecot smtp-sink swaks saslpasswd2 openssl sqlite3 curl ss bc setpriv; do
 		command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || lab_die "missing tool $t (run make deps)"
 	done
 	LAB=$(mktemp -d /tmp/authrelay-e2e.XXXXXX) || lab_die "mktemp failed"
@@ -231,6 +244,7 @@ lab_init() {
 	LOGIN_LOG=$(lab_login_log)
 	trap lab_on_exit EXIT
 	trap 'LAB_FAILED=1; exit 130' INT TERM HUP
+	lab_programs
 
 	lab_port P_SMTP
 	lab_port P_UNIX
@@ -245,6 +259,23 @@ lab_init() {
 	lab_port P_MILTER
 	MILTER_UNIX_SOCK=$SPOOL/authrelay/milter.sock
 	POLICYD_UNIX_SOCK=$SPOOL/authrelay/policyd.sock
+}
+
+# lab_programs: the built programs copied to $LAB/sbin, where every user
+# of the lab can execute them (the checkout may be unreachable for them);
+# BIN_* name the copies.
+lab_programs() {
+	local p
+	LAB_SBIN=$LAB/sbin
+	mkdir -p "$LAB_SBIN"
+	for p in $LAB_PROGRAMS; do
+		have_prog "$p" || continue
+		install -m 0755 "$BUILD/$p" "$LAB_SBIN/$p" || lab_die "cannot copy $BUILD/$p to $LAB_SBIN"
+	done
+	BIN_POLICYD=$LAB_SBIN/authrelay-policyd
+	BIN_MILTER=$LAB_SBIN/authrelay-milter
+	BIN_LOGINWATCH=$LAB_SBIN/authrelay-loginwatch
+	BIN_CTL=$LAB_SBIN/authrelayctl
 }
 
 # ---- Postfix ----
@@ -343,7 +374,7 @@ lab_start() {
 	have_prog authrelay-milter && HAVE_MILTER=1
 	have_prog authrelay-loginwatch && HAVE_LOGINWATCH=1
 	have_prog authrelayctl && HAVE_CTL=1
-	render_conf main >/dev/null
+	render_conf main "${LAB_MAIN_KEYS[@]}" >/dev/null
 	render_conf unix "policyd_listen=unix:$POLICYD_UNIX_SOCK" policyd_socket_owner=postfix \
 		"milter_socket=unix:$MILTER_UNIX_SOCK" milter_socket_owner=postfix >/dev/null
 	render_conf tlsreq "policyd_listen=inet:127.0.0.1:$P_POLICYD_TLS" \
@@ -353,6 +384,7 @@ lab_start() {
 	lab_dovecot_config
 	lab_ports_free
 	[ "$HAVE_CTL" = 1 ] && lab_db_init
+	lab_preflight
 	lab_sink_start
 	if [ "$HAVE_POLICYD" = 1 ]; then
 		lab_policyd_start policyd "$LAB/etc/main.conf"
@@ -448,7 +480,7 @@ lab_write_stop_script() {
 lab_on_exit() {
 	local rc=$?
 	[ -n "$LAB" ] || return
-	if [ "$rc" != 0 ] || [ "$LAB_FAILED" != 0 ]; then
+	if { [ "$rc" != 0 ] || [ "$LAB_FAILED" != 0 ]; } && [ -z "$LAB_NO_TAIL" ]; then
 		lab_logs_tail 25 >&2
 	fi
 	if [ "${E2E_KEEP:-0}" = 1 ]; then

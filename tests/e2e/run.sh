@@ -5,7 +5,9 @@
 #	AUTHRELAY_BUILD=/abs/build bash tests/e2e/run.sh [SCENARIO...]
 # DESCRIPTION
 #	Starts one lab (lib.sh: Postfix, Dovecot, smtp-sink and the authrelay
-#	daemons, on loopback ports chosen free at start), runs the scenario
+#	daemons, on loopback ports chosen free at start; a lab that cannot
+#	work as set up, with a path handed to a user who cannot reach it,
+#	stops there with one line: lab-reach.sh), runs the scenario
 #	files s[0-9][0-9]-*.sh in order (or only those named, e.g. s30, plus
 #	s02-data which sets up the data the others use), one
 #	line per case, and ends with "N passed, M failed". Everything started
@@ -31,6 +33,9 @@ for _scen_file in "$E2E_DIR"/s[0-9][0-9]-*.sh; do
 	. "$_scen_file"
 	echo "# $_scen took $(lab_elapsed "$_scen_t0")s"
 done
+# the scenarios rendered more files (s05's daemon.conf, s75's syslog.conf)
+check_eq "lab: every path the scenarios handed to another user was reachable" \
+	"$(reach_rows_lab | reach_report)" ""
 
 echo "# scenarios took $(lab_elapsed "$T0")s"
 check_finish "$T0"

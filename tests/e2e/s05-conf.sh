@@ -9,7 +9,7 @@ else
 	mkdir -p "$LAB/systemd"
 	for unit in "$CONF_EXAMPLES"/systemd/authrelay-*.service; do
 		name=$(basename "$unit" .service)
-		bin=$BUILD/$name
+		bin=$LAB_SBIN/$name
 		[ -x "$bin" ] || bin=/bin/true	# the program has not landed yet
 		sed -e "s|/usr/local/sbin/$name|$bin|g" -e "s|/etc/authrelay/authrelay.conf|$LAB/etc/main.conf|g" \
 			"$unit" >"$LAB/systemd/$name.service"
@@ -39,7 +39,7 @@ check_match "conf: Postfix runs master.cf.policyd-spawn (postconf -M)" \
 for prog in authrelay-policyd authrelay-milter authrelay-loginwatch; do
 	if need "conf: $prog -n accepts the rendered authrelay.conf" "$prog"; then
 		for c in main unix tlsreq; do
-			out=$("$BUILD/$prog" -n -c "$LAB/etc/$c.conf" 2>&1; echo "rc=$?")
+			out=$("$LAB_SBIN/$prog" -n -c "$LAB/etc/$c.conf" 2>&1; echo "rc=$?")
 			check_match "conf: $prog -n -c $c.conf" "$out" 'rc=0$'
 		done
 	fi
@@ -61,7 +61,7 @@ if need "conf: daemon mode as the units run it" authrelayctl; then
 		have_prog "$prog" || continue
 		short=${prog#authrelay-}
 		pidfile=$(sed -n "s/^${short}_pidfile = //p" "$LAB/etc/daemon.conf" | tail -1)
-		out=$(timeout 20 "$BUILD/$prog" -c "$LAB/etc/daemon.conf" 2>&1; echo "rc=$?")
+		out=$(timeout 20 "$LAB_SBIN/$prog" -c "$LAB/etc/daemon.conf" 2>&1; echo "rc=$?")
 		wait_for 10 test -s "$pidfile"
 		pid=$(tr -dc 0-9 <"$pidfile" 2>/dev/null)
 		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then

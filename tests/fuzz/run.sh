@@ -24,7 +24,7 @@ SECONDS_EACH=${FUZZ_SMOKE_SECONDS:-10}
 
 CC=${FUZZ_CC:-clang}
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (make deps installs clang)"; exit 1; }
-PKGS="sqlite3 libssl libcrypto libsasl2"
+PKGS="sqlite3 libssl libcrypto libsasl2 libmicrohttpd jansson"
 DEFS="-D_GNU_SOURCE -DAUTHRELAY_VERSION=\"fuzz\" -DAUTHRELAY_SYSCONFDIR=\"/etc\""
 CFLAGS="-g -O1 -std=c11 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 mkdir -p "$OUT/obj/gen"

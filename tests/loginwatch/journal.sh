@@ -14,7 +14,9 @@
 # a failed login, the same login text from another unit (journald sets
 # _SYSTEMD_UNIT, the sender cannot) and a login older than grant_ttl do
 # not; an entry appended while running is seen (following); a restart
-# resumes at the checkpoint (nothing counted twice).
+# resumes at the checkpoint (nothing counted twice); a real Dovecot's
+# stderr login lines (log_path = /dev/stderr, with and without its own
+# stamp) filed from dovecot.service grant, from another unit not.
 #
 # Without libsystemd in the build it prints "ok   journal: not built (no
 # libsystemd)"; when not root (unshare --mount needs it) "ok   journal:
@@ -193,6 +195,90 @@ chown "$RUN_USER" "$JFILE"
 wait_for "SELECT count(*) FROM grants WHERE ip = '192.0.2.58'" 1 15 \
 	&& ok "journal: the file is read once run_user may read it" \
 	|| bad "journal: file made readable" "no grant for 192.0.2.58"
+# Dovecot's own stderr, as systemd captures it (log_path = /dev/stderr,
+# the unit's stdout stream: identifier "dovecot", _TRANSPORT=stdout). The
+# lines are a real Dovecot's: it is started here with that log_path, with
+# its default log_timestamp and with log_timestamp = "", a POP3 login is
+# made, and the login line it wrote becomes a journal entry.
+# dovecot_stderr_login STAMP_SETTING IP: the Login line Dovecot wrote to
+# stderr for a POP3 login of bob from IP ("" when none).
+dovecot_stderr_login() {
+	local dv=$T/dv port pid
+	rm -rf "$dv"; mkdir -p "$dv/run" "$dv/state" "$dv/mail"
+	chown 5000:5000 "$dv/mail"
+	printf 'bob:{PLAIN}bobpw::::::\n' > "$dv/users"
+	chown root:dovecot "$dv/users"; chmod 0640 "$dv/users"
+	port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat > "$dv/dovecot.conf" <<-EOC
+		base_dir = $dv/run
+		state_dir = $dv/state
+		protocols = pop3
+		listen = 127.0.0.1
+		disable_plaintext_auth = no
+		ssl = no
+		default_login_user = dovenull
+		default_internal_user = dovecot
+		first_valid_uid = 5000
+		mail_location = maildir:$dv/mail/%u
+		passdb {
+		  driver = passwd-file
+		  args = scheme=PLAIN username_format=%u $dv/users
+		}
+		userdb {
+		  driver = static
+		  args = uid=5000 gid=5000 home=$dv/mail/%u
+		}
+		service pop3-login {
+		  inet_listener pop3 {
+		    port = $port
+		  }
+		}
+		log_path = /dev/stderr
+		$1
+	EOC
+	dovecot -F -c "$dv/dovecot.conf" 2> "$dv/stderr" & pid=$!
+	PIDS="$PIDS $pid"
+	for _ in $(seq 1 100); do
+		curl -s --max-time 5 --interface "$2" "pop3://127.0.0.1:$port/" -u bob:bobpw >/dev/null && break
+		sleep 0.05
+	done
+	for _ in $(seq 1 100); do grep -q "rip=$2," "$dv/stderr" && break; sleep 0.05; done
+	kill -TERM "$pid"; wait "$pid" 2>/dev/null
+	grep -m1 "Login: user=<bob>.*rip=$2," "$dv/stderr"
+}
+# entry_stderr UNIT MESSAGE: a line of the unit's stderr, as journald files it
+entry_stderr() {
+	MONO=$((MONO + 1000))
+	printf '__REALTIME_TIMESTAMP=%s\n__MONOTONIC_TIMESTAMP=%s\n_BOOT_ID=%s\n_MACHINE_ID=%s\n_SYSTEMD_UNIT=%s\n_PID=4242\n_UID=0\n_COMM=log\n_TRANSPORT=stdout\nSYSLOG_IDENTIFIER=dovecot\nPRIORITY=6\nMESSAGE=%s\n\n' \
+		"$(now_us)" "$MONO" "$BOOT" "$MID" "$1" "$2" \
+		| $ASUSER "$JREMOTE" --output="$JFILE" - 2>>"$T/jremote.log" \
+		|| bad "journal" "systemd-journal-remote failed: $(tail -1 "$T/jremote.log")"
+}
+if command -v dovecot >/dev/null && getent passwd dovenull >/dev/null; then
+	for form in default empty; do
+		if [ $form = default ]; then setting=""; ip=127.0.0.61; shape='^[A-Z][a-z]{2} [0-9]{2} [0-9:]{8} pop3-login: Info: Login: user=<bob>, '
+		else setting='log_timestamp = ""'; ip=127.0.0.62; shape='^pop3-login: Info: Login: user=<bob>, '; fi
+		line=$(dovecot_stderr_login "$setting" "$ip")
+		if ! printf '%s\n' "$line" | grep -Eq "$shape"; then
+			bad "journal: Dovecot's stderr ($form log_timestamp)" "got line '$line', want the shape $shape"
+			continue
+		fi
+		ok "journal: a real Dovecot's stderr login line ($form log_timestamp): $line"
+		entry_stderr dovecot.service "$line"
+		entry_stderr user@1000.service "${line/$ip/127.0.0.63}"
+		if wait_for "SELECT username || ' ' || service FROM grants WHERE ip = '$ip'" "bob pop3" 15; then
+			ok "journal: ... filed from dovecot.service's stderr, it grants"
+		else
+			bad "journal: ... Dovecot's stderr" "no grant for $ip ($(tail -2 "$DLOG" | tr '\n' ' '))"
+		fi
+	done
+	sleep 0.5
+	[ -z "$(q "SELECT ip FROM grant_log WHERE ip = '127.0.0.63'")" ] \
+		&& ok "journal: the same stderr line from another unit grants nothing" \
+		|| bad "journal: stderr from another unit" "127.0.0.63 granted"
+else
+	bad "journal: Dovecot's stderr" "no dovecot (make deps installs dovecot-pop3d)"
+fi
 stop
 grep -q 'grant ip=192.0.2.56/32 user=jrestart service=imap' "$DLOG" \
 	&& ok "journal: grant logged" || bad "journal: grant logged" "no line in $DLOG"

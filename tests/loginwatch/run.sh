@@ -3,7 +3,8 @@
 # temporary database: start-up read, append, rename rotation, copytruncate,
 # a file created later, forged user names, an overlong line, restart without
 # double counting, kill -9 in a burst of 100,000 lines across rotations
-# (compared with one clean --scan), stdin, -n.
+# (compared with one clean --scan), stdin, -n; the journal (journal.sh) and
+# the auth-policy listener (reports.sh).
 # Prints one line per case and "N passed, M failed"; exits 1 on a failure.
 #
 # AUTHRELAY_BACKEND=pgsql: the same against a private PostgreSQL 15
@@ -336,5 +337,8 @@ BADC=$T/bad.conf
 # The journal source, in its own mount namespace: its case lines, counted here.
 [ "$PGSQL" = 1 ] && { summary; exit; }
 js=0; while IFS= read -r l; do case $l in "ok   "*) echo "$l"; pass=$((pass + 1));; "FAIL "*) echo "$l"; fail=$((fail + 1));; *" passed, "*" failed") js=1;; *) echo "$l";; esac; done < <(bash "$HERE/journal.sh"); [ "$js" = 1 ] || bad "journal.sh" "ended without its summary"
+
+# The auth-policy listener over HTTP: its case lines, counted here.
+rs=0; while IFS= read -r l; do case $l in "ok   "*) echo "$l"; pass=$((pass + 1));; "FAIL "*) echo "$l"; fail=$((fail + 1));; *" passed, "*" failed") rs=1;; *) echo "$l";; esac; done < <(bash "$HERE/reports.sh"); [ "$rs" = 1 ] || bad "reports.sh" "ended without its summary"
 
 summary

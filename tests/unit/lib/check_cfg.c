@@ -25,7 +25,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every field of struct authrelay_config, in the order of cfg.h. */
-#define CFG_FIELDS 36
+#define CFG_FIELDS 41
 
 static void dump_add(char *buf, size_t size, const char *key, const char *value)
 {
@@ -112,6 +112,11 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 	dump_list(buf, size, "loginwatch_sources", &c->loginwatch_sources);
 	dump_list(buf, size, "loginwatch_formats", &c->loginwatch_formats);
 	dump_add(buf, size, "loginwatch_pidfile", c->loginwatch_pidfile);
+	dump_add(buf, size, "loginwatch_http_listen", c->loginwatch_http_listen);
+	dump_add(buf, size, "loginwatch_http_api_key_file", c->loginwatch_http_api_key_file);
+	dump_list(buf, size, "loginwatch_http_protocols", &c->loginwatch_http_protocols);
+	dump_num(buf, size, "loginwatch_http_timeout", c->loginwatch_http_timeout);
+	dump_num(buf, size, "loginwatch_http_max_connections", c->loginwatch_http_max_connections);
 }
 
 /* The defaults, as authrelay.conf(5) and cfg.h state them. */
@@ -151,7 +156,12 @@ static const char defaults_dump[] = "database=/var/lib/authrelay/authrelay.db\n"
 				    "milter_relay_check=1\n"
 				    "loginwatch_sources=\n"
 				    "loginwatch_formats=all\n"
-				    "loginwatch_pidfile=/run/authrelay/loginwatch.pid\n";
+				    "loginwatch_pidfile=/run/authrelay/loginwatch.pid\n"
+				    "loginwatch_http_listen=\n"
+				    "loginwatch_http_api_key_file=\n"
+				    "loginwatch_http_protocols=imap,pop3\n"
+				    "loginwatch_http_timeout=30\n"
+				    "loginwatch_http_max_connections=256\n";
 
 START_TEST(test_defaults)
 {

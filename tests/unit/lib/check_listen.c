@@ -320,6 +320,39 @@ START_TEST(test_open_unix_not_socket)
 }
 END_TEST
 
+/* Which listeners only this host can reach (loginwatch refuses an
+   auth-policy listener without a key anywhere else). */
+static const struct {
+	const char *spec;
+	bool local;
+} local_cases[] = {
+	{ "inet:127.0.0.1:0", true },
+	{ "inet:127.0.0.2:0", true },
+	{ "inet:[::1]:0", true },
+	{ "inet:0.0.0.0:0", false },
+	{ "inet:[::]:0", false },
+	{ "unix:", true },	/* + the test directory */
+};
+
+START_TEST(test_is_local)
+{
+	struct listen_endpoint ep;
+	char spec[200], *error = NULL;
+	int fd;
+
+	snprintf(spec, sizeof spec, "%s", local_cases[_i].spec);
+	if (strcmp(spec, "unix:") == 0)
+		snprintf(spec, sizeof spec, "unix:%s/local.sock", tmpdir);
+	ck_assert_int_eq(listen_parse(spec, &ep, &error), 0);
+	ck_assert_msg(listen_open(&ep, true, (uid_t)-1, (gid_t)-1, 0600, &fd, &error) == 0, "%s: %s",
+		      spec, error);
+	ck_assert_msg(listen_is_local(fd) == local_cases[_i].local, "%s: local: got %d, want %d",
+		      spec, !local_cases[_i].local, local_cases[_i].local);
+	close(fd);
+	ck_assert(!listen_is_local(fd));	/* a closed descriptor is not local */
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *listen_suite(void)
@@ -334,6 +367,7 @@ static Suite *listen_suite(void)
 	tcase_add_checked_fixture(tu, make_tmpdir, test_tmpdir_remove);
 	tcase_add_loop_test(tu, test_open_inet, 0, N(inet_cases));
 	tcase_add_test(tu, test_open_inet_busy);
+	tcase_add_loop_test(tu, test_is_local, 0, N(local_cases));
 	tcase_add_test(tu, test_open_unix);
 	tcase_add_test(tu, test_open_unix_live);
 	tcase_add_test(tu, test_open_unix_not_socket);

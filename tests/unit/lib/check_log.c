@@ -423,6 +423,39 @@ START_TEST(test_log_decision)
 }
 END_TEST
 
+/* log_limit_pass over a sequence of times, interval 60: which calls pass
+   and how many were held back before each that passes. */
+START_TEST(test_limit)
+{
+	static const struct {
+		int64_t now;
+		bool pass;
+		uint64_t held;
+	} seq[] = {
+		{ 1000, true, 0 },	/* the first passes */
+		{ 1000, false, 0 },
+		{ 1030, false, 0 },
+		{ 1059, false, 0 },
+		{ 1060, true, 3 },	/* a minute later, with the 3 held back */
+		{ 1061, false, 0 },
+		{ 2000, true, 1 },
+		{ 900, true, 0 },	/* the clock went back: not held for ever */
+	};
+	struct log_limit limit = { 0, 0 };
+
+	for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+		uint64_t held = 99;
+		bool pass = log_limit_pass(&limit, seq[i].now, 60, &held);
+
+		ck_assert_msg(pass == seq[i].pass, "call %zu at %lld: pass: got %d, want %d", i,
+			      (long long)seq[i].now, pass, seq[i].pass);
+		if (pass)
+			ck_assert_msg(held == seq[i].held, "call %zu: held: got %llu, want %llu", i,
+				      (unsigned long long)held, (unsigned long long)seq[i].held);
+	}
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
 	Suite *s = suite_create("log");
@@ -436,6 +469,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_level_names);
 	tcase_add_loop_test(tc, test_filter, 0, N(filter_cases));
 	tcase_add_test(tc, test_no_syslog_socket);
+	tcase_add_test(tc, test_limit);
 	tcase_add_test(tc, test_stderr_modes);
 	tcase_add_test(tc, test_errno_and_long);
 	tcase_add_test(tc, test_log_decision);

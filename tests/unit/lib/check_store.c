@@ -430,7 +430,8 @@ END_TEST
 
 /* The file removed, or replaced by another (a restore with mv): the
    open descriptor would still answer from the old inode, so every lookup
-   is an error instead, and stays one. */
+   is an error instead, from STORE_FILE_CHECK_MS after the change on, and
+   stays one. */
 START_TEST(test_file_moved)
 {
 	static const char *const how[] = { "removed", "replaced" };
@@ -448,6 +449,8 @@ START_TEST(test_file_moved)
 	else
 		snprintf(cmd, sizeof cmd, "cp %s %s.new && mv %s.new %s", path, path, path, path);
 	ck_assert_int_eq(system(cmd), 0);
+	/* The file is checked at most every STORE_FILE_CHECK_MS (store.h). */
+	usleep((STORE_FILE_CHECK_MS + 2) * 1000);
 	for (int k = 0; k < 2; k++) {
 		/* The second round in a read snapshot: none is opened on a
 		   moved file, and the lookups still fail. */

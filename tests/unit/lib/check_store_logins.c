@@ -259,6 +259,88 @@ START_TEST(test_bad_row_refuses_batch)
 }
 END_TEST
 
+
+/* Sessions: the same login from two sources (a Dovecot report and its
+   log line share the session id) is counted once, in one call or in
+   two, in a 16-row statement or the tail; another session or another
+   address is another login. Each string lists "ip session" pairs; want
+   is the grants' logins and the grant_log rows left. */
+static const struct {
+	const char *label;
+	const char *const logins[20];
+	const char *one_call_ip;	/* the grant whose logins are checked */
+	int64_t want_logins;
+	int want_rows;
+} session_cases[] = {
+	{ "same session twice", { "192.0.2.1 S1", "192.0.2.1 S1" }, "192.0.2.1", 1, 1 },
+	{ "two sessions", { "192.0.2.1 S1", "192.0.2.1 S2" }, "192.0.2.1", 2, 2 },
+	{ "no session twice", { "192.0.2.1 -", "192.0.2.1 -" }, "192.0.2.1", 2, 2 },
+	{ "same session, another address", { "192.0.2.1 S1", "192.0.2.2 S1" }, "192.0.2.2", 1, 2 },
+	{ "repeat inside and across a 16-row statement",
+	  { "192.0.2.1 S1", "192.0.2.2 S2", "192.0.2.1 S1", "192.0.2.3 S3", "192.0.2.4 S4",
+	    "192.0.2.5 S5", "192.0.2.6 S6", "192.0.2.7 S7", "192.0.2.8 S8", "192.0.2.9 S9",
+	    "192.0.2.10 S10", "192.0.2.11 S11", "192.0.2.12 S12", "192.0.2.13 S13",
+	    "192.0.2.14 S14", "192.0.2.15 S15", "192.0.2.16 S16", "192.0.2.1 S1",
+	    "192.0.2.1 S17", "192.0.2.2 S2" },
+	  "192.0.2.1", 2, 17 },
+};
+
+START_TEST(test_session_counted_once)
+{
+	static struct login_spec spec[20];
+	char path[128], *error = NULL;
+	struct store_login l[20];
+	size_t n = 0;
+	int split = _i & 1, c = _i >> 1;
+
+	memset(spec, 0, sizeof spec);
+	for (n = 0; n < 20 && session_cases[c].logins[n] != NULL; n++) {
+		static char ips[20][64];
+		const char *sp = strchr(session_cases[c].logins[n], ' ');
+
+		snprintf(ips[n], sizeof ips[n], "%.*s", (int)(sp - session_cases[c].logins[n]),
+			 session_cases[c].logins[n]);
+		spec[n] = (struct login_spec){ ips[n], 32, "alice", 1000 + (int64_t)n, 1800 };
+		l[n] = make_login(&spec[n], (int)n);
+		if (strcmp(sp + 1, "-") != 0)
+			snprintf(l[n].session, sizeof l[n].session, "%s", sp + 1);
+	}
+	struct store *a = open_db("one", path, sizeof path);
+
+	if (!split) {
+		if (store_logins_apply(a, l, n, NULL, &error) < 0)
+			ck_abort_msg("%s: got error \"%s\", want success", session_cases[c].label, error);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (store_logins_apply(a, &l[i], 1, NULL, &error) < 0)
+				ck_abort_msg("%s: got error \"%s\", want success",
+					     session_cases[c].label, error);
+	}
+	struct store_grant g;
+	struct ipaddr ip;
+
+	ck_assert(ipaddr_parse(session_cases[c].one_call_ip, &ip) == 0);
+	ck_assert_msg(store_grant_lookup(a, &ip, 1500, &g) == LOOKUP_FOUND, "%s: no grant for %s",
+		      session_cases[c].label, session_cases[c].one_call_ip);
+	ck_assert_msg(g.logins == session_cases[c].want_logins,
+		      "%s (%s): logins of %s: got %lld, want %lld", session_cases[c].label,
+		      split ? "one call each" : "one call", session_cases[c].one_call_ip,
+		      (long long)g.logins, (long long)session_cases[c].want_logins);
+	store_close(&a, 1000);
+
+	char *rows = dump(path);
+	int count = 0;
+
+	/* grant_log rows are the lines starting with 'l' */
+	for (const char *p = rows; *p != '\0'; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : "")
+		count += *p == 'l';
+	ck_assert_msg(count == session_cases[c].want_rows,
+		      "%s (%s): grant_log rows: got %d, want %d", session_cases[c].label,
+		      split ? "one call each" : "one call", count, session_cases[c].want_rows);
+	free(rows);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store_logins");
@@ -272,6 +354,8 @@ int main(void)
 	tcase_add_loop_test(tc, test_one_call_equals_one_per_login, 0,
 			    (int)(sizeof lengths / sizeof lengths[0]));
 	tcase_add_test(tc, test_bad_row_refuses_batch);
+	tcase_add_loop_test(tc, test_session_counted_once, 0,
+			    (int)(2 * sizeof session_cases / sizeof session_cases[0]));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

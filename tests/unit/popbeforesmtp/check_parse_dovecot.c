@@ -214,8 +214,39 @@ static const struct parse_case variants[] = {
 	{ "log_path line without the Info level",
 	  "Nov 26 13:06:42 imap-login: Login: user=<a>, method=PLAIN, rip=6.6.6.6, lip=1.1.1.1",
 	  PARSE_IGNORED, NULL, NULL, NULL, NULL },
-	{ "syslog line with a level word",
-	  "Nov 26 13:06:42 mail dovecot: imap-login: Info: Login: user=<a>, method=PLAIN, rip=6.6.6.6",
+	/* The journal's form: Dovecot's stderr (log_path = /dev/stderr) under
+	   systemd, filed under the identifier "dovecot"; the lines are the
+	   real ones tests/loginwatch/journal.sh captures from Dovecot 2.3.19.1,
+	   in the line the journal source builds ("STAMP journal IDENT: MSG"). */
+	{ "journal: Dovecot's stderr with its own stamp",
+	  "2026-11-26T13:06:42Z journal dovecot: Nov 26 13:06:42 pop3-login: Info: Login: user=<bob>, method=PLAIN, rip=127.0.0.77, lip=127.0.0.1, mpid=3254, session=<Ij5oePJhGuh/AABN>",
+	  PARSE_LOGIN, "127.0.0.77", "bob", "pop3", "2026-11-26T13:06:42Z" },
+	{ "journal: Dovecot's stderr with log_timestamp = \"\"",
+	  "2026-11-26T13:06:42Z journal dovecot: imap-login: Info: Login: user=<alice>, method=PLAIN, rip=2001:db8::7, lip=::1, mpid=3254, TLS, session=<Ij5oePJhGuh/AABN>",
+	  PARSE_LOGIN, "2001:db8::7", "alice", "imap", "2026-11-26T13:06:42Z" },
+	{ "the same through syslog (a level word)",
+	  "Nov 26 13:06:42 mail dovecot: imap-login: Info: Login: user=<a>, method=PLAIN, rip=192.0.2.6",
+	  PARSE_LOGIN, "192.0.2.6", "a", "imap", "2026-11-26T13:06:42Z" },
+	{ "journal: stderr, failed login",
+	  "2026-11-26T13:06:42Z journal dovecot: Nov 26 13:06:42 pop3-login: Info: Disconnected (auth failed, 1 attempts in 0 secs): user=<bob>, method=PLAIN, rip=127.0.0.77, lip=127.0.0.1, session=<x>",
+	  PARSE_IGNORED, NULL, NULL, NULL, NULL },
+	{ "journal: stderr stamp without the level word",
+	  "2026-11-26T13:06:42Z journal dovecot: Nov 26 13:06:42 pop3-login: Login: user=<bob>, method=PLAIN, rip=127.0.0.77",
+	  PARSE_IGNORED, NULL, NULL, NULL, NULL },
+	{ "journal: stderr, another level",
+	  "2026-11-26T13:06:42Z journal dovecot: Nov 26 13:06:42 pop3-login: Warning: Login: user=<bob>, method=PLAIN, rip=127.0.0.77",
+	  PARSE_IGNORED, NULL, NULL, NULL, NULL },
+	{ "journal: a stamp of another log_timestamp",
+	  "2026-11-26T13:06:42Z journal dovecot: 2026-11-26 13:06:42 pop3-login: Info: Login: user=<bob>, method=PLAIN, rip=127.0.0.77",
+	  PARSE_IGNORED, NULL, NULL, NULL, NULL },
+	{ "journal: a stamp with a month that is none",
+	  "2026-11-26T13:06:42Z journal dovecot: Foo 26 13:06:42 pop3-login: Info: Login: user=<bob>, method=PLAIN, rip=127.0.0.77",
+	  PARSE_IGNORED, NULL, NULL, NULL, NULL },
+	{ "journal: the stamp from the imap process, not the login process",
+	  "2026-11-26T13:06:42Z journal dovecot: Nov 26 13:06:42 imap(bob)<3254><Ij5oePJhGuh/AABN>: Info: Login: user=<bob>, rip=127.0.0.77",
+	  PARSE_IGNORED, NULL, NULL, NULL, NULL },
+	{ "journal: two stamps",
+	  "2026-11-26T13:06:42Z journal dovecot: Nov 26 13:06:42 Nov 26 13:06:42 pop3-login: Info: Login: user=<bob>, rip=127.0.0.77",
 	  PARSE_IGNORED, NULL, NULL, NULL, NULL },
 	{ "login text later in the message",
 	  "Nov 26 13:06:42 mail dovecot: imap-login: Warning: x Login: user=<a>, method=PLAIN, rip=6.6.6.6",
@@ -229,8 +260,62 @@ static const struct parse_case variants[] = {
 	{ "empty", "", PARSE_IGNORED, NULL, NULL, NULL, NULL },
 };
 
+/* The session id: kept when it is Dovecot's own field after rip (the
+   store counts a login reported and logged under one session once). */
+static const struct {
+	const char *label, *line, *session;
+} sessions[] = {
+	{ "session id kept",
+	  "Nov 26 13:06:41 imap-login: Info: Login: user=<bob>, method=PLAIN, rip=192.0.2.1, lip=192.0.2.2, mpid=1, TLS, session=<1eZWnS1hqrF/AAAB>",
+	  "1eZWnS1hqrF/AAAB" },
+	{ "session id of an IPv6 login",
+	  "Nov 26 13:06:41 imap-login: Info: Login: user=<alice>, method=CRAM-MD5, rip=::1, lip=::1, mpid=6586, secured, session=<IwNZnS1hHIcAAAAAAAAAAAAAAAAAAAAB>",
+	  "IwNZnS1hHIcAAAAAAAAAAAAAAAAAAAAB" },
+	{ "through syslog",
+	  "Nov 26 13:06:41 mail dovecot: pop3-login: Login: user=<bob>, method=PLAIN, rip=192.0.2.1, lip=192.0.2.2, session=<BRRYnS1hHpt/AAAB>",
+	  "BRRYnS1hHpt/AAAB" },
+	{ "no session field",
+	  "Nov 26 13:06:41 pop3-login: Info: Login: user=<bob>, method=PLAIN, rip=192.0.2.1, lip=192.0.2.2", "" },
+	{ "session text in the user name only",
+	  "Nov 26 13:06:41 imap-login: Info: Login: user=<x, session=<FORGED>>, method=PLAIN, rip=192.0.2.1, lip=192.0.2.2", "" },
+	{ "characters Dovecot never uses",
+	  "Nov 26 13:06:41 imap-login: Info: Login: user=<bob>, method=PLAIN, rip=192.0.2.1, lip=192.0.2.2, session=<a b>", "" },
+	{ "unterminated",
+	  "Nov 26 13:06:41 imap-login: Info: Login: user=<bob>, method=PLAIN, rip=192.0.2.1, session=<abc", "" },
+};
+
+START_TEST(test_session)
+{
+	struct parser_set set;
+	struct login_event ev;
+	char *error = NULL;
+	enum parse_result r;
+
+	ck_assert_int_eq(parsers_select(NULL, &set, &error), 0);
+	r = parsers_parse_line(&set, sessions[_i].line, strlen(sessions[_i].line), PT_NOW, &ev);
+	ck_assert_msg(r == PARSE_LOGIN, "%s: got %s, want LOGIN", sessions[_i].label,
+		      pt_result_name(r));
+	ck_assert_msg(strcmp(ev.session, sessions[_i].session) == 0,
+		      "%s: session: got \"%s\", want \"%s\"", sessions[_i].label, ev.session,
+		      sessions[_i].session);
+}
+END_TEST
+
 int main(void)
 {
+	Suite *s = suite_create("parse_dovecot_session");
+	TCase *tc = tcase_create("session");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_loop_test(tc, test_session, 0, (int)(sizeof sessions / sizeof sessions[0]));
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (failed != 0)
+		return 1;
 	static const struct pt_table tables[] = { PT_TABLE(samples), PT_TABLE(variants) };
 
 	return pt_main("parse_dovecot", tables, (int)(sizeof tables / sizeof tables[0]));
