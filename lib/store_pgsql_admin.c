@@ -115,6 +115,7 @@ struct grant_event {
 	char family[4], net[2 + 32 + 1], ip[IPADDR_STRLEN], prefix[8];
 	char seen[24], expires[24];
 	const char *username, *service, *event, *source, *line;
+	const char *session;	/* NULL: none */
 };
 
 static void event_init(struct grant_event *ev, const struct ipaddr *addr, unsigned prefix_len,
@@ -141,8 +142,9 @@ static int write_event(struct pg_store *st, const struct grant_event *ev, char *
 	bool revoke = strcmp(ev->event, "revoke") == 0;
 	const char *up[8] = { ev->family, ev->net, ev->ip, ev->prefix, ev->username,
 			      ev->service, ev->seen, ev->expires };
-	const char *log[9] = { ev->event, ev->ip, ev->prefix, ev->username, ev->service,
-			       ev->seen, revoke ? NULL : ev->expires, ev->source, ev->line };
+	const char *log[10] = { ev->event, ev->ip, ev->prefix, ev->username, ev->service,
+				ev->seen, revoke ? NULL : ev->expires, ev->source, ev->line,
+				ev->session };
 
 	/* A grant still live at the event keeps first_seen and counts one
 	   more login, and its expiry never moves back; an expired one starts
@@ -167,8 +169,9 @@ static int write_event(struct pg_store *st, const struct grant_event *ev, char *
 		return -1;
 	return run(st, "write grant history",
 		   "INSERT INTO grant_log (event, ip, prefix_len, username, service, login_time, "
-		   "expires_at, source, line) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-		   9, log, error_r);
+		   "expires_at, source, line, session) "
+		   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+		   10, log, error_r);
 }
 
 /* check_field - a fixed-size text field: terminated, not empty when required */
@@ -199,6 +202,24 @@ struct logins_write {
 	const struct store_checkpoint *cp;
 };
 
+/* session_seen - 1 when grant_log holds the event's (session, ip): the
+   same login seen a second time (a report and its log line, in either
+   order, or twice in this transaction, whose rows it sees); 0, or -1 */
+static int session_seen(struct pg_store *st, const struct grant_event *ev, char **error_r)
+{
+	const char *p[2] = { ev->session, ev->ip };
+	PGresult *res = pg_exec(st, "look up a login's session",
+				"SELECT 1 FROM grant_log WHERE session = $1 AND ip = $2 LIMIT 1", 2,
+				p, error_r);
+	int n;
+
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	PQclear(res);
+	return n > 0;
+}
+
 static int logins_write(struct pg_store *st, void *ctx, char **error_r)
 {
 	const struct logins_write *w = ctx;
@@ -215,6 +236,15 @@ static int logins_write(struct pg_store *st, void *ctx, char **error_r)
 		ev.event = "login";
 		ev.source = l->source;
 		ev.line = l->line;
+		ev.session = l->session[0] != '\0' ? l->session : NULL;
+		if (ev.session != NULL) {
+			int seen = session_seen(st, &ev, error_r);
+
+			if (seen < 0)
+				return -1;
+			if (seen > 0)
+				continue;
+		}
 		if (write_event(st, &ev, error_r) < 0)
 			return -1;
 	}
@@ -249,7 +279,9 @@ int pg_logins_apply(struct store *store, const struct store_login *logins, size_
 				   error_r) < 0
 		    || check_field(l->service, sizeof l->service, true, "login service",
 				   error_r) < 0
-		    || check_field(l->source, sizeof l->source, false, "login source", error_r) < 0)
+		    || check_field(l->source, sizeof l->source, false, "login source", error_r) < 0
+		    || check_field(l->session, sizeof l->session, false, "login session",
+				   error_r) < 0)
 			return -1;
 		if (l->expires_at <= l->login_time)
 			return error_r_set(error_r, "login of %s: expiry is not after the login "

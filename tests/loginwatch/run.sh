@@ -12,7 +12,8 @@
 # "database" is then the one PostgreSQL database, emptied by mkdb; the
 # kill -9 burst is compared with a clean --scan into an SQLite file, so
 # both backends must store exactly the same grants and lines. The
-# journal source (its own namespace) runs with the SQLite pass only.
+# journal source and the auth-policy listener (scripts of their own) run
+# in the SQLite pass only.
 set -u
 BUILD=${AUTHRELAY_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 BIN=$BUILD/authrelay-loginwatch
@@ -334,8 +335,11 @@ BADC=$T/bad.conf
 
 . "$HERE/cases_progress.sh"
 
-# The journal source, in its own mount namespace: its case lines, counted here.
+# The journal source and the auth-policy listener have their own scripts
+# and databases: they run in the SQLite pass only.
 [ "$PGSQL" = 1 ] && { summary; exit; }
+
+# The journal source, in its own mount namespace: its case lines, counted here.
 js=0; while IFS= read -r l; do case $l in "ok   "*) echo "$l"; pass=$((pass + 1));; "FAIL "*) echo "$l"; fail=$((fail + 1));; *" passed, "*" failed") js=1;; *) echo "$l";; esac; done < <(bash "$HERE/journal.sh"); [ "$js" = 1 ] || bad "journal.sh" "ended without its summary"
 
 # The auth-policy listener over HTTP: its case lines, counted here.

@@ -430,6 +430,45 @@ START_TEST(test_checkpoint_with_grants)
 }
 END_TEST
 
+START_TEST(test_login_sessions)
+{
+	/* The same Dovecot login from its auth-policy report and its log
+	   line, in either order or twice in one batch, counts once; the
+	   same session id from another address is another login. */
+	static const struct {
+		const char *label, *ip, *session;
+		size_t batch;		/* logins applied together */
+		long long want_logins;	/* of 192.0.2.60 after it */
+	} steps[] = {
+		{ "report", "192.0.2.60", "s1", 1, 1 },
+		{ "its log line later", "192.0.2.60", "s1", 1, 1 },
+		{ "a new session", "192.0.2.60", "s2", 1, 2 },
+		{ "twice in one batch", "192.0.2.60", "s3", 2, 3 },
+		{ "no session: always counted", "192.0.2.60", "", 1, 4 },
+		{ "the same session from another address", "192.0.2.61", "s1", 1, 4 },
+	};
+	struct store *store = open_as("authrelayctl", NULL, 0);
+	int64_t base = time(NULL) - 100;
+
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		struct store_login l[2];
+
+		for (size_t k = 0; k < steps[i].batch; k++) {
+			login(&l[k], steps[i].ip, 32, "alice", base + (int64_t)i, 1800);
+			snprintf(l[k].session, sizeof l[k].session, "%s", steps[i].session);
+		}
+		apply(store, l, steps[i].batch, NULL);
+		ck_assert_msg(sql_int("SELECT logins FROM grants WHERE ip = '192.0.2.60'")
+				      == steps[i].want_logins,
+			      "%s: got %lld logins, want %lld", steps[i].label,
+			      sql_int("SELECT logins FROM grants WHERE ip = '192.0.2.60'"),
+			      steps[i].want_logins);
+	}
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM grant_history WHERE session = 's1'"), 2);
+	store_close(&store, 0);
+}
+END_TEST
+
 /* ---- users, senders, certificates ---- */
 
 static const struct {
@@ -605,7 +644,7 @@ START_TEST(test_views)
 		{ "active_grants", "ip,prefix_len,username,service,first_seen,last_seen,expires_at,"
 				   "logins" },
 		{ "grant_history", "ip,prefix_len,username,service,login_time,expires_at,source,"
-				   "line,event" },
+				   "line,event,session" },
 		{ "decisions", "ts,program,client_ip,sasl_username,sender,recipient,verdict,rule,"
 			       "reason,queue_id" },
 		{ "admin_log", "ts,actor,action,subject,detail" },
@@ -710,6 +749,7 @@ static Suite *pgsql_suite(void)
 	tcase_add_test(tc, test_grant_lookups);
 	tcase_add_test(tc, test_login_refresh);
 	tcase_add_test(tc, test_checkpoint_with_grants);
+	tcase_add_test(tc, test_login_sessions);
 	tcase_add_test(tc, test_users_and_senders);
 	tcase_add_test(tc, test_certs);
 	tcase_add_test(tc, test_other_connection_within_a_second);
