@@ -21,7 +21,10 @@
  *	name after every committed change), loads every table in full after
  *	every (re)connect, reloads a table when told it changed, sends a
  *	ping when the connection has been quiet for PG_PING_MS, and writes
- *	the decision queue in batches. It uses libpq's non-blocking calls
+ *	the decision queue in batches. A table locked by another session
+ *	(lock_timeout) delays reloads and writes, retried every second, but
+ *	is not a loss: the connection still answers, lookups go on from
+ *	memory. It uses libpq's non-blocking calls
  *	with its own deadlines (PG_QUERY_TIMEOUT_MS at least, or
  *	database_busy_timeout when longer) and reconnects with a backoff
  *	from PG_BACKOFF_MIN_MS doubling to PG_BACKOFF_MAX_MS.
@@ -85,6 +88,13 @@ struct pg_result;	/* libpq's PGresult */
    database_busy_timeout is longer. On the test machine a full reload of
    10,000 grants took about 15 ms, so the second is spare room. */
 #define PG_QUERY_TIMEOUT_MS 2000
+/* The view connection's lock_timeout: a reload or a decision write that
+   waits longer for another session's lock (LOCK TABLE, a long ALTER)
+   gives up and is tried again PG_BUSY_RETRY_MS later, without dropping
+   the connection; well under PG_QUERY_TIMEOUT_MS so that a lock is never
+   mistaken for a dead server. */
+#define PG_LOCK_TIMEOUT "'500ms'"
+#define PG_BUSY_RETRY_MS 1000
 #define PG_BACKOFF_MIN_MS 100
 #define PG_BACKOFF_MAX_MS 5000
 /* Decision rows per INSERT, and how long the first row of a batch

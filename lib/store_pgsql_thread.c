@@ -64,17 +64,33 @@ static int wait_sock(PGconn *conn, short events, long long deadline)
 	return rc > 0 ? 1 : (pg_now_ms() >= deadline ? 0 : wait_sock(conn, events, deadline));
 }
 
+/* How a statement of the thread ended. */
+enum outcome {
+	A_OK,
+	A_BROKEN,	/* the connection failed or did not answer in time */
+	A_BUSY,		/* a lock or a conflict (lock_timeout): try again later */
+	A_FAILED	/* the statement failed: the connection is fine */
+};
+
+/* busy_state - SQLSTATEs that mean "someone else holds it, try again" */
+static bool busy_state(const char *state)
+{
+	return state != NULL && (strcmp(state, "55P03") == 0	/* lock_not_available */
+				 || strcmp(state, "40001") == 0	/* serialization_failure */
+				 || strcmp(state, "40P01") == 0);	/* deadlock_detected */
+}
+
 /* aexec - one statement, non-blocking, within the store's deadline.
-   Returns the result (caller clears) or NULL with *error_r; *broken_r
-   tells whether the connection is no longer usable. */
+   Returns the result (caller clears) or NULL with *error_r; *how_r says
+   why (A_BROKEN: the connection is no longer usable). */
 static PGresult *aexec(struct pg_store *st, PGconn *conn, const char *sql, int n,
-		       const char *const *params, bool *broken_r, char **error_r)
+		       const char *const *params, enum outcome *how_r, char **error_r)
 {
 	long long deadline = pg_now_ms() + st->timeout_ms;
 	PGresult *res, *keep = NULL;
 	int rc;
 
-	*broken_r = true;
+	*how_r = A_BROKEN;
 	if (!PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0))
 		goto conn_fail;
 	while ((rc = PQflush(conn)) == 1) {
@@ -104,10 +120,11 @@ static PGresult *aexec(struct pg_store *st, PGconn *conn, const char *sql, int n
 		keep = res;
 	}
 	if (PQresultStatus(keep) == PGRES_COMMAND_OK || PQresultStatus(keep) == PGRES_TUPLES_OK) {
-		*broken_r = false;
+		*how_r = A_OK;
 		return keep;
 	}
-	*broken_r = PQstatus(conn) != CONNECTION_OK;
+	if (PQstatus(conn) == CONNECTION_OK)
+		*how_r = busy_state(PQresultErrorField(keep, PG_DIAG_SQLSTATE)) ? A_BUSY : A_FAILED;
 	if (keep != NULL) {
 		const char *msg = PQresultErrorMessage(keep);
 
@@ -125,8 +142,8 @@ conn_fail:
    the statement failed, either way the caller starts over) */
 static int arun(struct pg_store *st, PGconn *conn, const char *sql, char **error_r)
 {
-	bool broken;
-	PGresult *res = aexec(st, conn, sql, 0, NULL, &broken, error_r);
+	enum outcome how;
+	PGresult *res = aexec(st, conn, sql, 0, NULL, &how, error_r);
 
 	PQclear(res);
 	return res != NULL ? 0 : -1;
@@ -168,21 +185,24 @@ static PGconn *connect_nb(struct pg_store *st, char **error_r)
 
 /* ---- the view ---- */
 
-/* reload - the tables named, in one snapshot, swapped in together */
+/* reload - the tables named, in one snapshot, swapped in together.
+   0, -1 when the connection must go, 1 when a lock held by another
+   session kept a table from being read (lock_timeout): the copy in
+   memory stays, the tables stay dirty, and the caller tries again. */
 static int reload(struct pg_store *st, PGconn *conn, unsigned tables, char **error_r)
 {
 	struct pg_view *fresh = NULL;
+	enum outcome how = A_OK;
 	int rc = -1;
 
 	if (arun(st, conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", error_r) < 0)
 		return -1;
 	for (unsigned t = PG_T_GRANTS; t <= PG_T_CERTS; t <<= 1) {
-		bool broken;
 		PGresult *res;
 
 		if (!(tables & t))
 			continue;
-		if ((res = aexec(st, conn, pg_view_sql(t), 0, NULL, &broken, error_r)) == NULL)
+		if ((res = aexec(st, conn, pg_view_sql(t), 0, NULL, &how, error_r)) == NULL)
 			goto done;
 		if (pg_view_replace(&fresh, t, res) < 0) {
 			PQclear(res);
@@ -198,6 +218,8 @@ static int reload(struct pg_store *st, PGconn *conn, unsigned tables, char **err
 	pthread_mutex_unlock(&st->lock);
 	rc = 0;
 done:
+	if (rc < 0 && how == A_BUSY && arun(st, conn, "ROLLBACK", NULL) == 0)
+		rc = 1;
 	pg_view_free(fresh);	/* after the move: the old tables */
 	return rc;
 }
@@ -353,7 +375,8 @@ int pg_decision_queue(struct store *store, const struct store_decision *d)
 }
 
 /* write_batch - the oldest rows in one INSERT; -1 when the connection
-   broke (the rows stay queued) */
+   broke, 1 when a lock kept the table (lock_timeout): either way the rows
+   stay queued */
 static int write_batch(struct pg_store *st, PGconn *conn)
 {
 	static const char head[] = "INSERT INTO decision_log (ts, program, client_ip, "
@@ -364,7 +387,7 @@ static int write_batch(struct pg_store *st, PGconn *conn)
 	struct pg_decision *rows[PG_BATCH_MAX];
 	unsigned n, len = 0;
 	char *error = NULL;
-	bool broken;
+	enum outcome how;
 	PGresult *res;
 
 	pthread_mutex_lock(&st->lock);
@@ -390,13 +413,13 @@ static int write_batch(struct pg_store *st, PGconn *conn)
 		for (int k = 0; k < FIELD_COUNT; k++)
 			params[b + 1 + (unsigned)k] = rows[i]->f[k];
 	}
-	res = aexec(st, conn, sql, (int)n * 10, params, &broken, &error);
+	res = aexec(st, conn, sql, (int)n * 10, params, &how, &error);
 	free(params);
 	free(ts);
 	PQclear(res);
-	if (res == NULL && broken) {
+	if (res == NULL && (how == A_BROKEN || how == A_BUSY)) {
 		free(error);
-		return -1;
+		return how == A_BROKEN ? -1 : 1;
 	}
 	if (res == NULL)
 		log_error("database: cannot write %u decision rows, dropped: %s", n,
@@ -482,6 +505,7 @@ static void lose(struct pg_store *st, PGconn **conn, const char *why, bool *logg
 static int setup(struct pg_store *st, PGconn *conn, char **error_r)
 {
 	if (arun(st, conn, "SET TIME ZONE 'UTC'", error_r) < 0
+	    || arun(st, conn, "SET lock_timeout = " PG_LOCK_TIMEOUT, error_r) < 0
 	    || arun(st, conn, "LISTEN authrelay", error_r) < 0)
 		return -1;
 	pthread_mutex_lock(&st->lock);
@@ -519,18 +543,38 @@ static int idle(struct pg_store *st, PGconn *conn, long long ms)
 	return 0;
 }
 
+/* busy - another session's lock kept a reload or a write waiting
+   (lock_timeout): the connection is fine and the copy in memory is still
+   what the database holds to everybody else who could change it, so
+   lookups go on answering from it; tables (reloads) are marked dirty
+   again and both wait PG_BUSY_RETRY_MS. Logged once per episode. */
+static void busy(struct pg_store *st, unsigned tables, long long *busy_until, bool *logged,
+		 const char *what)
+{
+	pthread_mutex_lock(&st->lock);
+	st->dirty |= tables;
+	pthread_mutex_unlock(&st->lock);
+	*busy_until = pg_now_ms() + PG_BUSY_RETRY_MS;
+	if (!*logged)
+		log_warning("database: cannot %s: a table is locked by another session; "
+			    "answering from memory and trying again every %d ms", what,
+			    PG_BUSY_RETRY_MS);
+	*logged = true;
+}
+
 static void *thread_main(void *arg)
 {
 	struct pg_store *st = arg;
 	PGconn *conn = NULL;
 	long long backoff = PG_BACKOFF_MIN_MS, next_attempt = 0, last_traffic = 0;
-	bool logged = false;
+	long long busy_until = 0;	/* a lock held elsewhere: reads and writes wait */
+	bool logged = false, busy_logged = false;
 
 	for (;;) {
 		long long now = pg_now_ms(), wait;
 		unsigned tables, queued;
 		uint64_t gen;
-		bool due, stop;
+		bool due, stop, busy_wait = false;
 		char *error = NULL;
 
 		pthread_mutex_lock(&st->lock);
@@ -567,13 +611,24 @@ static void *thread_main(void *arg)
 			free(error);
 			continue;
 		}
-		if (tables != 0) {
+		if (now < busy_until) {
+			/* Wait for the lock: nothing to read or write before. */
+			busy_wait = true;
+			due = false;
+			wait = busy_until - now;
+		}
+		if (tables != 0 && !busy_wait) {
+			int rc;
+
 			pthread_mutex_lock(&st->lock);
 			st->dirty &= ~tables;
 			pthread_mutex_unlock(&st->lock);
-			if (reload(st, conn, tables, &error) < 0) {
+			if ((rc = reload(st, conn, tables, &error)) < 0) {
 				lose(st, &conn, error, &logged);
+			} else if (rc > 0) {
+				busy(st, tables, &busy_until, &busy_logged, "reload the tables");
 			} else {
+				busy_logged = false;
 				pthread_mutex_lock(&st->lock);
 				if (st->reload_done < gen)
 					st->reload_done = gen;
@@ -584,14 +639,20 @@ static void *thread_main(void *arg)
 			free(error);
 			continue;
 		}
-		pthread_mutex_lock(&st->lock);
-		if (st->reload_done < gen)
-			st->reload_done = gen;
-		pthread_cond_broadcast(&st->cond);
-		pthread_mutex_unlock(&st->lock);
+		if (tables == 0) {
+			pthread_mutex_lock(&st->lock);
+			if (st->reload_done < gen)
+				st->reload_done = gen;
+			pthread_cond_broadcast(&st->cond);
+			pthread_mutex_unlock(&st->lock);
+		}
 		if (due) {
-			if (write_batch(st, conn) < 0)
+			int rc = write_batch(st, conn);
+
+			if (rc < 0)
 				lose(st, &conn, "writing decisions failed", &logged);
+			else if (rc > 0)
+				busy(st, 0, &busy_until, &busy_logged, "write decisions");
 			else
 				last_traffic = pg_now_ms();
 			continue;

@@ -754,6 +754,53 @@ def case_pg_audit_queries():
            in ck.stdout, "status=%r check=%r" % (st.stdout[:600], ck.stdout[:600]))
 
 
+def case_pg_table_locked(addr, daemon):
+    """Another session holds grants and decision_log locked (LOCK TABLE) for 4 s:
+    policyd keeps answering from memory, fast, never a store error, and the
+    decision rows of that time are written once the lock is gone."""
+    before = int(psql("SELECT count(*) FROM decision_log")[0][0])
+    lost_before = daemon.logtext().count("connection lost")
+    env = dict(os.environ)
+    locker = subprocess.Popen(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", env["PG_PORT"], "-U",
+                               "authrelay", "-d", "authrelay", "-c",
+                               "BEGIN; LOCK TABLE grants, decision_log IN ACCESS EXCLUSIVE MODE; "
+                               "SELECT pg_sleep(4); COMMIT;"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    procs.append(locker)
+    time.sleep(0.5)
+    c = Conn(addr)
+    times, wrong = [], []
+    end = time.time() + 3
+    while time.time() < end:
+        t0 = time.perf_counter()
+        got = c.ask(request(client_address="127.0.0.10"))
+        times.append((time.perf_counter() - t0) * 1000)
+        if got != "action=OK":
+            wrong.append(got)
+        time.sleep(0.005)
+    c.close()
+    locker.wait(20)
+    times.sort()
+    p99 = times[int(len(times) * 0.99) - 1] if times else 0
+    result("PostgreSQL tables locked 4 s by another session: %d replies from memory, p99 %.2f ms,"
+           " max %.2f ms" % (len(times), p99, times[-1] if times else 0),
+           times and not wrong and p99 < 5, "wrong replies %r, p99 %.2f ms" % (wrong[:3], p99))
+    n = 0
+    end = time.time() + 10
+    while time.time() < end:
+        n = int(psql("SELECT count(*) FROM decision_log")[0][0]) - before
+        if n >= len(times):
+            break
+        time.sleep(0.2)
+    log = daemon.logtext()
+    result("the decisions of the locked time are written after it, without a reconnect",
+           n >= len(times) and "locked by another session" in log
+           and log.count("connection lost") == lost_before,
+           "rows %d of %d, lock logged %s, connection lost %d more times"
+           % (n, len(times), "locked by another session" in log,
+              log.count("connection lost") - lost_before))
+
+
 def case_pg_server_down(addr, daemon):
     """PostgreSQL stopped: DEFER_IF_PERMIT, never a permit; started: permits again,
     with no restart of policyd."""
@@ -886,6 +933,7 @@ def main():
             case_pg_other_host(addr)
             case_pg_auditor()
             case_pg_audit_queries()
+            case_pg_table_locked(addr, d)
             case_pg_server_down(addr, d)
         case_sigterm(addr, d)
     finally:
