@@ -147,8 +147,8 @@ static int run_named_query(struct ctl *ctl, const char *name)
 	   the same names). */
 	if (strcmp(store_backend_name(ctl->store), "pgsql") == 0
 	    && audit_query_find(sql_pg_audit_text, name, &aq) != 0) {
-		ctl_error("query %s: no PostgreSQL text for it", name);
-		return EX_SOFTWARE;
+		ctl_error("query %s is not available with PostgreSQL yet", name);
+		return EX_UNAVAILABLE;
 	}
 	sql = strndup(aq.sql, aq.sql_len);
 	if (sql == NULL) {

@@ -142,6 +142,7 @@ const char *ctl_time_format(int64_t t, char *buf, size_t size);
 ctl_run_fn cmd_init, cmd_check, cmd_prune;
 ctl_run_fn cmd_grant_list, cmd_grant_add, cmd_grant_revoke;
 ctl_run_fn cmd_user_list, cmd_user_suspend, cmd_user_resume;
+ctl_run_fn cmd_limit_list, cmd_limit_set, cmd_limit_clear, cmd_limit_show;
 ctl_run_fn cmd_sender_list, cmd_sender_allow, cmd_sender_deny;
 ctl_run_fn cmd_audit;
 ctl_run_fn cmd_cert_list, cmd_cert_add, cmd_cert_revoke;

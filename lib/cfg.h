@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "cidr.h"
+#include "limit_spec.h"
 #include "log.h"
 
 #define CFG_DEFAULT_PATH AUTHRELAY_SYSCONFDIR "/authrelay/authrelay.conf"
@@ -87,6 +88,14 @@ struct authrelay_config {
 	long long audit_retention;	/* 90d */
 	bool audit_decisions;		/* yes: write a decisions row per verdict */
 	unsigned decision_queue_max;	/* 100000 rows waiting at most */
+
+	/* sending limits (lib/limit_spec.h) */
+	struct limit_spec limit_recipients;	/* none */
+	struct limit_spec limit_messages;	/* none */
+	unsigned limit_suspend_after;	/* 0: never */
+	long long limit_suspend_window;	/* 1d */
+	char *limit_notify_address;	/* "": no mail */
+	char *limit_notify_sendmail;	/* /usr/sbin/sendmail */
 
 	/* policyd */
 	char *policyd_listen;		/* inet:127.0.0.1:10040 */

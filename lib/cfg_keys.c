@@ -48,6 +48,7 @@ enum cfg_type {
 	CFG_T_ENDPOINT,
 	CFG_T_NETWORKS,
 	CFG_T_LIST,
+	CFG_T_LIMIT,
 };
 
 /* Flags */
@@ -132,6 +133,26 @@ static const struct cfg_key cfg_key_table[] = {
 	{{"decision_queue_max", "number", "100000", ENFORCERS,
 	  "decision rows waiting to be written at most; more are dropped and counted"},
 	 CFG_T_NUMBER, OFF(decision_queue_max), 1, 10000000, 0, NULL},
+
+	/* sending limits */
+	{{"limit_recipients", "limit list", "none", ENFORCERS | CFG_CTL,
+	  "default recipient limits of a counted user, e.g. 100/1h, 1000/1d (sliding windows)"},
+	 CFG_T_LIMIT, OFF(limit_recipients), 0, 0, 0, NULL},
+	{{"limit_messages", "limit list", "none", ENFORCERS | CFG_CTL,
+	  "default message limits of a counted user, same form"},
+	 CFG_T_LIMIT, OFF(limit_messages), 0, 0, 0, NULL},
+	{{"limit_suspend_after", "number", "0", ENFORCERS,
+	  "suspend a user after this many refusals by a limit within limit_suspend_window; 0 never"},
+	 CFG_T_NUMBER, OFF(limit_suspend_after), 0, 1000000, 0, NULL},
+	{{"limit_suspend_window", "duration", "1d", ENFORCERS,
+	  "the window of limit_suspend_after, and of one notification mail per user"},
+	 CFG_T_DURATION, OFF(limit_suspend_window), 1, 366 * DAY, 0, NULL},
+	{{"limit_notify_address", "string", "", ENFORCERS,
+	  "one mail per user and limit_suspend_window goes here when a limit refuses"},
+	 CFG_T_STRING, OFF(limit_notify_address), 0, 0, 0, NULL},
+	{{"limit_notify_sendmail", "path", "/usr/sbin/sendmail", ENFORCERS,
+	  "the sendmail(1) program the notification is handed to"},
+	 CFG_T_STRING, OFF(limit_notify_sendmail), 0, 0, CFG_NONEMPTY, NULL},
 
 	/* policyd */
 	{{"policyd_listen", "endpoint", "inet:127.0.0.1:10040", CFG_POLICYD | CFG_CTL,
@@ -612,6 +633,21 @@ int cfg_key_set(struct authrelay_config *cfg, const struct cfg_key *key, const c
 			return -1;
 		cidr_list_free((struct cidr_list **)field);
 		*(struct cidr_list **)field = list;
+		return 0;
+	}
+	case CFG_T_LIMIT: {
+		struct limit_spec spec;
+		char *why = NULL;
+
+		if (limit_spec_parse(value, &spec, &why) < 0) {
+			error_r_set(error_r, "%s", why ? why : "bad limit");
+			free(why);
+			return -1;
+		}
+		if (spec.unlimited)
+			return error_r_set(error_r, "unlimited is for one user or domain "
+						   "(authrelayctl limit set); the default's word is none");
+		*(struct limit_spec *)field = spec;
 		return 0;
 	}
 	case CFG_T_LIST: {

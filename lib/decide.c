@@ -77,6 +77,7 @@ static const char *const rule_names[] = {
 	[RULE_CERT] = "cert",
 	[RULE_TRUSTED] = "trusted",
 	[RULE_BAD_REQUEST] = "bad_request",
+	[RULE_RATE_LIMIT] = "rate_limit",
 };
 
 /* relay_verdict_name - "permit", "dunno", ...; "unknown" out of range */

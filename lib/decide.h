@@ -45,7 +45,8 @@ enum relay_rule {
 	RULE_GRANT,		/* POP/IMAP-before-SMTP or manual grant */
 	RULE_CERT,		/* registered client certificate */
 	RULE_TRUSTED,		/* trusted_networks */
-	RULE_BAD_REQUEST	/* front end could not build a request */
+	RULE_BAD_REQUEST,	/* front end could not build a request */
+	RULE_RATE_LIMIT		/* a sending limit (lib/frontend_limit.h), never decide()'s */
 };
 
 /* The facts of one relay attempt, as the front end saw them. Strings
@@ -113,7 +114,7 @@ void decide_header_from(const struct relay_request *req, const struct relay_poli
 /* "permit" "dunno" "reject" "tempfail" */
 const char *relay_verdict_name(enum relay_verdict_kind kind);
 /* "none" "store_error" "sasl" "suspended" "tls_required"
-   "sender_mismatch" "grant" "cert" "trusted" "bad_request" */
+   "sender_mismatch" "grant" "cert" "trusted" "bad_request" "rate_limit" */
 const char *relay_rule_name(enum relay_rule rule);
 
 #endif

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "ipaddr.h"
+#include "limit_spec.h"
 #include "lookup.h"
 
 struct store;
@@ -99,7 +100,10 @@ void store_close(struct store **store, long long flush_timeout_ms);
    answer; an admin write through this store ends the snapshot first.
    store_read_begin() returns 0 when a snapshot is open, -1 when lookups
    run one transaction each (no store, an error, or a backend without
-   snapshots); store_read_end() is always safe to call. */
+   snapshots); store_read_end() is always safe to call.
+   A store_limit_charge() that adds, inside a snapshot, turns it into
+   the batch's write transaction (see there): store_read_end() then
+   commits the batch's counts, and other writers wait for it. */
 int store_read_begin(struct store *store);
 void store_read_end(struct store *store);
 
@@ -328,5 +332,93 @@ typedef int store_sql_cb(int ncols, const char *const *names, const char *const 
 			 void *ctx);
 int store_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 		char **error_r);
+
+/* ---- sending limits (lib/limit_spec.h, lib/limit_window.h) ---- */
+
+enum store_limit_kind { STORE_LIMIT_RECIPIENTS = 0, STORE_LIMIT_MESSAGES, STORE_LIMIT_KINDS };
+
+/* "recipients", "messages". */
+const char *store_limit_kind_name(enum store_limit_kind kind);
+
+/* The limit of kind set in the database for username: the user's own
+   row, else the row of "@" and the domain part of username (when it has
+   one); most specific wins. LOOKUP_FOUND with *spec_r (possibly
+   "unlimited"), LOOKUP_NOT_FOUND when neither has one (the config's
+   default applies), LOOKUP_ERROR. */
+enum lookup_result store_limit_rule(struct store *store, const char *username,
+				    enum store_limit_kind kind, struct limit_spec *spec_r);
+
+/* Both kinds at once (two indexed probes at most): found_r[kind] and
+   spec_r[kind] as store_limit_rule() would give them. Returns 0, or -1
+   when the store could not answer. */
+int store_limit_rules(struct store *store, const char *username,
+		      enum lookup_result found_r[STORE_LIMIT_KINDS],
+		      struct limit_spec spec_r[STORE_LIMIT_KINDS]);
+
+/* Sets (or replaces) the limit of kind for subject (a user, or
+   "@domain"). Logged. */
+int store_limit_set(struct store *store, const char *subject, enum store_limit_kind kind,
+		    const struct limit_spec *spec, const char *actor, char **error_r);
+
+/* Removes every limit of subject; none there is an error. Logged. */
+int store_limit_clear(struct store *store, const char *subject, const char *actor,
+		      char **error_r);
+
+typedef int store_limit_rule_cb(const char *subject, const char *kind, const char *spec,
+				int64_t changed, void *ctx);
+/* Every limit row, by subject then kind. */
+int store_limit_list(struct store *store, store_limit_rule_cb *cb, void *ctx, char **error_r);
+
+/* One check (and addition) against the counters of subject. */
+struct store_limit_charge {
+	const char *subject;	/* the user counted, or a client IP */
+	const struct limit_spec *spec[STORE_LIMIT_KINDS];	/* NULL or inactive: not limited */
+	uint64_t add[STORE_LIMIT_KINDS];	/* what this attempt adds */
+	bool commit;		/* add when nothing is crossed; false: only ask */
+};
+
+struct store_limit_state {
+	int64_t now;			/* the database's clock */
+	int crossed_kind;		/* enum store_limit_kind, or -1: within every limit */
+	int crossed_window;		/* index into that kind's spec->windows */
+	uint64_t used[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX];	/* before this attempt */
+};
+
+/* Atomically, in one transaction timed by the database's clock: reads
+   what subject's windows hold (limit_window.h), finds the first window
+   that the additions would cross, and (when none is crossed and
+   c->commit) adds them, so concurrent callers can never together get
+   past a limit. Nothing is added when a window is crossed. Returns 0
+   with *state_r, or -1 with *error_r (then nothing was added).
+   Inside a read snapshot (store_read_begin()) the adding charges of the
+   batch share one write transaction, held from the first of them to
+   store_read_end(), which commits them together: atomic all the same
+   (the write lock is taken before the first read), one commit per
+   batch instead of one per message. Should that commit fail, or the
+   process die before it, the batch's counts are lost (logged): the
+   price of a millisecond's batching. */
+int store_limit_charge(struct store *store, const struct store_limit_charge *c,
+		       struct store_limit_state *state_r, char **error_r);
+
+/* What a refusal by a limit led to. */
+struct store_limit_refusal {
+	const char *subject;
+	enum store_limit_kind kind;
+	int64_t window;			/* seconds of the crossed window */
+	unsigned suspend_after;		/* limit_suspend_after; 0: never */
+	int64_t suspend_window;		/* limit_suspend_window */
+	const char *actor;		/* admin_log actor of a suspension */
+	bool notify_wanted;		/* limit_notify_address is set */
+};
+
+/* Records one refusal of subject, in one transaction: counts the
+   refusals of the last suspend_window (this one included), suspends the
+   user (users row and admin_log row) when they reach suspend_after and
+   the user is not suspended yet, and, when r->notify_wanted, marks this
+   refusal as the one to notify when no refusal of subject in the last
+   suspend_window was (one mail per user and window). Returns 0 with *refusals_r,
+   *suspended_r (suspended by this call) and *notify_r, or -1. */
+int store_limit_refused(struct store *store, const struct store_limit_refusal *r,
+			unsigned *refusals_r, bool *suspended_r, bool *notify_r, char **error_r);
 
 #endif

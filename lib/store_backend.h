@@ -76,6 +76,26 @@ struct store_ops {
 			 const char *subject, const char *detail, char **error_r);
 	int (*query)(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 		     char **error_r);
+
+	/* The limit rows of two subjects (a user and its "@domain"; domain
+	   may be NULL), both kinds, in one question: LOOKUP_FOUND when
+	   there is one, with spec_r[0 user / 1 domain][kind] the text
+	   (LIMIT_SPEC_TEXT_MAX bytes, "" for none). Which row wins is
+	   store_limits.c's rule. */
+	enum lookup_result (*limit_rules_get)(struct store *store, const char *user,
+					      const char *domain,
+					      char spec_r[2][STORE_LIMIT_KINDS][LIMIT_SPEC_TEXT_MAX]);
+	int (*limit_set)(struct store *store, const char *subject, const char *kind,
+			 const char *spec, const char *actor, char **error_r);
+	int (*limit_clear)(struct store *store, const char *subject, const char *actor,
+			   char **error_r);
+	int (*limit_list)(struct store *store, store_limit_rule_cb *cb, void *ctx,
+			  char **error_r);
+	int (*limit_charge)(struct store *store, const struct store_limit_charge *c,
+			    struct store_limit_state *state_r, char **error_r);
+	int (*limit_refused)(struct store *store, const struct store_limit_refusal *r,
+			     unsigned *refusals_r, bool *suspended_r, bool *notify_r,
+			     char **error_r);
 };
 
 /* The part of every backend's state that store.c sees. */

@@ -14,7 +14,9 @@
 #include "decide.h"
 #include "store.h"
 
-/* Fills lookups so that every question goes to store. */
+/* Fills lookups so that every question goes to store. A NULL store (a
+   database that could not be opened) gives lookups that all answer
+   LOOKUP_ERROR: decide() then gives on_store_error. */
 void store_lookups_init(struct relay_lookups *lookups, struct store *store);
 
 #endif

@@ -88,6 +88,18 @@ enum sq_stmt_id {
 	SQ_PRUNE_COUNT_DECISIONS,
 	SQ_PRUNE_COUNT_GRANTS,
 
+	SQ_PRUNE_LIMIT_REFUSALS,
+	SQ_PRUNE_LIMIT_COUNTS,
+	SQ_LIMIT_RULE_GET,
+	SQ_LIMIT_RULE_SET,
+	SQ_LIMIT_RULE_CLEAR,
+	SQ_LIMIT_RULE_LIST,
+	SQ_LIMIT_COUNTS_GET,
+	SQ_LIMIT_COUNT_ADD,	/* up to SQ_LIMIT_ADD_ROWS rows */
+	SQ_LIMIT_COUNTS_EXPIRE,
+	SQ_LIMIT_REFUSAL_ADD,
+	SQ_LIMIT_REFUSALS_RECENT,
+
 	SQ_STMT_COUNT
 };
 
@@ -97,6 +109,10 @@ enum sq_stmt_id {
    logins; that about halves the store's instructions per login of a
    large batch (callgrind on tests/bench/loginwatch.sh's log). */
 #define SQ_LOGIN_ROWS 16
+
+/* Rows of SQ_LIMIT_COUNT_ADD: a bucket per window of both kinds, so a
+   message's additions are one statement (unused rows bind NULL). */
+#define SQ_LIMIT_ADD_ROWS 8
 
 /* The SQL text of each statement. */
 extern const char *const sq_sql[SQ_STMT_COUNT];
@@ -283,6 +299,18 @@ void sq_writer_stop(struct sq_store *st, long long flush_timeout_ms);
 int sq_decision_queue(struct store *store, const struct store_decision *d);
 int sq_decision_flush(struct store *store, long long timeout_ms);
 void sq_decision_stats(struct store *store, uint64_t *written_r, uint64_t *dropped_r);
+
+/* store_sqlite_limits.c */
+enum lookup_result sq_limit_rules_get(struct store *store, const char *user, const char *domain,
+				      char spec_r[2][STORE_LIMIT_KINDS][LIMIT_SPEC_TEXT_MAX]);
+int sq_limit_set(struct store *store, const char *subject, const char *kind, const char *spec,
+		 const char *actor, char **error_r);
+int sq_limit_clear(struct store *store, const char *subject, const char *actor, char **error_r);
+int sq_limit_list(struct store *store, store_limit_rule_cb *cb, void *ctx, char **error_r);
+int sq_limit_charge(struct store *store, const struct store_limit_charge *c,
+		    struct store_limit_state *state_r, char **error_r);
+int sq_limit_refused(struct store *store, const struct store_limit_refusal *r,
+		     unsigned *refusals_r, bool *suspended_r, bool *notify_r, char **error_r);
 
 /* store_sqlite_audit.c */
 int sq_audit(struct store *store, const struct store_audit_filter *filter,

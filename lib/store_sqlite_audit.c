@@ -147,11 +147,14 @@ int sq_prune(struct store *store, int64_t before, unsigned batch, const char *ac
 	     uint64_t *deleted_r, char **error_r)
 {
 	struct sq_store *st = sq_store(store);
-	static const enum sq_stmt_id what[] = { SQ_PRUNE_DECISIONS, SQ_PRUNE_GRANTS };
+	static const enum sq_stmt_id what[] = { SQ_PRUNE_DECISIONS, SQ_PRUNE_GRANTS,
+						 SQ_PRUNE_LIMIT_REFUSALS, SQ_PRUNE_LIMIT_COUNTS };
+	/* The progress line counts decisions and grants, the bulk of a
+	   prune; the limits' rows are few and go last. */
 	static const enum sq_stmt_id count_what[] = { SQ_PRUNE_COUNT_DECISIONS,
 						      SQ_PRUNE_COUNT_GRANTS };
-	uint64_t counts[2] = { 0, 0 }, total = 0;
-	char subject[32], detail[128];
+	uint64_t counts[4] = { 0, 0, 0, 0 }, total = 0;
+	char subject[32], detail[160];
 	struct tm tm;
 	time_t t = (time_t)before;
 	int n, res = 0;
@@ -163,7 +166,7 @@ int sq_prune(struct store *store, int64_t before, unsigned batch, const char *ac
 			total += prune_count(st, count_what[i], before);
 		st->progress(st->progress_ctx, 0, total);
 	}
-	for (int i = 0; i < 2 && res == 0; i++) {
+	for (int i = 0; i < 4 && res == 0; i++) {
 		do {
 			if ((n = prune_one(st, what[i], before, batch, error_r)) < 0) {
 				res = -1;
@@ -174,13 +177,19 @@ int sq_prune(struct store *store, int64_t before, unsigned batch, const char *ac
 				st->progress(st->progress_ctx, counts[0] + counts[1], total);
 		} while ((unsigned)n == batch);
 	}
-	*deleted_r = counts[0] + counts[1];
+	*deleted_r = counts[0] + counts[1] + counts[2] + counts[3];
 	if (gmtime_r(&t, &tm) == NULL || strftime(subject, sizeof subject, "%Y-%m-%dT%H:%M:%SZ",
 						  &tm) == 0)
 		snprintf(subject, sizeof subject, "%lld", (long long)before);
-	snprintf(detail, sizeof detail, "decisions=%llu grants=%llu%s",
-		 (unsigned long long)counts[0], (unsigned long long)counts[1],
-		 res < 0 ? " (stopped by an error)" : "");
+	snprintf(detail, sizeof detail, "decisions=%llu grants=%llu", (unsigned long long)counts[0],
+		 (unsigned long long)counts[1]);
+	if (counts[2] + counts[3] > 0)	/* sending limits (004) */
+		snprintf(detail + strlen(detail), sizeof detail - strlen(detail),
+			 " limit_refusals=%llu limit_counts=%llu", (unsigned long long)counts[2],
+			 (unsigned long long)counts[3]);
+	if (res < 0)
+		snprintf(detail + strlen(detail), sizeof detail - strlen(detail),
+			 " (stopped by an error)");
 	/* Logged also after a partial prune: those rows are gone. */
 	if (sq_admin_log(store, actor, "prune", subject, detail, res < 0 ? NULL : error_r) < 0)
 		res = -1;

@@ -50,6 +50,12 @@ _Static_assert(SQ_DECISION_ROWS_PER_INSERT == 16, "DECISION_ROWS_16 has 16 rows"
 _Static_assert(sizeof(SQ_ROWS(GRANT_ROW)) == SQ_LOGIN_ROWS * (sizeof(GRANT_ROW) + 1) - 1,
 	       "SQ_ROWS() must repeat a row SQ_LOGIN_ROWS times");
 
+#define LIMIT_ADD_ROW "(?, ?, ?, ?, ?, ?)"
+#define LIMIT_ADD_ROWS_8 SQ_ROWS4(LIMIT_ADD_ROW) ", " SQ_ROWS4(LIMIT_ADD_ROW)
+_Static_assert(SQ_LIMIT_ADD_ROWS == 8, "LIMIT_ADD_ROWS_8 has 8 rows");
+_Static_assert(SQ_LIMIT_ADD_ROWS == STORE_LIMIT_KINDS * LIMIT_WINDOWS_MAX,
+	       "a row per window of each kind");
+
 const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
 	[SQ_BEGIN_DEFERRED] = "BEGIN DEFERRED",
@@ -145,4 +151,42 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
 	   counts the range without reading rows; grants is small. */
 	[SQ_PRUNE_COUNT_DECISIONS] = "SELECT count(*) FROM decision_log WHERE ts < ?1",
 	[SQ_PRUNE_COUNT_GRANTS] = "SELECT count(*) FROM grants WHERE expires_at < ?1",
+
+	/* Refusals go with the audit (audit_retention); counters with
+	   their window: a bucket twice its window old counts for nothing
+	   (?1, prune's time, is not used by this one). */
+	[SQ_PRUNE_LIMIT_REFUSALS] = "DELETE FROM limit_refusals WHERE id IN "
+				    "(SELECT id FROM limit_refusals WHERE ts < ?1 LIMIT ?2)",
+	[SQ_PRUNE_LIMIT_COUNTS] = "DELETE FROM limit_counts WHERE (subject, kind, window_seconds, "
+				  "bucket) IN (SELECT subject, kind, window_seconds, bucket "
+				  "FROM limit_counts WHERE bucket + 2 * window_seconds < "
+				  "CAST(strftime('%s', 'now') AS INTEGER) LIMIT ?2)",
+	/* The primary key's prefix, twice: a user's rows and its domain's. */
+	[SQ_LIMIT_RULE_GET] = "SELECT subject, kind, spec FROM limit_rules "
+			      "WHERE subject IN (?1, ?2)",
+	[SQ_LIMIT_RULE_SET] = "INSERT INTO limit_rules (subject, kind, spec, changed) "
+			      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (subject, kind) DO UPDATE "
+			      "SET spec = excluded.spec, changed = excluded.changed",
+	[SQ_LIMIT_RULE_CLEAR] = "DELETE FROM limit_rules WHERE subject = ?1",
+	[SQ_LIMIT_RULE_LIST] = "SELECT subject, kind, spec, changed FROM limit_rules "
+			       "ORDER BY subject, kind",
+	/* The primary key's prefix: a subject's buckets, a few dozen rows. */
+	[SQ_LIMIT_COUNTS_GET] = "SELECT kind, window_seconds, bucket, count FROM limit_counts "
+				"WHERE subject = ?1",
+	/* SQ_LIMIT_ADD_ROWS rows of six parameters (subject, kind,
+	   window_seconds, bucket, count, max); rows left unbound are NULL
+	   and filtered out. "WHERE" also keeps SQLite from reading ON as a
+	   join's (the upsert-with-SELECT parsing rule). */
+	[SQ_LIMIT_COUNT_ADD] = "INSERT INTO limit_counts (subject, kind, window_seconds, bucket, "
+			       "count, max) SELECT * FROM (VALUES " LIMIT_ADD_ROWS_8 ") "
+			       "WHERE column1 IS NOT NULL "
+			       "ON CONFLICT (subject, kind, window_seconds, bucket) DO UPDATE "
+			       "SET count = count + excluded.count, max = excluded.max",
+	[SQ_LIMIT_COUNTS_EXPIRE] = "DELETE FROM limit_counts WHERE subject = ?1 AND kind = ?2 "
+				   "AND window_seconds = ?3 AND bucket < ?4",
+	[SQ_LIMIT_REFUSAL_ADD] = "INSERT INTO limit_refusals (ts, subject, kind, window_seconds, "
+				 "notified) VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* limit_refusals_subject_ts. */
+	[SQ_LIMIT_REFUSALS_RECENT] = "SELECT count(*), coalesce(max(notified), 0) "
+				     "FROM limit_refusals WHERE subject = ?1 AND ts > ?2",
 };

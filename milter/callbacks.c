@@ -27,6 +27,7 @@
 #include "callbacks.h"
 #include "context.h"
 #include "decide.h"
+#include "frontend.h"
 #include "log.h"
 #include "reply.h"
 #include "rfc5322.h"
@@ -34,8 +35,7 @@
 #include "settings.h"
 #include "store_lookups.h"
 
-static struct store *cb_store;
-static struct relay_lookups cb_lookups;
+static struct frontend_store *cb_fstore;
 
 /* The macros we ask for, per stage. {tls_version} is asked at MAIL:
    Postfix evaluates any macro at any stage, and HELO may be turned off.
@@ -47,11 +47,28 @@ static char macros_envrcpt[] = "i {rcpt_mailer} {rcpt_addr}";
 static char macros_data[] = "i";
 static char macros_eom[] = "i";
 
-/* callbacks_set_store - the store behind every lookup */
-void callbacks_set_store(struct store *store)
+/* callbacks_set_store - the database behind every lookup */
+void callbacks_set_store(struct frontend_store *fstore)
 {
-	cb_store = store;
-	store_lookups_init(&cb_lookups, store);
+	cb_fstore = fstore;
+}
+
+/* callbacks_env - what frontend_decide_rcpt() needs, for this callback */
+static void callbacks_env(const struct milter_settings *s, struct relay_lookups *lookups,
+			  struct frontend_limits *limits, struct frontend_env *env_r)
+{
+	struct store *store = cb_fstore != NULL ? frontend_store_get(cb_fstore) : NULL;
+
+	store_lookups_init(lookups, store);	/* NULL: every lookup fails */
+	env_r->policy = &s->policy;
+	env_r->lookups = lookups;
+	env_r->store = store;
+	env_r->audit = s->cfg->audit_decisions;
+	/* No MTA restriction behind the milter: no opinion refuses. */
+	env_r->dunno_refuses = true;
+	limits->cfg = s->cfg;
+	limits->actor = "authrelay-milter";
+	env_r->limits = limits;
 }
 
 /* callbacks_reply - hand a reply to libmilter, return its status */
@@ -88,71 +105,29 @@ static sfsistat callbacks_lost(SMFICTX *ctx, const char *where)
 	return callbacks_reply(ctx, &reply);
 }
 
-/* callbacks_record - log line and decisions row for one verdict */
-static void callbacks_record(const struct milter_settings *s, const struct milter_context *mc,
-			     const char *recipient, const char *verdict, const char *rule,
-			     const char *reason)
-{
-	struct log_decision line = {
-		.client_ip = mc->client_text,
-		.sasl_username = mc->sasl_username,
-		.sender = mc->sender,
-		.recipient = recipient,
-		.verdict = verdict,
-		.rule = rule,
-		.reason = reason,
-		.queue_id = mc->queue_id,
-	};
-
-	log_decision(&line);
-	if (cb_store != NULL && s->cfg->audit_decisions) {
-		struct store_decision row = {
-			.ts = (int64_t)time(NULL),
-			.program = NULL,
-			.client_ip = mc->client_text,
-			.sasl_username = mc->sasl_username,
-			.sender = mc->sender,
-			.recipient = recipient,
-			.verdict = verdict,
-			.rule = rule,
-			.reason = reason,
-			.queue_id = mc->queue_id,
-		};
-
-		/* Full queue: the store counts and logs the drop; the reply
-		   does not wait for the audit. */
-		(void)store_decision_queue(cb_store, &row);
-	}
-}
-
-/* verdict_effective_name - what the MTA was told, for the audit */
-static const char *verdict_effective_name(const struct milter_reply *reply)
-{
-	switch (reply->action) {
-	case REPLY_CONTINUE:
-		return "permit";
-	case REPLY_REJECT:
-		return "reject";
-	case REPLY_TEMPFAIL:
-		return "tempfail";
-	}
-	return "tempfail";
-}
-
-/* callbacks_request - the facts of this message for decide() */
-static void callbacks_request(const struct milter_context *mc, struct relay_request *req)
+/* callbacks_request - the facts of this message for the front end */
+static void callbacks_request(const struct milter_context *mc, const char *recipient,
+			      struct frontend_request *req)
 {
 	memset(req, 0, sizeof *req);
-	req->client = mc->client;
-	req->sasl_username = mc->sasl_username;
-	req->tls = mc->tls;
-	req->sender = mc->sender;
+	req->relay.client = mc->client;
+	req->relay.sasl_username = mc->sasl_username;
+	req->relay.tls = mc->tls;
+	req->relay.sender = mc->sender;
 	/* Postfix passes no certificate fingerprint to milters (only the
 	   CN, and only of a verified certificate): the certificate rule is
 	   policyd's. */
-	req->cert_fingerprint = NULL;
-	req->cert_pubkey_fingerprint = NULL;
-	req->now = (int64_t)time(NULL);
+	req->relay.cert_fingerprint = NULL;
+	req->relay.cert_pubkey_fingerprint = NULL;
+	req->relay.now = (int64_t)time(NULL);
+	req->client_text = mc->client_text;
+	req->recipient = recipient;
+	req->queue_id = mc->queue_id;
+	/* A cut name or address is someone else's: never judged. */
+	if (mc->sasl_too_long)
+		req->too_long = "macro {auth_authen}";
+	else if (mc->sender_too_long)
+		req->too_long = "envelope sender";
 }
 
 /* cb_negotiate - ask for macros, turn off events we do not use */
@@ -291,7 +266,10 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	const char *rcpt = argv != NULL ? argv[0] : NULL;
 	const char *mailer, *macro_rcpt;
 	char norm[ADDR_MAX];
-	struct relay_request req;
+	struct frontend_request req;
+	struct frontend_env env;
+	struct frontend_limits limits;
+	struct relay_lookups lookups;
 	struct relay_verdict v;
 	struct milter_reply reply;
 	enum route route;
@@ -339,23 +317,12 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		log_warning("rcpt %s: milter_relay_check = no needs Postfix's relay restrictions, "
 			    "and this MTA is not Postfix: relay judged here",
 			    rcpt ? rcpt : "");
-	if (mc->sasl_too_long || (mc->sender_too_long && mc->sasl_username[0] != '\0')) {
-		/* A cut name or address is someone else's: never judged. */
-		memset(&v, 0, sizeof v);
-		v.kind = VERDICT_REJECT;
-		v.rule = RULE_BAD_REQUEST;
-		v.status = "5.7.1";
-		snprintf(v.reason, sizeof v.reason, "%s too long",
-			 mc->sasl_too_long ? "SASL login name" : "sender address");
-	} else {
-		callbacks_request(mc, &req);
-		decide(&req, &s->policy, &cb_lookups, &v);
-	}
+	callbacks_request(mc, rcpt, &req);
+	callbacks_env(s, &lookups, &limits, &env);
+	frontend_decide_rcpt(&req, &env, &v);
 	reply_from_verdict(&v, REPLY_STAGE_RCPT, &reply);
 	if (reply.action == REPLY_CONTINUE)
 		mc->relayed++;
-	callbacks_record(s, mc, rcpt, verdict_effective_name(&reply), relay_rule_name(v.rule),
-			 v.kind == VERDICT_DUNNO ? reply.text : v.reason);
 	settings_release(&s);
 	return callbacks_reply(ctx, &reply);
 }
@@ -421,6 +388,10 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	struct milter_reply reply = { .action = REPLY_CONTINUE, .rcode = "", .xcode = "" };
 	struct relay_verdict v = { .kind = VERDICT_PERMIT, .rule = RULE_SASL, .status = "" };
 	struct rfc5322_addrlist list = { 0, NULL };
+	struct frontend_request req;
+	struct frontend_env env;
+	struct frontend_limits limits;
+	struct relay_lookups lookups;
 	char buf[RELAY_REASON_MAX];
 	const char *problem;
 	char *error = NULL;
@@ -436,6 +407,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	   (or a reload in between) ends here. */
 	if (!data_header_check_due(s, mc))
 		goto done;
+	callbacks_request(mc, "", &req);
+	callbacks_env(s, &lookups, &limits, &env);
 	if ((problem = eom_header_problem(mc, buf, sizeof buf)) != NULL) {
 		v.kind = VERDICT_REJECT;
 		v.rule = RULE_BAD_REQUEST;
@@ -449,17 +422,18 @@ static sfsistat cb_eom(SMFICTX *ctx)
 			 error ? error : "syntax error");
 		free(error);
 	} else {
-		struct relay_request req;
-
-		callbacks_request(mc, &req);
-		req.header_from = (const char *const *)list.addrs;
-		req.header_from_count = list.count;
-		decide_header_from(&req, &s->policy, &cb_lookups, &v);
+		req.relay.header_from = (const char *const *)list.addrs;
+		req.relay.header_from_count = list.count;
+		decide_header_from(&req.relay, &s->policy, env.lookups, &v);
 		rfc5322_addrlist_free(&list);
 	}
 	reply_from_verdict(&v, REPLY_STAGE_EOM, &reply);
-	callbacks_record(s, mc, "", v.kind == VERDICT_DUNNO ? "dunno" : verdict_effective_name(&reply),
-			 relay_rule_name(v.rule), v.reason);
+	/* No opinion at end of message lets the message pass (its
+	   recipients were judged at RCPT): recorded as "dunno". */
+	env.dunno_refuses = false;
+	req.relay.header_from = NULL;
+	req.relay.header_from_count = 0;
+	frontend_record(&req, &env, &v);
 done:
 	context_message_reset(mc);
 	settings_release(&s);
@@ -482,6 +456,28 @@ static sfsistat cb_data(SMFICTX *ctx)
 	/* Postfix has the queue id from the first accepted recipient on. */
 	if (smfi_getsymval(ctx, "i") != NULL)
 		context_copy(mc->queue_id, sizeof mc->queue_id, smfi_getsymval(ctx, "i"));
+	if (s->cfg->milter_relay_check && mc->relayed > 0) {
+		/* The sending limits count the message here, before its
+		   body: its relayed recipients and the message, in one step
+		   (frontend_limit.h). */
+		struct frontend_request req;
+		struct frontend_env env;
+		struct frontend_limits limits;
+		struct relay_lookups lookups;
+		struct relay_verdict v;
+
+		callbacks_request(mc, "", &req);
+		callbacks_env(s, &lookups, &limits, &env);
+		frontend_decide_data(&req, &env, mc->relayed, &v);
+		if (v.kind != VERDICT_DUNNO) {
+			struct milter_reply reply;
+
+			settings_release(&s);
+			reply_from_verdict(&v, REPLY_STAGE_EOM, &reply);
+			context_message_reset(mc);
+			return callbacks_reply(ctx, &reply);
+		}
+	}
 	due = data_header_check_due(s, mc);
 	settings_release(&s);
 	if (due)

@@ -218,7 +218,7 @@ int main(int argc, char **argv)
 {
 	struct daemon_args args;
 	struct authrelay_config *cfg = NULL;
-	struct store *store = NULL;
+	struct frontend_store *fstore = NULL;
 	struct store_options opts = { .mode = STORE_OPEN_EXISTING, .program = "milter" };
 	char *error = NULL;
 	char *pidfile = NULL;
@@ -272,13 +272,15 @@ int main(int argc, char **argv)
 	opts.decision_queue_max = cfg->audit_decisions ? cfg->decision_queue_max : 0;
 	opts.password_file = cfg->database_password_file;
 	opts.stale_grace_ms = cfg->database_stale_grace * 1000;
-	if (store_open(cfg->database, &opts, &store, &error) != 0) {
-		log_error("database %s: %s", cfg->database, error ? error : "cannot be opened");
-		free(error);
-		status = EXIT_UNAVAILABLE;
+	/* A database that cannot be opened does not stop the milter: it
+	   answers relayed recipients with on_store_error and tries again,
+	   as policyd does (frontend_store.h). */
+	if (frontend_store_new(cfg->database, &opts, &fstore) != 0) {
+		log_error("out of memory");
+		status = EXIT_INTERNAL;
 		goto out;
 	}
-	callbacks_set_store(store);
+	callbacks_set_store(fstore);
 	if (settings_install(cfg) != 0) {
 		cfg = NULL;
 		log_error("out of memory");
@@ -305,8 +307,8 @@ int main(int argc, char **argv)
 	pthread_kill(reload_thread, SIGUSR1);
 	pthread_join(reload_thread, NULL);
 out:
-	if (store != NULL)
-		store_close(&store, 5000);
+	callbacks_set_store(NULL);
+	frontend_store_close(&fstore, 5000);
 	settings_shutdown();
 	cfg_free(&cfg);
 	if (pidfile != NULL)

@@ -85,6 +85,13 @@ void reply_from_verdict(const struct relay_verdict *verdict, enum reply_stage st
 		return;
 	}
 	case VERDICT_TEMPFAIL:
+		if (verdict->rule == RULE_RATE_LIMIT) {
+			/* SPEC: a sending limit is 450 4.7.1, as policyd's. */
+			reply_set(reply_r, REPLY_TEMPFAIL, "450", "4.7.1",
+				  reason ? reason : "Sending limit reached, try again later");
+			return;
+		}
+		/* fall through */
 	default:
 		/* Anything unknown fails safe: temporary, never permit. */
 		reply_set(reply_r, REPLY_TEMPFAIL, "451",

@@ -49,6 +49,7 @@ const char *reply_text_safe(const char *text, char *out, size_t size);
                                   whose recipients were judged at RCPT)
      reject                    -> 554/550 by stage, the verdict's
                                   status (5.7.1 when empty), its reason
+     tempfail, rule rate_limit -> 450 4.7.1 reason (a sending limit)
      tempfail                  -> 451, the verdict's 4.x.x status (4.3.0
                                   for a store error; 4.3.0 when it has
                                   none), reason

@@ -10,7 +10,8 @@
  *	privilege drop, then the database, then the event loop. The
  *	database comes last so that its files belong to run_user, and a
  *	database that cannot be opened does not stop the daemon: it answers
- *	with on_store_error and tries again every few seconds.
+ *	with on_store_error and tries again every few seconds
+ *	(frontend_store.h, shared with the milter).
  *
  *	Spawn mode (-S, for a master.cf spawn(8) service) serves the one
  *	connection on stdin/stdout. spawn(8) connects stderr to the same
@@ -33,6 +34,8 @@
 #include "cfg.h"
 #include "daemon.h"
 #include "decide.h"
+#include "frontend.h"
+#include "frontend_store.h"
 #include "listen.h"
 #include "log.h"
 #include "relay_hazards.h"
@@ -42,7 +45,6 @@
 #include "store_lookups.h"
 
 #define PROG "authrelay-policyd"
-#define STORE_RETRY_SECONDS 5
 #define STORE_FLUSH_MS 5000
 
 struct policyd {
@@ -50,10 +52,9 @@ struct policyd {
 	bool foreground, spawn;
 	struct authrelay_config *cfg;
 	struct relay_policy policy;
-	struct relay_lookups store_lookups, unavailable;
-	struct store *store;
-	time_t store_retry_at;
-	time_t store_logged_at;
+	struct frontend_store *fstore;	/* opened at start or later */
+	struct store *store;		/* the open store of this batch, or NULL */
+	struct relay_lookups lookups;	/* bound to store (NULL: all fail) */
 };
 
 /* settings_from_config - what the event loop needs */
@@ -89,36 +90,16 @@ static int load_config(const char *path, struct authrelay_config **cfg_r, char *
 	return cfg_load(path, path == NULL, cfg_r, error_r);
 }
 
-/* open_store_or_retry - open the database, or log why not and plan a retry */
-static void open_store_or_retry(struct policyd *pd)
+/* store_refresh - the store for the next requests; tries to open it
+   again when it is missing and an attempt is due */
+static void store_refresh(struct policyd *pd)
 {
-	struct store_options opts = {
-		.mode = STORE_OPEN_EXISTING,
-		.busy_timeout_ms = pd->cfg->database_busy_timeout * 1000,
-		.decision_queue_max = pd->cfg->audit_decisions ? pd->cfg->decision_queue_max : 0,
-		.program = "policyd",
-		.password_file = pd->cfg->database_password_file,
-		.stale_grace_ms = pd->cfg->database_stale_grace * 1000,
-	};
-	char *error = NULL;
-	time_t now = time(NULL);
+	struct store *store = frontend_store_get(pd->fstore);
 
-	if (store_open(pd->cfg->database, &opts, &pd->store, &error) == 0) {
-		store_lookups_init(&pd->store_lookups, pd->store);
-		log_info("database %s open", pd->cfg->database);
-		return;
+	if (store != pd->store || pd->lookups.user_suspended == NULL) {
+		pd->store = store;
+		store_lookups_init(&pd->lookups, store);
 	}
-	pd->store = NULL;
-	pd->store_retry_at = now + STORE_RETRY_SECONDS;
-	/* Every attempt fails the same way; say so once a minute. */
-	if (pd->store_logged_at == 0 || now - pd->store_logged_at >= 60) {
-		log_error("cannot open database %s: %s; answering with on_store_error=%s, "
-			  "retrying every %ds",
-			  pd->cfg->database, error ? error : "unknown error",
-			  on_store_error_name(pd->cfg->on_store_error), STORE_RETRY_SECONDS);
-		pd->store_logged_at = now;
-	}
-	free(error);
 }
 
 /* cb_answer - one complete request */
@@ -126,11 +107,17 @@ static size_t cb_answer(void *ctx, const struct policy_request *req, char *reply
 			const char **error_r)
 {
 	struct policyd *pd = ctx;
-	struct request_env env = {
+	struct frontend_env env;
+	struct frontend_limits limits = {pd->cfg, PROG};
+
+	store_refresh(pd);	/* one atomic load while the store is open */
+	env = (struct frontend_env){
 		.policy = &pd->policy,
-		.lookups = pd->store ? &pd->store_lookups : &pd->unavailable,
+		.lookups = &pd->lookups,
 		.store = pd->store,
 		.audit = pd->cfg->audit_decisions,
+		.dunno_refuses = false,	/* reject_unauth_destination follows */
+		.limits = &limits,
 	};
 
 	return request_answer(req, &env, (int64_t)time(NULL), reply, size, error_r);
@@ -187,8 +174,7 @@ static void cb_tick(void *ctx)
 {
 	struct policyd *pd = ctx;
 
-	if (pd->store == NULL && time(NULL) >= pd->store_retry_at)
-		open_store_or_retry(pd);
+	store_refresh(pd);
 }
 
 /* cb_batch_begin - one read snapshot for the requests of one event
@@ -199,6 +185,7 @@ static void cb_batch_begin(void *ctx)
 {
 	struct policyd *pd = ctx;
 
+	store_refresh(pd);
 	(void)store_read_begin(pd->store);	/* -1: per-lookup transactions */
 }
 
@@ -389,7 +376,6 @@ int main(int argc, char **argv)
 	if (!pd.spawn)
 		relay_hazards_log(pd.cfg, CFG_POLICYD);
 	relay_policy_from_config(&pd.policy, pd.cfg, false);
-	request_lookups_unavailable(&pd.unavailable);
 	settings_from_config(pd.cfg, &settings);
 	raise_fd_limit(pd.spawn ? 16 : pd.cfg->policyd_max_connections);
 
@@ -426,7 +412,23 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	daemon_signals_install(SIGHUP);
-	open_store_or_retry(&pd);
+	{
+		struct store_options opts = {
+			.mode = STORE_OPEN_EXISTING,
+			.busy_timeout_ms = pd.cfg->database_busy_timeout * 1000,
+			.decision_queue_max =
+				pd.cfg->audit_decisions ? pd.cfg->decision_queue_max : 0,
+			.program = "policyd",
+			.password_file = pd.cfg->database_password_file,
+			.stale_grace_ms = pd.cfg->database_stale_grace * 1000,
+		};
+
+		if (frontend_store_new(pd.cfg->database, &opts, &pd.fstore) < 0) {
+			log_error("out of memory");
+			return EXIT_INTERNAL;
+		}
+		store_refresh(&pd);
+	}
 
 	if (server_create(&settings, &cb, &srv, &error) < 0 ||
 	    (listen_fd >= 0 && server_add_listener(srv, listen_fd, &error) < 0) ||
@@ -441,8 +443,8 @@ int main(int argc, char **argv)
 	}
 	free(error);
 	server_free(&srv);
-	if (pd.store != NULL)
-		store_close(&pd.store, STORE_FLUSH_MS);
+	pd.store = NULL;
+	frontend_store_close(&pd.fstore, STORE_FLUSH_MS);
 	if (!pd.spawn && !pd.foreground)
 		daemon_pidfile_remove(pd.cfg->policyd_pidfile);
 	log_info("stopped");

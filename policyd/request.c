@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ipaddr.h"
@@ -57,10 +58,10 @@ static const struct attr_def attr_defs[] = {
 	F(ccert_pubkey_fingerprint, FIELD_DECISION, ccert_pubkey_fingerprint, true),
 	F(queue_id, FIELD_INFO, queue_id, false),
 	F(instance, FIELD_INFO, instance, false),
+	F(recipient_count, FIELD_DECISION, recipient_count, false),
 	{"encryption_protocol", sizeof("encryption_protocol") - 1, FIELD_TLS, 0, 0, false},
 	KNOWN(protocol_name),
 	KNOWN(helo_name),
-	KNOWN(recipient_count),
 	KNOWN(client_name),
 	KNOWN(reverse_client_name),
 	KNOWN(client_port),
@@ -214,47 +215,6 @@ void request_attr(void *ctx, const char *name, size_t name_len, const char *valu
 	}
 }
 
-/* unavailable - a lookup that always fails */
-static enum lookup_result unavailable_user(void *ctx, const char *username)
-{
-	(void)ctx;
-	(void)username;
-	return LOOKUP_ERROR;
-}
-
-static enum lookup_result unavailable_sender(void *ctx, const char *username, const char *address)
-{
-	(void)ctx;
-	(void)username;
-	(void)address;
-	return LOOKUP_ERROR;
-}
-
-static enum lookup_result unavailable_grant(void *ctx, const struct ipaddr *ip, int64_t now)
-{
-	(void)ctx;
-	(void)ip;
-	(void)now;
-	return LOOKUP_ERROR;
-}
-
-static enum lookup_result unavailable_cert(void *ctx, const char *fingerprint)
-{
-	(void)ctx;
-	(void)fingerprint;
-	return LOOKUP_ERROR;
-}
-
-/* request_lookups_unavailable - lookups for a database that is not open */
-void request_lookups_unavailable(struct relay_lookups *lookups)
-{
-	lookups->ctx = NULL;
-	lookups->user_suspended = unavailable_user;
-	lookups->sender_owned = unavailable_sender;
-	lookups->grant_live = unavailable_grant;
-	lookups->cert_known = unavailable_cert;
-}
-
 /* status_or - the verdict's enhanced status when of the right class */
 static const char *status_or(const char *status, char class, const char *fallback)
 {
@@ -278,6 +238,13 @@ static size_t format_reply(const struct relay_verdict *v, char *reply, size_t si
 			 v->reason[0] ? v->reason : "Relay access denied");
 		return proto_reply_format(reply, size, "REJECT", text);
 	case VERDICT_TEMPFAIL:
+		if (v->rule == RULE_RATE_LIMIT) {
+			/* SPEC: over a sending limit, "action=450 4.7.1 text":
+			   a plain temporary refusal, whatever else would permit. */
+			snprintf(text, sizeof(text), "%s %s", status_or(v->status, '4', "4.7.1"),
+				 v->reason[0] ? v->reason : "Sending limit reached");
+			return proto_reply_format(reply, size, "450", text);
+		}
 		snprintf(text, sizeof(text), "%s %s", status_or(v->status, '4', "4.3.0"),
 			 v->reason[0] ? v->reason : "Relay database temporarily unavailable");
 		return proto_reply_format(reply, size, "DEFER_IF_PERMIT", text);
@@ -288,51 +255,14 @@ static size_t format_reply(const struct relay_verdict *v, char *reply, size_t si
 	return proto_reply_format(reply, size, "DUNNO", NULL);
 }
 
-/* record - log the decision line and queue its row */
-static void record(const struct policy_request *req, const struct request_env *env,
-		   const struct relay_request *rr, const struct relay_verdict *v, int64_t now)
-{
-	char ipbuf[IPADDR_STRLEN];
-	const char *client = rr->client.family != 0 ? ipaddr_format(&rr->client, ipbuf)
-						    : req->client_address;
-	struct log_decision d = {
-		.client_ip = client,
-		.sasl_username = req->sasl_username,
-		.sender = req->sender,
-		.recipient = req->recipient,
-		.verdict = relay_verdict_name(v->kind),
-		.rule = relay_rule_name(v->rule),
-		.reason = v->reason,
-		.queue_id = req->queue_id,
-	};
-
-	log_decision(&d);
-	if (env->audit && env->store != NULL) {
-		struct store_decision row = {
-			.ts = now,
-			.program = NULL,
-			.client_ip = client,
-			.sasl_username = req->sasl_username,
-			.sender = req->sender,
-			.recipient = req->recipient,
-			.verdict = d.verdict,
-			.rule = d.rule,
-			.reason = v->reason,
-			.queue_id = req->queue_id,
-		};
-
-		/* A full queue is counted and logged by the store; the reply
-		   does not wait either way. */
-		(void)store_decision_queue(env->store, &row);
-	}
-}
-
 /* request_answer - decide one request and write its reply */
-size_t request_answer(const struct policy_request *req, const struct request_env *env,
+size_t request_answer(const struct policy_request *req, const struct frontend_env *env,
 		      int64_t now, char *reply, size_t size, const char **error_r)
 {
-	struct relay_request rr;
+	struct frontend_request fr;
 	struct relay_verdict v;
+	char ipbuf[IPADDR_STRLEN];
+	char too_long[64];
 
 	*error_r = NULL;
 	if (!req->has_request) {
@@ -343,32 +273,37 @@ size_t request_answer(const struct policy_request *req, const struct request_env
 		*error_r = "unsupported request type (only request=smtpd_access_policy)";
 		return 0;
 	}
-	if (strcmp(req->protocol_state, "RCPT") != 0) {
-		log_debug("protocol_state=%s: DUNNO (relay is decided at RCPT only)",
+	if (strcmp(req->protocol_state, "RCPT") != 0 && strcmp(req->protocol_state, "DATA") != 0) {
+		log_debug("protocol_state=%s: DUNNO (relay is decided at RCPT, limits at DATA)",
 			  req->protocol_state[0] ? req->protocol_state : "(none)");
 		return proto_reply_format(reply, size, "DUNNO", NULL);
 	}
 
-	memset(&rr, 0, sizeof(rr));
+	memset(&fr, 0, sizeof(fr));
 	/* family 0 when absent or unparsable: decide() then matches no
 	   grant, certificate-free network or trusted network by address. */
-	(void)ipaddr_parse(req->client_address, &rr.client);
-	rr.sasl_username = req->sasl_username;
-	rr.tls = req->tls;
-	rr.sender = req->sender;
-	rr.cert_fingerprint = req->ccert_fingerprint;
-	rr.cert_pubkey_fingerprint = req->ccert_pubkey_fingerprint;
-	rr.now = now;
-
+	(void)ipaddr_parse(req->client_address, &fr.relay.client);
+	fr.relay.sasl_username = req->sasl_username;
+	fr.relay.tls = req->tls;
+	fr.relay.sender = req->sender;
+	fr.relay.cert_fingerprint = req->ccert_fingerprint;
+	fr.relay.cert_pubkey_fingerprint = req->ccert_pubkey_fingerprint;
+	fr.relay.now = now;
+	fr.client_text = fr.relay.client.family != 0 ? ipaddr_format(&fr.relay.client, ipbuf)
+						     : req->client_address;
+	fr.recipient = req->recipient;
+	fr.queue_id = req->queue_id;
 	if (req->overflow != NULL) {
-		memset(&v, 0, sizeof(v));
-		v.kind = VERDICT_DUNNO;
-		v.rule = RULE_BAD_REQUEST;
-		v.status = "";
-		snprintf(v.reason, sizeof(v.reason), "attribute %s is too long", req->overflow);
-	} else {
-		decide(&rr, env->policy, env->lookups, &v);
+		snprintf(too_long, sizeof(too_long), "attribute %s", req->overflow);
+		fr.too_long = too_long;
 	}
-	record(req, env, &rr, &v, now);
+	if (strcmp(req->protocol_state, "DATA") == 0) {
+		unsigned long n = strtoul(req->recipient_count, NULL, 10);
+
+		fr.recipient = "";
+		frontend_decide_data(&fr, env, n > 100000 ? 100000 : (unsigned)n, &v);
+		return format_reply(&v, reply, size);
+	}
+	frontend_decide_rcpt(&fr, env, &v);
 	return format_reply(&v, reply, size);
 }

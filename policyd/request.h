@@ -15,12 +15,16 @@
  *
  *	A value too long for its field is never cut when the decision
  *	depends on it (a cut user name could name another user): the
- *	request is then answered DUNNO with rule bad_request. Values only
- *	logged (recipient, queue_id, instance) are cut.
+ *	request is then not judged (frontend.h: DUNNO, rule bad_request).
+ *	Values only logged (recipient, queue_id, instance) are cut.
  *
  *	request_answer() turns a complete request into a reply:
- *	protocol_state RCPT is decided with decide(); every other state
- *	(CONNECT, EHLO, HELO, MAIL, DATA, END-OF-MESSAGE, VRFY, ETRN) gets
+ *	protocol_state RCPT is decided with frontend_decide_rcpt(), which
+ *	also records the decision; DATA (smtpd_data_restrictions) counts
+ *	the message against the sending limits (frontend_decide_data(),
+ *	recipient_count recipients): DUNNO, or 450 4.7.1 for a message
+ *	that would cross a limit; every other state
+ *	(CONNECT, EHLO, HELO, MAIL, END-OF-MESSAGE, VRFY, ETRN) gets
  *	DUNNO without a decision row, because relay is decided per
  *	recipient and smtpd_relay_restrictions only runs at RCPT.
  */
@@ -33,6 +37,7 @@
 
 #include "addr.h"
 #include "decide.h"
+#include "frontend.h"
 #include "store.h"
 
 #define REQUEST_SHORT_MAX 64
@@ -48,6 +53,7 @@ struct policy_request {
 	char ccert_pubkey_fingerprint[STORE_FPR_MAX];
 	char queue_id[REQUEST_SHORT_MAX];
 	char instance[REQUEST_SHORT_MAX];
+	char recipient_count[REQUEST_SHORT_MAX];	/* at DATA (Postfix 2.3+) */
 	bool has_request;		/* a request= line was seen */
 	bool tls;			/* encryption_protocol was not empty */
 	const char *overflow;		/* first decision attribute too long, or NULL */
@@ -62,19 +68,6 @@ void request_reset(struct policy_request *req);
 void request_attr(void *ctx, const char *name, size_t name_len, const char *value,
 		  size_t value_len);
 
-/* What request_answer() needs besides the request. */
-struct request_env {
-	const struct relay_policy *policy;
-	const struct relay_lookups *lookups;	/* the store, or request_lookups_unavailable() */
-	struct store *store;			/* decision rows; NULL: none */
-	bool audit;				/* audit_decisions */
-};
-
-/* Fills lookups with functions that all answer LOOKUP_ERROR: decide()
-   then gives on_store_error, as a database that cannot be opened must
-   (authrelay.conf(5) RELAY DECISION, rule 1). */
-void request_lookups_unavailable(struct relay_lookups *lookups);
-
 /* Answers one complete request: writes the reply ("action=...\n\n")
    into reply (size at least PROTO_REPLY_MAX), logs the decision line
    and queues the decision row (never waiting for it). Returns the reply
@@ -82,7 +75,7 @@ void request_lookups_unavailable(struct relay_lookups *lookups);
    attribute, or a request type other than smtpd_access_policy): then
    *error_r says why and the caller logs it and closes the connection.
    The reply is never OK on any error path. */
-size_t request_answer(const struct policy_request *req, const struct request_env *env,
+size_t request_answer(const struct policy_request *req, const struct frontend_env *env,
 		      int64_t now, char *reply, size_t size, const char **error_r);
 
 #endif

@@ -109,3 +109,18 @@ WHERE verdict = 'reject'
   AND ts >= CAST(strftime('%s', 'now', '-1 hour') AS INTEGER)
 ORDER BY ts DESC
 LIMIT 500;
+
+-- name: limit-breaches
+-- what: users a sending limit refused in the last 7 days: how often, which limits, whether suspended
+SELECT r.subject AS username,
+       count(*) AS refused,
+       group_concat(DISTINCT r.kind || '/' || r.window_seconds || 's') AS limits,
+       strftime('%Y-%m-%dT%H:%M:%SZ', min(r.ts), 'unixepoch') AS first,
+       strftime('%Y-%m-%dT%H:%M:%SZ', max(r.ts), 'unixepoch') AS last,
+       CASE WHEN coalesce(u.suspended, 0) = 1 THEN 'yes' ELSE 'no' END AS suspended
+FROM limit_refusals r
+LEFT JOIN users u ON u.username = r.subject
+WHERE r.ts >= CAST(strftime('%s', 'now', '-7 days') AS INTEGER)
+GROUP BY r.subject
+ORDER BY refused DESC
+LIMIT 100;

@@ -53,10 +53,12 @@ query_case store-errors "assert [(r['program'], r['errors']) for r in rows] == [
 query_case active-grants "assert [(r['ip'], r['username'], r['logins']) for r in rows] == [('198.51.100.1','bob','1')], rows"
 query_case rejects-last-hour "assert sorted(r['rule'] for r in rows) == ['sender_mismatch','sender_mismatch','suspended'], rows"
 query_case admin-changes "assert rows and rows[0]['action'] == 'init', rows"
+sqlite3 -batch "$QDB" "INSERT INTO limit_refusals (ts, subject, kind, window_seconds) VALUES ($now - 60, 'eve', 'recipients', 3600), ($now - 50, 'eve', 'messages', 86400), ($now - 8 * 86400, 'old', 'messages', 3600); INSERT INTO users VALUES ('eve', 1, $now)"
+query_case limit-breaches "assert [(r['username'], r['refused'], r['limits'], r['suspended']) for r in rows] == [('eve','2','recipients/3600s,messages/86400s','yes')], rows"
 
 # Every query of audit.sql is covered above, and the file runs whole in sqlite3.
 names=$(sed -n 's/^-- name: *//p' "$(dirname "$0")/../../sql/audit.sql" | sort | tr '\n' ' ')
-want="active-grants admin-changes grant-origins rejects-last-hour sender-mismatches store-errors top-refused who-relayed "
+want="active-grants admin-changes grant-origins limit-breaches rejects-last-hour sender-mismatches store-errors top-refused who-relayed "
 [ "$names" = "$want" ] && ok "audit.sql: every query has a case here" ||
 	bad "audit.sql names" "got $names, want $want"
 if sqlite3 -header -column "$QDB" < "$(dirname "$0")/../../sql/audit.sql" > "$T/all.out" 2> "$T/err"; then
@@ -65,7 +67,7 @@ else
 	bad "audit.sql through sqlite3" "$(cat "$T/err")"
 fi
 run -c "$T/queries.conf" audit --query list
-[ "$rc" = 0 ] && [ "$(grep -c . "$T/out")" = 9 ] && ok "audit --query list: a header and 8 queries" ||
+[ "$rc" = 0 ] && [ "$(grep -c . "$T/out")" = 10 ] && ok "audit --query list: a header and 9 queries" ||
 	bad "audit --query list" "rc=$rc $(cat "$T/out")"
 run -c "$T/queries.conf" audit --query no-such-query
 [ "$rc" = 64 ] && ok "audit --query of an unknown name: exit 64" || bad "unknown query" "rc=$rc"

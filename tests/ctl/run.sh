@@ -345,5 +345,6 @@ fi
 . "$(dirname "$0")/cases_progress.sh"
 . "$(dirname "$0")/cases_status.sh"
 . "$(dirname "$0")/cases_report.sh"
+. "$(dirname "$0")/cases_limit.sh"
 
 summary

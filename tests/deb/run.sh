@@ -132,8 +132,10 @@ want "the build changed nothing in the source tree (git status)" \
 mkdir "$T/lint"
 cp "$BUILD"/authrelay*_"${VERSION}_$ARCH".{deb,buildinfo,changes} "$T/lint/"
 chmod -R a+rX "$T/lint"
-runuser -u nobody -- lintian -i -I -E --pedantic --fail-on error,warning \
-	"$T/lint/authrelay_${VERSION}_$ARCH.changes" >"$T/lintian" 2>&1
+# (from the copy's directory: a checkout under a 0700 directory, such as
+# /root, is no working directory that nobody may stay in)
+(cd "$T/lint" && runuser -u nobody -- lintian -i -I -E --pedantic --fail-on error,warning \
+	"$T/lint/authrelay_${VERSION}_$ARCH.changes") >"$T/lintian" 2>&1
 rc=$?
 transcript "lintian -i -I -E --pedantic (the tags; -i adds their explanations)" \
 	<(grep -v '^N:' "$T/lintian")

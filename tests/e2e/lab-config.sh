@@ -83,6 +83,11 @@ render_conf() {
 		printf 'milter_pidfile = %s/run/%s-milter.pid\n' "$LAB" "$name"
 		printf 'loginwatch_sources = %s\n' "$LOGIN_LOG"
 		printf 'loginwatch_pidfile = %s/run/%s-loginwatch.pid\n' "$LAB" "$name"
+		# sending limits (s80): no default limit, so only the users that
+		# s80 limits with authrelayctl are ever refused or suspended
+		printf 'limit_suspend_after = 3\nlimit_suspend_window = 1h\n'
+		printf 'limit_notify_address = alice@%s\n' "$DOMAIN"
+		printf 'limit_notify_sendmail = %s/etc/sendmail-lab\n' "$LAB"
 		for kv in "$@"; do
 			printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"
 		done

@@ -181,14 +181,17 @@ db_case() {
 		fi
 	done
 	if have milter; then
-		# the daemon proper, not just -n: does not start on it
+		# the daemon proper, not just -n: never opens it, keeps running
+		# (answering on_store_error, as policyd does: lib/frontend_store.h)
+		# and says why; timeout's 124 is the daemon still running after 4 s
 		: >"$T/ww-db-milter.log"
-		timeout 20 "$MILTER" -f -c "$T/main.conf" >"$T/ww-db-milter.log" 2>&1
+		timeout 4 "$MILTER" -f -c "$T/main.conf" >"$T/ww-db-milter.log" 2>&1
 		rc=$?
-		if [ "$rc" = 69 ] && grep -q "world-writable" "$T/ww-db-milter.log"; then
-			ok "milter daemon refuses $label: exit 69 with the reason in the log"
+		if [ "$rc" = 124 ] && grep -q "cannot open database.*world-writable" "$T/ww-db-milter.log" &&
+			! grep -q "database .* open$" "$T/ww-db-milter.log"; then
+			ok "milter daemon never opens $label: keeps running, the reason in the log"
 		else
-			bad "milter daemon refuses $label" "got exit $rc [$(tail -c 300 "$T/ww-db-milter.log")]"
+			bad "milter daemon never opens $label" "got exit $rc [$(tail -c 300 "$T/ww-db-milter.log")]"
 		fi
 	fi
 	eval "$undo"

@@ -196,6 +196,7 @@ if start unix; then
 		"permit sasl" "permit sasl" "permit sasl" "permit sasl" "reject sender_mismatch" \
 		"permit sasl" "permit sasl" "permit sasl" "permit sasl" "reject bad_request"
 	script ipv6_client "$U" "$L" "permit grant" "permit grant" "permit grant"
+	script overlong_refused "$U" "$L" "reject bad_request" "=554 5.7.1" "reject bad_request" "=554 5.7.1"
 	script data_accept "$U" "$L" "permit grant" "permit sasl" "reject sender_mismatch" \
 		"=550 5.7.1" "permit sasl" "permit sasl" "reject none" "=554 5.7.1" "reject none" "=554 5.7.1"
 	if [ "$PGSQL" = 1 ]; then
@@ -254,6 +255,24 @@ if start relayoff; then
 	stop_pid "$MPID"
 else
 	say_fail "start with milter_relay_check = no"
+fi
+
+# ---- sending limits: the same logic as policyd (lib/frontend_limit) ----
+# (not with PostgreSQL yet: it has no limit tables; check_store_pgsql
+# checks that the store says so instead of counting)
+conf limits "unix:$T/run/limits.sock" "limit_recipients = 3/1h"
+if [ "$PGSQL" = 1 ]; then
+	:
+elif start limits; then
+	script limits "unix:$T/run/limits.sock" "$T/limits.log" "permit grant" "permit grant" \
+		"permit grant" "permit grant" "tempfail rate_limit" "=450 4.7.1" "permit grant" \
+		"tempfail rate_limit" "=450 4.7.1"
+	stop "$MPID"
+	got=$(sql "SELECT used FROM limit_usage WHERE username = 'popuser' AND kind = 'recipients'")
+	[ "$got" = 3 ] && say_pass "limits: limit_usage shows popuser's 3 of 3" ||
+		say_fail "limits: limit_usage" "got '$got', want 3"
+else
+	say_fail "start with limits"
 fi
 
 # ---- inet: socket on a free loopback port ----

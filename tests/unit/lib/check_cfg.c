@@ -25,7 +25,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every field of struct authrelay_config, in the order of cfg.h. */
-#define CFG_FIELDS 41
+#define CFG_FIELDS 47
 
 static void dump_add(char *buf, size_t size, const char *key, const char *value)
 {
@@ -71,7 +71,7 @@ static void dump_list(char *buf, size_t size, const char *key, const struct cfg_
 /* cfg_dump - every field but path, one "key=value" line each */
 static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 {
-	char mode[16];
+	char mode[LIMIT_SPEC_TEXT_MAX];
 
 	buf[0] = 0;
 	dump_add(buf, size, "database", c->database);
@@ -91,6 +91,14 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 	dump_num(buf, size, "audit_retention", c->audit_retention);
 	dump_num(buf, size, "audit_decisions", c->audit_decisions);
 	dump_num(buf, size, "decision_queue_max", c->decision_queue_max);
+	dump_add(buf, size, "limit_recipients",
+		 limit_spec_format(&c->limit_recipients, mode, sizeof(mode)));
+	dump_add(buf, size, "limit_messages",
+		 limit_spec_format(&c->limit_messages, mode, sizeof(mode)));
+	dump_num(buf, size, "limit_suspend_after", c->limit_suspend_after);
+	dump_num(buf, size, "limit_suspend_window", c->limit_suspend_window);
+	dump_add(buf, size, "limit_notify_address", c->limit_notify_address);
+	dump_add(buf, size, "limit_notify_sendmail", c->limit_notify_sendmail);
 	dump_add(buf, size, "policyd_listen", c->policyd_listen);
 	dump_add(buf, size, "policyd_socket_owner", c->policyd_socket_owner);
 	snprintf(mode, sizeof(mode), "%04o", c->policyd_socket_mode);
@@ -137,6 +145,12 @@ static const char defaults_dump[] = "database=/var/lib/authrelay/authrelay.db\n"
 				    "audit_retention=7776000\n"
 				    "audit_decisions=1\n"
 				    "decision_queue_max=100000\n"
+				    "limit_recipients=none\n"
+				    "limit_messages=none\n"
+				    "limit_suspend_after=0\n"
+				    "limit_suspend_window=86400\n"
+				    "limit_notify_address=\n"
+				    "limit_notify_sendmail=/usr/sbin/sendmail\n"
 				    "policyd_listen=inet:127.0.0.1:10040\n"
 				    "policyd_socket_owner=\n"
 				    "policyd_socket_mode=0660\n"
@@ -239,6 +253,14 @@ static const struct set_case set_cases[] = {
 	{"on_store_error dunno", "on_store_error = dunno", "on_store_error=dunno\n"},
 	{"audit_retention", "audit_retention = 1w", "audit_retention=604800\n"},
 	{"decision_queue_max", "decision_queue_max = 5000", "decision_queue_max=5000\n"},
+	{"limit_recipients", "limit_recipients = 1000/1d, 100/1h",
+	 "limit_recipients=100/1h, 1000/1d\n"},
+	{"limit_messages", "limit_messages = 20/10m", "limit_messages=20/10m\n"},
+	{"limit_messages none", "limit_messages = none", "limit_messages=none\n"},
+	{"limit_suspend_after", "limit_suspend_after = 50", "limit_suspend_after=50\n"},
+	{"limit_suspend_window", "limit_suspend_window = 2h", "limit_suspend_window=7200\n"},
+	{"limit_notify_address", "limit_notify_address = postmaster@example.org",
+	 "limit_notify_address=postmaster@example.org\n"},
 	{"policyd_listen unix", "policyd_listen = unix:/run/authrelay/policyd.sock",
 	 "policyd_listen=unix:/run/authrelay/policyd.sock\n"},
 	{"policyd_listen ipv6", "policyd_listen = inet:[::1]:10040",
@@ -377,6 +399,14 @@ static const struct bad_case bad_cases[] = {
 	 "t.conf:1: on_store_error: bad value \"reject\"; want tempfail or dunno"},
 	{"audit_retention", "audit_retention = 0s",
 	 "t.conf:1: audit_retention: 0s is out of range; want 1s..36525d"},
+	{"limit_recipients without a window", "limit_recipients = 100",
+	 "t.conf:1: limit_recipients: bad limit \"100\": no '/'; want N/DURATION as in 100/1h, "
+	 "or none"},
+	{"limit_messages unlimited", "limit_messages = unlimited",
+	 "t.conf:1: limit_messages: unlimited is for one user or domain (authrelayctl limit set); "
+	 "the default's word is none"},
+	{"limit_suspend_window 0", "limit_suspend_window = 0",
+	 "t.conf:1: limit_suspend_window: 0 is out of range; want 1s..366d"},
 	{"decision_queue_max 0", "decision_queue_max = 0",
 	 "t.conf:1: decision_queue_max: 0 is out of range; want 1..10000000"},
 	{"decision_queue_max negative", "decision_queue_max = -1",

@@ -618,6 +618,7 @@ START_TEST(test_names)
 		{RULE_CERT, "cert"},
 		{RULE_TRUSTED, "trusted"},
 		{RULE_BAD_REQUEST, "bad_request"},
+		{RULE_RATE_LIMIT, "rate_limit"},
 		{(enum relay_rule)99, "unknown"},
 	};
 

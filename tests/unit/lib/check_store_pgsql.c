@@ -286,6 +286,33 @@ START_TEST(test_schema_and_server)
 }
 END_TEST
 
+static int limit_row(const char *subject, const char *kind, const char *spec, int64_t changed,
+		     void *ctx)
+{
+	(void)subject, (void)kind, (void)spec, (void)changed, (void)ctx;
+	return 0;
+}
+
+START_TEST(test_limits_not_yet)
+{
+	/* Sending limits have no PostgreSQL tables yet: an error that says
+	   so, never a crash; no user can have a limit row. */
+	struct store *store = open_as("policyd", NULL, 0);
+	enum lookup_result found[STORE_LIMIT_KINDS];
+	struct limit_spec spec[STORE_LIMIT_KINDS];
+	char *error = NULL;
+
+	ck_assert_int_lt(store_limit_list(store, limit_row, NULL, &error), 0);
+	ck_assert_msg(error && strstr(error, "not available with the pgsql database"),
+		      "limit list: got \"%s\"", error);
+	free(error);
+	ck_assert_int_eq(store_limit_rules(store, "alice@example.org", found, spec), 0);
+	for (int k = 0; k < STORE_LIMIT_KINDS; k++)
+		ck_assert_int_eq(found[k], LOOKUP_NOT_FOUND);
+	store_close(&store, 1000);
+}
+END_TEST
+
 /* ---- grants ---- */
 
 /* Times are offsets from base, a moment ago: the daemons' memory holds
@@ -746,6 +773,7 @@ static Suite *pgsql_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_open_cases);
 	tcase_add_test(tc, test_schema_and_server);
+	tcase_add_test(tc, test_limits_not_yet);
 	tcase_add_test(tc, test_grant_lookups);
 	tcase_add_test(tc, test_login_refresh);
 	tcase_add_test(tc, test_checkpoint_with_grants);

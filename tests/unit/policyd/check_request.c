@@ -18,6 +18,7 @@
 #include "log.h"
 #include "proto.h"
 #include "request.h"
+#include "store_lookups.h"
 
 struct fake {
 	const char *grant_ip;		/* the one IP with a live grant */
@@ -160,7 +161,7 @@ START_TEST(test_request_answer)
 		.on_store_error = c->tempfail_policy_dunno ? ON_STORE_ERROR_DUNNO
 							   : ON_STORE_ERROR_TEMPFAIL,
 	};
-	struct request_env env = {&policy, &lookups, NULL, false};
+	struct frontend_env env = { .policy = &policy, .lookups = &lookups };
 	struct policy_request req;
 	char text[4096], reply[PROTO_REPLY_MAX];
 	const char *error;
@@ -206,7 +207,7 @@ START_TEST(test_request_refused)
 	struct fake f = {.grant_ip = "192.0.2.9"};
 	struct relay_lookups lookups = {&f, fake_suspended, fake_owned, fake_grant, fake_cert};
 	struct relay_policy policy = {0};
-	struct request_env env = {&policy, &lookups, NULL, false};
+	struct frontend_env env = { .policy = &policy, .lookups = &lookups };
 	struct policy_request req;
 	char reply[PROTO_REPLY_MAX];
 	const char *error = NULL;
@@ -223,12 +224,12 @@ START_TEST(test_unavailable_lookups)
 {
 	struct relay_lookups lookups;
 	struct relay_policy policy = {.on_store_error = ON_STORE_ERROR_TEMPFAIL};
-	struct request_env env = {&policy, &lookups, NULL, false};
+	struct frontend_env env = { .policy = &policy, .lookups = &lookups };
 	struct policy_request req;
 	char reply[PROTO_REPLY_MAX];
 	const char *error;
 
-	request_lookups_unavailable(&lookups);
+	store_lookups_init(&lookups, NULL);
 	parse("request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.9\n\n", &req);
 	request_answer(&req, &env, 1700000000, reply, sizeof(reply), &error);
 	ck_assert_msg(strncmp(reply, "action=DEFER_IF_PERMIT 4.3.0 ", 29) == 0,
