@@ -2,7 +2,8 @@
 #
 #   make                 build the four programs into $(BUILD)/
 #   make check           build and run every test suite (unit, protocol,
-#                        milter, loginwatch, ctl, e2e, sendmail, fuzz smoke)
+#                        milter, loginwatch, ctl, e2e, sendmail, fuzz smoke),
+#                        then PGSQL_SUITES again against PostgreSQL
 #   make SAN=1 check     the same under AddressSanitizer + UBSan
 #   make bench           benchmarks (never part of check)
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS each
@@ -34,7 +35,7 @@ VERSION   := 0.1.0
 
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS      := sqlite3 libssl libcrypto libsasl2 libmicrohttpd jansson
+PKGS      := sqlite3 libssl libcrypto libsasl2 libmicrohttpd jansson libpq
 HAVE_SYSTEMD := $(shell $(PKG_CONFIG) --exists libsystemd 2>/dev/null && echo 1)
 ifeq ($(HAVE_SYSTEMD),1)
 PKGS      += libsystemd
@@ -71,12 +72,14 @@ PROG_ctl           := authrelayctl
 
 LIB_SRCS  := $(wildcard lib/*.c)
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/gen/sql_migrations.o \
-             $(BUILD)/gen/sql_audit.o $(BUILD)/gen/sql_report.o
+             $(BUILD)/gen/sql_audit.o $(BUILD)/gen/sql_report.o $(BUILD)/gen/sql_pg_migrations.o \
+             $(BUILD)/gen/sql_pg_audit.o
 LIB_A     := $(BUILD)/libauthrelay.a
 
 # Migrations are data (sql/NNN-name.sql); they are compiled into the binaries
 # so a daemon never depends on finding them at run time.
 MIGRATIONS := $(sort $(wildcard sql/[0-9][0-9][0-9]-*.sql))
+PG_MIGRATIONS := $(sort $(wildcard sql/pgsql/[0-9][0-9][0-9]-*.sql))
 
 PROGRAMS  := $(foreach d,$(PROGS_DIRS),$(if $(wildcard $(d)/main.c),$(BUILD)/$(PROG_$(d))))
 
@@ -87,6 +90,9 @@ UNIT_COMMON_A := $(BUILD)/tests/common.a
 
 # Suites run by `make check`, in this order; a suite without run.sh is skipped.
 SUITES    := protocol milter loginwatch ctl faults e2e sendmail fuzz
+# The backend matrix: these suites run a second time against a private
+# PostgreSQL 15 (AUTHRELAY_BACKEND=pgsql, tests/pg.sh).
+PGSQL_SUITES := protocol milter loginwatch
 
 .PHONY: all check check-unit check-suites bench fuzz demo deps install clean \
         install-user format deb deb-deps deb-check
@@ -102,12 +108,27 @@ $(BUILD)/gen/sql_migrations.c: $(MIGRATIONS) tools/embed-sql.sh
 $(BUILD)/gen/sql_migrations.o: $(BUILD)/gen/sql_migrations.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+$(BUILD)/gen/sql_pg_migrations.c: $(PG_MIGRATIONS) tools/embed-sql.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-sql.sh --table sql_pg_migrations $(PG_MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/sql_pg_migrations.o: $(BUILD)/gen/sql_pg_migrations.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
 # The ready audit queries (authrelayctl audit --query NAME).
 $(BUILD)/gen/sql_audit.c: sql/audit.sql tools/embed-sql.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed-sql.sh --text sql_audit_text sql/audit.sql > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/sql_audit.o: $(BUILD)/gen/sql_audit.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -include sql_audit.h -c -o $@ $<
+
+# The same queries in PostgreSQL's SQL.
+$(BUILD)/gen/sql_pg_audit.c: sql/pgsql/audit.sql tools/embed-sql.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-sql.sh --text sql_pg_audit_text sql/pgsql/audit.sql > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/sql_pg_audit.o: $(BUILD)/gen/sql_pg_audit.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -include sql_audit.h -c -o $@ $<
 
 # The questions of authrelayctl status and report.
@@ -164,6 +185,10 @@ check-suites: all
 	    echo "== suite $$s"; \
 	    AUTHRELAY_BUILD=$(abspath $(BUILD)) SAN=$(SAN) bash tests/$$s/run.sh; \
 	  fi; \
+	done; \
+	for s in $(PGSQL_SUITES); do \
+	  echo "== suite $$s (pgsql)"; \
+	  AUTHRELAY_BACKEND=pgsql AUTHRELAY_BUILD=$(abspath $(BUILD)) SAN=$(SAN) bash tests/$$s/run.sh; \
 	done
 
 # Every benchmark runs, even after one misses its target; the list of
@@ -191,6 +216,8 @@ install: all
 	for m in $(wildcard */*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	for m in $(wildcard */*.5); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
 	install -m 0644 $(wildcard sql/*.sql) $(DESTDIR)$(DATADIR)/sql/
+	install -d $(DESTDIR)$(DATADIR)/sql/pgsql
+	install -m 0644 $(wildcard sql/pgsql/*.sql) $(DESTDIR)$(DATADIR)/sql/pgsql/
 	cp -R conf-examples/. $(DESTDIR)$(EXAMPLESDIR)/
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	@# The example config becomes the config only where there is none yet:

@@ -143,6 +143,13 @@ static int run_named_query(struct ctl *ctl, const char *name)
 					    "(authrelayctl audit --query list names them)", name);
 	if ((status = ctl_store(ctl, false)) != EX_OK)
 		return status;
+	/* The same query in the database's own SQL (sql/pgsql/audit.sql has
+	   the same names). */
+	if (strcmp(store_backend_name(ctl->store), "pgsql") == 0
+	    && audit_query_find(sql_pg_audit_text, name, &aq) != 0) {
+		ctl_error("query %s is not available with PostgreSQL yet", name);
+		return EX_UNAVAILABLE;
+	}
 	sql = strndup(aq.sql, aq.sql_len);
 	if (sql == NULL) {
 		ctl_error("out of memory");

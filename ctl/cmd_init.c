@@ -85,15 +85,21 @@ int cmd_init(struct ctl *ctl, int argc, char **argv)
 		ctl_error("database %s: cannot read the schema version", ctl->cfg->database);
 		return EX_UNAVAILABLE;
 	}
-	snprintf(detail, sizeof detail, "%s, schema version %d",
-		 existed ? "existing database checked" : "created", version);
+	/* A server's database exists before init (its admin creates it);
+	   init creates or migrates the schema in it. */
+	if (store_location_is_server(ctl->cfg->database))
+		snprintf(detail, sizeof detail, "PostgreSQL schema version %d", version);
+	else
+		snprintf(detail, sizeof detail, "%s, schema version %d",
+			 existed ? "existing database checked" : "created", version);
 	if (store_admin_log(ctl->store, ctl->actor, "init", ctl->cfg->database, detail, &error) !=
 	    0) {
 		ctl_error("database %s: %s", ctl->cfg->database, error ? error : "cannot write");
 		free(error);
 		return EX_UNAVAILABLE;
 	}
-	give_to_run_user(ctl);
+	if (!store_location_is_server(ctl->cfg->database))
+		give_to_run_user(ctl);
 	ctl_report_change(ctl, "database ready", ctl->cfg->database, detail);
 	return EX_OK;
 }
@@ -246,9 +252,9 @@ int cmd_check(struct ctl *ctl, int argc, char **argv)
 		report_print(ctl, &r, EX_UNAVAILABLE);
 		return EX_UNAVAILABLE;
 	}
-	report_add(&r, "database", version == store_schema_latest(),
+	report_add(&r, "database", version == store_schema_newest(ctl->store),
 		   "%s: schema version %d (this build: %d)", ctl->cfg->database, version,
-		   store_schema_latest());
+		   store_schema_newest(ctl->store));
 	integrity = store_check_integrity(ctl->store, &detail);
 	if (integrity != LOOKUP_FOUND) {
 		report_add(&r, "database", false, "%s: integrity check failed: %s",
@@ -257,9 +263,14 @@ int cmd_check(struct ctl *ctl, int argc, char **argv)
 		report_print(ctl, &r, EX_UNAVAILABLE);
 		return EX_UNAVAILABLE;
 	}
+	/* A server names itself here ("PostgreSQL 15.18 on HOST:PORT"). */
+	if (detail != NULL && strcmp(detail, "ok") != 0)
+		report_add(&r, "database", true, "%s: integrity ok, %s", ctl->cfg->database, detail);
+	else
+		report_add(&r, "database", true, "%s: integrity ok", ctl->cfg->database);
 	free(detail);
-	report_add(&r, "database", true, "%s: integrity ok", ctl->cfg->database);
-	check_db_owner(ctl, &r);
+	if (!store_location_is_server(ctl->cfg->database))
+		check_db_owner(ctl, &r);
 
 	/* 3. Postfix: hints only. */
 	got = postfix_conf_read(postfix_dir, &pc, &error);

@@ -185,6 +185,7 @@ static void collect_database(struct ctl *ctl, struct status *st)
 		return;
 	}
 	st->db_ok = true;
+	st->schema_latest = store_schema_newest(ctl->store);
 	st->backend = store_backend_name(ctl->store);
 	collect_file(st);
 	if (store_schema_version(ctl->store, &st->schema) != 0)

@@ -319,7 +319,7 @@ static int ctl_store_safe(struct ctl *ctl)
 	char *copy, *dir, path[4096];
 	int rc = 0;
 
-	if (geteuid() != 0 || strstr(db, "://") != NULL)
+	if (geteuid() != 0 || strstr(db, "://") != NULL || store_location_is_server(db))
 		return 0;
 	errno = 0;
 	pw = getpwnam(ctl->cfg->run_user);
@@ -389,6 +389,7 @@ int ctl_store(struct ctl *ctl, bool create)
 		return status;
 	if (ctl_store_safe(ctl) != 0)
 		return EX_UNAVAILABLE;
+	opts.password_file = ctl->cfg->database_password_file;
 	/* Opening migrates an older schema: a rewrite of a large table shows
 	   a line after a second of work. */
 	ctl_progress_begin(ctl, ctl->cmd != NULL ? ctl->cmd->family : "database", PROGRESS_BUSY,

@@ -69,6 +69,8 @@ struct authrelay_config {
 	/* common */
 	char *database;			/* /var/lib/authrelay/authrelay.db */
 	long long database_busy_timeout; /* 2s: how long a lookup waits for a lock */
+	char *database_password_file;	/* "": PostgreSQL without a password */
+	long long database_stale_grace;	/* 0: no answers from memory after a loss */
 	char *run_user;			/* authrelay */
 	enum log_level log_level;	/* info */
 	int log_facility;		/* LOG_MAIL ("mail") */

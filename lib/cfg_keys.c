@@ -78,9 +78,16 @@ static const char *const cfg_format_words[] = {"all",	"dovecot", "courier", "cyr
 /* name, type text, default, programs, summary; type, offset, min, max, flags, words */
 static const struct cfg_key cfg_key_table[] = {
 	/* common */
-	{{"database", "path", "/var/lib/authrelay/authrelay.db", CFG_ALL,
-	  "the SQLite database shared by all programs"},
+	{{"database", "path or postgresql://...", "/var/lib/authrelay/authrelay.db", CFG_ALL,
+	  "the database shared by all programs: an SQLite file, or PostgreSQL"},
 	 CFG_T_STRING, OFF(database), 0, 0, CFG_NONEMPTY, NULL},
+	{{"database_password_file", "path", "", CFG_ALL,
+	  "the PostgreSQL password, in a file that only its owner may read"},
+	 CFG_T_STRING, OFF(database_password_file), 0, 0, 0, NULL},
+	{{"database_stale_grace", "duration", "0", ENFORCERS,
+	  "how long answers may come from memory after the PostgreSQL connection is lost "
+	  "(0: a store error at once)"},
+	 CFG_T_DURATION, OFF(database_stale_grace), 0, 86400, 0, NULL},
 	{{"database_busy_timeout", "duration", "2s", CFG_ALL,
 	  "how long a database access waits for another program's lock"},
 	 CFG_T_DURATION, OFF(database_busy_timeout), 1, 3600, 0, NULL},

@@ -24,6 +24,7 @@
 struct frontend_store {
 	char *location;
 	char *program;
+	char *password_file;	/* a copy: the configuration may be reloaded */
 	struct store_options opts;
 	_Atomic(struct store *) store;
 	_Atomic(time_t) retry_at;
@@ -65,14 +66,18 @@ int frontend_store_new(const char *location, const struct store_options *opts,
 		return -1;
 	fs->location = strdup(location);
 	fs->program = opts->program ? strdup(opts->program) : NULL;
-	if (fs->location == NULL || (opts->program != NULL && fs->program == NULL)) {
+	fs->password_file = opts->password_file ? strdup(opts->password_file) : NULL;
+	if (fs->location == NULL || (opts->program != NULL && fs->program == NULL)
+	    || (opts->password_file != NULL && fs->password_file == NULL)) {
 		free(fs->location);
 		free(fs->program);
+		free(fs->password_file);
 		free(fs);
 		return -1;
 	}
 	fs->opts = *opts;
 	fs->opts.program = fs->program;
+	fs->opts.password_file = fs->password_file;
 	atomic_init(&fs->store, NULL);
 	atomic_init(&fs->retry_at, 0);
 	pthread_mutex_init(&fs->lock, NULL);
@@ -116,5 +121,6 @@ void frontend_store_close(struct frontend_store **_fs, long long flush_timeout_m
 	pthread_mutex_destroy(&fs->lock);
 	free(fs->location);
 	free(fs->program);
+	free(fs->password_file);
 	free(fs);
 }

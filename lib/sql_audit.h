@@ -13,4 +13,7 @@
 
 extern const char sql_audit_text[];
 
+/* sql/pgsql/audit.sql: the same names and columns in PostgreSQL's SQL. */
+extern const char sql_pg_audit_text[];
+
 #endif

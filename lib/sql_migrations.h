@@ -21,4 +21,9 @@ struct sql_migration {
 extern const struct sql_migration sql_migrations[];
 extern const unsigned sql_migrations_count;
 
+/* PostgreSQL's schema (sql/pgsql/NNN-name.sql), the same way: the
+   store_pgsql backend applies every one above schema_version. */
+extern const struct sql_migration sql_pg_migrations[];
+extern const unsigned sql_pg_migrations_count;
+
 #endif

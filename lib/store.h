@@ -59,9 +59,14 @@ struct store_options {
 	const char *program;		/* "policyd", ... for decisions rows */
 	store_progress_fn *progress;	/* NULL: no reports (the daemons) */
 	void *progress_ctx;
+	/* PostgreSQL only (lib/store_pgsql.h): */
+	const char *password_file;	/* NULL or "": no password */
+	long long stale_grace_ms;	/* answers from memory after a loss */
 };
 
-/* Opens location (a file path for SQLite). With STORE_OPEN_EXISTING a
+/* Opens location: a file path for SQLite; "postgresql://...",
+   "postgres://..." or a libpq "keyword=value ..." string for PostgreSQL
+   (lib/store_pgsql.h). With STORE_OPEN_EXISTING a
    missing file, a file that is not an authrelay database, or one whose
    schema is newer than this build is an error (never recreated over);
    an older schema is migrated. A world-writable directory, database,
@@ -71,6 +76,11 @@ struct store_options {
    fork() and privilege drop. */
 int store_open(const char *location, const struct store_options *opts,
 	       struct store **store_r, char **error_r);
+
+/* True when location names a database server (PostgreSQL), false for
+   a file path: file checks (owners, modes, directories) apply only to
+   paths. */
+bool store_location_is_server(const char *location);
 
 /* Flushes queued decisions (waits up to flush_timeout_ms), stops the
    writer, closes, sets *store to NULL. Rows that could not be written
@@ -116,9 +126,11 @@ const char *store_backend_name(const struct store *store);
    a test can act in. */
 #define STORE_FILE_CHECK_MS 10
 
-/* Schema version found / the newest this build knows. */
+/* Schema version found / the newest this build knows (SQLite's) /
+   the newest this build knows for store's backend. */
 int store_schema_version(struct store *store, int *version_r);
 int store_schema_latest(void);
+int store_schema_newest(const struct store *store);
 
 /* Runs the database's own integrity check. LOOKUP_FOUND = "ok". */
 enum lookup_result store_check_integrity(struct store *store, char **detail_r);

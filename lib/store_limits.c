@@ -66,6 +66,14 @@ static int store_limit_spec_parse(const char *subject, enum store_limit_kind kin
 	return -1;
 }
 
+/* no_limits - a backend without sending limits: an error, never a crash
+   (the enforcers answer on_store_error for what a limit would count) */
+static int no_limits(const struct store *store, char **error_r)
+{
+	return error_r_set(error_r, "sending limits are not available with the %s database yet",
+			   store->ops->name);
+}
+
 int store_limit_rules(struct store *store, const char *username,
 		      enum lookup_result found_r[STORE_LIMIT_KINDS],
 		      struct limit_spec spec_r[STORE_LIMIT_KINDS])
@@ -84,6 +92,10 @@ int store_limit_rules(struct store *store, const char *username,
 	at = strrchr(username, '@');
 	if (at != NULL && at != username && at[1] != '\0')
 		domain = at;
+	/* A backend without limit rows (PostgreSQL, so far) cannot hold one
+	   for this user: no row is the truth. */
+	if (store->ops->limit_rules_get == NULL)
+		return 0;
 	switch (store->ops->limit_rules_get(store, username, domain, text)) {
 	case LOOKUP_FOUND:
 		break;
@@ -135,6 +147,8 @@ int store_limit_set(struct store *store, const char *subject, enum store_limit_k
 	if (!spec->unlimited && spec->count == 0)
 		return error_r_set(error_r, "a limit of none is no row: use limit clear");
 	limit_spec_format(spec, text, sizeof text);
+	if (store->ops->limit_set == NULL)
+		return no_limits(store, error_r);
 	return store->ops->limit_set(store, subject, store_limit_kind_name(kind), text, actor,
 				     error_r);
 }
@@ -148,6 +162,8 @@ int store_limit_clear(struct store *store, const char *subject, const char *acto
 		return error_r_set(error_r, "store_limit_clear: bad arguments");
 	if (store_limit_subject_ok(subject, error_r) != 0)
 		return -1;
+	if (store->ops->limit_clear == NULL)
+		return no_limits(store, error_r);
 	return store->ops->limit_clear(store, subject, actor, error_r);
 }
 
@@ -157,6 +173,8 @@ int store_limit_list(struct store *store, store_limit_rule_cb *cb, void *ctx, ch
 		*error_r = NULL;
 	if (store == NULL || cb == NULL)
 		return error_r_set(error_r, "store_limit_list: bad arguments");
+	if (store->ops->limit_list == NULL)
+		return no_limits(store, error_r);
 	return store->ops->limit_list(store, cb, ctx, error_r);
 }
 
@@ -168,6 +186,8 @@ int store_limit_charge(struct store *store, const struct store_limit_charge *c,
 	if (store == NULL || c == NULL || state_r == NULL || c->subject == NULL ||
 	    c->subject[0] == '\0' || strlen(c->subject) >= STORE_USER_MAX)
 		return error_r_set(error_r, "store_limit_charge: bad arguments");
+	if (store->ops->limit_charge == NULL)
+		return no_limits(store, error_r);
 	return store->ops->limit_charge(store, c, state_r, error_r);
 }
 
@@ -180,5 +200,7 @@ int store_limit_refused(struct store *store, const struct store_limit_refusal *r
 	    refusals_r == NULL || suspended_r == NULL || notify_r == NULL ||
 	    r->subject[0] == '\0' || strlen(r->subject) >= STORE_USER_MAX)
 		return error_r_set(error_r, "store_limit_refused: bad arguments");
+	if (store->ops->limit_refused == NULL)
+		return no_limits(store, error_r);
 	return store->ops->limit_refused(store, r, refusals_r, suspended_r, notify_r, error_r);
 }

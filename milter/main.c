@@ -90,6 +90,7 @@ static int check_only(const char *path)
 	/* warnings only: the configuration is valid */
 	relay_hazards_print(cfg, CFG_MILTER, stderr);
 	opts.busy_timeout_ms = cfg->database_busy_timeout * 1000;
+	opts.password_file = cfg->database_password_file;
 	if (store_open(cfg->database, &opts, &store, &error) != 0) {
 		fprintf(stderr, "%s: database %s: %s\n", cfg->path, cfg->database,
 			error ? error : "cannot be opened");
@@ -269,6 +270,8 @@ int main(int argc, char **argv)
 	/* After the drop: the database's -wal/-shm files belong to run_user. */
 	opts.busy_timeout_ms = cfg->database_busy_timeout * 1000;
 	opts.decision_queue_max = cfg->audit_decisions ? cfg->decision_queue_max : 0;
+	opts.password_file = cfg->database_password_file;
+	opts.stale_grace_ms = cfg->database_stale_grace * 1000;
 	/* A database that cannot be opened does not stop the milter: it
 	   answers relayed recipients with on_store_error and tries again,
 	   as policyd does (frontend_store.h). */

@@ -252,7 +252,8 @@ static int check_only(const char *path)
 		}
 	}
 	struct store_options opts = { .mode = STORE_OPEN_EXISTING, .busy_timeout_ms = cfg->database_busy_timeout * 1000,
-				     .decision_queue_max = 0, .program = "policyd" };
+				     .decision_queue_max = 0, .program = "policyd",
+				     .password_file = cfg->database_password_file };
 
 	if (store_open(cfg->database, &opts, &store, &error) < 0) {
 		fprintf(stderr, "%s: %s\n", cfg->database, error ? error : "cannot open");
@@ -418,6 +419,8 @@ int main(int argc, char **argv)
 			.decision_queue_max =
 				pd.cfg->audit_decisions ? pd.cfg->decision_queue_max : 0,
 			.program = "policyd",
+			.password_file = pd.cfg->database_password_file,
+			.stale_grace_ms = pd.cfg->database_stale_grace * 1000,
 		};
 
 		if (frontend_store_new(pd.cfg->database, &opts, &pd.fstore) < 0) {

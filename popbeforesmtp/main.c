@@ -126,6 +126,7 @@ static int open_store(const struct authrelay_config *cfg, struct store **store_r
 		.busy_timeout_ms = cfg->database_busy_timeout * 1000,
 		.decision_queue_max = 0,
 		.program = "loginwatch",
+		.password_file = cfg->database_password_file,
 	};
 
 	return store_open(cfg->database, &opts, store_r, error_r);

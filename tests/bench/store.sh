@@ -8,5 +8,5 @@ tmp=$(mktemp -d /tmp/bench_store.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck disable=SC2046
 cc -std=c11 -O2 -D_GNU_SOURCE -Ilib -o "$tmp/bench_store" tests/bench/bench_store.c \
-    "$build/libauthrelay.a" $(pkg-config --libs sqlite3) -pthread
+    "$build/libauthrelay.a" $(pkg-config --libs sqlite3 libpq) -pthread
 "$tmp/bench_store" "$tmp"

@@ -24,8 +24,8 @@ SECONDS_EACH=${FUZZ_SMOKE_SECONDS:-10}
 
 CC=${FUZZ_CC:-clang}
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (make deps installs clang)"; exit 1; }
-PKGS="sqlite3 libssl libcrypto libsasl2 libmicrohttpd jansson"
-DEFS="-D_GNU_SOURCE -DAUTHRELAY_VERSION=\"fuzz\" -DAUTHRELAY_SYSCONFDIR=\"/etc\""
+PKGS="sqlite3 libssl libcrypto libsasl2 libmicrohttpd jansson libpq"
+DEFS="-D_GNU_SOURCE -DAUTHRELAY_VERSION=\"fuzz\" -DAUTHRELAY_SYSCONFDIR=\"/etc\" $(pkg-config --cflags libpq)"
 CFLAGS="-g -O1 -std=c11 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 mkdir -p "$OUT/obj/gen"
 
@@ -33,6 +33,10 @@ mkdir -p "$OUT/obj/gen"
 sh tools/embed-sql.sh $(ls sql/[0-9][0-9][0-9]-*.sql 2>/dev/null | sort) > "$OUT/obj/gen/sql_migrations.c.tmp"
 cmp -s "$OUT/obj/gen/sql_migrations.c.tmp" "$OUT/obj/gen/sql_migrations.c" 2>/dev/null ||
     mv "$OUT/obj/gen/sql_migrations.c.tmp" "$OUT/obj/gen/sql_migrations.c"
+sh tools/embed-sql.sh --table sql_pg_migrations $(ls sql/pgsql/[0-9][0-9][0-9]-*.sql | sort) \
+    > "$OUT/obj/gen/sql_pg_migrations.c.tmp"
+cmp -s "$OUT/obj/gen/sql_pg_migrations.c.tmp" "$OUT/obj/gen/sql_pg_migrations.c" 2>/dev/null ||
+    mv "$OUT/obj/gen/sql_pg_migrations.c.tmp" "$OUT/obj/gen/sql_pg_migrations.c"
 build_archive() {	# name sources...
     local name=$1 objs=() src obj; shift
     for src in "$@"; do
@@ -48,7 +52,7 @@ build_archive() {	# name sources...
     [ ${#objs[@]} -gt 0 ] && ar rcs "$OUT/$name.a" "${objs[@]}"
     return 0
 }
-build_archive lib lib/*.c "$OUT/obj/gen/sql_migrations.c" || { echo "fuzz: building lib failed"; exit 1; }
+build_archive lib lib/*.c "$OUT/obj/gen/sql_migrations.c" "$OUT/obj/gen/sql_pg_migrations.c" || { echo "fuzz: building lib failed"; exit 1; }
 ARCHIVES=()
 INCS="-Ilib"
 for d in policyd milter popbeforesmtp ctl; do

@@ -6,6 +6,14 @@
 # (compared with one clean --scan), stdin, -n; the journal (journal.sh) and
 # the auth-policy listener (reports.sh).
 # Prints one line per case and "N passed, M failed"; exits 1 on a failure.
+#
+# AUTHRELAY_BACKEND=pgsql: the same against a private PostgreSQL 15
+# (tests/pg.sh, the roles of conf-examples/postgresql). Each section's
+# "database" is then the one PostgreSQL database, emptied by mkdb; the
+# kill -9 burst is compared with a clean --scan into an SQLite file, so
+# both backends must store exactly the same grants and lines. The
+# journal source and the auth-policy listener (scripts of their own) run
+# in the SQLite pass only.
 set -u
 BUILD=${AUTHRELAY_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 BIN=$BUILD/authrelay-loginwatch
@@ -20,6 +28,7 @@ PIDS=""
 
 cleanup() {
 	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	[ -n "${PG_DIR:-}" ] && pg_stop
 	if [ "$fail" = 0 ]; then rm -rf "$T"; else echo "(kept $T)"; fi
 }
 trap cleanup EXIT
@@ -35,8 +44,24 @@ else
 	ASUSER=
 fi
 
+PGSQL=0
+if [ "${AUTHRELAY_BACKEND:-sqlite}" = pgsql ]; then
+	PGSQL=1
+	. "$HERE/../pg.sh"
+	pg_start && pg_init "$BUILD" ||
+		{ echo "PostgreSQL did not start"; echo "0 passed, 1 failed"; exit 1; }
+	chown "$RUN_USER" "$PG_PASSFILE"
+fi
+# on_pg DB -- true when DB stands for the PostgreSQL database (every
+# database but the SQLite reference of the burst)
+on_pg() { [ "$PGSQL" = 1 ] && [ "$1" != "${REF:-}" ]; }
+
 # mkdb DB -- an initialised database owned by RUN_USER
 mkdb() {
+	if on_pg "$1"; then
+		pg_psql "DELETE FROM grants; DELETE FROM grant_log; DELETE FROM loginwatch_checkpoints"
+		return
+	fi
 	rm -f "$1" "$1"-wal "$1"-shm
 	if [ -x "$BUILD/authrelayctl" ] && "$BUILD/authrelayctl" -c "$(conf_for "$1" /dev/null)" init >/dev/null 2>&1; then
 		:
@@ -54,7 +79,12 @@ conf_for() {
 	local db=$1; shift
 	local c=$T/conf.$RANDOM$RANDOM
 	{
-		echo "database = $db"
+		if on_pg "$db"; then
+			echo "database = $PG_CONNINFO"
+			echo "database_password_file = $PG_PASSFILE"
+		else
+			echo "database = $db"
+		fi
 		echo "run_user = $RUN_USER"
 		echo "log_level = info"
 		echo "grant_ttl = 1d"
@@ -70,7 +100,13 @@ stamp() { date '+%b %e %H:%M:%S'; }
 login() { echo "$(stamp) mail dovecot: imap-login: Login: user=<${2:-u}>, method=PLAIN, rip=$1, lip=127.0.0.1, mpid=1, TLS, session=<s>"; }
 noise() { echo "$(stamp) mail postfix/smtpd[1]: connect from unknown[192.0.2.99]"; }
 
-q() { $ASUSER sqlite3 -cmd ".timeout 5000" "$DB" "$1" 2>/dev/null; }
+q() {
+	if on_pg "$DB"; then
+		pg_psql "$(printf '%s' "$1" | sed "s/group_concat(\([^)]*\))/string_agg(\1, ',')/")" 2>/dev/null
+	else
+		$ASUSER sqlite3 -cmd ".timeout 5000" "$DB" "$1" 2>/dev/null
+	fi
+}
 # wait_for SQL WANT [SECONDS] -- until the query prints WANT
 wait_for() {
 	local i=0 limit=$(( ${3:-10} * 20 ))
@@ -298,6 +334,10 @@ BADC=$T/bad.conf
 "$BIN" -V | grep -q '^authrelay-loginwatch ' && ok "-V" || bad "-V" "no version"
 
 . "$HERE/cases_progress.sh"
+
+# The journal source and the auth-policy listener have their own scripts
+# and databases: they run in the SQLite pass only.
+[ "$PGSQL" = 1 ] && { summary; exit; }
 
 # The journal source, in its own mount namespace: its case lines, counted here.
 js=0; while IFS= read -r l; do case $l in "ok   "*) echo "$l"; pass=$((pass + 1));; "FAIL "*) echo "$l"; fail=$((fail + 1));; *" passed, "*" failed") js=1;; *) echo "$l";; esac; done < <(bash "$HERE/journal.sh"); [ "$js" = 1 ] || bad "journal.sh" "ended without its summary"

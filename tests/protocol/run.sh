@@ -20,12 +20,26 @@ fi
 ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d /tmp/authrelay-protocol.XXXXXX)
 chmod 0755 "$work"
+# AUTHRELAY_BACKEND=pgsql: the same cases against a private PostgreSQL 15.
+if [ "${AUTHRELAY_BACKEND:-sqlite}" = pgsql ]; then
+    . "$top/tests/pg.sh"
+    if ! pg_start || ! pg_init "$build"; then
+        pg_stop
+        rm -rf "$work"
+        echo "protocol (pgsql): PostgreSQL did not start"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    # The daemons read the password after dropping to nobody.
+    [ "$(id -u)" = 0 ] && chown nobody "$PG_PASSFILE"
+fi
 cleanup() {
     # The harness kills what it started; a detached daemon left by a
     # crash is found through its pidfile.
     if [ -s "$work/policyd.pid" ]; then
         kill "$(cat "$work/policyd.pid")" 2>/dev/null
     fi
+    [ -n "${PG_DIR:-}" ] && pg_stop
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM

@@ -25,7 +25,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every field of struct authrelay_config, in the order of cfg.h. */
-#define CFG_FIELDS 45
+#define CFG_FIELDS 47
 
 static void dump_add(char *buf, size_t size, const char *key, const char *value)
 {
@@ -75,6 +75,8 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 
 	buf[0] = 0;
 	dump_add(buf, size, "database", c->database);
+	dump_add(buf, size, "database_password_file", c->database_password_file);
+	dump_num(buf, size, "database_stale_grace", c->database_stale_grace);
 	dump_num(buf, size, "database_busy_timeout", c->database_busy_timeout);
 	dump_add(buf, size, "run_user", c->run_user);
 	dump_add(buf, size, "log_level", log_level_name(c->log_level));
@@ -127,6 +129,8 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 
 /* The defaults, as authrelay.conf(5) and cfg.h state them. */
 static const char defaults_dump[] = "database=/var/lib/authrelay/authrelay.db\n"
+				    "database_password_file=\n"
+				    "database_stale_grace=0\n"
 				    "database_busy_timeout=2\n"
 				    "run_user=authrelay\n"
 				    "log_level=info\n"

@@ -313,8 +313,12 @@ START_TEST(test_locations)
 	static const struct {
 		const char *label, *location, *want;
 	} cases[] = {
-		{ "postgresql URL", "postgresql://db.example/authrelay", "PostgreSQL is not built" },
-		{ "postgres URL", "postgres://db.example/authrelay", "PostgreSQL is not built" },
+		/* PostgreSQL locations reach libpq: nothing listens on port 1. */
+		{ "postgresql URL", "postgresql://x@127.0.0.1:1/authrelay",
+		  "cannot connect to PostgreSQL" },
+		{ "postgres URL", "postgres://x@127.0.0.1:1/authrelay", "cannot connect to PostgreSQL" },
+		{ "libpq keywords", "host=127.0.0.1 port=1 dbname=authrelay",
+		  "cannot connect to PostgreSQL" },
 		{ "unknown scheme", "mysql://db.example/x", "unknown backend" },
 		{ "empty", "", "no database location" },
 	};

@@ -1,0 +1,287 @@
+/*
+ * NAME
+ *	store_pgsql 3h
+ * SUMMARY
+ *	the PostgreSQL backend: its contract and private declarations
+ * SYNOPSIS
+ *	#include "store_pgsql.h"
+ * DESCRIPTION
+ *	One PostgreSQL database shared by many hosts (several IMAP hosts
+ *	running loginwatch, several MX hosts running policyd or the milter).
+ *	store.c opens it for a location that store_pgsql_location() accepts.
+ *	<libpq-fe.h> is included by the store_pgsql*.c files alone.
+ *
+ *	The model: answers from memory, kept current by the database.
+ *	The four lookups the enforcers make per message (grant, suspended
+ *	user, sender pattern, certificate) are answered from a copy of those
+ *	tables in this process's memory, under the store's mutex, without
+ *	any network traffic. One background thread owns a libpq connection
+ *	("the view connection"): it LISTENs on the channel "authrelay"
+ *	(triggers in sql/pgsql/001-schema.sql notify it with the table's
+ *	name after every committed change), loads every table in full after
+ *	every (re)connect, reloads a table when told it changed, sends a
+ *	ping when the connection has been quiet for PG_PING_MS, and writes
+ *	the decision queue in batches. A table locked by another session
+ *	(lock_timeout) delays reloads and writes, retried every second, but
+ *	is not a loss: the connection still answers, lookups go on from
+ *	memory. It uses libpq's non-blocking calls
+ *	with its own deadlines (PG_QUERY_TIMEOUT_MS at least, or
+ *	database_busy_timeout when longer) and reconnects with a backoff
+ *	from PG_BACKOFF_MIN_MS doubling to PG_BACKOFF_MAX_MS.
+ *
+ *	What blocks:
+ *	  lookups: never on the network. They take the store's mutex for a
+ *	    binary search. The first lookup of a store whose thread has not
+ *	    loaded the tables yet waits for that, at most busy_timeout_ms
+ *	    (daemons start the thread in store_open(), so the first load is
+ *	    normally done before the first request).
+ *	  store_decision_queue(): never; a full queue drops and counts.
+ *	  store_decision_flush(): up to its timeout.
+ *	  every other call (authrelayctl's verbs, loginwatch's
+ *	    store_logins_apply() and checkpoints, audit, prune, query): a
+ *	    synchronous libpq round trip on a second connection ("the admin
+ *	    connection", opened by store_open() and reopened on the next call
+ *	    after it broke), bounded by libpq's connect_timeout for the
+ *	    connection. A change made through it is in this store's memory
+ *	    before the call returns (the thread reloads what it changed and
+ *	    the call waits for that, at most busy_timeout_ms).
+ *
+ *	What a lost connection returns: from the moment the thread sees
+ *	the view connection fail (a failed read or write, or a query or
+ *	ping past its deadline) until it has reconnected and reloaded every
+ *	table, lookups return LOOKUP_ERROR (the daemons answer
+ *	on_store_error, never a permit) -- unless database_stale_grace is
+ *	set: then for that long after the loss lookups answer from the last
+ *	copy (a revocation made meanwhile is not seen). Decision rows stay
+ *	queued while the server is away and are written after it returns,
+ *	up to decision_queue_max rows; beyond that they are dropped, counted
+ *	and logged. A batch whose COMMIT was sent when the connection broke
+ *	is written again (the server cannot say whether it committed), so
+ *	such a break may write a batch twice; no row is lost within the
+ *	queue's bound. Admin calls fail with the libpq message.
+ *
+ *	What may be called from a callback: list, audit and query
+ *	callbacks run with the admin connection's lock held; they may use
+ *	the lookups and store_decision_queue() but no other store call.
+ *
+ *	Thread safety: every public call may come from any thread (the
+ *	milter). The view, the queue and the counters are under st->lock;
+ *	the admin connection is under st->admin_lock.
+ */
+#ifndef AUTHRELAY_STORE_PGSQL_H
+#define AUTHRELAY_STORE_PGSQL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store_backend.h"
+
+struct pg_conn;		/* libpq's PGconn */
+struct pg_result;	/* libpq's PGresult */
+
+/* The view connection sends "SELECT 1" after this long without traffic:
+   a server or network that died without closing the TCP connection is
+   noticed within PG_PING_MS + the query deadline. */
+#define PG_PING_MS 1000
+/* The deadline of every query and connect of the view thread, unless
+   database_busy_timeout is longer. On the test machine a full reload of
+   10,000 grants took about 15 ms, so the second is spare room. */
+#define PG_QUERY_TIMEOUT_MS 2000
+/* The view connection's lock_timeout: a reload or a decision write that
+   waits longer for another session's lock (LOCK TABLE, a long ALTER)
+   gives up and is tried again PG_BUSY_RETRY_MS later, without dropping
+   the connection; well under PG_QUERY_TIMEOUT_MS so that a lock is never
+   mistaken for a dead server. */
+#define PG_LOCK_TIMEOUT "'500ms'"
+#define PG_BUSY_RETRY_MS 1000
+#define PG_BACKOFF_MIN_MS 100
+#define PG_BACKOFF_MAX_MS 5000
+/* Decision rows per INSERT, and how long the first row of a batch
+   waits for company: the same figures as the SQLite writer. */
+#define PG_BATCH_MAX 250
+#define PG_BATCH_WAIT_MS 20
+
+/* Bits naming the tables the memory view holds. */
+enum {
+	PG_T_GRANTS = 1,
+	PG_T_USERS = 2,
+	PG_T_SENDERS = 4,
+	PG_T_CERTS = 8,
+	PG_T_ALL = 15
+};
+
+struct pg_view;		/* store_pgsql_view.c */
+struct pg_decision;	/* store_pgsql_thread.c */
+
+struct pg_store {
+	struct store base;	/* first: store.c sees only this */
+	char *conninfo;		/* the database value, as written */
+	char *password;		/* from database_password_file, or NULL */
+	char host[256];		/* checkpoints are per host and source */
+	char program[32];
+	long long timeout_ms;	/* max(busy_timeout_ms, PG_QUERY_TIMEOUT_MS) */
+	long long stale_grace_ms;
+	store_progress_fn *progress;
+	void *progress_ctx;
+
+	/* The admin connection (synchronous). */
+	pthread_mutex_t admin_lock;
+	struct pg_conn *admin;
+
+	/* Everything below is under lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* the thread's progress: loads, writes */
+	struct pg_view *view;
+	bool loaded;		/* a full load done since the last connect */
+	bool ever_loaded;
+	bool first_wait_done;	/* a lookup waited for the first load once */
+	long long lost_at_ms;	/* when the view stopped being current */
+	unsigned dirty;		/* PG_T_* to reload */
+	uint64_t reload_asked, reload_done;	/* generations */
+
+	bool thread_started, stopping;
+	long long stop_deadline_ms;
+	pthread_t thread;
+	int wake[2];		/* a pipe: the thread polls wake[0] */
+
+	struct pg_decision **queue;	/* a ring of queue_max rows */
+	unsigned queue_max, queue_head, queue_count;
+	uint64_t queued;	/* rows accepted into the queue */
+	uint64_t dequeued;	/* of those, rows that left it (written or not) */
+	uint64_t written, dropped;
+	bool flush_now;
+	long long dropped_logged_ms;
+};
+
+/* store.c: true when location is for this backend ("postgresql://",
+   "postgres://", or a libpq "keyword=value ..." string). */
+bool store_pgsql_location(const char *location);
+
+/* store.c: opens location; the password is read from password_file
+   (refused when group or others may read it) unless that is NULL or "". */
+int store_pgsql_open(const char *location, const struct store_options *opts,
+		     struct store **store_r, char **error_r);
+
+/* The newest sql/pgsql/ migration compiled in. */
+int store_pgsql_schema_latest(void);
+
+/* ---- store_pgsql.c: connections, schema, the ops table ---- */
+
+static inline struct pg_store *pg_store(struct store *store)
+{
+	return (struct pg_store *)store;
+}
+
+long long pg_now_ms(void);
+
+/* A blocking connection with the store's conninfo and password; NULL
+   with *error_r. */
+struct pg_conn *pg_connect_blocking(struct pg_store *st, char **error_r);
+
+/* A non-blocking connect started (PQconnectStartParams) for the view
+   thread; NULL when out of memory. */
+struct pg_conn *pg_connect_start(const struct pg_store *st);
+
+/* The admin connection, (re)opened when needed; call with admin_lock
+   held. NULL with *error_r. */
+struct pg_conn *pg_admin(struct pg_store *st, char **error_r);
+
+/* Runs sql with n text parameters (NULL: SQL NULL) on the admin
+   connection (n == 0: sql may hold several statements; the last one's
+   result); the result when its status is ok (caller PQclear()s), or
+   NULL with *error_r naming what. */
+struct pg_result *pg_exec(struct pg_store *st, const char *what, const char *sql, int n,
+			  const char *const *params, char **error_r);
+
+/* BEGIN / COMMIT / ROLLBACK on the admin connection. */
+int pg_begin(struct pg_store *st, char **error_r);
+int pg_commit(struct pg_store *st, char **error_r);
+void pg_rollback(struct pg_store *st);
+
+/* One admin_actions row on the admin connection (in the caller's
+   transaction). */
+int pg_admin_row(struct pg_store *st, const char *actor, const char *action,
+		 const char *subject, const char *detail, char **error_r);
+
+/* ---- store_pgsql_admin.c: the synchronous operations ---- */
+
+int pg_logins_apply(struct store *store, const struct store_login *logins, size_t count,
+		    const struct store_checkpoint *cp, char **error_r);
+enum lookup_result pg_checkpoint_get(struct store *store, const char *source,
+				     struct store_checkpoint *cp_r);
+int pg_grant_add(struct store *store, const struct store_grant *grant, const char *actor,
+		 char **error_r);
+int pg_grant_revoke(struct store *store, const struct ipaddr *ip, const char *actor,
+		    unsigned *removed_r, char **error_r);
+int pg_grant_list(struct store *store, int64_t now, store_grant_cb *cb, void *ctx,
+		  char **error_r);
+int pg_user_set_suspended(struct store *store, const char *username, bool suspended,
+			  const char *actor, char **error_r);
+int pg_user_list(struct store *store, store_user_cb *cb, void *ctx, char **error_r);
+int pg_sender_allow(struct store *store, const char *username, const char *pattern,
+		    const char *actor, char **error_r);
+int pg_sender_deny(struct store *store, const char *username, const char *pattern,
+		   const char *actor, char **error_r);
+int pg_sender_list(struct store *store, const char *username, store_sender_cb *cb, void *ctx,
+		   char **error_r);
+int pg_cert_add(struct store *store, const struct store_cert *cert, const char *actor,
+		char **error_r);
+int pg_cert_revoke(struct store *store, const char *fingerprint, const char *actor,
+		   char **error_r);
+int pg_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **error_r);
+int pg_audit(struct store *store, const struct store_audit_filter *filter,
+	     store_decision_cb *cb, void *ctx, char **error_r);
+int pg_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
+	     uint64_t *deleted_r, char **error_r);
+int pg_admin_log(struct store *store, const char *actor, const char *action,
+		 const char *subject, const char *detail, char **error_r);
+int pg_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
+	     char **error_r);
+
+/* A grants row in the column order of pg_view_sql(PG_T_GRANTS)
+   (family, encode(net, 'hex'), prefix_len, username, service,
+   first_seen, last_seen, expires_at, logins); 0, or -1 when it does not
+   parse. */
+int pg_row_grant(struct pg_result *res, int row, struct store_grant *g);
+
+/* ---- store_pgsql_view.c: the tables in memory ---- */
+
+/* Builds the part of a view that table names from a result of the
+   matching PG_VIEW_SQL query; 0, or -1 when a row does not parse. */
+int pg_view_replace(struct pg_view **view, unsigned table, struct pg_result *res);
+void pg_view_free(struct pg_view *view);
+/* Swaps the tables named (PG_T_* bits) between *into and from: from
+   then holds the old ones, for the caller to free outside the lock. */
+void pg_view_move(struct pg_view **into, struct pg_view *from, unsigned tables);
+
+/* The lookups (store_backend.h), answered from st->view. */
+enum lookup_result pg_grant_lookup(struct store *store, const struct ipaddr *ip, int64_t now,
+				   struct store_grant *grant_r);
+enum lookup_result pg_user_suspended(struct store *store, const char *username);
+enum lookup_result pg_sender_owned(struct store *store, const char *username,
+				   const char *address);
+enum lookup_result pg_cert_lookup(struct store *store, const char *fingerprint, char *user_r);
+
+/* The query that loads table (one PG_T_* bit) into memory. */
+const char *pg_view_sql(unsigned table);
+
+/* ---- store_pgsql_thread.c: the view connection's thread ---- */
+
+/* Starts the thread unless running; 0 or -1 with *error_r. */
+int pg_thread_start(struct pg_store *st, char **error_r);
+/* Stops it after flushing the queue for up to flush_timeout_ms. */
+void pg_thread_stop(struct pg_store *st, long long flush_timeout_ms);
+/* After a change committed through the admin connection: reload tables
+   (PG_T_* bits) and wait, at most st->timeout_ms, until that is done. */
+void pg_thread_changed(struct pg_store *st, unsigned tables);
+/* For a lookup, with st->lock held: true when the view may be
+   answered from (current, or within the stale grace), after waiting for
+   a first load when none happened yet. */
+bool pg_view_usable(struct pg_store *st);
+
+int pg_decision_queue(struct store *store, const struct store_decision *d);
+int pg_decision_flush(struct store *store, long long timeout_ms);
+void pg_decision_stats(struct store *store, uint64_t *written_r, uint64_t *dropped_r);
+
+#endif
