@@ -22,7 +22,9 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decide.h"
 #include "metrics.h"
@@ -76,7 +78,7 @@ static struct {
 	uint64_t rows_queued;
 	int64_t connections;
 
-	const char *sources[METRICS_SOURCES_MAX];
+	char *sources[METRICS_SOURCES_MAX];	/* copies: a reload frees the config */
 	size_t nsources;
 	uint64_t lines[METRICS_SOURCES_MAX];
 	struct metrics_position positions[METRICS_SOURCES_MAX];
@@ -112,6 +114,8 @@ static size_t name_index(const char *const *names, size_t n, const char *name)
 	return n - 1;
 }
 
+static void sources_free(void);
+
 /* rule_add - appends a rule name unless known (enable time only) */
 static void rule_add(const char *name)
 {
@@ -125,6 +129,7 @@ static void rule_add(const char *name)
 /* metrics_enable - start counting for program */
 void metrics_enable(const char *program, const char *version, double start_time)
 {
+	sources_free();
 	memset(&reg, 0, sizeof reg);
 	reg.program = program;
 	reg.version = version;
@@ -159,6 +164,7 @@ void metrics_enable(const char *program, const char *version, double start_time)
 /* metrics_disable - stop counting, forget everything */
 void metrics_disable(void)
 {
+	sources_free();
 	memset(&reg, 0, sizeof reg);
 }
 
@@ -196,6 +202,25 @@ void metrics_request_duration(uint64_t nanoseconds)
 	counter_add(&reg.duration_sum_ns, nanoseconds);
 }
 
+uint64_t metrics_request_start(void)
+{
+	struct timespec ts;
+
+	if (!reg.enabled || clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return 0;
+	/* Never 0 for a real start: the monotonic clock is past its epoch. */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 1;
+}
+
+void metrics_request_done(uint64_t start)
+{
+	uint64_t now;
+
+	if (start == 0 || (now = metrics_request_start()) == 0)
+		return;
+	metrics_request_duration(now > start ? now - start : 0);
+}
+
 void metrics_store_error(void)
 {
 	if (reg.enabled)
@@ -214,21 +239,30 @@ void metrics_connections_add(int delta)
 		__atomic_add_fetch(&reg.connections, (int64_t)delta, __ATOMIC_RELAXED);
 }
 
+/* sources_free - the registry's copies of the source paths */
+static void sources_free(void)
+{
+	for (size_t i = 0; i < reg.nsources; i++)
+		free(reg.sources[i]);
+	reg.nsources = 0;
+}
+
 void metrics_loginwatch_sources(const char *const *paths, size_t count)
 {
-	reg.nsources = count < METRICS_SOURCES_MAX ? count : METRICS_SOURCES_MAX;
-	for (size_t i = 0; i < reg.nsources; i++)
-		reg.sources[i] = paths[i];
+	sources_free();
+	for (size_t i = 0; i < count && reg.nsources < METRICS_SOURCES_MAX; i++)
+		if ((reg.sources[reg.nsources] = strdup(paths[i])) != NULL)
+			reg.nsources++;
 }
 
-void metrics_loginwatch_formats(const char *const *names, size_t count)
+void metrics_loginwatch_format(const char *name)
 {
-	reg.nformats = 0;
-	for (size_t i = 0; i < count && reg.nformats < METRICS_FORMATS_MAX; i++)
-		reg.formats[reg.nformats++] = names[i];
+	/* "other" stays last */
+	if (reg.nformats == 0 || reg.nformats > METRICS_FORMATS_MAX)
+		return;
+	reg.formats[reg.nformats - 1] = name;
 	reg.formats[reg.nformats++] = "other";
 }
-
 /* source_index - the slot of a configured source, or -1 */
 static int source_index(const char *source)
 {

@@ -57,6 +57,12 @@ void metrics_decision(const char *program, const char *verdict, const char *rule
    nanoseconds: authrelay_request_duration_seconds. */
 void metrics_request_duration(uint64_t nanoseconds);
 
+/* The monotonic clock in nanoseconds when counting, else 0: the start of
+   a request. metrics_request_done(start) then observes the time since
+   (nothing for a start of 0). */
+uint64_t metrics_request_start(void);
+void metrics_request_done(uint64_t start);
+
 /* A failed store call (a lookup that returned LOOKUP_ERROR, a write
    that returned -1): authrelay_store_errors_total. */
 void metrics_store_error(void);
@@ -69,13 +75,13 @@ void metrics_decision_row_queued(void);
    authrelay_connections. */
 void metrics_connections_add(int delta);
 
-/* loginwatch: names the sources and the parser formats, so that the
-   hot path finds them by pointer or name. The texts must stay valid
-   until metrics_disable(); call before the first line is read. At most
+/* loginwatch: names the sources (copied) and adds a parser format (a
+   static text, kept as a pointer), so that the hot path finds them.
+   Call after metrics_enable(), before the first line is read. At most
    METRICS_SOURCES_MAX / METRICS_FORMATS_MAX are kept (more are counted
    as none / as "other"). */
 void metrics_loginwatch_sources(const char *const *paths, size_t count);
-void metrics_loginwatch_formats(const char *const *names, size_t count);
+void metrics_loginwatch_format(const char *name);
 
 /* loginwatch: one candidate line read from source (a configured path;
    other texts count nothing). */

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "error_r.h"
 #include "listen.h"
 #include "log.h"
@@ -32,17 +33,24 @@ struct metrics_http {
 };
 
 /* metrics_http_open - the endpoint, as root */
-int metrics_http_open(const char *key, const char *spec, uid_t uid, gid_t gid, int *fd_r,
-		      char **error_r)
+int metrics_http_open(const char *key, const char *spec, const char *run_user, int *fd_r,
+		      int *status_r, char **error_r)
 {
 	struct listen_endpoint ep;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
 	char *why = NULL;
 
+	*status_r = EXIT_CONFIG;
 	if (listen_parse(spec, &ep, &why) < 0) {
 		error_r_set(error_r, "%s: %s", key, why ? why : "bad endpoint");
 		free(why);
 		return -1;
 	}
+	if (ep.kind == LISTEN_UNIX && geteuid() == 0
+	    && daemon_user_ids(run_user, &uid, &gid, error_r) < 0)
+		return -1;
+	*status_r = EXIT_UNAVAILABLE;
 	if (listen_open(&ep, true, uid, gid, 0660, fd_r, error_r) < 0)
 		return -1;
 	if (!listen_is_local(*fd_r))

@@ -21,7 +21,6 @@
 #define AUTHRELAY_METRICS_HTTP_H
 
 #include <stdbool.h>
-#include <sys/types.h>
 
 #include "http_server.h"
 #include "store.h"
@@ -40,12 +39,14 @@
 struct metrics_http;
 
 /* Parses spec (inet:HOST:PORT or unix:PATH; key names key in errors)
-   and opens the listening socket (unix: owned by uid/gid, mode 0660).
-   Returns 0 with *fd_r, or -1 with *error_r. A socket that other hosts
-   can reach is logged as a warning: the metrics name the config's
-   files and say how busy the server is. */
-int metrics_http_open(const char *key, const char *spec, uid_t uid, gid_t gid, int *fd_r,
-		      char **error_r);
+   and opens the listening socket; call as root, before the privilege
+   drop. A unix: socket gets mode 0660 and, as root, run_user as owner.
+   Returns 0 with *fd_r, or -1 with *error_r and *status_r (EXIT_CONFIG
+   for a bad spec or user, EXIT_UNAVAILABLE when it cannot listen). A
+   socket that other hosts can reach is logged as a warning: the
+   metrics name the config's files and say how busy the server is. */
+int metrics_http_open(const char *key, const char *spec, const char *run_user, int *fd_r,
+		      int *status_r, char **error_r);
 
 /* Turns lib/metrics on for program (metrics_enable()) and serves fd
    (the server's from now on, also on failure). Returns 0, or -1 with

@@ -28,6 +28,7 @@
 #include "context.h"
 #include "decide.h"
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 #include "rfc5322.h"
 #include "route.h"
@@ -105,6 +106,7 @@ static void callbacks_record(const struct milter_settings *s, const struct milte
 	};
 
 	log_decision(&line);
+	metrics_decision("milter", verdict, rule);
 	if (cb_store != NULL && s->cfg->audit_decisions) {
 		struct store_decision row = {
 			.ts = (int64_t)time(NULL),
@@ -290,6 +292,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	const struct milter_settings *s;
 	const char *rcpt = argv != NULL ? argv[0] : NULL;
 	const char *mailer, *macro_rcpt;
+	uint64_t start = metrics_request_start();
 	char norm[ADDR_MAX];
 	struct relay_request req;
 	struct relay_verdict v;
@@ -357,6 +360,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	callbacks_record(s, mc, rcpt, verdict_effective_name(&reply), relay_rule_name(v.rule),
 			 v.kind == VERDICT_DUNNO ? reply.text : v.reason);
 	settings_release(&s);
+	metrics_request_done(start);
 	return callbacks_reply(ctx, &reply);
 }
 

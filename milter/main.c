@@ -28,6 +28,7 @@
 #include "endpoint.h"
 #include "error_r.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "nodelay.h"
 #include "relay_hazards.h"
 #include "settings.h"
@@ -223,6 +224,8 @@ int main(int argc, char **argv)
 	char *pidfile = NULL;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
+	struct metrics_http *metrics = NULL;
+	int metrics_fd = -1;
 	int status;
 
 	daemon_args_parse(argc, argv, PROG, false, &args);
@@ -245,6 +248,14 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if ((status = open_socket(cfg)) != 0) {
+		cfg_free(&cfg);
+		return status;
+	}
+	if (cfg->milter_metrics_listen[0] != '\0'
+	    && metrics_http_open("milter_metrics_listen", cfg->milter_metrics_listen, cfg->run_user,
+				 &metrics_fd, &status, &error) < 0) {
+		log_error("%s", error ? error : "milter_metrics_listen: error");
+		free(error);
 		cfg_free(&cfg);
 		return status;
 	}
@@ -276,6 +287,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	callbacks_set_store(store);
+	/* After the detach (a fork keeps no thread) and signals_block()
+	   (the server's thread inherits the mask). */
+	if (metrics_fd >= 0) {
+		if (metrics_http_start(metrics_fd, "milter", &metrics, &error) < 0) {
+			metrics_fd = -1;
+			log_error("metrics: %s", error ? error : "cannot start");
+			free(error);
+			status = EXIT_UNAVAILABLE;
+			goto out;
+		}
+		metrics_fd = -1;
+		metrics_http_set_store(metrics, store, true, false);
+		log_info("metrics: serving %s", cfg->milter_metrics_listen);
+	}
 	if (settings_install(cfg) != 0) {
 		cfg = NULL;
 		log_error("out of memory");
@@ -302,6 +327,9 @@ int main(int argc, char **argv)
 	pthread_kill(reload_thread, SIGUSR1);
 	pthread_join(reload_thread, NULL);
 out:
+	metrics_http_stop(&metrics);	/* it reads the store */
+	if (metrics_fd >= 0)
+		close(metrics_fd);
 	if (store != NULL)
 		store_close(&store, 5000);
 	settings_shutdown();

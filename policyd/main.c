@@ -35,6 +35,7 @@
 #include "decide.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "relay_hazards.h"
 #include "request.h"
 #include "server.h"
@@ -52,6 +53,7 @@ struct policyd {
 	struct relay_policy policy;
 	struct relay_lookups store_lookups, unavailable;
 	struct store *store;
+	struct metrics_http *metrics;	/* NULL: policyd_metrics_listen empty */
 	time_t store_retry_at;
 	time_t store_logged_at;
 };
@@ -103,6 +105,7 @@ static void open_store_or_retry(struct policyd *pd)
 
 	if (store_open(pd->cfg->database, &opts, &pd->store, &error) == 0) {
 		store_lookups_init(&pd->store_lookups, pd->store);
+		metrics_http_set_store(pd->metrics, pd->store, true, false);
 		log_info("database %s open", pd->cfg->database);
 		return;
 	}
@@ -355,7 +358,7 @@ int main(int argc, char **argv)
 	struct server_callbacks cb = {&pd, cb_answer, cb_reload, cb_tick, cb_batch_begin,
 				      cb_batch_end};
 	char *error = NULL;
-	int listen_fd = -1;
+	int listen_fd = -1, metrics_fd = -1;
 	int rc;
 
 	if (spawn_requested(argc, argv))
@@ -397,6 +400,13 @@ int main(int argc, char **argv)
 			cfg_free(&pd.cfg);
 			return rc;
 		}
+		/* Not in spawn mode: each spawned process is one connection. */
+		if (pd.cfg->policyd_metrics_listen[0] != '\0'
+		    && metrics_http_open("policyd_metrics_listen", pd.cfg->policyd_metrics_listen,
+					 pd.cfg->run_user, &metrics_fd, &rc, &error) < 0) {
+			log_error("%s", error ? error : "policyd_metrics_listen: error");
+			return rc;
+		}
 		if (!pd.foreground) {
 			uid_t uid = (uid_t)-1;
 			gid_t gid = (gid_t)-1;
@@ -423,6 +433,14 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	daemon_signals_install(SIGHUP);
+	/* After the detach: a fork keeps no thread. */
+	if (metrics_fd >= 0) {
+		if (metrics_http_start(metrics_fd, "policyd", &pd.metrics, &error) < 0) {
+			log_error("metrics: %s", error ? error : "cannot start");
+			return EXIT_UNAVAILABLE;
+		}
+		log_info("metrics: serving %s", pd.cfg->policyd_metrics_listen);
+	}
 	open_store_or_retry(&pd);
 
 	if (server_create(&settings, &cb, &srv, &error) < 0 ||
@@ -438,6 +456,7 @@ int main(int argc, char **argv)
 	}
 	free(error);
 	server_free(&srv);
+	metrics_http_stop(&pd.metrics);	/* it reads the store */
 	if (pd.store != NULL)
 		store_close(&pd.store, STORE_FLUSH_MS);
 	if (!pd.spawn && !pd.foreground)

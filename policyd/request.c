@@ -22,6 +22,7 @@
 
 #include "ipaddr.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "request.h"
 
@@ -214,11 +215,13 @@ void request_attr(void *ctx, const char *name, size_t name_len, const char *valu
 	}
 }
 
-/* unavailable - a lookup that always fails */
+/* unavailable - a lookup that always fails (no database open): a store
+   error like any other, counted */
 static enum lookup_result unavailable_user(void *ctx, const char *username)
 {
 	(void)ctx;
 	(void)username;
+	metrics_store_error();
 	return LOOKUP_ERROR;
 }
 
@@ -227,6 +230,7 @@ static enum lookup_result unavailable_sender(void *ctx, const char *username, co
 	(void)ctx;
 	(void)username;
 	(void)address;
+	metrics_store_error();
 	return LOOKUP_ERROR;
 }
 
@@ -235,6 +239,7 @@ static enum lookup_result unavailable_grant(void *ctx, const struct ipaddr *ip, 
 	(void)ctx;
 	(void)ip;
 	(void)now;
+	metrics_store_error();
 	return LOOKUP_ERROR;
 }
 
@@ -242,6 +247,7 @@ static enum lookup_result unavailable_cert(void *ctx, const char *fingerprint)
 {
 	(void)ctx;
 	(void)fingerprint;
+	metrics_store_error();
 	return LOOKUP_ERROR;
 }
 
@@ -307,6 +313,7 @@ static void record(const struct policy_request *req, const struct request_env *e
 	};
 
 	log_decision(&d);
+	metrics_decision("policyd", d.verdict, d.rule);
 	if (env->audit && env->store != NULL) {
 		struct store_decision row = {
 			.ts = now,
@@ -333,6 +340,9 @@ size_t request_answer(const struct policy_request *req, const struct request_env
 {
 	struct relay_request rr;
 	struct relay_verdict v;
+	/* Timed from here: the request is complete and parsed. */
+	uint64_t start = metrics_request_start();
+	size_t len;
 
 	*error_r = NULL;
 	if (!req->has_request) {
@@ -370,5 +380,7 @@ size_t request_answer(const struct policy_request *req, const struct request_env
 		decide(&rr, env->policy, env->lookups, &v);
 	}
 	record(req, env, &rr, &v, now);
-	return format_reply(&v, reply, size);
+	len = format_reply(&v, reply, size);
+	metrics_request_done(start);
+	return len;
 }

@@ -147,7 +147,8 @@ static void apply(const char *program, double start, const struct op *ops, size_
 {
 	metrics_enable(program, "0.1.0", start);
 	metrics_loginwatch_sources(sources, N(sources));
-	metrics_loginwatch_formats(formats, N(formats));
+	for (size_t i = 0; i < N(formats); i++)
+		metrics_loginwatch_format(formats[i]);
 	for (size_t i = 0; i < nops; i++) {
 		const struct op *o = &ops[i];
 
