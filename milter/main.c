@@ -120,9 +120,10 @@ static void reload(void)
 		if (strcmp(old->cfg->milter_socket, cfg->milter_socket) != 0 ||
 		    strcmp(old->cfg->database, cfg->database) != 0 ||
 		    strcmp(old->cfg->run_user, cfg->run_user) != 0 ||
-		    strcmp(old->cfg->milter_pidfile, cfg->milter_pidfile) != 0)
-			log_warning("reload: milter_socket, database, run_user and "
-				    "milter_pidfile take effect at restart only");
+		    strcmp(old->cfg->milter_pidfile, cfg->milter_pidfile) != 0 ||
+		    strcmp(old->cfg->milter_metrics_listen, cfg->milter_metrics_listen) != 0)
+			log_warning("reload: milter_socket, database, run_user, milter_pidfile "
+				    "and milter_metrics_listen take effect at restart only");
 		if (old->cfg->log_facility != cfg->log_facility)
 			log_open(PROG, cfg->log_facility, false);
 	}

@@ -162,6 +162,8 @@ static int cb_reload(void *ctx, struct server_settings *settings_r)
 	warn_if_changed("policyd_listen", pd->cfg->policyd_listen, cfg->policyd_listen);
 	warn_if_changed("run_user", pd->cfg->run_user, cfg->run_user);
 	warn_if_changed("database", pd->cfg->database, cfg->database);
+	warn_if_changed("policyd_metrics_listen", pd->cfg->policyd_metrics_listen,
+			cfg->policyd_metrics_listen);
 	if (cfg->audit_decisions && !pd->cfg->audit_decisions && pd->store != NULL)
 		/* The decision writer starts with the store, at start-up. */
 		log_warning("reload: audit_decisions turned on; restart to start writing "

@@ -338,6 +338,8 @@ static void reload(struct loginwatch *w, struct report *report, const char *path
 	    || strcmp(n->loginwatch_http_api_key_file, (*cfg)->loginwatch_http_api_key_file) != 0)
 		log_warning("reload: loginwatch_http_listen or its key file changed; restart to "
 			    "use them (both are opened before the privilege drop)");
+	if (strcmp(n->loginwatch_metrics_listen, (*cfg)->loginwatch_metrics_listen) != 0)
+		log_warning("reload: loginwatch_metrics_listen changed; restart to use it");
 	if (report != NULL
 	    && report_reconfigure(report, &probe.policy, &n->loginwatch_http_protocols) < 0) {
 		log_error("reload: out of memory; keeping the running configuration");
