@@ -25,6 +25,8 @@ conns=${CONNS:-50}
 secs=${SECONDS_RUN:-5}
 rounds=${ROUNDS:-3}
 hold=${HOLD:-1000}
+# policy-requests.jsonl: the requests a real Postfix 3.7 sent our lab's
+# policy server (captured on loopback), one JSON object per request.
 samples=${POLICY_SAMPLES:-$top/tests/bench/policy-requests.jsonl}
 ulimit -n 8192 2>/dev/null || true
 

@@ -481,5 +481,10 @@ except Exception as e:  # a crash of the harness is a failure, never a pass
 finally:
     for p in procs:
         stop(p)
+# Under make SAN=1 a sanitizer report in a daemon's log is a failure.
+reports = [n for n in sorted(os.listdir(WORK)) if n.endswith(".log") and n != "prometheus.log"
+           and any(s in open(os.path.join(WORK, n), errors="replace").read()
+                   for s in ("AddressSanitizer", "LeakSanitizer", "runtime error:"))]
+result("no sanitizer report in the daemons' logs", not reports, ", ".join(reports))
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed or passed == 0 else 0)
