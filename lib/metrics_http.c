@@ -60,20 +60,26 @@ int metrics_http_open(const char *key, const char *spec, const char *run_user, i
 	return 0;
 }
 
-/* metrics_http_start - count, and serve the count */
-int metrics_http_start(int fd, const char *program, struct metrics_http **mh_r, char **error_r)
+/* metrics_http_enable - count from now on */
+void metrics_http_enable(const char *program)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	metrics_enable(program, AUTHRELAY_VERSION, (double)now.tv_sec + now.tv_nsec / 1e9);
+}
+
+/* metrics_http_start - serve the count */
+int metrics_http_start(int fd, struct metrics_http **mh_r, char **error_r)
 {
 	struct http_server_options opts = {METRICS_HTTP_MAX_CONNECTIONS, METRICS_HTTP_TIMEOUT, 0, 1,
 					    "metrics"};
 	struct metrics_http *mh = calloc(1, sizeof *mh);
-	struct timespec now;
 
 	if (mh == NULL) {
 		close(fd);
 		return error_r_set(error_r, "metrics: out of memory");
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	metrics_enable(program, AUTHRELAY_VERSION, (double)now.tv_sec + now.tv_nsec / 1e9);
 	if (http_server_start(fd, &opts, metrics_http_handle, mh, &mh->server, error_r) < 0) {
 		close(fd);
 		free(mh);

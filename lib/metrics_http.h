@@ -48,10 +48,15 @@ struct metrics_http;
 int metrics_http_open(const char *key, const char *spec, const char *run_user, int *fd_r,
 		      int *status_r, char **error_r);
 
-/* Turns lib/metrics on for program (metrics_enable()) and serves fd
-   (the server's from now on, also on failure). Returns 0, or -1 with
-   *error_r. */
-int metrics_http_start(int fd, const char *program, struct metrics_http **mh_r, char **error_r);
+/* Turns lib/metrics on for program (metrics_enable() with this build's
+   version and the time now). Call before metrics_http_start() and
+   before naming loginwatch's sources, so that no scrape sees them
+   half set. */
+void metrics_http_enable(const char *program);
+
+/* Serves fd (the server's from now on, also on failure); counting must
+   be on (metrics_http_enable()). Returns 0, or -1 with *error_r. */
+int metrics_http_start(int fd, struct metrics_http **mh_r, char **error_r);
 
 /* Hands the daemon's store to the scrape (NULL: none yet): the decision
    queue's rows when queue is true (policyd, milter), the count of

@@ -291,7 +291,8 @@ int main(int argc, char **argv)
 	/* After the detach (a fork keeps no thread) and signals_block()
 	   (the server's thread inherits the mask). */
 	if (metrics_fd >= 0) {
-		if (metrics_http_start(metrics_fd, "milter", &metrics, &error) < 0) {
+		metrics_http_enable("milter");
+		if (metrics_http_start(metrics_fd, &metrics, &error) < 0) {
 			metrics_fd = -1;
 			log_error("metrics: %s", error ? error : "cannot start");
 			free(error);

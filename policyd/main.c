@@ -437,7 +437,8 @@ int main(int argc, char **argv)
 	daemon_signals_install(SIGHUP);
 	/* After the detach: a fork keeps no thread. */
 	if (metrics_fd >= 0) {
-		if (metrics_http_start(metrics_fd, "policyd", &pd.metrics, &error) < 0) {
+		metrics_http_enable("policyd");
+		if (metrics_http_start(metrics_fd, &pd.metrics, &error) < 0) {
 			log_error("metrics: %s", error ? error : "cannot start");
 			return EXIT_UNAVAILABLE;
 		}

@@ -478,12 +478,13 @@ static int run_follow_mode(struct authrelay_config *cfg, const struct daemon_arg
 		int fd = metrics_fd;
 
 		metrics_fd = -1;	/* the server's now, also on failure */
-		if (metrics_http_start(fd, "loginwatch", &metrics, &error) < 0)
-			goto fail_unavailable;
+		metrics_http_enable("loginwatch");
 		metrics_loginwatch_sources((const char *const *)cfg->loginwatch_sources.items,
 					   cfg->loginwatch_sources.count);
 		for (p = parsers_table(); p->name != NULL; p++)
 			metrics_loginwatch_format(p->name);
+		if (metrics_http_start(fd, &metrics, &error) < 0)
+			goto fail_unavailable;
 		metrics_http_set_store(metrics, w.store, false, true);
 		log_info("metrics: serving %s", cfg->loginwatch_metrics_listen);
 	}
