@@ -108,11 +108,16 @@ CONF
 # Daemon mode, as deployed: detached, logging to syslog only (-f would
 # copy every decision line to stderr as well).
 echo "policyd_pidfile = $work/policyd.pid" >> "$work/policyd.conf"
-"$build/authrelay-policyd" -c "$work/policyd.conf" || { echo "policyd did not start"; exit 1; }
-for _ in $(seq 100); do [ -s "$work/policyd.pid" ] && break; sleep 0.05; done
-ppid=$(cat "$work/policyd.pid")
-pids+=("$ppid")
-wait_port "$port" || { echo "policyd is not listening"; exit 1; }
+# start_policyd NAME PORT: $work/NAME.conf, pid file $work/NAME.pid; sets started_pid
+start_policyd() {
+    "$build/authrelay-policyd" -c "$work/$1.conf" || { echo "policyd ($1) did not start"; exit 1; }
+    for _ in $(seq 100); do [ -s "$work/$1.pid" ] && break; sleep 0.05; done
+    started_pid=$(cat "$work/$1.pid")
+    pids+=("$started_pid")
+    wait_port "$2" || { echo "policyd ($1) is not listening"; exit 1; }
+}
+start_policyd policyd "$port"
+ppid=$started_pid
 rss_fresh=$(awk '/VmRSS/ {print $2}' /proc/"$ppid"/status)
 
 # --- the same with metrics on: its own database copy, port and pid file
@@ -123,11 +128,8 @@ mport=$(free_port) mmport=$(free_port)
 sed -e "s#^database = .*#database = $mdb#" -e "s#^policyd_listen = .*#policyd_listen = inet:127.0.0.1:$mport#" \
     -e "s#^policyd_pidfile = .*#policyd_pidfile = $work/metrics.pid#" "$work/policyd.conf" > "$work/metrics.conf"
 echo "policyd_metrics_listen = inet:127.0.0.1:$mmport" >> "$work/metrics.conf"
-"$build/authrelay-policyd" -c "$work/metrics.conf" || { echo "policyd (metrics) did not start"; exit 1; }
-for _ in $(seq 100); do [ -s "$work/metrics.pid" ] && break; sleep 0.05; done
-mpid=$(cat "$work/metrics.pid")
-pids+=("$mpid")
-wait_port "$mport" || { echo "policyd (metrics) is not listening"; exit 1; }
+start_policyd metrics "$mport"
+mpid=$started_pid
 # scraped LOAD: policy_load on PORT while /metrics is fetched every second
 # (Prometheus' usual interval is 15-60 s: this is the harder case)
 scraped() {
