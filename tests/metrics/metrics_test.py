@@ -303,6 +303,10 @@ def main():
     want_rows = len(requests) * per_kind
     wait_for("decision rows written", lambda: sql(
         "SELECT count(*) FROM decisions WHERE program = 'policyd'")[0][0] == want_rows)
+    # The milter's rows too: its writer may still hold the last ones.
+    wait_for("both decision queues empty", lambda: all(
+        family(scrape(ports[k]), "authrelay_decision_queue_rows") == {(): 0.0}
+        for k in ("policyd_m", "milter_m")))
     pd_text, ml_text, lw_text = (scrape(ports[k]) for k in ("policyd_m", "milter_m",
                                                               "loginwatch_m"))
     for name, text in (("policyd", pd_text), ("milter", ml_text), ("loginwatch", lw_text)):
