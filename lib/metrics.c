@@ -180,6 +180,8 @@ void metrics_decision(const char *program, const char *verdict, const char *rule
 
 	if (!reg.enabled)
 		return;
+	if (program == NULL)
+		program = reg.program;
 	for (p = 0; p < METRICS_FRONT_ENDS; p++)
 		if (strcmp(front_ends[p], program) == 0)
 			break;

@@ -50,7 +50,9 @@ bool metrics_enabled(void);
 /* One decision of a front end, counted as
    authrelay_decisions_total{program,verdict,rule}. The names are those
    of the log line and the decisions row; program is "policyd" or
-   "milter". Call it once per decision, where the decision is recorded. */
+   "milter", or NULL for this process's own (metrics_enable()), so that
+   shared code (lib/frontend) need not know which front end it serves.
+   Call it once per decision, where the decision is recorded. */
 void metrics_decision(const char *program, const char *verdict, const char *rule);
 
 /* One request's time from a complete request to its reply, in

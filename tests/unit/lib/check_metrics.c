@@ -215,6 +215,8 @@ static const struct name_case name_cases[] = {
 	 "authrelay_decisions_total{program=\"policyd\",verdict=\"permit\",rule=\"other\"} 1\n"},
 	{"NULL verdict is other", "policyd", NULL, "grant",
 	 "authrelay_decisions_total{program=\"policyd\",verdict=\"other\",rule=\"grant\"} 1\n"},
+	{"NULL program is this process's (policyd)", NULL, "dunno", "none",
+	 "authrelay_decisions_total{program=\"policyd\",verdict=\"dunno\",rule=\"none\"} 1\n"},
 	{"unknown program counts nothing", "ctl", "permit", "sasl", NULL},
 };
 
