@@ -2,7 +2,7 @@
 #
 #   make                 build the four programs into $(BUILD)/
 #   make check           build and run every test suite (unit, protocol,
-#                        milter, loginwatch, ctl, e2e, sendmail, fuzz smoke),
+#                        milter, loginwatch, metrics, ctl, e2e, sendmail, fuzz smoke),
 #                        then PGSQL_SUITES again against PostgreSQL
 #   make SAN=1 check     the same under AddressSanitizer + UBSan
 #   make bench           benchmarks (never part of check)
@@ -89,7 +89,7 @@ UNIT_COMMON_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(wildcard test
 UNIT_COMMON_A := $(BUILD)/tests/common.a
 
 # Suites run by `make check`, in this order; a suite without run.sh is skipped.
-SUITES    := protocol milter loginwatch ctl faults e2e sendmail fuzz
+SUITES    := protocol milter loginwatch metrics ctl faults e2e sendmail fuzz
 # The backend matrix: these suites run a second time against a private
 # PostgreSQL 15 (AUTHRELAY_BACKEND=pgsql, tests/pg.sh).
 PGSQL_SUITES := protocol milter loginwatch

@@ -107,6 +107,7 @@ struct authrelay_config {
 	unsigned policyd_max_line;	/* 4096 bytes per attribute line */
 	unsigned policyd_max_attributes; /* 100 per request */
 	unsigned policyd_max_request;	/* 65536 bytes per request */
+	char *policyd_metrics_listen;	/* "": no GET /metrics */
 
 	/* milter */
 	char *milter_socket;		/* inet:127.0.0.1:10030 */
@@ -115,6 +116,7 @@ struct authrelay_config {
 	char *milter_pidfile;		/* /run/authrelay/milter.pid */
 	struct cfg_list milter_relay_transports; /* CFG_RELAY_TRANSPORTS_DEFAULT */
 	long long milter_timeout;	/* 30s: libmilter I/O timeout */
+	char *milter_metrics_listen;	/* "": no GET /metrics */
 	bool milter_relay_check;	/* yes: the milter decides relay itself;
 					   no: Postfix (policyd) does, the milter
 					   checks From: only */
@@ -128,6 +130,7 @@ struct authrelay_config {
 	struct cfg_list loginwatch_http_protocols; /* imap, pop3 */
 	long long loginwatch_http_timeout;	/* 30s: idle or stalled connections closed */
 	unsigned loginwatch_http_max_connections; /* 256 */
+	char *loginwatch_metrics_listen;	/* "": no GET /metrics */
 
 	/* where the file set each key (cfg_key_line()), 0 = default */
 	unsigned key_lines[CFG_KEYS_MAX];

@@ -181,6 +181,9 @@ static const struct cfg_key cfg_key_table[] = {
 	 CFG_T_NUMBER, OFF(policyd_max_attributes), 1, 100000, 0, NULL},
 	{{"policyd_max_request", "number", "65536", CFG_POLICYD, "bytes per request at most"},
 	 CFG_T_NUMBER, OFF(policyd_max_request), 1, 16777216, 0, NULL},
+	{{"policyd_metrics_listen", "endpoint", "", CFG_POLICYD,
+	  "serve Prometheus metrics (GET /metrics) here: inet:HOST:PORT or unix:PATH; empty: off"},
+	 CFG_T_ENDPOINT, OFF(policyd_metrics_listen), 0, 0, 0, NULL},
 
 	/* milter */
 	{{"milter_socket", "endpoint", "inet:127.0.0.1:10030", CFG_MILTER | CFG_CTL,
@@ -199,6 +202,9 @@ static const struct cfg_key cfg_key_table[] = {
 	 CFG_T_LIST, OFF(milter_relay_transports), 0, 0, CFG_NONEMPTY, NULL},
 	{{"milter_timeout", "duration", "30s", CFG_MILTER, "libmilter I/O timeout"},
 	 CFG_T_DURATION, OFF(milter_timeout), 1, 3600, 0, NULL},
+	{{"milter_metrics_listen", "endpoint", "", CFG_MILTER,
+	  "serve Prometheus metrics (GET /metrics) here: inet:HOST:PORT or unix:PATH; empty: off"},
+	 CFG_T_ENDPOINT, OFF(milter_metrics_listen), 0, 0, 0, NULL},
 	{{"milter_relay_check", "bool", "yes", CFG_MILTER,
 	  "the milter decides relay itself (no: leave relay to Postfix/policyd, check From: only)"},
 	 CFG_T_BOOL, OFF(milter_relay_check), 0, 0, 0, NULL},
@@ -228,6 +234,9 @@ static const struct cfg_key cfg_key_table[] = {
 	{{"loginwatch_http_max_connections", "number", "256", CFG_LOGINWATCH,
 	  "simultaneous auth-policy connections at most"},
 	 CFG_T_NUMBER, OFF(loginwatch_http_max_connections), 1, 100000, 0, NULL},
+	{{"loginwatch_metrics_listen", "endpoint", "", CFG_LOGINWATCH,
+	  "serve Prometheus metrics (GET /metrics) here: inet:HOST:PORT or unix:PATH; empty: off"},
+	 CFG_T_ENDPOINT, OFF(loginwatch_metrics_listen), 0, 0, 0, NULL},
 };
 
 #define CFG_NKEYS (sizeof(cfg_key_table) / sizeof(cfg_key_table[0]))

@@ -14,6 +14,7 @@
 
 #include "frontend.h"
 #include "log.h"
+#include "metrics.h"
 
 /* frontend_verdict_name - the verdict as the client was told it */
 static const char *frontend_verdict_name(const struct frontend_env *env,
@@ -40,6 +41,7 @@ void frontend_record(const struct frontend_request *req, const struct frontend_e
 	};
 
 	log_decision(&line);
+	metrics_decision(NULL, line.verdict, line.rule);
 	if (env->audit && env->store != NULL) {
 		struct store_decision row = {
 			.ts = req->relay.now,

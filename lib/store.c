@@ -23,10 +23,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "sql_migrations.h"
 #include "store.h"
 #include "store_backend.h"
 #include "store_pgsql.h"
+
+/* counted_lookup - a lookup's answer, an error counted in the metrics */
+static enum lookup_result counted_lookup(enum lookup_result r)
+{
+	if (r == LOOKUP_ERROR)
+		metrics_store_error();
+	return r;
+}
+
+/* counted_write - a write's result, a failure counted in the metrics */
+static int counted_write(int rc)
+{
+	if (rc < 0)
+		metrics_store_error();
+	return rc;
+}
 
 /* store_fingerprint_normalize - Postfix's fingerprint form */
 int store_fingerprint_normalize(const char *in, char *out, size_t size)
@@ -182,7 +199,7 @@ enum lookup_result store_grant_lookup(struct store *store, const struct ipaddr *
 	/* An unknown client address has no grant; that is an answer. */
 	if (ip->family == 0)
 		return LOOKUP_NOT_FOUND;
-	return store->ops->grant_lookup(store, ip, now, grant_r);
+	return counted_lookup(store->ops->grant_lookup(store, ip, now, grant_r));
 }
 
 int store_logins_apply(struct store *store, const struct store_login *logins, size_t count,
@@ -194,7 +211,7 @@ int store_logins_apply(struct store *store, const struct store_login *logins, si
 		return error_r_set(error_r, "store_logins_apply: bad arguments");
 	if (count == 0 && cp == NULL)
 		return 0;
-	return store->ops->logins_apply(store, logins, count, cp, error_r);
+	return counted_write(store->ops->logins_apply(store, logins, count, cp, error_r));
 }
 
 enum lookup_result store_checkpoint_get(struct store *store, const char *source,
@@ -202,7 +219,7 @@ enum lookup_result store_checkpoint_get(struct store *store, const char *source,
 {
 	if (store == NULL || source == NULL || cp_r == NULL)
 		return LOOKUP_ERROR;
-	return store->ops->checkpoint_get(store, source, cp_r);
+	return counted_lookup(store->ops->checkpoint_get(store, source, cp_r));
 }
 
 int store_grant_add(struct store *store, const struct store_grant *grant, const char *actor,
@@ -248,7 +265,7 @@ enum lookup_result store_user_suspended(struct store *store, const char *usernam
 {
 	if (store == NULL || username == NULL)
 		return LOOKUP_ERROR;
-	return store->ops->user_suspended(store, username);
+	return counted_lookup(store->ops->user_suspended(store, username));
 }
 
 int store_user_set_suspended(struct store *store, const char *username, bool suspended,
@@ -278,7 +295,7 @@ enum lookup_result store_sender_owned(struct store *store, const char *username,
 {
 	if (store == NULL || username == NULL || address == NULL)
 		return LOOKUP_ERROR;
-	return store->ops->sender_owned(store, username, address);
+	return counted_lookup(store->ops->sender_owned(store, username, address));
 }
 
 int store_sender_allow(struct store *store, const char *username, const char *pattern,
@@ -320,7 +337,7 @@ enum lookup_result store_cert_lookup(struct store *store, const char *fingerprin
 {
 	if (store == NULL || fingerprint == NULL)
 		return LOOKUP_ERROR;
-	return store->ops->cert_lookup(store, fingerprint, user_r);
+	return counted_lookup(store->ops->cert_lookup(store, fingerprint, user_r));
 }
 
 int store_cert_add(struct store *store, const struct store_cert *cert, const char *actor,
@@ -356,9 +373,15 @@ int store_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **er
 
 int store_decision_queue(struct store *store, const struct store_decision *d)
 {
+	int rc;
+
 	if (store == NULL || d == NULL)
 		return -1;
-	return store->ops->decision_queue(store, d);
+	/* Rows accepted minus rows written is the queue's length: the
+	   metrics read the writer's count at scrape time. */
+	if ((rc = store->ops->decision_queue(store, d)) == 0)
+		metrics_decision_row_queued();
+	return rc;
 }
 
 int store_decision_flush(struct store *store, long long timeout_ms)

@@ -10,6 +10,7 @@
  *	tri-state answers pass through unchanged, so a store error reaches
  *	decide() as LOOKUP_ERROR.
  */
+#include "metrics.h"
 #include "store_lookups.h"
 
 static enum lookup_result lookups_user_suspended(void *ctx, const char *username)
@@ -34,11 +35,13 @@ static enum lookup_result lookups_cert_known(void *ctx, const char *fingerprint)
 }
 
 /* The answers for a database that is not open: every question fails,
-   so decide() gives on_store_error, as SPEC wants. */
+   so decide() gives on_store_error (authrelay.conf(5), RELAY DECISION),
+   and counts as a store error in the metrics like any other. */
 static enum lookup_result unavailable_user(void *ctx, const char *username)
 {
 	(void)ctx;
 	(void)username;
+	metrics_store_error();
 	return LOOKUP_ERROR;
 }
 
@@ -47,6 +50,7 @@ static enum lookup_result unavailable_sender(void *ctx, const char *username, co
 	(void)ctx;
 	(void)username;
 	(void)address;
+	metrics_store_error();
 	return LOOKUP_ERROR;
 }
 
@@ -55,6 +59,7 @@ static enum lookup_result unavailable_grant(void *ctx, const struct ipaddr *ip, 
 	(void)ctx;
 	(void)ip;
 	(void)now;
+	metrics_store_error();
 	return LOOKUP_ERROR;
 }
 
@@ -62,6 +67,7 @@ static enum lookup_result unavailable_cert(void *ctx, const char *fingerprint)
 {
 	(void)ctx;
 	(void)fingerprint;
+	metrics_store_error();
 	return LOOKUP_ERROR;
 }
 

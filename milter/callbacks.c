@@ -29,6 +29,7 @@
 #include "decide.h"
 #include "frontend.h"
 #include "log.h"
+#include "metrics.h"
 #include "reply.h"
 #include "rfc5322.h"
 #include "route.h"
@@ -265,6 +266,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	const struct milter_settings *s;
 	const char *rcpt = argv != NULL ? argv[0] : NULL;
 	const char *mailer, *macro_rcpt;
+	uint64_t start = metrics_request_start();
 	char norm[ADDR_MAX];
 	struct frontend_request req;
 	struct frontend_env env;
@@ -324,6 +326,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	if (reply.action == REPLY_CONTINUE)
 		mc->relayed++;
 	settings_release(&s);
+	metrics_request_done(start);
 	return callbacks_reply(ctx, &reply);
 }
 

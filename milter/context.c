@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "metrics.h"
 
 /* context_new - empty connection state */
 struct milter_context *context_new(void)
@@ -19,6 +20,7 @@ struct milter_context *context_new(void)
 	if (ctx == NULL)
 		return NULL;
 	ipaddr_format(&ctx->client, ctx->client_text);
+	metrics_connections_add(1);	/* one context per MTA connection */
 	return ctx;
 }
 
@@ -109,5 +111,6 @@ void context_free(struct milter_context **ctx)
 		return;
 	free((*ctx)->from_value);
 	free(*ctx);
+	metrics_connections_add(-1);
 	*ctx = NULL;
 }

@@ -28,6 +28,7 @@
 #include "endpoint.h"
 #include "error_r.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "nodelay.h"
 #include "relay_hazards.h"
 #include "settings.h"
@@ -120,9 +121,10 @@ static void reload(void)
 		if (strcmp(old->cfg->milter_socket, cfg->milter_socket) != 0 ||
 		    strcmp(old->cfg->database, cfg->database) != 0 ||
 		    strcmp(old->cfg->run_user, cfg->run_user) != 0 ||
-		    strcmp(old->cfg->milter_pidfile, cfg->milter_pidfile) != 0)
-			log_warning("reload: milter_socket, database, run_user and "
-				    "milter_pidfile take effect at restart only");
+		    strcmp(old->cfg->milter_pidfile, cfg->milter_pidfile) != 0 ||
+		    strcmp(old->cfg->milter_metrics_listen, cfg->milter_metrics_listen) != 0)
+			log_warning("reload: milter_socket, database, run_user, milter_pidfile "
+				    "and milter_metrics_listen take effect at restart only");
 		if (old->cfg->log_facility != cfg->log_facility)
 			log_open(PROG, cfg->log_facility, false);
 	}
@@ -224,6 +226,8 @@ int main(int argc, char **argv)
 	char *pidfile = NULL;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
+	struct metrics_http *metrics = NULL;
+	int metrics_fd = -1;
 	int status;
 
 	daemon_args_parse(argc, argv, PROG, false, &args);
@@ -246,6 +250,14 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	if ((status = open_socket(cfg)) != 0) {
+		cfg_free(&cfg);
+		return status;
+	}
+	if (cfg->milter_metrics_listen[0] != '\0'
+	    && metrics_http_open("milter_metrics_listen", cfg->milter_metrics_listen, cfg->run_user,
+				 &metrics_fd, &status, &error) < 0) {
+		log_error("%s", error ? error : "milter_metrics_listen: error");
+		free(error);
 		cfg_free(&cfg);
 		return status;
 	}
@@ -281,6 +293,24 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	callbacks_set_store(fstore);
+	/* After the detach (a fork keeps no thread) and signals_block()
+	   (the server's thread inherits the mask). */
+	if (metrics_fd >= 0) {
+		metrics_http_enable("milter");
+		if (metrics_http_start(metrics_fd, &metrics, &error) < 0) {
+			metrics_fd = -1;
+			log_error("metrics: %s", error ? error : "cannot start");
+			free(error);
+			status = EXIT_UNAVAILABLE;
+			goto out;
+		}
+		metrics_fd = -1;
+		/* The store opened at start; one opened later by a retry is
+		   not handed over (its queue gauges stay absent until a
+		   restart). */
+		metrics_http_set_store(metrics, frontend_store_get(fstore), true, false);
+		log_info("metrics: serving %s", cfg->milter_metrics_listen);
+	}
 	if (settings_install(cfg) != 0) {
 		cfg = NULL;
 		log_error("out of memory");
@@ -307,6 +337,9 @@ int main(int argc, char **argv)
 	pthread_kill(reload_thread, SIGUSR1);
 	pthread_join(reload_thread, NULL);
 out:
+	metrics_http_stop(&metrics);	/* it reads the store */
+	if (metrics_fd >= 0)
+		close(metrics_fd);
 	callbacks_set_store(NULL);
 	frontend_store_close(&fstore, 5000);
 	settings_shutdown();

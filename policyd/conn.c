@@ -32,6 +32,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 
 /* conn_now_ms - monotonic milliseconds */
 long long conn_now_ms(void)
@@ -173,6 +174,7 @@ void conn_close(struct server *srv, struct conn *c)
 	c->next = srv->dead;
 	srv->dead = c;
 	srv->nconns--;
+	metrics_connections_add(-1);
 }
 
 /* conn_free_dead - release connections closed during the last batch */
@@ -379,6 +381,7 @@ struct conn *conn_create(struct server *srv, int rfd, int wfd, const char *peer)
 	c->last_ms = conn_now_ms();
 	list_append(srv, c);
 	srv->nconns++;
+	metrics_connections_add(1);
 	if (conn_interest(srv, c) < 0) {
 		log_error("%s: epoll_ctl: %s", peer, strerror(errno));
 		conn_close(srv, c);	/* closes the descriptors too */

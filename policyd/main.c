@@ -38,6 +38,7 @@
 #include "frontend_store.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "relay_hazards.h"
 #include "request.h"
 #include "server.h"
@@ -55,6 +56,7 @@ struct policyd {
 	struct frontend_store *fstore;	/* opened at start or later */
 	struct store *store;		/* the open store of this batch, or NULL */
 	struct relay_lookups lookups;	/* bound to store (NULL: all fail) */
+	struct metrics_http *metrics;	/* NULL: policyd_metrics_listen empty */
 };
 
 /* settings_from_config - what the event loop needs */
@@ -99,6 +101,7 @@ static void store_refresh(struct policyd *pd)
 	if (store != pd->store || pd->lookups.user_suspended == NULL) {
 		pd->store = store;
 		store_lookups_init(&pd->lookups, store);
+		metrics_http_set_store(pd->metrics, store, true, false);
 	}
 }
 
@@ -148,6 +151,8 @@ static int cb_reload(void *ctx, struct server_settings *settings_r)
 	warn_if_changed("policyd_listen", pd->cfg->policyd_listen, cfg->policyd_listen);
 	warn_if_changed("run_user", pd->cfg->run_user, cfg->run_user);
 	warn_if_changed("database", pd->cfg->database, cfg->database);
+	warn_if_changed("policyd_metrics_listen", pd->cfg->policyd_metrics_listen,
+			cfg->policyd_metrics_listen);
 	if (cfg->audit_decisions && !pd->cfg->audit_decisions && pd->store != NULL)
 		/* The decision writer starts with the store, at start-up. */
 		log_warning("reload: audit_decisions turned on; restart to start writing "
@@ -345,7 +350,7 @@ int main(int argc, char **argv)
 	struct server_callbacks cb = {&pd, cb_answer, cb_reload, cb_tick, cb_batch_begin,
 				      cb_batch_end};
 	char *error = NULL;
-	int listen_fd = -1;
+	int listen_fd = -1, metrics_fd = -1;
 	int rc;
 
 	if (spawn_requested(argc, argv))
@@ -386,6 +391,13 @@ int main(int argc, char **argv)
 			cfg_free(&pd.cfg);
 			return rc;
 		}
+		/* Not in spawn mode: each spawned process is one connection. */
+		if (pd.cfg->policyd_metrics_listen[0] != '\0'
+		    && metrics_http_open("policyd_metrics_listen", pd.cfg->policyd_metrics_listen,
+					 pd.cfg->run_user, &metrics_fd, &rc, &error) < 0) {
+			log_error("%s", error ? error : "policyd_metrics_listen: error");
+			return rc;
+		}
 		if (!pd.foreground) {
 			uid_t uid = (uid_t)-1;
 			gid_t gid = (gid_t)-1;
@@ -412,6 +424,15 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	daemon_signals_install(SIGHUP);
+	/* After the detach: a fork keeps no thread. */
+	if (metrics_fd >= 0) {
+		metrics_http_enable("policyd");
+		if (metrics_http_start(metrics_fd, &pd.metrics, &error) < 0) {
+			log_error("metrics: %s", error ? error : "cannot start");
+			return EXIT_UNAVAILABLE;
+		}
+		log_info("metrics: serving %s", pd.cfg->policyd_metrics_listen);
+	}
 	{
 		struct store_options opts = {
 			.mode = STORE_OPEN_EXISTING,
@@ -443,6 +464,7 @@ int main(int argc, char **argv)
 	}
 	free(error);
 	server_free(&srv);
+	metrics_http_stop(&pd.metrics);	/* it reads the store */
 	pd.store = NULL;
 	frontend_store_close(&pd.fstore, STORE_FLUSH_MS);
 	if (!pd.spawn && !pd.foreground)

@@ -23,6 +23,7 @@
 
 #include "ipaddr.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "request.h"
 
@@ -263,6 +264,9 @@ size_t request_answer(const struct policy_request *req, const struct frontend_en
 	struct relay_verdict v;
 	char ipbuf[IPADDR_STRLEN];
 	char too_long[64];
+	/* Timed from here: the request is complete and parsed. */
+	uint64_t start = metrics_request_start();
+	size_t len;
 
 	*error_r = NULL;
 	if (!req->has_request) {
@@ -302,8 +306,10 @@ size_t request_answer(const struct policy_request *req, const struct frontend_en
 
 		fr.recipient = "";
 		frontend_decide_data(&fr, env, n > 100000 ? 100000 : (unsigned)n, &v);
-		return format_reply(&v, reply, size);
+	} else {
+		frontend_decide_rcpt(&fr, env, &v);
 	}
-	frontend_decide_rcpt(&fr, env, &v);
-	return format_reply(&v, reply, size);
+	len = format_reply(&v, reply, size);
+	metrics_request_done(start);
+	return len;
 }

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "loginwatch.h"
+#include "metrics.h"
 #include "progress.h"
 
 /* on_line - one line: parse, and queue a grant for a login */
@@ -26,6 +27,7 @@ static void on_line(void *ctx, const char *source, char *line, size_t len)
 	char ip[IPADDR_STRLEN];
 
 	w->stats.candidates++;
+	metrics_loginwatch_line(source);
 	switch (parsers_parse_line(&w->parsers, line, len, w->now, &ev)) {
 	case PARSE_IGNORED:
 		return;
@@ -37,6 +39,7 @@ static void on_line(void *ctx, const char *source, char *line, size_t len)
 		break;
 	}
 	w->stats.logins++;
+	metrics_loginwatch_login(ev.format, ev.service);
 	switch (grants_from_event(&w->policy, &ev, source, line, w->now, &login)) {
 	case GRANT_EXCLUDED:
 		w->stats.excluded++;
@@ -96,6 +99,8 @@ static int on_batch(void *ctx, const char *source, const struct follow_position 
 	char *error = NULL;
 
 	w->now = time(NULL);
+	if (pos != NULL)
+		metrics_loginwatch_position(source, pos->dev, pos->ino, pos->offset);
 	if (w->progress != NULL && pos != NULL)
 		progress_update(w->progress, w->progress_base + pos->offset, 0);
 	if (w->lost_logins) {

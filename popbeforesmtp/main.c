@@ -33,6 +33,8 @@
 #include "listen.h"
 #include "log.h"
 #include "loginwatch.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "progress.h"
 #include "report.h"
 
@@ -337,6 +339,8 @@ static void reload(struct loginwatch *w, struct report *report, const char *path
 	    || strcmp(n->loginwatch_http_api_key_file, (*cfg)->loginwatch_http_api_key_file) != 0)
 		log_warning("reload: loginwatch_http_listen or its key file changed; restart to "
 			    "use them (both are opened before the privilege drop)");
+	if (strcmp(n->loginwatch_metrics_listen, (*cfg)->loginwatch_metrics_listen) != 0)
+		log_warning("reload: loginwatch_metrics_listen changed; restart to use it");
 	if (report != NULL
 	    && report_reconfigure(report, &probe.policy, &n->loginwatch_http_protocols) < 0) {
 		log_error("reload: out of memory; keeping the running configuration");
@@ -400,10 +404,11 @@ static int run_follow_mode(struct authrelay_config *cfg, const struct daemon_arg
 	struct journal *j = NULL;
 	struct report *report = NULL;
 	struct http_server *http = NULL;
+	struct metrics_http *metrics = NULL;
 	struct commit_group *group = NULL;
 	struct report_stats rs;
 	char *error = NULL, *key = NULL;
-	int http_fd = -1, http_status = 0;
+	int http_fd = -1, http_status = 0, metrics_fd = -1;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 	int status = 0;
@@ -458,10 +463,32 @@ static int run_follow_mode(struct authrelay_config *cfg, const struct daemon_arg
 			goto fail_config;
 		goto fail_unavailable;
 	}
+	if (cfg->loginwatch_metrics_listen[0] != '\0'
+	    && metrics_http_open("loginwatch_metrics_listen", cfg->loginwatch_metrics_listen,
+				 cfg->run_user, &metrics_fd, &http_status, &error) < 0) {
+		if (http_status == EXIT_CONFIG)
+			goto fail_config;
+		goto fail_unavailable;
+	}
 	if (daemon_drop_privileges(cfg->run_user, &error) < 0)
 		goto fail_unavailable;
 	if (open_store(cfg, &w.store, &error) < 0)
 		goto fail_unavailable;
+	if (metrics_fd >= 0) {
+		const struct parser_info *p;
+		int fd = metrics_fd;
+
+		metrics_fd = -1;	/* the server's now, also on failure */
+		metrics_http_enable("loginwatch");
+		metrics_loginwatch_sources((const char *const *)cfg->loginwatch_sources.items,
+					   cfg->loginwatch_sources.count);
+		for (p = parsers_table(); p->name != NULL; p++)
+			metrics_loginwatch_format(p->name);
+		if (metrics_http_start(fd, &metrics, &error) < 0)
+			goto fail_unavailable;
+		metrics_http_set_store(metrics, w.store, false, true);
+		log_info("metrics: serving %s", cfg->loginwatch_metrics_listen);
+	}
 	if (http_fd >= 0) {
 		struct http_server_options ho = { cfg->loginwatch_http_max_connections,
 						  (unsigned)cfg->loginwatch_http_timeout, REPORT_MAX_BODY,
@@ -527,6 +554,7 @@ static int run_follow_mode(struct authrelay_config *cfg, const struct daemon_arg
 	}
 	/* No report is answered after this: Dovecot's next one fails fast. */
 	http_server_stop(&http);
+	metrics_http_stop(&metrics);
 	follow_flush(f);
 	log_info("stopping: candidates=%llu logins=%llu granted=%llu refused=%llu excluded=%llu "
 		 "expired=%llu long_lines=%llu",
@@ -555,6 +583,9 @@ fail_log:
 	free(error);
 out:
 	http_server_stop(&http);
+	metrics_http_stop(&metrics);	/* it reads the store */
+	if (metrics_fd >= 0)
+		close(metrics_fd);
 	report_free(&report);
 	commit_group_free(&group);
 	if (http_fd >= 0)

@@ -22,7 +22,7 @@ else
     PKGS="$BUILD_PKGS sqlite3 openssl miltertest libsasl2-modules sasl2-bin
       postfix dovecot-imapd dovecot-pop3d swaks curl
       clang libclang-rt-14-dev valgrind python3 iproute2 procps bc logrotate systemd-journal-remote
-      postgresql-15 chromium m4 libdb5.3 libldap-2.5-0 libnsl2 libwrap0 libsasl2-2 libssl3"
+      postgresql-15 prometheus chromium m4 libdb5.3 libldap-2.5-0 libnsl2 libwrap0 libsasl2-2 libssl3"
     mode=tests
 fi
 # tests/sendmail runs Debian's Sendmail unpacked, never installed (that would

@@ -25,7 +25,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Every field of struct authrelay_config, in the order of cfg.h. */
-#define CFG_FIELDS 47
+#define CFG_FIELDS 50
 
 static void dump_add(char *buf, size_t size, const char *key, const char *value)
 {
@@ -109,6 +109,7 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 	dump_num(buf, size, "policyd_max_line", c->policyd_max_line);
 	dump_num(buf, size, "policyd_max_attributes", c->policyd_max_attributes);
 	dump_num(buf, size, "policyd_max_request", c->policyd_max_request);
+	dump_add(buf, size, "policyd_metrics_listen", c->policyd_metrics_listen);
 	dump_add(buf, size, "milter_socket", c->milter_socket);
 	dump_add(buf, size, "milter_socket_owner", c->milter_socket_owner);
 	snprintf(mode, sizeof(mode), "%04o", c->milter_socket_mode);
@@ -116,6 +117,7 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 	dump_add(buf, size, "milter_pidfile", c->milter_pidfile);
 	dump_list(buf, size, "milter_relay_transports", &c->milter_relay_transports);
 	dump_num(buf, size, "milter_timeout", c->milter_timeout);
+	dump_add(buf, size, "milter_metrics_listen", c->milter_metrics_listen);
 	dump_num(buf, size, "milter_relay_check", c->milter_relay_check);
 	dump_list(buf, size, "loginwatch_sources", &c->loginwatch_sources);
 	dump_list(buf, size, "loginwatch_formats", &c->loginwatch_formats);
@@ -125,6 +127,7 @@ static void cfg_dump(const struct authrelay_config *c, char *buf, size_t size)
 	dump_list(buf, size, "loginwatch_http_protocols", &c->loginwatch_http_protocols);
 	dump_num(buf, size, "loginwatch_http_timeout", c->loginwatch_http_timeout);
 	dump_num(buf, size, "loginwatch_http_max_connections", c->loginwatch_http_max_connections);
+	dump_add(buf, size, "loginwatch_metrics_listen", c->loginwatch_metrics_listen);
 }
 
 /* The defaults, as authrelay.conf(5) and cfg.h state them. */
@@ -160,6 +163,7 @@ static const char defaults_dump[] = "database=/var/lib/authrelay/authrelay.db\n"
 				    "policyd_max_line=4096\n"
 				    "policyd_max_attributes=100\n"
 				    "policyd_max_request=65536\n"
+				    "policyd_metrics_listen=\n"
 				    "milter_socket=inet:127.0.0.1:10030\n"
 				    "milter_socket_owner=\n"
 				    "milter_socket_mode=0660\n"
@@ -167,6 +171,7 @@ static const char defaults_dump[] = "database=/var/lib/authrelay/authrelay.db\n"
 				    "milter_relay_transports=smtp,esmtp,smtp8,dsmtp,relay,uucp,uucp-old,"
 				    "uucp-new,suucp,uucp-dom,uucp-uudom\n"
 				    "milter_timeout=30\n"
+				    "milter_metrics_listen=\n"
 				    "milter_relay_check=1\n"
 				    "loginwatch_sources=\n"
 				    "loginwatch_formats=all\n"
@@ -175,7 +180,8 @@ static const char defaults_dump[] = "database=/var/lib/authrelay/authrelay.db\n"
 				    "loginwatch_http_api_key_file=\n"
 				    "loginwatch_http_protocols=imap,pop3\n"
 				    "loginwatch_http_timeout=30\n"
-				    "loginwatch_http_max_connections=256\n";
+				    "loginwatch_http_max_connections=256\n"
+				    "loginwatch_metrics_listen=\n";
 
 START_TEST(test_defaults)
 {
@@ -286,6 +292,12 @@ static const struct set_case set_cases[] = {
 	{"milter_relay_transports", "milter_relay_transports = smtp relay esmtp",
 	 "milter_relay_transports=smtp,relay,esmtp\n"},
 	{"milter_timeout", "milter_timeout = 1m", "milter_timeout=60\n"},
+	{"milter_metrics_listen", "milter_metrics_listen = unix:/run/authrelay/milter-metrics",
+	 "milter_metrics_listen=unix:/run/authrelay/milter-metrics\n"},
+	{"policyd_metrics_listen", "policyd_metrics_listen = inet:127.0.0.1:9341",
+	 "policyd_metrics_listen=inet:127.0.0.1:9341\n"},
+	{"loginwatch_metrics_listen", "loginwatch_metrics_listen = inet:[::1]:9343",
+	 "loginwatch_metrics_listen=inet:[::1]:9343\n"},
 	{"milter_relay_check off", "milter_relay_check = no", "milter_relay_check=0\n"},
 	{"loginwatch_sources", "loginwatch_sources = /var/log/mail.log, -, journal",
 	 "loginwatch_sources=/var/log/mail.log,-,journal\n"},
