@@ -17,24 +17,15 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "test_tmpdir.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static char dir[64], path[128];
+static char path[128];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/check_store_limits.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/authrelay.db", dir);
-}
-
-static void teardown(void)
-{
-	char cmd[200];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	snprintf(path, sizeof path, "%s/authrelay.db", test_tmpdir_create("check_store_limits"));
 }
 
 static struct store *store_new(enum store_open_mode mode)
@@ -284,7 +275,7 @@ static Suite *store_limits_suite(void)
 	Suite *s = suite_create("store_limits");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, test_tmpdir_remove);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_rules);
 	tcase_add_test(tc, test_charges);

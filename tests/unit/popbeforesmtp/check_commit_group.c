@@ -20,11 +20,12 @@
 
 #include "commit_group.h"
 #include "log.h"
+#include "test_tmpdir.h"
 
 #define THREADS 8
 #define PER_THREAD 200
 
-static char dir[64], path[128];
+static char path[128];
 static struct store *store;
 static struct commit_group *group;
 static bool with_bad;
@@ -36,9 +37,7 @@ static void setup(void)
 				     .program = "test" };
 	char *error = NULL;
 
-	snprintf(dir, sizeof dir, "/tmp/check_commit_group.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/g.db", dir);
+	snprintf(path, sizeof path, "%s/g.db", test_tmpdir_create("check_commit_group"));
 	if (store_open(path, &opts, &store, &error) < 0)
 		ck_abort_msg("store_open: %s", error);
 	ck_assert_int_eq(commit_group_create(store, &group), 0);
@@ -46,15 +45,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char p[160];
-
 	commit_group_free(&group);
 	store_close(&store, 1000);
-	for (const char *const *s = (const char *const[]){ "", "-wal", "-shm", NULL }; *s; s++) {
-		snprintf(p, sizeof p, "%s%s", path, *s);
-		unlink(p);
-	}
-	rmdir(dir);
+	test_tmpdir_remove();
 }
 
 static void *writer(void *arg)
