@@ -27,35 +27,17 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+# tests/cases.py, without a __pycache__ in the checkout
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import cases  # noqa: E402
+from cases import check_eq, free_port, result  # noqa: E402
+
 BUILD, SRC, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 RUN_USER = "nobody" if os.getuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
 DB = os.path.join(WORK, "db", "authrelay.db")
 MAILLOG = os.path.join(WORK, "mail.log")
 procs = []
-passed = failed = 0
-
-
-def result(label, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok - %s" % label)
-    else:
-        failed += 1
-        print("FAIL - %s: %s" % (label, detail))
-    sys.stdout.flush()
-
-
-def check_eq(label, got, want):
-    result(label, got == want, "got %r, want %r" % (got, want))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def sql(text, args=()):
@@ -490,5 +472,5 @@ reports = [n for n in sorted(os.listdir(WORK)) if n.endswith(".log") and n != "p
            and any(s in open(os.path.join(WORK, n), errors="replace").read()
                    for s in ("AddressSanitizer", "LeakSanitizer", "runtime error:"))]
 result("no sanitizer report in the daemons' logs", not reports, ", ".join(reports))
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed or passed == 0 else 0)
+print("%d passed, %d failed" % (cases.passed, cases.failed))
+sys.exit(1 if cases.failed or cases.passed == 0 else 0)

@@ -24,11 +24,16 @@ import subprocess
 import sys
 import time
 
+# tests/cases.py, without a __pycache__ in the checkout
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import cases  # noqa: E402
+from cases import free_port, result  # noqa: E402
+
 BUILD, SQLDIR, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 POLICYD = os.path.join(BUILD, "authrelay-policyd")
 CTL = os.path.join(BUILD, "authrelayctl")
 procs = []
-passed = failed = 0
 NOW = int(time.time())
 RUN_USER = "nobody" if os.getuid() == 0 else ""
 # VALGRIND=1: every policyd started here runs under valgrind (memcheck,
@@ -44,25 +49,6 @@ def wrap(argv):
     return ["valgrind", "--quiet", "--leak-check=full", "--show-leak-kinds=definite,indirect",
             "--errors-for-leak-kinds=definite,indirect", "--track-fds=no", "--vgdb=no",
             "--log-file=%s/valgrind.%%p.log" % WORK] + argv
-
-
-def result(label, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok - %s" % label)
-    else:
-        failed += 1
-        print("FAIL - %s: %s" % (label, detail))
-    sys.stdout.flush()
-
-
-def free_port(family=socket.AF_INET, host="127.0.0.1"):
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.bind((host, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ---------------------------------------------------------------- database
@@ -980,5 +966,5 @@ finally:
         if p.poll() is None:
             p.kill()
             p.wait()
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    print("%d passed, %d failed" % (cases.passed, cases.failed))
+    sys.exit(1 if cases.failed else 0)
