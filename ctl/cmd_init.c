@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <grp.h>
 #include <libgen.h>
 #include <pwd.h>
@@ -31,6 +32,7 @@
 
 #include "ctl.h"
 #include "output.h"
+#include "limit_spec.h"
 #include "postfix_hints.h"
 #include "relay_hazards.h"
 
@@ -207,6 +209,40 @@ static void check_db_owner(struct ctl *ctl, struct report *r)
 	free(copy);
 }
 
+/* limit_row - counts the database's limit rows that limit someone */
+static int limit_row(const char *subject, const char *kind, const char *spec, int64_t changed,
+		     void *ctx)
+{
+	unsigned *n = ctx;
+
+	(void)subject, (void)kind, (void)changed;
+	if (strcmp(spec, "unlimited") != 0)
+		(*n)++;
+	return 0;
+}
+
+/* limits_set_by - what makes policyd count messages, for the hint; NULL
+   when no limit is set anywhere (a database that cannot list its limit
+   rows counts as having none: check has said what is wrong with it) */
+static const char *limits_set_by(struct ctl *ctl, char *buf, size_t size)
+{
+	unsigned rows = 0;
+	char *error = NULL;
+
+	if (limit_spec_is_active(&ctl->cfg->limit_recipients))
+		return "limit_recipients in authrelay.conf";
+	if (limit_spec_is_active(&ctl->cfg->limit_messages))
+		return "limit_messages in authrelay.conf";
+	if (store_limit_list(ctl->store, limit_row, &rows, &error) < 0) {
+		free(error);
+		return NULL;
+	}
+	if (rows == 0)
+		return NULL;
+	snprintf(buf, size, "%u limit row%s in the database", rows, rows == 1 ? "" : "s");
+	return buf;
+}
+
 /* cmd_check - config, database, Postfix wiring */
 
 int cmd_check(struct ctl *ctl, int argc, char **argv)
@@ -217,6 +253,7 @@ int cmd_check(struct ctl *ctl, int argc, char **argv)
 	struct authrelay_config *defaults;
 	struct postfix_conf pc;
 	struct postfix_expect expect;
+	char limits_buf[64];
 	int version = 0, status, got;
 	char *detail = NULL, *error = NULL;
 	enum lookup_result integrity;
@@ -286,6 +323,7 @@ int cmd_check(struct ctl *ctl, int argc, char **argv)
 		/* The default socket is always "set"; a changed one means the
 		   admin configured the milter. */
 		expect.milter_in_use = strcmp(ctl->cfg->milter_socket, defaults->milter_socket) != 0;
+		expect.limits_set_by = limits_set_by(ctl, limits_buf, sizeof limits_buf);
 		cfg_free(&defaults);
 		postfix_hints(&pc, &expect, postfix_hint, &r);
 		postfix_conf_free(&pc);

@@ -47,6 +47,7 @@ void postfix_conf_free(struct postfix_conf *conf)
 {
 	free(conf->relay_restrictions);
 	free(conf->recipient_restrictions);
+	free(conf->data_restrictions);
 	free(conf->mynetworks);
 	free(conf->milters);
 	memset(conf, 0, sizeof *conf);
@@ -62,6 +63,7 @@ int postfix_conf_parse(const char *text, struct postfix_conf *conf_r)
 	} want[] = {
 		{"smtpd_relay_restrictions", &conf_r->relay_restrictions},
 		{"smtpd_recipient_restrictions", &conf_r->recipient_restrictions},
+		{"smtpd_data_restrictions", &conf_r->data_restrictions},
 		{"mynetworks", &conf_r->mynetworks},
 		{"smtpd_milters", &conf_r->milters},
 	};
@@ -153,7 +155,7 @@ int postfix_conf_read(const char *config_dir, struct postfix_conf *conf_r, char 
 {
 	char pathbuf[4096];
 	const char *postconf = find_postconf(pathbuf, sizeof pathbuf);
-	char *argv[10];
+	char *argv[12];
 	int argc = 0, fds[2], errfd, status, err;
 	char why[256];
 	posix_spawn_file_actions_t fa;
@@ -173,6 +175,7 @@ int postfix_conf_read(const char *config_dir, struct postfix_conf *conf_r, char 
 	}
 	argv[argc++] = (char *)"smtpd_relay_restrictions";
 	argv[argc++] = (char *)"smtpd_recipient_restrictions";
+	argv[argc++] = (char *)"smtpd_data_restrictions";
 	argv[argc++] = (char *)"mynetworks";
 	argv[argc++] = (char *)"smtpd_milters";
 	argv[argc] = NULL;
@@ -488,6 +491,31 @@ static void hint_mynetworks(const struct postfix_conf *conf, struct hinter *h)
 		say(h, true, "mynetworks has no network wider than an IPv4 /24 or an IPv6 /64");
 }
 
+/* hint_limits - policyd counts a message only when asked at DATA. Only
+   for a main.cf wiring: a master.cf "-o" wiring (conf-examples) is not
+   what postconf -x shows, and the milter counts without Postfix's help. */
+static void hint_limits(const struct postfix_conf *conf, const struct postfix_expect *e,
+			struct hinter *h)
+{
+	struct wiring relay, data;
+
+	if (e->limits_set_by == NULL)
+		return;
+	find_wiring(conf->relay_restrictions, e->policy_endpoint, &relay);
+	if (relay.policy < 0)
+		return;
+	find_wiring(conf->data_restrictions, e->policy_endpoint, &data);
+	if (data.policy < 0)
+		say(h, false, "sending limits are set (%s) but smtpd_data_restrictions has no "
+			      "check_policy_service %s: policyd counts a message there, so no "
+			      "limit is ever reached",
+		    e->limits_set_by, e->policy_endpoint);
+	else
+		say(h, true, "smtpd_data_restrictions asks check_policy_service %s (sending "
+			     "limits: %s)",
+		    e->policy_endpoint, e->limits_set_by);
+}
+
 unsigned postfix_hints(const struct postfix_conf *conf, const struct postfix_expect *expect,
 		       postfix_hint_fn *fn, void *ctx)
 {
@@ -495,6 +523,7 @@ unsigned postfix_hints(const struct postfix_conf *conf, const struct postfix_exp
 	bool milter_wired = list_has_endpoint(conf->milters, expect->milter_socket);
 
 	hint_policy(conf, expect, milter_wired, &h);
+	hint_limits(conf, expect, &h);
 	hint_mynetworks(conf, &h);
 	if (milter_wired)
 		say(&h, true, "smtpd_milters contains %s", expect->milter_socket);

@@ -17,7 +17,10 @@
  *	  never asked);
  *	- mynetworks: networks wider than an IPv4 /24 or an IPv6 /64 (other
  *	  than loopback) relay without anyone asking authrelay;
- *	- smtpd_milters: contains milter_socket when the milter is in use.
+ *	- smtpd_milters: contains milter_socket when the milter is in use;
+ *	- smtpd_data_restrictions: check_policy_service for policyd_listen
+ *	  when sending limits are set and policyd is wired in main.cf (a
+ *	  message is counted there; without it no limit is ever reached).
  */
 #ifndef AUTHRELAY_CTL_POSTFIX_HINTS_H
 #define AUTHRELAY_CTL_POSTFIX_HINTS_H
@@ -28,6 +31,7 @@
 struct postfix_conf {
 	char *relay_restrictions;	/* smtpd_relay_restrictions */
 	char *recipient_restrictions;	/* smtpd_recipient_restrictions */
+	char *data_restrictions;	/* smtpd_data_restrictions */
 	char *mynetworks;
 	char *milters;			/* smtpd_milters */
 };
@@ -52,6 +56,10 @@ struct postfix_expect {
 	const char *policy_endpoint;	/* policyd_listen, Postfix notation */
 	const char *milter_socket;	/* milter_socket */
 	bool milter_in_use;		/* milter_socket set in authrelay.conf */
+	/* NULL, or what sets sending limits ("limit_recipients in
+	   authrelay.conf", "3 limit rows in the database"): policyd counts
+	   a message only when smtpd_data_restrictions asks it. */
+	const char *limits_set_by;
 };
 
 typedef void postfix_hint_fn(void *ctx, bool ok, const char *text);

@@ -315,6 +315,31 @@ fi
 PATH="$T/bin:$PATH" run -c "$CONF" --json check
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["ok"] and d["warnings"] >= 2 else 1)' "$T/out" 2>/dev/null &&
 	ok "check --json: parses, ok with warnings" || bad "check --json" "$(cat "$T/out")"
+# Sending limits in the database and a main.cf wiring without
+# smtpd_data_restrictions: nothing would ever be counted.
+cat > "$T/postconf.out" <<'EOF'
+smtpd_relay_restrictions = permit_mynetworks, check_policy_service { inet:127.0.0.1:10040, default_action=DUNNO }, reject_unauth_destination
+smtpd_data_restrictions =
+mynetworks = 127.0.0.0/8
+smtpd_milters =
+EOF
+run -c "$CONF" limit set hintuser --messages 5/1h
+PATH="$T/bin:$PATH" run -c "$CONF" check
+if [ "$rc" = 0 ] && grep -q '^warning: postfix: sending limits are set (1 limit row in the database) but smtpd_data_restrictions has no check_policy_service inet:127.0.0.1:10040' "$T/out"; then
+	ok "check: limits set but not asked at DATA: warning"
+else
+	bad "check (limits, no DATA wiring)" "rc=$rc: $(grep postfix "$T/out")"
+fi
+sed -i 's/^smtpd_data_restrictions =.*/smtpd_data_restrictions = check_policy_service inet:127.0.0.1:10040/' "$T/postconf.out"
+PATH="$T/bin:$PATH" run -c "$CONF" check
+if [ "$rc" = 0 ] && grep -q '^ok: postfix: smtpd_data_restrictions asks check_policy_service inet:127.0.0.1:10040 (sending limits: 1 limit row in the database)' "$T/out" &&
+	! grep -q '^warning: postfix' "$T/out"; then
+	ok "check: limits set and asked at DATA: ok"
+else
+	bad "check (limits, DATA wiring)" "rc=$rc: $(grep postfix "$T/out")"
+fi
+run -c "$CONF" limit clear hintuser
+[ "$rc" = 0 ] || bad "limit clear hintuser" "rc=$rc: $(cat "$T/err")"
 # A postconf that fails (Postfix installed without a main.cf): its own
 # message is quoted in one warning of ours, never printed on its own.
 cat > "$T/bin/postconf" <<'EOF'
