@@ -29,6 +29,8 @@ struct frontend_store {
 	_Atomic(struct store *) store;
 	_Atomic(time_t) retry_at;
 	time_t logged_at;		/* under lock */
+	frontend_store_open_fn *on_open;	/* under lock */
+	void *on_open_ctx;
 	pthread_mutex_t lock;
 };
 
@@ -42,6 +44,8 @@ static void frontend_store_try(struct frontend_store *fs)
 	if (store_open(fs->location, &fs->opts, &store, &error) == 0) {
 		log_info("database %s open", fs->location);
 		atomic_store(&fs->store, store);
+		if (fs->on_open != NULL)
+			fs->on_open(fs->on_open_ctx, store);
 		return;
 	}
 	atomic_store(&fs->retry_at, now + FRONTEND_STORE_RETRY);
@@ -104,6 +108,20 @@ struct store *frontend_store_get(struct frontend_store *fs)
 	store = atomic_load(&fs->store);
 	pthread_mutex_unlock(&fs->lock);
 	return store;
+}
+
+/* frontend_store_on_open - who to tell when the store opens */
+void frontend_store_on_open(struct frontend_store *fs, frontend_store_open_fn *fn, void *ctx)
+{
+	struct store *store;
+
+	pthread_mutex_lock(&fs->lock);
+	fs->on_open = fn;
+	fs->on_open_ctx = ctx;
+	store = atomic_load(&fs->store);
+	if (store != NULL && fn != NULL)
+		fn(ctx, store);
+	pthread_mutex_unlock(&fs->lock);
 }
 
 /* frontend_store_close - close and free */

@@ -37,6 +37,14 @@ int frontend_store_new(const char *location, const struct store_options *opts,
    when the last attempt is FRONTEND_STORE_RETRY seconds old. */
 struct store *frontend_store_get(struct frontend_store *fs);
 
+/* Calls fn(ctx, store) once the store is open: at once when it is
+   already, else from the thread whose frontend_store_get() opens it
+   (with fs's lock held: fn must not call frontend_store_*()). One
+   callback per fs; a later call replaces it. For what needs the store
+   but does not ask for it per request (the milter's metrics scrape). */
+typedef void frontend_store_open_fn(void *ctx, struct store *store);
+void frontend_store_on_open(struct frontend_store *fs, frontend_store_open_fn *fn, void *ctx);
+
 /* Closes the store (flushing queued rows up to flush_timeout_ms), frees
    fs and sets *fs to NULL; NULL is fine. */
 void frontend_store_close(struct frontend_store **fs, long long flush_timeout_ms);

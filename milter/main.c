@@ -216,6 +216,12 @@ static int open_socket(const struct authrelay_config *cfg)
 	return 0;
 }
 
+/* metrics_store_open - the scrape reads the store once it is open */
+static void metrics_store_open(void *ctx, struct store *store)
+{
+	metrics_http_set_store(ctx, store, true, false);
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_args args;
@@ -305,10 +311,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		metrics_fd = -1;
-		/* The store opened at start; one opened later by a retry is
-		   not handed over (its queue gauges stay absent until a
-		   restart). */
-		metrics_http_set_store(metrics, frontend_store_get(fstore), true, false);
+		/* Now, or when a retry opens it later. */
+		frontend_store_on_open(fstore, metrics_store_open, metrics);
 		log_info("metrics: serving %s", cfg->milter_metrics_listen);
 	}
 	if (settings_install(cfg) != 0) {

@@ -200,7 +200,8 @@ def main():
     open(MAILLOG, "w").close()
 
     ports = {k: free_port() for k in ("policyd", "policyd_m", "milter", "milter_m",
-                                      "loginwatch_m", "broken", "broken_m", "prom")}
+                                      "loginwatch_m", "broken", "broken_m", "late", "late_m",
+                                      "prom")}
     pd_conf = write_config("policyd", [
         "policyd_listen = inet:127.0.0.1:%d" % ports["policyd"],
         "policyd_metrics_listen = inet:127.0.0.1:%d" % ports["policyd_m"],
@@ -362,7 +363,49 @@ def main():
         result("broken policyd starts", False, open(os.path.join(WORK, "broken.log")).read())
     stop(br)
 
+    late_milter(ports)
     prometheus(ports, rows, active)
+
+
+def late_milter(ports):
+    """A milter started before its database exists: once a message makes
+    it open the database (FRONTEND_STORE_RETRY, 5 s), the scrape has the
+    queue gauges too, without a restart."""
+    late_db = os.path.join(WORK, "db", "late.db")
+    conf = write_config("late", [
+        "milter_socket = inet:127.0.0.1:%d" % ports["late"],
+        "milter_metrics_listen = inet:127.0.0.1:%d" % ports["late_m"],
+        "milter_pidfile ="])
+    with open(conf) as f:
+        text = f.read().replace(DB, late_db)
+    with open(conf, "w") as f:
+        f.write(text)
+    ml = start("late", [os.path.join(BUILD, "authrelay-milter"), "-f", "-c", conf])
+    if not wait_port(ports["late_m"], ml):
+        result("late milter starts", False, open(os.path.join(WORK, "late.log")).read())
+        stop(ml)
+        return
+    check_eq("milter without its database: no queue family",
+             family(scrape(ports["late_m"]), "authrelay_decision_queue_rows"), {})
+    src = sqlite3.connect(DB)
+    dst = sqlite3.connect(late_db)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    if os.getuid() == 0:
+        os.chown(late_db, pwd.getpwnam(RUN_USER).pw_uid, -1)
+    lib = os.path.join(SRC, "tests", "milter", "lib.lua")
+
+    def opened():
+        subprocess.run(["miltertest", "-D", "socket=inet:%d@127.0.0.1" % ports["late"],
+                        "-D", "lib=" + lib, "-s",
+                        os.path.join(SRC, "tests", "milter", "unauth_relay_refused.lua")],
+                       capture_output=True, text=True, timeout=60)
+        return family(scrape(ports["late_m"]), "authrelay_decision_queue_rows") != {}
+    wait_for("the late milter opens its database", opened, timeout=20)
+    check_eq("milter whose database appeared later: queue family scraped",
+             sorted(family(scrape(ports["late_m"]), "authrelay_decision_queue_rows")), [()])
+    stop(ml)
 
 
 def prom_query(port, query):
