@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "addr.h"
 #include "metrics.h"
 #include "sql_migrations.h"
 #include "store.h"
@@ -45,48 +47,14 @@ static int counted_write(int rc)
 	return rc;
 }
 
-/* store_fingerprint_normalize - Postfix's fingerprint form */
-int store_fingerprint_normalize(const char *in, char *out, size_t size)
+/* opened - what every store keeps from its options */
+static int opened(int rc, const struct store_options *opts, struct store **store_r)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t len = 0;
-	unsigned digits = 0;
-	int pending = -1;
-
-	if (in == NULL || size == 0)
-		return -1;
-	for (const char *p = in; *p != '\0'; p++) {
-		int v;
-		char c = *p;
-
-		if (c == ':' || c == ' ' || c == '\t')
-			continue;
-		if (c >= '0' && c <= '9')
-			v = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v = c - 'A' + 10;
-		else
-			return -1;
-		digits++;
-		if (pending < 0) {
-			pending = v;
-			continue;
-		}
-		/* Room for an optional ':', two digits and the NUL. */
-		if (len + (len > 0) + 3 > size)
-			return -1;
-		if (len > 0)
-			out[len++] = ':';
-		out[len++] = hex[pending];
-		out[len++] = hex[v];
-		pending = -1;
+	if (rc == 0) {
+		(*store_r)->progress = opts->progress;
+		(*store_r)->progress_ctx = opts->progress_ctx;
 	}
-	if (digits == 0 || pending >= 0)
-		return -1;
-	out[len] = '\0';
-	return 0;
+	return rc;
 }
 
 /* store_open - choose the backend by the location's form */
@@ -106,7 +74,7 @@ int store_open(const char *location, const struct store_options *opts,
 		return error_r_set(error_r, "store_open: no options");
 
 	if (store_pgsql_location(location))
-		return store_pgsql_open(location, opts, store_r, error_r);
+		return opened(store_pgsql_open(location, opts, store_r, error_r), opts, store_r);
 	/* "scheme://..." names a server; a file path never needs "://" (a
 	   path that really contains it can be written as ./path). */
 	if ((sep = strstr(location, "://")) != NULL && strchr(location, '/') > sep) {
@@ -116,7 +84,7 @@ int store_open(const char *location, const struct store_options *opts,
 				   "file path for SQLite or postgresql://... for PostgreSQL",
 				   location, (int)n, location);
 	}
-	return store_sqlite_open(location, opts, store_r, error_r);
+	return opened(store_sqlite_open(location, opts, store_r, error_r), opts, store_r);
 }
 
 bool store_location_is_server(const char *location)
@@ -211,6 +179,13 @@ int store_logins_apply(struct store *store, const struct store_login *logins, si
 		return error_r_set(error_r, "store_logins_apply: bad arguments");
 	if (count == 0 && cp == NULL)
 		return 0;
+	/* Everything is checked before the transaction, so a bad row costs
+	   no lock time. */
+	for (size_t i = 0; i < count; i++)
+		if (store_rules_login(&logins[i], error_r) < 0)
+			return -1;
+	if (cp != NULL && store_rules_checkpoint(cp, error_r) < 0)
+		return -1;
 	return counted_write(store->ops->logins_apply(store, logins, count, cp, error_r));
 }
 
@@ -229,6 +204,8 @@ int store_grant_add(struct store *store, const struct store_grant *grant, const 
 		*error_r = NULL;
 	if (store == NULL || grant == NULL || actor == NULL)
 		return error_r_set(error_r, "store_grant_add: bad arguments");
+	if (store_rules_grant(grant, (int64_t)time(NULL), error_r) < 0)
+		return -1;
 	return store->ops->grant_add(store, grant, actor, error_r);
 }
 
@@ -293,14 +270,26 @@ int store_user_list(struct store *store, store_user_cb *cb, void *ctx, char **er
 enum lookup_result store_sender_owned(struct store *store, const char *username,
 				      const char *address)
 {
+	struct store_sender_key key;
+
 	if (store == NULL || username == NULL || address == NULL)
 		return LOOKUP_ERROR;
-	return counted_lookup(store->ops->sender_owned(store, username, address));
+	/* An address that does not normalise is owned by nobody; that is
+	   an answer about the address, not a store failure. */
+	if (store_rules_sender_key(address, &key) < 0)
+		return LOOKUP_NOT_FOUND;
+	/* The null sender "" is covered by "*" only: no other candidate. */
+	return counted_lookup(store->ops->sender_owned(store, username,
+						       key.bare[0] != '\0' ? key.bare : NULL,
+						       key.at_domain[0] != '\0' ? key.at_domain
+									     : NULL));
 }
 
 int store_sender_allow(struct store *store, const char *username, const char *pattern,
 		       const char *actor, char **error_r)
 {
+	char norm[ADDR_MAX];
+
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || username == NULL || pattern == NULL || actor == NULL)
@@ -308,17 +297,23 @@ int store_sender_allow(struct store *store, const char *username, const char *pa
 	if (*username == '\0' || strlen(username) >= STORE_USER_MAX)
 		return error_r_set(error_r, "user name must be 1 to %d characters",
 				   STORE_USER_MAX - 1);
-	return store->ops->sender_allow(store, username, pattern, actor, error_r);
+	if (addr_pattern_normalize(pattern, norm, sizeof norm, error_r) < 0)
+		return -1;
+	return store->ops->sender_allow(store, username, norm, actor, error_r);
 }
 
 int store_sender_deny(struct store *store, const char *username, const char *pattern,
 		      const char *actor, char **error_r)
 {
+	char norm[ADDR_MAX];
+
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || username == NULL || pattern == NULL || actor == NULL)
 		return error_r_set(error_r, "store_sender_deny: bad arguments");
-	return store->ops->sender_deny(store, username, pattern, actor, error_r);
+	if (addr_pattern_normalize(pattern, norm, sizeof norm, error_r) < 0)
+		return -1;
+	return store->ops->sender_deny(store, username, norm, actor, error_r);
 }
 
 int store_sender_list(struct store *store, const char *username, store_sender_cb *cb, void *ctx,
@@ -335,29 +330,42 @@ int store_sender_list(struct store *store, const char *username, store_sender_cb
 
 enum lookup_result store_cert_lookup(struct store *store, const char *fingerprint, char *user_r)
 {
+	char fpr[STORE_FPR_MAX];
+
 	if (store == NULL || fingerprint == NULL)
 		return LOOKUP_ERROR;
-	return counted_lookup(store->ops->cert_lookup(store, fingerprint, user_r));
+	/* Not a fingerprint at all: no certificate has it. */
+	if (store_fingerprint_normalize(fingerprint, fpr, sizeof fpr) < 0)
+		return LOOKUP_NOT_FOUND;
+	return counted_lookup(store->ops->cert_lookup(store, fpr, user_r));
 }
 
 int store_cert_add(struct store *store, const struct store_cert *cert, const char *actor,
 		   char **error_r)
 {
+	struct store_cert norm;
+
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || cert == NULL || actor == NULL)
 		return error_r_set(error_r, "store_cert_add: bad arguments");
-	return store->ops->cert_add(store, cert, actor, error_r);
+	if (store_rules_cert(cert, &norm, error_r) < 0)
+		return -1;
+	return store->ops->cert_add(store, &norm, actor, error_r);
 }
 
 int store_cert_revoke(struct store *store, const char *fingerprint, const char *actor,
 		      char **error_r)
 {
+	char fpr[STORE_FPR_MAX];
+
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || fingerprint == NULL || actor == NULL)
 		return error_r_set(error_r, "store_cert_revoke: bad arguments");
-	return store->ops->cert_revoke(store, fingerprint, actor, error_r);
+	if (store_rules_fingerprint(fingerprint, fpr, error_r) < 0)
+		return -1;
+	return store->ops->cert_revoke(store, fpr, actor, error_r);
 }
 
 int store_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **error_r)
@@ -418,7 +426,9 @@ int store_audit(struct store *store, const struct store_audit_filter *filter,
 int store_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
 		uint64_t *deleted_r, char **error_r)
 {
-	uint64_t deleted;
+	uint64_t deleted, counts[STORE_PRUNE_TABLES] = { 0 }, total = 0;
+	char subject[32], detail[160];
+	int n, res = 0;
 
 	if (error_r != NULL)
 		*error_r = NULL;
@@ -429,7 +439,37 @@ int store_prune(struct store *store, int64_t before, unsigned batch, const char 
 		return error_r_set(error_r, "store_prune: bad arguments");
 	if (batch == 0)
 		batch = 1000;
-	return store->ops->prune(store, before, batch, actor, deleted_r, error_r);
+	if (batch > 100000)	/* keep each transaction short */
+		batch = 100000;
+	/* The progress line counts decisions and grants, the bulk of a
+	   prune; the limits' rows are few and go last. */
+	if (store->progress != NULL) {
+		if (store->ops->prune_count != NULL)
+			for (int t = STORE_PRUNE_DECISIONS; t <= STORE_PRUNE_GRANTS; t++)
+				total += store->ops->prune_count(store, t, before);
+		store->progress(store->progress_ctx, 0, total);
+	}
+	for (int t = 0; t < STORE_PRUNE_TABLES && res == 0; t++) {
+		do {
+			if ((n = store->ops->prune_batch(store, t, before, batch, error_r)) < 0) {
+				res = -1;
+				break;
+			}
+			counts[t] += (uint64_t)n;
+			if (store->progress != NULL)
+				store->progress(store->progress_ctx,
+						counts[STORE_PRUNE_DECISIONS] + counts[STORE_PRUNE_GRANTS],
+						total);
+		} while ((unsigned)n == batch);
+	}
+	for (int t = 0; t < STORE_PRUNE_TABLES; t++)
+		*deleted_r += counts[t];
+	store_rules_prune_log(before, counts, res < 0, subject, detail);
+	/* Logged also after a partial prune: those rows are gone. */
+	if (store->ops->admin_log(store, actor, "prune", subject, detail,
+				  res < 0 ? NULL : error_r) < 0)
+		res = -1;
+	return res;
 }
 
 int store_admin_log(struct store *store, const char *actor, const char *action,

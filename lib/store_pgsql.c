@@ -447,7 +447,7 @@ static const struct store_ops pg_ops = {
 	.decision_flush = pg_decision_flush,
 	.decision_stats = pg_decision_stats,
 	.audit = pg_audit,
-	.prune = pg_prune,
+	.prune_batch = pg_prune_batch,
 	.admin_log = pg_admin_log,
 	.query = pg_query,
 };

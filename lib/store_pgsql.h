@@ -232,8 +232,8 @@ int pg_cert_revoke(struct store *store, const char *fingerprint, const char *act
 int pg_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **error_r);
 int pg_audit(struct store *store, const struct store_audit_filter *filter,
 	     store_decision_cb *cb, void *ctx, char **error_r);
-int pg_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
-	     uint64_t *deleted_r, char **error_r);
+int pg_prune_batch(struct store *store, enum store_prune_table table, int64_t before,
+		   unsigned batch, char **error_r);
 int pg_admin_log(struct store *store, const char *actor, const char *action,
 		 const char *subject, const char *detail, char **error_r);
 int pg_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
@@ -260,7 +260,7 @@ enum lookup_result pg_grant_lookup(struct store *store, const struct ipaddr *ip,
 				   struct store_grant *grant_r);
 enum lookup_result pg_user_suspended(struct store *store, const char *username);
 enum lookup_result pg_sender_owned(struct store *store, const char *username,
-				   const char *address);
+				   const char *bare, const char *at_domain);
 enum lookup_result pg_cert_lookup(struct store *store, const char *fingerprint, char *user_r);
 
 /* The query that loads table (one PG_T_* bit) into memory. */
