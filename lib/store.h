@@ -126,10 +126,14 @@ const char *store_backend_name(const struct store *store);
    a test can act in. */
 #define STORE_FILE_CHECK_MS 10
 
-/* Schema version found / the newest this build knows (SQLite's) /
-   the newest this build knows for store's backend. */
+/* The schema version found in the database. Returns 0 or -1. */
 int store_schema_version(struct store *store, int *version_r);
-int store_schema_latest(void);
+
+/* The newest schema version this build knows for the backend that
+   location selects (no store needed: authrelayctl status says it when
+   the database cannot be opened), or for store's backend; -1 for a
+   location no backend accepts or a NULL store. */
+int store_schema_latest(const char *location);
 int store_schema_newest(const struct store *store);
 
 /* Runs the database's own integrity check. LOOKUP_FOUND = "ok". */

@@ -25,10 +25,13 @@
 #include "store.h"
 #include "store_rules.h"
 
+/* Every entry may be NULL: store.c then answers "the NAME backend cannot
+   VERB" (LOOKUP_ERROR for a lookup), never calls it. */
 struct store_ops {
-	const char *name;	/* "sqlite" */
+	const char *name;	/* "sqlite", "pgsql"; never NULL */
 
 	void (*close)(struct store *store, long long flush_timeout_ms);
+	int (*schema_latest)(void);	/* the newest schema this build knows */
 	int (*schema_version)(struct store *store, int *version_r);
 	enum lookup_result (*check_integrity)(struct store *store, char **detail_r);
 	/* May be NULL: no snapshots, every lookup its own transaction. */
@@ -122,8 +125,28 @@ struct store {
 	void *progress_ctx;
 };
 
-/* The SQLite backend (store_sqlite.c): location is a file path. */
+/* One entry of the table of backends (store_backends.c), in the manner
+   of Postfix's dict_open() and OpenSMTPD's table.c: store_open() asks
+   each in turn whether it accepts a location and opens the first that
+   does. */
+struct store_backend {
+	const char *name;	/* as its ops' name */
+	bool is_server;		/* location names a server, not files */
+	bool (*accepts)(const char *location);
+	int (*open)(const char *location, const struct store_options *opts,
+		    struct store **store_r, char **error_r);
+	int (*schema_latest)(void);
+};
+
+/* The backend that accepts location, or NULL with *error_r saying why
+   (an unknown "scheme://"). location is not NULL. */
+const struct store_backend *store_backend_find(const char *location, char **error_r);
+
+/* The SQLite backend (store_sqlite*.c): location is a file path, that
+   is anything but "scheme://...". */
+bool store_sqlite_location(const char *location);
 int store_sqlite_open(const char *path, const struct store_options *opts,
 		      struct store **store_r, char **error_r);
+int store_sqlite_schema_latest(void);
 
 #endif

@@ -422,6 +422,7 @@ static void pg_close(struct store *store, long long flush_timeout_ms)
 static const struct store_ops pg_ops = {
 	.name = "pgsql",
 	.close = pg_close,
+	.schema_latest = store_pgsql_schema_latest,
 	.schema_version = pg_schema_version,
 	.check_integrity = pg_check_integrity,
 	.read_begin = NULL,	/* answers come from memory: nothing to pin */

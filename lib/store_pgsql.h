@@ -154,11 +154,11 @@ struct pg_store {
 	long long dropped_logged_ms;
 };
 
-/* store.c: true when location is for this backend ("postgresql://",
+/* store_backends.c: true when location is for this backend ("postgresql://",
    "postgres://", or a libpq "keyword=value ..." string). */
 bool store_pgsql_location(const char *location);
 
-/* store.c: opens location; the password is read from password_file
+/* store_backends.c: opens location; the password is read from password_file
    (refused when group or others may read it) unless that is NULL or "". */
 int store_pgsql_open(const char *location, const struct store_options *opts,
 		     struct store **store_r, char **error_r);

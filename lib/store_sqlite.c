@@ -439,6 +439,7 @@ static void sq_close(struct store *store, long long flush_timeout_ms)
 static const struct store_ops sq_ops = {
 	.name = "sqlite",
 	.close = sq_close,
+	.schema_latest = store_sqlite_schema_latest,
 	.schema_version = sq_schema_version,
 	.check_integrity = sq_check_integrity,
 	.read_begin = sq_read_begin,

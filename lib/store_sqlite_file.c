@@ -59,6 +59,27 @@ int sq_pragma_int(sqlite3 *db, const char *sql, int *value_r)
 	return rc;
 }
 
+/* store_sqlite_schema_latest - the newest migration compiled in */
+int store_sqlite_schema_latest(void)
+{
+	int latest = 0;
+
+	for (unsigned i = 0; i < sql_migrations_count; i++)
+		if (sql_migrations[i].version > latest)
+			latest = sql_migrations[i].version;
+	return latest;
+}
+
+/* store_sqlite_location - a file path: anything but "scheme://..." */
+bool store_sqlite_location(const char *location)
+{
+	const char *sep = strstr(location, "://");
+
+	/* "scheme://..." names a server; a file path never needs "://" (a
+	   path that really contains it can be written as ./path). */
+	return sep == NULL || strchr(location, '/') < sep;
+}
+
 /* recognise - refuse foreign, corrupt and too new files; *fresh_r for an
    empty database */
 static int recognise(struct sq_conn *conn, const struct store_options *opts, int *version_r,
@@ -78,10 +99,10 @@ static int recognise(struct sq_conn *conn, const struct store_options *opts, int
 		return sq_fail(conn, error_r, "read the schema version");
 	*version_r = version;
 	if ((uint32_t)app_id == SQ_APPLICATION_ID) {
-		if (version > store_schema_latest())
+		if (version > store_sqlite_schema_latest())
 			return error_r_set(error_r, "database %s: schema version %d is newer than "
 					   "this build of authrelay knows (%d); upgrade authrelay",
-					   conn->path, version, store_schema_latest());
+					   conn->path, version, store_sqlite_schema_latest());
 		return 0;
 	}
 	if (app_id == 0 && version == 0 && objects == 0) {

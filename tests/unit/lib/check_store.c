@@ -121,8 +121,8 @@ START_TEST(test_create_migrates)
 	int version = -1;
 
 	ck_assert_int_eq(store_schema_version(store, &version), 0);
-	ck_assert_msg(version == store_schema_latest() && version >= 1,
-		      "schema version: got %d, want %d", version, store_schema_latest());
+	ck_assert_msg(version == store_schema_latest(path) && version >= 1,
+		      "schema version: got %d, want %d", version, store_schema_latest(path));
 	store_close(&store, 1000);
 	ck_assert_ptr_null(store);
 
@@ -130,7 +130,7 @@ START_TEST(test_create_migrates)
 	ck_assert_msg((sb.st_mode & 0777) == 0640, "mode: got %o, want 640", sb.st_mode & 0777);
 	db = test_sqlite_open(path, 2000);
 	ck_assert_int_eq(test_sqlite_int(db, "PRAGMA application_id"), 0x41524c59);
-	ck_assert_int_eq(test_sqlite_int(db, "PRAGMA user_version"), store_schema_latest());
+	ck_assert_int_eq(test_sqlite_int(db, "PRAGMA user_version"), store_schema_latest(path));
 	ck_assert_int_eq(
 	    test_sqlite_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND "
 				"name IN ('active_grants', 'grant_history', 'decisions', "
@@ -162,7 +162,7 @@ START_TEST(test_reopen_idempotent)
 	for (int i = 0; i < 3; i++) {
 		store = open_ok(i == 0 ? STORE_OPEN_CREATE : STORE_OPEN_EXISTING);
 		ck_assert_int_eq(store_schema_version(store, &version), 0);
-		ck_assert_int_eq(version, store_schema_latest());
+		ck_assert_int_eq(version, store_schema_latest(path));
 		store_close(&store, 1000);
 	}
 	ck_assert_int_eq(count_rows("SELECT count(*) FROM sqlite_schema"), objects);
@@ -222,7 +222,7 @@ START_TEST(test_newer_schema_refused)
 
 	store_close(&store, 1000);
 	db = test_sqlite_open(path, 2000);
-	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", store_schema_latest() + 1);
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", store_schema_latest(path) + 1);
 	test_sqlite_exec(db, sql);
 	sqlite3_close(db);
 	open_err(STORE_OPEN_EXISTING, "newer than this build");
