@@ -330,10 +330,42 @@ int store_prune(struct store *store, int64_t before, unsigned batch, const char 
 int store_admin_log(struct store *store, const char *actor, const char *action,
 		    const char *subject, const char *detail, char **error_r);
 
-/* Runs one read-only SQL text (authrelayctl audit --query NAME) and calls
-   cb with column names and values per row (values NULL for SQL NULL). */
+/* A query's rows: cb gets the column names and values per row (values
+   NULL for SQL NULL); cb returning non-zero stops. */
 typedef int store_sql_cb(int ncols, const char *const *names, const char *const *values,
 			 void *ctx);
+
+/* The named queries: each backend keeps their text in its own SQL
+   (SQLite: sql/audit.sql, sql/report.sql; PostgreSQL: sql/pgsql/audit.sql
+   and sql/report.sql, written in SQL both understand), so no program
+   holds SQL. Same names, same columns on every backend. */
+enum store_query_set {
+	STORE_QUERIES_AUDIT,	/* authrelayctl audit --query NAME */
+	STORE_QUERIES_REPORT	/* authrelayctl status and report; :since */
+};
+
+/* Calls cb with the name and one-line description of each query of set
+   that the backend of location has, in file order (location NULL: the
+   file backend's, SQLite's, which has them all); cb returning non-zero
+   stops. Needs no database. Returns the number seen, or -1 when no
+   backend accepts location. */
+typedef int store_query_name_cb(const char *name, const char *what, void *ctx);
+int store_queries_list(const char *location, enum store_query_set set,
+		       store_query_name_cb *cb, void *ctx);
+
+/* Runs the query of set called name, read-only, in the backend's SQL.
+   Every :since in its text stands for the time since (Unix seconds, at
+   least 1 s) as an ISO-8601 UTC literal ('2026-12-05T08:00:00Z', the
+   views' form), formatted from the number: no outside text reaches the
+   SQL. Returns 0, or -1 with *error_r: a name the backend does not have
+   ("not available with PostgreSQL yet": callers name the query), or the
+   database's error. */
+int store_query_named(struct store *store, enum store_query_set set, const char *name,
+		      int64_t since, store_sql_cb *cb, void *ctx, char **error_r);
+
+/* Runs one read-only SQL text. For the tests and lib's own counters
+   only, which know the backend they talk to; programs name their
+   queries (store_query_named()). */
 int store_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 		char **error_r);
 

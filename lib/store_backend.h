@@ -29,6 +29,7 @@
    VERB" (LOOKUP_ERROR for a lookup), never calls it. */
 struct store_ops {
 	const char *name;	/* "sqlite", "pgsql"; never NULL */
+	const char *title;	/* "SQLite", "PostgreSQL" in messages; NULL: name */
 
 	void (*close)(struct store *store, long long flush_timeout_ms);
 	int (*schema_latest)(void);	/* the newest schema this build knows */
@@ -96,6 +97,10 @@ struct store_ops {
 			 const char *subject, const char *detail, char **error_r);
 	int (*query)(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 		     char **error_r);
+	/* The backend's own text of a set of named queries (sql_blocks.h's
+	   form, in its SQL), or NULL when it has none of them. Needs no
+	   store: authrelayctl lists the names without opening one. */
+	const char *(*query_text)(enum store_query_set set);
 
 	/* The limit rows of two subjects (a user and its "@domain"; domain
 	   may be NULL), both kinds, in one question: LOOKUP_FOUND when
@@ -130,12 +135,11 @@ struct store {
    each in turn whether it accepts a location and opens the first that
    does. */
 struct store_backend {
-	const char *name;	/* as its ops' name */
-	bool is_server;		/* location names a server, not files */
+	const struct store_ops *ops;	/* its name, schema_latest, query_text */
+	bool is_server;			/* location names a server, not files */
 	bool (*accepts)(const char *location);
 	int (*open)(const char *location, const struct store_options *opts,
 		    struct store **store_r, char **error_r);
-	int (*schema_latest)(void);
 };
 
 /* The backend that accepts location, or NULL with *error_r saying why
@@ -148,5 +152,6 @@ bool store_sqlite_location(const char *location);
 int store_sqlite_open(const char *path, const struct store_options *opts,
 		      struct store **store_r, char **error_r);
 int store_sqlite_schema_latest(void);
+extern const struct store_ops store_sqlite_ops;
 
 #endif

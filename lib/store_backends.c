@@ -19,8 +19,8 @@
 #include "store_pgsql.h"
 
 static const struct store_backend backends[] = {
-	{ "pgsql", true, store_pgsql_location, store_pgsql_open, store_pgsql_schema_latest },
-	{ "sqlite", false, store_sqlite_location, store_sqlite_open, store_sqlite_schema_latest },
+	{ &store_pgsql_ops, true, store_pgsql_location, store_pgsql_open },
+	{ &store_sqlite_ops, false, store_sqlite_location, store_sqlite_open },
 };
 
 /* store_backend_find - the first backend that accepts location */

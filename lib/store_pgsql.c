@@ -419,8 +419,9 @@ static void pg_close(struct store *store, long long flush_timeout_ms)
 	free(st);
 }
 
-static const struct store_ops pg_ops = {
+const struct store_ops store_pgsql_ops = {
 	.name = "pgsql",
+	.title = "PostgreSQL",
 	.close = pg_close,
 	.schema_latest = store_pgsql_schema_latest,
 	.schema_version = pg_schema_version,
@@ -451,6 +452,7 @@ static const struct store_ops pg_ops = {
 	.prune_batch = pg_prune_batch,
 	.admin_log = pg_admin_log,
 	.query = pg_query,
+	.query_text = pg_query_text,
 };
 
 int store_pgsql_open(const char *location, const struct store_options *opts,
@@ -462,7 +464,7 @@ int store_pgsql_open(const char *location, const struct store_options *opts,
 
 	if (st == NULL)
 		abort();
-	st->base.ops = &pg_ops;
+	st->base.ops = &store_pgsql_ops;
 	if ((st->conninfo = strdup(location)) == NULL)
 		abort();
 	snprintf(st->program, sizeof st->program, "authrelay-%s",

@@ -166,6 +166,9 @@ int store_pgsql_open(const char *location, const struct store_options *opts,
 /* The newest sql/pgsql/ migration compiled in. */
 int store_pgsql_schema_latest(void);
 
+/* The ops table (store_backends.c lists it). */
+extern const struct store_ops store_pgsql_ops;
+
 /* ---- store_pgsql.c: connections, schema, the ops table ---- */
 
 static inline struct pg_store *pg_store(struct store *store)
@@ -236,6 +239,7 @@ int pg_prune_batch(struct store *store, enum store_prune_table table, int64_t be
 		   unsigned batch, char **error_r);
 int pg_admin_log(struct store *store, const char *actor, const char *action,
 		 const char *subject, const char *detail, char **error_r);
+const char *pg_query_text(enum store_query_set set);
 int pg_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 	     char **error_r);
 

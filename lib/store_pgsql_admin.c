@@ -26,7 +26,8 @@
 
 #include <libpq-fe.h>
 
-#include "addr.h"
+#include "sql_audit.h"
+#include "sql_report.h"
 #include "store_pgsql.h"
 
 /* ---- helpers ---- */
@@ -831,4 +832,17 @@ int pg_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 	pg_rollback(st);
 	pthread_mutex_unlock(&st->admin_lock);
 	return 0;
+}
+
+/* pg_query_text - the named queries in PostgreSQL's SQL: sql/pgsql/
+   audit.sql, and sql/report.sql, which is written in SQL both read */
+const char *pg_query_text(enum store_query_set set)
+{
+	switch (set) {
+	case STORE_QUERIES_AUDIT:
+		return sql_pg_audit_text;
+	case STORE_QUERIES_REPORT:
+		return sql_report_text;
+	}
+	return NULL;
 }

@@ -436,8 +436,9 @@ static void sq_close(struct store *store, long long flush_timeout_ms)
 	free(st);
 }
 
-static const struct store_ops sq_ops = {
+const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
+	.title = "SQLite",
 	.close = sq_close,
 	.schema_latest = store_sqlite_schema_latest,
 	.schema_version = sq_schema_version,
@@ -469,6 +470,7 @@ static const struct store_ops sq_ops = {
 	.prune_count = sq_prune_count,
 	.admin_log = sq_admin_log,
 	.query = sq_query,
+	.query_text = sq_query_text,
 	.limit_rules_get = sq_limit_rules_get,
 	.limit_set = sq_limit_set,
 	.limit_clear = sq_limit_clear,
@@ -494,7 +496,7 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 		free(st);
 		return error_r_set(error_r, "database %s: out of memory", path);
 	}
-	st->base.ops = &sq_ops;
+	st->base.ops = &store_sqlite_ops;
 	st->busy_timeout_ms = opts->busy_timeout_ms;
 	/* Recursive: a list callback may ask the store a question. */
 	pthread_mutexattr_init(&attr);

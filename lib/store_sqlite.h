@@ -320,6 +320,7 @@ int sq_prune_batch(struct store *store, enum store_prune_table table, int64_t be
 uint64_t sq_prune_count(struct store *store, enum store_prune_table table, int64_t before);
 int sq_admin_log(struct store *store, const char *actor, const char *action,
 		 const char *subject, const char *detail, char **error_r);
+const char *sq_query_text(enum store_query_set set);
 int sq_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 	     char **error_r);
 

@@ -2,7 +2,7 @@
  * NAME
  *	store_sqlite_audit 3
  * SUMMARY
- *	SQLite backend: audit reads, prune, admin log, admin SQL
+ *	SQLite backend: audit reads, prune, admin log, named and admin SQL
  * SYNOPSIS
  *	#include "store_sqlite.h"
  * DESCRIPTION
@@ -21,6 +21,8 @@
 
 #include <sqlite3.h>
 
+#include "sql_audit.h"
+#include "sql_report.h"
 #include "store_sqlite.h"
 
 int sq_audit(struct store *store, const struct store_audit_filter *filter,
@@ -238,4 +240,16 @@ done:
 	sqlite3_finalize(stmt);
 	sq_unlock(st);
 	return res;
+}
+
+/* sq_query_text - the named queries in SQLite's SQL */
+const char *sq_query_text(enum store_query_set set)
+{
+	switch (set) {
+	case STORE_QUERIES_AUDIT:
+		return sql_audit_text;
+	case STORE_QUERIES_REPORT:
+		return sql_report_text;
+	}
+	return NULL;
 }

@@ -287,8 +287,26 @@ static int rec_cert_add(struct store *store, const struct store_cert *c, const c
 	return 0;
 }
 
+static int rec_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
+		     char **error_r)
+{
+	(void)store, (void)cb, (void)ctx, (void)error_r;
+	snprintf(seen, sizeof seen, "%s", sql);
+	return 0;
+}
+
+static const char *rec_query_text(enum store_query_set set)
+{
+	if (set != STORE_QUERIES_REPORT)
+		return NULL;
+	return "-- name: one\n-- what: the first\nSELECT 1 WHERE x >= :since AND y < :since;\n"
+	       "-- name: two\n-- what: the second\nSELECT 2;\n";
+}
+
 static const struct store_ops rec_ops = {
 	.name = "recorder",
+	.query = rec_query,
+	.query_text = rec_query_text,
 	.sender_owned = rec_sender_owned,
 	.sender_allow = rec_sender_allow,
 	.cert_lookup = rec_cert_lookup,
@@ -327,6 +345,62 @@ START_TEST(test_backend_receives)
 }
 END_TEST
 
+static const struct {
+	const char *label, *name;
+	int64_t since;
+	int rc;
+	const char *want;	/* the SQL run, or a part of the error */
+} named_cases[] = {
+	{ "since bound twice", "one", 86400, 0,
+	  "SELECT 1 WHERE x >= '1970-01-02T00:00:00Z' AND y < '1970-01-02T00:00:00Z';" },
+	{ "since 0 is the first second", "one", 0, 0,
+	  "SELECT 1 WHERE x >= '1970-01-01T00:00:01Z' AND y < '1970-01-01T00:00:01Z';" },
+	{ "no placeholder", "two", 5, 0, "SELECT 2;" },
+	{ "unknown name", "three", 0, -1, "not available with recorder yet" },
+};
+
+START_TEST(test_query_named)
+{
+	char *error = NULL;
+	int rc;
+
+	seen[0] = '\0';
+	rc = store_query_named(&rec, STORE_QUERIES_REPORT, named_cases[_i].name,
+			       named_cases[_i].since, no_row, NULL, &error);
+	ck_assert_msg(rc == named_cases[_i].rc, "%s: got %d, want %d", named_cases[_i].label, rc,
+		      named_cases[_i].rc);
+	if (rc == 0)
+		ck_assert_msg(strcmp(seen, named_cases[_i].want) == 0, "%s: got %s, want %s",
+			      named_cases[_i].label, seen, named_cases[_i].want);
+	else
+		ck_assert_msg(error != NULL && strstr(error, named_cases[_i].want) != NULL,
+			      "%s: got \"%s\", want \"%s\"", named_cases[_i].label,
+			      error ? error : "(null)", named_cases[_i].want);
+	free(error);
+}
+END_TEST
+
+static int count_name(const char *name, const char *what, void *ctx)
+{
+	(void)name, (void)what;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+START_TEST(test_queries_list)
+{
+	int n = 0;
+
+	/* Both real backends name the same audit queries, and report's. */
+	ck_assert_int_gt(store_queries_list(NULL, STORE_QUERIES_AUDIT, count_name, &n), 0);
+	ck_assert_int_eq(store_queries_list("postgresql://u@db/x", STORE_QUERIES_REPORT, NULL, NULL),
+			 store_queries_list("/x.db", STORE_QUERIES_REPORT, NULL, NULL));
+	ck_assert_int_eq(store_queries_list("mysql://db/x", STORE_QUERIES_AUDIT, NULL, NULL), -1);
+	ck_assert_int_eq(store_query_named(&none, STORE_QUERIES_AUDIT, "x", 0, no_row, NULL, NULL),
+			 -1);
+}
+END_TEST
+
 /* ---- the table of backends ---- */
 
 static const struct {
@@ -348,9 +422,10 @@ START_TEST(test_backend_find)
 	const struct store_backend *b = store_backend_find(location_cases[_i].location, &error);
 
 	if (b != NULL) {
-		ck_assert_msg(strcmp(b->name, location_cases[_i].want) == 0, "%s: got %s, want %s",
-			      location_cases[_i].label, b->name, location_cases[_i].want);
-		ck_assert_int_eq(b->schema_latest() >= 1, 1);
+		ck_assert_msg(strcmp(b->ops->name, location_cases[_i].want) == 0,
+			      "%s: got %s, want %s", location_cases[_i].label, b->ops->name,
+			      location_cases[_i].want);
+		ck_assert_int_eq(store_schema_latest(location_cases[_i].location) >= 1, 1);
 	} else {
 		ck_assert_msg(error != NULL && strstr(error, location_cases[_i].want) != NULL,
 			      "%s: got \"%s\", want \"%s\"", location_cases[_i].label,
@@ -373,6 +448,8 @@ int main(void)
 	tcase_add_loop_test(tc, test_missing_write, 0, N(write_cases));
 	tcase_add_test(tc, test_missing_lookup);
 	tcase_add_test(tc, test_backend_receives);
+	tcase_add_loop_test(tc, test_query_named, 0, N(named_cases));
+	tcase_add_test(tc, test_queries_list);
 	tcase_add_loop_test(tc, test_backend_find, 0, N(location_cases));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
