@@ -107,6 +107,17 @@ bool store_location_is_server(const char *location)
 	return backend != NULL && backend->is_server;
 }
 
+/* store_location_files - the paths a database on files is made of */
+int store_location_files(const char *location, store_file_cb *cb, void *ctx)
+{
+	const struct store_backend *backend;
+
+	if (location == NULL || *location == '\0' || cb == NULL
+	    || (backend = store_backend_find(location, NULL)) == NULL)
+		return -1;
+	return backend->files != NULL ? backend->files(location, cb, ctx) : 0;
+}
+
 /* store_close - flush, stop and free whichever backend */
 void store_close(struct store **store, long long flush_timeout_ms)
 {

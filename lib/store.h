@@ -82,6 +82,28 @@ int store_open(const char *location, const struct store_options *opts,
    paths. */
 bool store_location_is_server(const char *location);
 
+/* What one path of a database on files is, for an admin's checks. */
+enum store_file_kind {
+	STORE_FILE_DIR,		/* the directory the backend creates files in */
+	STORE_FILE_MAIN,	/* the database file itself */
+	STORE_FILE_SIDE		/* a file the backend keeps beside it */
+};
+struct store_file {
+	const char *path;
+	enum store_file_kind kind;
+	const char *why;	/* why the backend needs it, for messages */
+};
+typedef int store_file_cb(const struct store_file *file, void *ctx);
+
+/* Calls cb for each directory and file the database at location is made
+   of, whether they exist yet or not, so that authrelayctl checks owners
+   and modes and hands them to run_user without knowing a backend's
+   layout: SQLite's directory, the file, its -wal and -shm files; nothing
+   for a server. cb returning non-zero stops, and that value is
+   returned. Returns 0, or -1 when no backend accepts location or a path
+   does not fit PATH_MAX. */
+int store_location_files(const char *location, store_file_cb *cb, void *ctx);
+
 /* Flushes queued decisions (waits up to flush_timeout_ms), stops the
    writer, closes, sets *store to NULL. Rows that could not be written
    in time are counted in the log line, not silently dropped. */

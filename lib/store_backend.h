@@ -140,6 +140,8 @@ struct store_backend {
 	bool (*accepts)(const char *location);
 	int (*open)(const char *location, const struct store_options *opts,
 		    struct store **store_r, char **error_r);
+	/* store_location_files(); NULL: no files (a server). */
+	int (*files)(const char *location, store_file_cb *cb, void *ctx);
 };
 
 /* The backend that accepts location, or NULL with *error_r saying why
@@ -152,6 +154,7 @@ bool store_sqlite_location(const char *location);
 int store_sqlite_open(const char *path, const struct store_options *opts,
 		      struct store **store_r, char **error_r);
 int store_sqlite_schema_latest(void);
+int store_sqlite_files(const char *path, store_file_cb *cb, void *ctx);
 extern const struct store_ops store_sqlite_ops;
 
 #endif

@@ -19,8 +19,9 @@
 #include "store_pgsql.h"
 
 static const struct store_backend backends[] = {
-	{ &store_pgsql_ops, true, store_pgsql_location, store_pgsql_open },
-	{ &store_sqlite_ops, false, store_sqlite_location, store_sqlite_open },
+	{ &store_pgsql_ops, true, store_pgsql_location, store_pgsql_open, NULL },
+	{ &store_sqlite_ops, false, store_sqlite_location, store_sqlite_open,
+	  store_sqlite_files },
 };
 
 /* store_backend_find - the first backend that accepts location */

@@ -438,6 +438,40 @@ START_TEST(test_backend_find)
 }
 END_TEST
 
+static int collect_file(const struct store_file *f, void *ctx)
+{
+	char *buf = ctx;
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, 512 - len, "%d:%s ", (int)f->kind, f->path);
+	return 0;
+}
+
+static const struct {
+	const char *label, *location;
+	int rc;
+	const char *want;	/* kind:path ... */
+} files_cases[] = {
+	{ "SQLite file", "/var/lib/authrelay/a.db", 0,
+	  "0:/var/lib/authrelay 1:/var/lib/authrelay/a.db 2:/var/lib/authrelay/a.db-wal "
+	  "2:/var/lib/authrelay/a.db-shm " },
+	{ "relative file", "a.db", 0, "0:. 1:a.db 2:a.db-wal 2:a.db-shm " },
+	{ "server: no files", "postgresql://u@db/x", 0, "" },
+	{ "unknown scheme", "mysql://db/x", -1, "" },
+};
+
+START_TEST(test_location_files)
+{
+	char buf[512] = "";
+	int rc = store_location_files(files_cases[_i].location, collect_file, buf);
+
+	ck_assert_msg(rc == files_cases[_i].rc, "%s: got %d, want %d", files_cases[_i].label, rc,
+		      files_cases[_i].rc);
+	ck_assert_msg(strcmp(buf, files_cases[_i].want) == 0, "%s: got \"%s\", want \"%s\"",
+		      files_cases[_i].label, buf, files_cases[_i].want);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store_backend");
@@ -451,6 +485,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_query_named, 0, N(named_cases));
 	tcase_add_test(tc, test_queries_list);
 	tcase_add_loop_test(tc, test_backend_find, 0, N(location_cases));
+	tcase_add_loop_test(tc, test_location_files, 0, N(files_cases));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
