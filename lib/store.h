@@ -4,20 +4,66 @@
  * SUMMARY
  *	the database interface shared by all programs
  * DESCRIPTION
- *	Callers see only this interface; store_sqlite.c is the one backend
- *	today. A second backend (PostgreSQL for multi-host sites) implements
- *	struct store_ops in store_backend.h and is chosen by store_open()
- *	from the location's form; no caller changes.
+ *	Callers see only this interface. store_open() picks the backend
+ *	from the location's form through the table of backends
+ *	(store_backends.c): a file path is SQLite (store_sqlite*.c), a
+ *	"postgresql://..." URI or a libpq "keyword=value" string is
+ *	PostgreSQL (store_pgsql*.c, whose own details are in
+ *	store_pgsql.h). The business rules (what makes two spellings of a
+ *	sender, a certificate or a grant the same) are applied here, in
+ *	store.c and store_rules.c, before a backend is asked, so both
+ *	backends give the same answer to the same question.
  *
  *	Every lookup returns LOOKUP_FOUND, LOOKUP_NOT_FOUND or LOOKUP_ERROR.
  *	Every change made on behalf of an admin writes its admin_log row in
  *	the same transaction. Times are Unix seconds (UTC); the SQL views
- *	show them as ISO-8601 text.
+ *	show them as ISO-8601 text. An operation a backend does not have is
+ *	an error ("the NAME backend cannot VERB"; LOOKUP_ERROR for a
+ *	lookup), never a crash.
+ *
+ *	The contract every backend meets:
+ *
+ *	What blocks. The per-message lookups (store_grant_lookup(),
+ *	store_user_suspended(), store_sender_owned(), store_cert_lookup(),
+ *	store_limit_rules()) never wait on a network: SQLite answers them
+ *	with an indexed read of a local file, which waits for a lock at most
+ *	busy_timeout_ms (WAL: writers do not block readers, so in practice
+ *	a checkpoint or a migration); PostgreSQL answers them from memory
+ *	kept current by the database (LISTEN/NOTIFY), waiting only, once,
+ *	for the first load (at most busy_timeout_ms). Either way policyd's
+ *	single event loop may call them inline. store_decision_queue()
+ *	never blocks: the rows are written in batches by the store's own
+ *	thread, and a full queue drops and counts them.
+ *	store_limit_charge() and store_limit_refused() are a write
+ *	transaction each (on SQLite a local one, waiting for the write lock
+ *	at most busy_timeout_ms). Every other call (authrelayctl's verbs,
+ *	loginwatch's store_logins_apply(), audit, prune, queries) is
+ *	synchronous: a local transaction on SQLite, statements on a second
+ *	connection on PostgreSQL (its connect bounded by libpq's
+ *	connect_timeout); a change made through a store is seen by that
+ *	store's next lookup.
+ *
+ *	What may be called from a callback. The list, audit and query
+ *	callbacks (store_grant_cb, store_sql_cb, ...) run inside the call,
+ *	on the caller's thread, with the backend's lock held: they may make
+ *	lookups and store_decision_queue(), and no other store call (no
+ *	write, no second list). The progress function may not call the
+ *	store at all.
+ *
+ *	What a lost database returns. A database file removed or replaced
+ *	while open (SQLite, see STORE_FILE_CHECK_MS), or a connection to
+ *	the server lost (PostgreSQL: from the moment its thread sees the
+ *	loss until it has reconnected and reloaded every table, unless the
+ *	admin set database_stale_grace), makes every lookup LOOKUP_ERROR,
+ *	which the daemons answer with on_store_error, never a permit; writes
+ *	fail with -1 and a message. Decision rows queued meanwhile are kept
+ *	up to the queue's bound (PostgreSQL writes them once the server is
+ *	back; SQLite's file does not come back to a running program).
+ *	Reconnection needs no restart on PostgreSQL; a replaced SQLite file
+ *	needs one.
  *
  *	Thread safety: one struct store may be used from several threads
- *	(the milter); calls are serialised inside. Decision rows go through
- *	a bounded queue written in batches by the store's own thread, so
- *	store_decision_queue() never waits for the disk.
+ *	(the milter); calls are serialised inside.
  */
 #ifndef AUTHRELAY_STORE_H
 #define AUTHRELAY_STORE_H
