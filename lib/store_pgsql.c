@@ -248,12 +248,7 @@ int pg_admin_row(struct pg_store *st, const char *actor, const char *action,
 
 int store_pgsql_schema_latest(void)
 {
-	int latest = 0;
-
-	for (unsigned i = 0; i < sql_pg_migrations_count; i++)
-		if (sql_pg_migrations[i].version > latest)
-			latest = sql_pg_migrations[i].version;
-	return latest;
+	return sql_migrations_latest(sql_pg_migrations, sql_pg_migrations_count);
 }
 
 /* read_version - schema_version's value; 0 when the table is missing

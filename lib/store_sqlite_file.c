@@ -62,12 +62,7 @@ int sq_pragma_int(sqlite3 *db, const char *sql, int *value_r)
 /* store_sqlite_schema_latest - the newest migration compiled in */
 int store_sqlite_schema_latest(void)
 {
-	int latest = 0;
-
-	for (unsigned i = 0; i < sql_migrations_count; i++)
-		if (sql_migrations[i].version > latest)
-			latest = sql_migrations[i].version;
-	return latest;
+	return sql_migrations_latest(sql_migrations, sql_migrations_count);
 }
 
 /* store_sqlite_location - a file path: anything but "scheme://..." */

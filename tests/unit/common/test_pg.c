@@ -111,7 +111,12 @@ PGconn *test_pg_session(const char *role, const char *pwfile)
 
 void test_pg_sql(const char *text)
 {
-	PGconn *conn = test_pg_session("authrelay", test_pg.passfile);
+	test_pg_sql_as(test_pg_session("authrelay", test_pg.passfile), text);
+}
+
+/* test_pg_sql_as - text on conn, then conn closed */
+void test_pg_sql_as(PGconn *conn, const char *text)
+{
 	PGresult *res;
 
 	PQclear(PQexec(conn, "SET client_min_messages = warning"));

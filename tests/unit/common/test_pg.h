@@ -47,6 +47,8 @@ PGconn *test_pg_session(const char *role, const char *pwfile);
 /* SQL as the daemons' role on a fresh connection: runs text (any
    statements); the first column of the first row as a number. */
 void test_pg_sql(const char *text);
+/* The same on conn (a test_pg_session() of another role), which it closes. */
+void test_pg_sql_as(PGconn *conn, const char *text);
 long long test_pg_int(const char *text);
 
 /* Deletes every row the tests write, so each test starts empty. */

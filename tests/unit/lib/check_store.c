@@ -28,6 +28,7 @@
 #include "log.h"
 #include "store.h"
 #include "test_sqlite.h"
+#include "test_store.h"
 #include "test_tmpdir.h"
 
 static const char *dir;
@@ -76,41 +77,6 @@ static long long count_rows(const char *sql)
 
 	sqlite3_close(db);
 	return n;
-}
-
-static struct ipaddr ip(const char *text)
-{
-	struct ipaddr a;
-
-	ck_assert_msg(ipaddr_parse(text, &a) == 0, "ipaddr_parse(%s) failed", text);
-	return a;
-}
-
-static struct store_login login(const char *addr, unsigned prefix, const char *user,
-				int64_t t, int64_t ttl)
-{
-	struct store_login l;
-
-	memset(&l, 0, sizeof l);
-	l.net = ip(addr);
-	ipaddr_mask(&l.net, prefix);
-	l.prefix_len = prefix;
-	snprintf(l.username, sizeof l.username, "%s", user);
-	snprintf(l.service, sizeof l.service, "imap");
-	l.login_time = t;
-	l.expires_at = t + ttl;
-	snprintf(l.source, sizeof l.source, "/var/log/mail.log");
-	l.line = "Nov 26 13:06:41 lab dovecot: imap-login: Login: user=<x>";
-	return l;
-}
-
-static void apply_ok(struct store *store, const struct store_login *l, size_t n,
-		     const struct store_checkpoint *cp)
-{
-	char *error = NULL;
-
-	if (store_logins_apply(store, l, n, cp, &error) < 0)
-		ck_abort_msg("store_logins_apply: got error \"%s\", want success", error);
 }
 
 /* ---- open and migrate ---- */
@@ -350,11 +316,11 @@ START_TEST(test_file_moved)
 {
 	static const char *const how[] = { "removed", "replaced" };
 	struct store *store = open_ok(STORE_OPEN_CREATE);
-	struct store_login l = login("192.0.2.77", 32, "mover", 1000, 100000);
+	struct store_login l = test_login("192.0.2.77", 32, "mover", 1000, 100000);
 	struct ipaddr ip;
 	char cmd[1024];
 
-	apply_ok(store, &l, 1, NULL);
+	test_logins_apply(store, &l, 1, NULL);
 	ck_assert_int_eq(ipaddr_parse("192.0.2.77", &ip), 0);
 	ck_assert_int_eq(store_grant_lookup(store, &ip, 2000, NULL), LOOKUP_FOUND);
 	ck_assert_int_eq(store_user_suspended(store, "mover"), LOOKUP_NOT_FOUND);
@@ -393,8 +359,8 @@ START_TEST(test_read_snapshot)
 {
 	struct store *policyd = open_ok(STORE_OPEN_CREATE);
 	struct store *other = open_ok(STORE_OPEN_EXISTING);
-	struct store_login l = login("192.0.2.50", 32, "eve", 1000, 100000);
-	struct ipaddr client = ip("192.0.2.50"), client2 = ip("192.0.2.51");
+	struct store_login l = test_login("192.0.2.50", 32, "eve", 1000, 100000);
+	struct ipaddr client = test_ip("192.0.2.50"), client2 = test_ip("192.0.2.51");
 	struct store_grant manual;
 	char *error = NULL;
 	static const struct {
@@ -417,7 +383,7 @@ START_TEST(test_read_snapshot)
 			ck_assert_msg(store_read_begin(policyd) == 0,
 				      "%s: store_read_begin: got -1, want 0", want[i].label);
 		if (i == 1) {
-			apply_ok(other, &l, 1, NULL);
+			test_logins_apply(other, &l, 1, NULL);
 			ck_assert_int_eq(store_user_set_suspended(other, "eve", true, "test", &error),
 					 0);
 		}
@@ -456,7 +422,7 @@ START_TEST(test_snapshot_prefix_cache)
 {
 	struct store *policyd = open_ok(STORE_OPEN_CREATE);
 	struct store *other = open_ok(STORE_OPEN_EXISTING);
-	struct ipaddr c4 = ip("198.51.100.77"), c6 = ip("2001:db8:5::9"), c4b = ip("203.0.113.9");
+	struct ipaddr c4 = test_ip("198.51.100.77"), c6 = test_ip("2001:db8:5::9"), c4b = test_ip("203.0.113.9");
 	static const struct {
 		const char *label;
 		const char *grant;	/* written before the snapshot; NULL: none */
@@ -486,12 +452,12 @@ START_TEST(test_snapshot_prefix_cache)
 		int64_t t = steps[i].now - 1000;
 
 		if (steps[i].grant != NULL) {
-			struct store_login l = login(steps[i].grant, steps[i].prefix, "eve", t, 1800);
+			struct store_login l = test_login(steps[i].grant, steps[i].prefix, "eve", t, 1800);
 
-			apply_ok(other, &l, 1, NULL);
+			test_logins_apply(other, &l, 1, NULL);
 		}
 		if (steps[i].revoke != NULL) {
-			struct ipaddr r = ip(steps[i].revoke);
+			struct ipaddr r = test_ip(steps[i].revoke);
 			unsigned removed = 0;
 
 			ck_assert_msg(store_grant_revoke(other, &r, "test", &removed, &error) == 0,
@@ -504,9 +470,9 @@ START_TEST(test_snapshot_prefix_cache)
 		   not seen in this snapshot, whatever the lookup remembers;
 		   it is seen once the snapshot ends. */
 		{
-			struct store_login l = login("203.0.113.8", 31, "late", t, 1800);
+			struct store_login l = test_login("203.0.113.8", 31, "late", t, 1800);
 
-			apply_ok(other, &l, 1, NULL);
+			test_logins_apply(other, &l, 1, NULL);
 			again = store_grant_lookup(policyd, &c4b, steps[i].now, NULL);
 		}
 		store_read_end(policyd);
@@ -544,8 +510,8 @@ START_TEST(test_logins_rollback)
 	cp.offset = 100;
 	cp.line_hash = 0xfedcba9876543210ULL;	/* above INT64_MAX: kept bit for bit */
 	cp.updated = 1000;
-	l[0] = login("192.0.2.1", 32, "alice", 1000, 1800);
-	apply_ok(store, l, 1, &cp);
+	l[0] = test_login("192.0.2.1", 32, "alice", 1000, 1800);
+	test_logins_apply(store, l, 1, &cp);
 
 	/* Another program's trigger makes the second row fail inside the
 	   transaction, after the first row was written. */
@@ -554,8 +520,8 @@ START_TEST(test_logins_rollback)
 	    db, "CREATE TRIGGER boom BEFORE INSERT ON grant_log WHEN NEW.username = 'boom' "
 		"BEGIN SELECT RAISE(ABORT, 'boom'); END");
 	sqlite3_close(db);
-	l[0] = login("192.0.2.2", 32, "alice", 1100, 1800);
-	l[1] = login("192.0.2.3", 32, "boom", 1100, 1800);
+	l[0] = test_login("192.0.2.2", 32, "alice", 1100, 1800);
+	l[1] = test_login("192.0.2.3", 32, "boom", 1100, 1800);
 	cp.offset = 200;
 	ck_assert_msg(store_logins_apply(store, l, 2, &cp, &error) < 0,
 		      "logins_apply: got success, want the trigger's error");
@@ -568,7 +534,7 @@ START_TEST(test_logins_rollback)
 	ck_assert(got.dev == 0xfd01 && got.ino == 1234567 && got.updated == 1000);
 	ck_assert(got.line_hash == 0xfedcba9876543210ULL);
 	{
-		struct ipaddr a = ip("192.0.2.2");
+		struct ipaddr a = test_ip("192.0.2.2");
 
 		ck_assert_int_eq(store_grant_lookup(store, &a, 1200, NULL), LOOKUP_NOT_FOUND);
 	}
@@ -581,24 +547,6 @@ END_TEST
 
 /* ---- SQLite's answers to raw SQL ---- */
 
-struct rows {
-	int n;
-	char text[2048];
-};
-
-static int collect_sql(int ncols, const char *const *names, const char *const *values, void *ctx)
-{
-	struct rows *r = ctx;
-
-	for (int i = 0; i < ncols; i++) {
-		size_t len = strlen(r->text);
-
-		snprintf(r->text + len, sizeof r->text - len, "%s=%s%s", names[i],
-			 values[i] ? values[i] : "NULL", i + 1 < ncols ? "," : ";");
-	}
-	r->n++;
-	return 0;
-}
 
 START_TEST(test_query_read_only)
 {
@@ -611,20 +559,20 @@ START_TEST(test_query_read_only)
 		{ "empty", "  ", "no SQL statement" },
 	};
 	struct store *store = open_ok(STORE_OPEN_CREATE);
-	struct rows r;
+	struct test_rows r;
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *error = NULL;
 
 		memset(&r, 0, sizeof r);
-		ck_assert_msg(store_query(store, cases[i].sql, collect_sql, &r, &error) < 0,
+		ck_assert_msg(store_query(store, cases[i].sql, test_rows_collect, &r, &error) < 0,
 			      "%s: got success, want error", cases[i].label);
 		ck_assert_msg(error && strstr(error, cases[i].want), "%s: got \"%s\", want \"%s\"",
 			      cases[i].label, error, cases[i].want);
 		free(error);
 	}
 	memset(&r, 0, sizeof r);
-	ck_assert_int_eq(store_query(store, "SELECT 1 AS one;", collect_sql, &r, NULL), 0);
+	ck_assert_int_eq(store_query(store, "SELECT 1 AS one;", test_rows_collect, &r, NULL), 0);
 	ck_assert_str_eq(r.text, "one=1;");
 	store_close(&store, 1000);
 }

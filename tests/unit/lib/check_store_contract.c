@@ -30,6 +30,7 @@
 #include "store.h"
 #include "store_lookups.h"
 #include "test_pg.h"
+#include "test_store.h"
 #include "test_tmpdir.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -109,41 +110,6 @@ static long long count(struct store *store, const char *sql)
 	return atoll(value);
 }
 
-static struct ipaddr ip(const char *text)
-{
-	struct ipaddr a;
-
-	ck_assert_msg(ipaddr_parse(text, &a) == 0, "ipaddr_parse(%s) failed", text);
-	return a;
-}
-
-static struct store_login login(const char *addr, unsigned prefix, const char *user, int64_t t,
-				int64_t ttl)
-{
-	struct store_login l;
-
-	memset(&l, 0, sizeof l);
-	l.net = ip(addr);
-	ipaddr_mask(&l.net, prefix);
-	l.prefix_len = prefix;
-	snprintf(l.username, sizeof l.username, "%s", user);
-	snprintf(l.service, sizeof l.service, "imap");
-	l.login_time = t;
-	l.expires_at = t + ttl;
-	snprintf(l.source, sizeof l.source, "/var/log/mail.log");
-	l.line = "Nov 26 13:06:41 lab dovecot: imap-login: Login: user=<x>";
-	return l;
-}
-
-static void apply_ok(struct store *store, const struct store_login *l, size_t n,
-		     const struct store_checkpoint *cp)
-{
-	char *error = NULL;
-
-	if (store_logins_apply(store, l, n, cp, &error) < 0)
-		ck_abort_msg("%s: store_logins_apply: got \"%s\", want success", T->name, error);
-}
-
 /* ---- schema ---- */
 
 START_TEST(test_schema)
@@ -193,20 +159,20 @@ START_TEST(test_grant_lookup)
 	struct store *store = open_store(false);
 	int64_t base = time(NULL) - 100;
 	struct store_login l[] = {
-		login("203.0.113.5", 32, "alice", base, 1800),
-		login("2001:db8:1:2::abcd", 64, "bob", base, 1800),
-		login("2001:db8:9::7", 128, "carol", base, 1800),
-		login("2001:db8:77::", 48, "dave", base, 1800),
+		test_login("203.0.113.5", 32, "alice", base, 1800),
+		test_login("2001:db8:1:2::abcd", 64, "bob", base, 1800),
+		test_login("2001:db8:9::7", 128, "carol", base, 1800),
+		test_login("2001:db8:77::", 48, "dave", base, 1800),
 	};
 
-	apply_ok(store, l, 4, NULL);
+	test_logins_apply(store, l, 4, NULL);
 	for (int i = 0; i < N(grant_cases); i++) {
 		struct ipaddr client = { 0 };
 		struct store_grant g;
 		enum lookup_result got;
 
 		if (grant_cases[i].client != NULL)
-			client = ip(grant_cases[i].client);
+			client = test_ip(grant_cases[i].client);
 		memset(&g, 0, sizeof g);
 		got = store_grant_lookup(store, &client, base + grant_cases[i].at, &g);
 		ck_assert_msg(got == grant_cases[i].want, "%s, %s: got %d, want %d", T->name,
@@ -234,13 +200,13 @@ START_TEST(test_grant_refresh)
 	};
 	struct store *store = open_store(false);
 	int64_t base = time(NULL) - 100;
-	struct ipaddr client = ip("192.0.2.44");
+	struct ipaddr client = test_ip("192.0.2.44");
 
 	for (int i = 0; i < N(steps); i++) {
-		struct store_login l = login("192.0.2.44", 32, "alice", base + steps[i].t, 1800);
+		struct store_login l = test_login("192.0.2.44", 32, "alice", base + steps[i].t, 1800);
 		struct store_grant g;
 
-		apply_ok(store, &l, 1, NULL);
+		test_logins_apply(store, &l, 1, NULL);
 		ck_assert_int_eq(store_grant_lookup(store, &client, base + steps[i].t, &g),
 				 LOOKUP_FOUND);
 		ck_assert_msg(g.first_seen - base == steps[i].first
@@ -276,8 +242,8 @@ START_TEST(test_checkpoint)
 	cp.ino = UINT64_MAX;			/* unsigned, kept bit for bit */
 	cp.offset = 100;
 	cp.line_hash = 0xfedcba9876543210ULL;	/* above INT64_MAX */
-	l[0] = login("192.0.2.1", 32, "alice", time(NULL), 1800);
-	apply_ok(store, l, 1, &cp);
+	l[0] = test_login("192.0.2.1", 32, "alice", time(NULL), 1800);
+	test_logins_apply(store, l, 1, &cp);
 	ck_assert_int_eq(store_checkpoint_get(store, "/var/log/mail.log", &got), LOOKUP_FOUND);
 	ck_assert_msg(got.dev == cp.dev && got.ino == cp.ino && got.offset == 100
 			      && got.line_hash == cp.line_hash,
@@ -290,8 +256,8 @@ START_TEST(test_checkpoint)
 	/* All or nothing: a refused login leaves grants and checkpoint as
 	   they were. */
 	cp.offset = 200;
-	l[0] = login("192.0.2.2", 32, "bob", time(NULL), 1800);
-	l[1] = login("192.0.2.3", 32, "", time(NULL), 1800);
+	l[0] = test_login("192.0.2.2", 32, "bob", time(NULL), 1800);
+	l[1] = test_login("192.0.2.3", 32, "", time(NULL), 1800);
 	ck_assert_int_lt(store_logins_apply(store, l, 2, &cp, &error), 0);
 	ck_assert_msg(error && strstr(error, "login user name is empty"), "%s: got \"%s\"", T->name,
 		      error);
@@ -328,10 +294,10 @@ START_TEST(test_login_sessions)
 		long long got;
 
 		for (size_t k = 0; k < steps[i].batch; k++) {
-			l[k] = login(steps[i].ip, 32, "alice", base + i, 1800);
+			l[k] = test_login(steps[i].ip, 32, "alice", base + i, 1800);
 			snprintf(l[k].session, sizeof l[k].session, "%s", steps[i].session);
 		}
-		apply_ok(store, l, steps[i].batch, NULL);
+		test_logins_apply(store, l, steps[i].batch, NULL);
 		got = count(store, "SELECT logins FROM active_grants WHERE ip = '192.0.2.60'");
 		ck_assert_msg(got == steps[i].want_logins, "%s, %s: got %lld logins, want %lld",
 			      T->name, steps[i].label, got, steps[i].want_logins);
@@ -354,19 +320,19 @@ START_TEST(test_grant_add_revoke)
 	struct store *store = open_store(false);
 	int64_t now = time(NULL);
 	struct store_grant g;
-	struct ipaddr a = ip("2001:db8:5:6::99");
-	struct store_login l = login("2001:db8:5:6::99", 128, "bob", now, 1800);
+	struct ipaddr a = test_ip("2001:db8:5:6::99");
+	struct store_login l = test_login("2001:db8:5:6::99", 128, "bob", now, 1800);
 	unsigned removed = 99;
 	char *error = NULL;
 	int n = 0;
 
 	memset(&g, 0, sizeof g);
-	g.net = ip("2001:db8:5:6::");
+	g.net = test_ip("2001:db8:5:6::");
 	g.prefix_len = 64;
 	snprintf(g.username, sizeof g.username, "alice");
 	g.expires_at = now + 3600;
 	ck_assert_int_eq(store_grant_add(store, &g, "root", &error), 0);
-	apply_ok(store, &l, 1, NULL);
+	test_logins_apply(store, &l, 1, NULL);
 	ck_assert_int_eq(store_grant_lookup(store, &a, now, &g), LOOKUP_FOUND);
 	ck_assert_int_eq(store_grant_list(store, now, count_grant, &n, &error), 0);
 	ck_assert_int_eq(n, 2);
@@ -647,24 +613,6 @@ START_TEST(test_audit_filters)
 }
 END_TEST
 
-struct rows {
-	int n;
-	char text[2048];
-};
-
-static int collect_sql(int ncols, const char *const *names, const char *const *values, void *ctx)
-{
-	struct rows *r = ctx;
-
-	for (int i = 0; i < ncols; i++) {
-		size_t len = strlen(r->text);
-
-		snprintf(r->text + len, sizeof r->text - len, "%s=%s%s", names[i],
-			 values[i] ? values[i] : "NULL", i + 1 < ncols ? "," : ";");
-	}
-	r->n++;
-	return 0;
-}
 
 START_TEST(test_views)
 {
@@ -690,21 +638,21 @@ START_TEST(test_views)
 		  "actor=root,action=init,subject=s,detail=d;" },
 	};
 	struct store *store = open_store(true);
-	struct store_login l = login("192.0.2.9", 32, "alice", 1795698401, 4000000000LL - 1795698401);
+	struct store_login l = test_login("192.0.2.9", 32, "alice", 1795698401, 4000000000LL - 1795698401);
 	struct store_decision d = { 1795698401, NULL, "192.0.2.9", NULL, NULL, NULL, "permit",
 				    "grant", NULL, NULL };
 	regex_t iso;
 	char ts[64] = "", *error = NULL;
 
-	apply_ok(store, &l, 1, NULL);
+	test_logins_apply(store, &l, 1, NULL);
 	ck_assert_int_eq(store_decision_queue(store, &d), 0);
 	ck_assert_int_eq(store_decision_flush(store, 10000), 0);
 	ck_assert_int_eq(store_admin_log(store, "root", "init", "s", "d", &error), 0);
 	for (int i = 0; i < N(cases); i++) {
-		struct rows r;
+		struct test_rows r;
 
 		memset(&r, 0, sizeof r);
-		ck_assert_int_eq(store_query(store, cases[i].sql, collect_sql, &r, &error), 0);
+		ck_assert_int_eq(store_query(store, cases[i].sql, test_rows_collect, &r, &error), 0);
 		ck_assert_msg(strcmp(r.text, cases[i].want) == 0, "%s, %s:\n got %s\nwant %s",
 			      T->name, cases[i].sql, r.text, cases[i].want);
 	}
@@ -715,7 +663,7 @@ START_TEST(test_views)
 		      "%s: admin_log.ts got \"%s\", want ISO-8601 UTC", T->name, ts);
 	regfree(&iso);
 	/* store_query is read-only. */
-	ck_assert_int_lt(store_query(store, "DELETE FROM decision_log", collect_sql, NULL, &error),
+	ck_assert_int_lt(store_query(store, "DELETE FROM decision_log", test_rows_collect, NULL, &error),
 			 0);
 	free(error);
 	store_close(&store, 1000);
@@ -726,15 +674,15 @@ START_TEST(test_prune)
 {
 	struct store *store = open_store(true);
 	struct store_login l[] = {
-		login("192.0.2.1", 32, "old", 100, 50),			/* expired at 150 */
-		login("192.0.2.2", 32, "new", time(NULL), 100000),	/* live */
+		test_login("192.0.2.1", 32, "old", 100, 50),			/* expired at 150 */
+		test_login("192.0.2.2", 32, "new", time(NULL), 100000),	/* live */
 	};
 	struct store_decision d = { 0, NULL, "192.0.2.1", "alice", "a@x.test", "b@y.test",
 				    "permit", "sasl", "", "" };
 	uint64_t deleted = 0;
 	char *error = NULL;
 
-	apply_ok(store, l, 2, NULL);
+	test_logins_apply(store, l, 2, NULL);
 	for (int64_t ts = 100; ts <= 500; ts += 100) {
 		d.ts = ts;
 		ck_assert_int_eq(store_decision_queue(store, &d), 0);
@@ -803,12 +751,12 @@ START_TEST(test_lookups_bound)
 {
 	struct store *store = open_store(false);
 	int64_t now = time(NULL);
-	struct store_login l = login("192.0.2.7", 32, "alice", now, 1800);
+	struct store_login l = test_login("192.0.2.7", 32, "alice", now, 1800);
 	struct relay_lookups lk;
-	struct ipaddr a = ip("192.0.2.7"), b = ip("192.0.2.8");
+	struct ipaddr a = test_ip("192.0.2.7"), b = test_ip("192.0.2.8");
 	char *error = NULL;
 
-	apply_ok(store, &l, 1, NULL);
+	test_logins_apply(store, &l, 1, NULL);
 	ck_assert_int_eq(store_user_set_suspended(store, "mallory", true, "root", &error), 0);
 	ck_assert_int_eq(store_sender_allow(store, "alice", "@example.org", "root", &error), 0);
 	store_lookups_init(&lk, store);

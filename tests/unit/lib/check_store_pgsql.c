@@ -34,20 +34,7 @@
 #include "log.h"
 #include "store.h"
 #include "test_pg.h"
-
-/* sql_as - text on conn, as its role, then closed */
-static void sql_as(PGconn *conn, const char *text)
-{
-	PGresult *res;
-
-	PQclear(PQexec(conn, "SET client_min_messages = warning"));
-	res = PQexec(conn, text);
-	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK
-			      || PQresultStatus(res) == PGRES_TUPLES_OK,
-		      "%s: %s", text, PQresultErrorMessage(res));
-	PQclear(res);
-	PQfinish(conn);
-}
+#include "test_store.h"
 
 /* open_as - a store the way program opens it: "policyd" with a queue
    (lookups from memory), "authrelayctl" without */
@@ -91,30 +78,6 @@ static double wait_lookup(struct store *store, const char *text, enum lookup_res
 	return -1;
 }
 
-static void login(struct store_login *l, const char *ip, unsigned prefix, const char *user,
-		  int64_t t, int64_t ttl)
-{
-	memset(l, 0, sizeof *l);
-	ck_assert_int_eq(ipaddr_parse(ip, &l->net), 0);
-	ipaddr_mask(&l->net, prefix);
-	l->prefix_len = prefix;
-	snprintf(l->username, sizeof l->username, "%s", user);
-	snprintf(l->service, sizeof l->service, "imap");
-	snprintf(l->source, sizeof l->source, "/var/log/mail.log");
-	l->login_time = t;
-	l->expires_at = t + ttl;
-	l->line = "dovecot: imap-login: Login: user=<x>";
-}
-
-static void apply(struct store *store, const struct store_login *l, size_t n,
-		  const struct store_checkpoint *cp)
-{
-	char *error = NULL;
-
-	if (store_logins_apply(store, l, n, cp, &error) < 0)
-		ck_abort_msg("store_logins_apply: got \"%s\", want success", error);
-}
-
 /* ---- open ---- */
 
 START_TEST(test_open_cases)
@@ -149,7 +112,7 @@ START_TEST(test_open_cases)
 	fputs("wrong\n", fp);
 	fclose(fp);
 	chmod(openpw, 0644);
-	sql_as(test_pg_session("authrelay_owner", test_pg.owner_passfile),
+	test_pg_sql_as(test_pg_session("authrelay_owner", test_pg.owner_passfile),
 	       "DROP SCHEMA IF EXISTS empty CASCADE; CREATE SCHEMA empty; "
 	    "DROP SCHEMA IF EXISTS future CASCADE; CREATE SCHEMA future; "
 	    "CREATE TABLE future.schema_version (version integer NOT NULL); "
@@ -241,8 +204,8 @@ START_TEST(test_checkpoint_with_grants)
 	cp.ino = UINT64_MAX;		/* unsigned, bit for bit */
 	cp.offset = 123456;
 	cp.line_hash = 0x8000000000000001ULL;
-	login(&l[0], "192.0.2.20", 32, "alice", 1000, 1800);
-	apply(store, l, 1, &cp);
+	l[0] = test_login("192.0.2.20", 32, "alice", 1000, 1800);
+	test_logins_apply(store, l, 1, &cp);
 	ck_assert_int_eq(store_checkpoint_get(store, cp.source, &got), LOOKUP_FOUND);
 	ck_assert_msg(got.dev == cp.dev && got.ino == cp.ino && got.offset == cp.offset
 			      && got.line_hash == cp.line_hash,
@@ -260,8 +223,8 @@ START_TEST(test_checkpoint_with_grants)
 
 	/* All or nothing: a bad login leaves grants and checkpoint as they were. */
 	cp.offset = 999999;
-	login(&l[0], "192.0.2.21", 32, "bob", 2000, 1800);
-	login(&l[1], "192.0.2.22", 32, "", 2000, 1800);
+	l[0] = test_login("192.0.2.21", 32, "bob", 2000, 1800);
+	l[1] = test_login("192.0.2.22", 32, "", 2000, 1800);
 	ck_assert_int_lt(store_logins_apply(store, l, 2, &cp, &error), 0);
 	free(error);
 	ck_assert_int_eq(store_checkpoint_get(store, cp.source, &got), LOOKUP_FOUND);
@@ -356,8 +319,8 @@ START_TEST(test_server_stopped_and_back)
 	struct ipaddr ip;
 	double ms;
 
-	login(&l, "192.0.2.90", 32, "alice", time(NULL), 600);
-	apply(ctl, &l, 1, NULL);
+	l = test_login("192.0.2.90", 32, "alice", time(NULL), 600);
+	test_logins_apply(ctl, &l, 1, NULL);
 	store_close(&ctl, 0);
 	ck_assert_msg(wait_lookup(pd, "192.0.2.90", LOOKUP_FOUND, 2000) >= 0, "grant not seen");
 	ck_assert_msg(wait_lookup(grace, "192.0.2.90", LOOKUP_FOUND, 2000) >= 0, "grant not seen");
