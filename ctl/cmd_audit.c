@@ -23,12 +23,10 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "audit_queries.h"
 #include "ctl.h"
 #include "duration.h"
 #include "ipaddr.h"
 #include "output.h"
-#include "sql_audit.h"
 
 static const struct out_column audit_columns[] = {
 	{"ts", OUT_STRING},	   {"program", OUT_STRING},   {"client_ip", OUT_STRING},
@@ -112,13 +110,38 @@ static int query_row(int ncols, const char *const *names, const char *const *val
 	return 0;
 }
 
-static int list_query(const struct audit_query *aq, void *ctx)
+static int list_query(const char *name, const char *what, void *ctx)
 {
 	struct out_table *t = ctx;
-	const char *values[2] = { aq->name, aq->what };
+	const char *values[2] = { name, what };
 
 	out_table_row(t, values);
 	return 0;
+}
+
+/* The name looked for by query_known(). */
+struct known {
+	const char *name;
+	bool found;
+};
+
+static int known_name(const char *name, const char *what, void *ctx)
+{
+	struct known *k = ctx;
+
+	(void)what;
+	k->found = strcmp(name, k->name) == 0;
+	return k->found;
+}
+
+/* query_known - sql/audit.sql has a query called name (the usage check,
+   made before the database is opened) */
+static bool query_known(const char *name)
+{
+	struct known k = { name, false };
+
+	store_queries_list(NULL, STORE_QUERIES_AUDIT, known_name, &k);
+	return k.found;
 }
 
 /* audit --query NAME | list */
@@ -127,44 +150,32 @@ static int run_named_query(struct ctl *ctl, const char *name)
 	static const struct out_column list_columns[] = {
 		{ "name", OUT_STRING }, { "what", OUT_STRING },
 	};
-	struct audit_query aq;
 	struct query_out q = { .ctl = ctl };
-	char *sql, *error = NULL;
+	char *error = NULL;
 	int status, rc;
 
 	if (strcmp(name, "list") == 0) {
 		struct out_table *t = out_table_new(ctl->out, ctl->json, list_columns, 2);
-		audit_queries_each(sql_audit_text, list_query, t);
+		store_queries_list(NULL, STORE_QUERIES_AUDIT, list_query, t);
 		out_table_end(&t);
 		return EX_OK;
 	}
-	if (audit_query_find(sql_audit_text, name, &aq) != 0)
+	if (!query_known(name))
 		return ctl_usage_error(ctl, "--query: no query called \"%s\" "
 					    "(authrelayctl audit --query list names them)", name);
 	if ((status = ctl_store(ctl, false)) != EX_OK)
 		return status;
-	/* The same query in the database's own SQL (sql/pgsql/audit.sql has
-	   the same names). */
-	if (strcmp(store_backend_name(ctl->store), "pgsql") == 0
-	    && audit_query_find(sql_pg_audit_text, name, &aq) != 0) {
-		ctl_error("query %s is not available with PostgreSQL yet", name);
-		return EX_UNAVAILABLE;
-	}
-	sql = strndup(aq.sql, aq.sql_len);
-	if (sql == NULL) {
-		ctl_error("out of memory");
-		return EX_OSERR;
-	}
+	/* The store runs it in the database's own SQL (the backend's copy
+	   of sql/audit.sql has the same names), or says it has none. */
 	status = EX_OK;
 	ctl_progress_begin(ctl, "audit", PROGRESS_BUSY, "running the query");
-	rc = store_query(ctl->store, sql, query_row, &q, &error);
+	rc = store_query_named(ctl->store, STORE_QUERIES_AUDIT, name, 0, query_row, &q, &error);
 	ctl_progress_end(ctl);
 	if (rc != 0) {
 		ctl_error("query %s: %s", name, error ? error : "database error");
 		status = EX_UNAVAILABLE;
 	}
 	free(error);
-	free(sql);
 	if (q.t != NULL)
 		out_table_end(&q.t);
 	else if (status == EX_OK)

@@ -7,9 +7,9 @@
  *	#include "ctl.h"
  * DESCRIPTION
  *	init creates the database (or migrates an older one) and, when run
- *	as root, hands the file to run_user: the daemons open it after
- *	dropping root, and SQLite in WAL mode also needs to create the -wal
- *	and -shm files beside it.
+ *	as root, hands its files (store_location_files(): SQLite's file and
+ *	the -wal and -shm files it creates beside it; none for a server) to
+ *	run_user: the daemons open them after dropping root.
  *
  *	check reports, in order: the config (every problem as FILE:LINE,
  *	exit 78), the database (opens, schema version, integrity; exit 69),
@@ -22,7 +22,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <grp.h>
-#include <libgen.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +37,22 @@
 
 #define PRUNE_BATCH 5000
 
+/* give_file - one file of the database to run_user (not its directory) */
+
+static int give_file(const struct store_file *f, void *ctx)
+{
+	const struct passwd *pw = ctx;
+
+	if (f->kind != STORE_FILE_DIR && chown(f->path, pw->pw_uid, pw->pw_gid) != 0 &&
+	    errno != ENOENT)
+		ctl_warning("chown %s %s: %s", pw->pw_name, f->path, strerror(errno));
+	return 0;
+}
+
 /* give_to_run_user - root's init: the database belongs to run_user */
 
 static void give_to_run_user(struct ctl *ctl)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm"};
 	struct passwd *pw;
 
 	if (geteuid() != 0)
@@ -54,23 +64,25 @@ static void give_to_run_user(struct ctl *ctl)
 			    ctl->cfg->run_user, ctl->cfg->database);
 		return;
 	}
-	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-		char path[4096];
+	store_location_files(ctl->cfg->database, give_file, pw);
+}
 
-		if ((size_t)snprintf(path, sizeof path, "%s%s", ctl->cfg->database, suffix[i]) >=
-		    sizeof path)
-			return;
-		if (chown(path, pw->pw_uid, pw->pw_gid) != 0 && errno != ENOENT)
-			ctl_warning("chown %s %s: %s", ctl->cfg->run_user, path, strerror(errno));
-	}
+/* main_exists - the database's own file is there */
+
+static int main_exists(const struct store_file *f, void *ctx)
+{
+	struct stat st;
+
+	if (f->kind == STORE_FILE_MAIN)
+		*(bool *)ctx = stat(f->path, &st) == 0;
+	return 0;
 }
 
 /* cmd_init - create or migrate the database */
 
 int cmd_init(struct ctl *ctl, int argc, char **argv)
 {
-	struct stat st;
-	bool existed;
+	bool existed = false;
 	int version = 0;
 	char *error = NULL;
 	char detail[64];
@@ -80,7 +92,7 @@ int cmd_init(struct ctl *ctl, int argc, char **argv)
 		return EX_USAGE;
 	if ((status = ctl_config(ctl)) != EX_OK)
 		return status;
-	existed = stat(ctl->cfg->database, &st) == 0;
+	store_location_files(ctl->cfg->database, main_exists, &existed);
 	if ((status = ctl_store(ctl, true)) != EX_OK)
 		return status;
 	if (store_schema_version(ctl->store, &version) != 0) {
@@ -100,8 +112,7 @@ int cmd_init(struct ctl *ctl, int argc, char **argv)
 		free(error);
 		return EX_UNAVAILABLE;
 	}
-	if (!store_location_is_server(ctl->cfg->database))
-		give_to_run_user(ctl);
+	give_to_run_user(ctl);
 	ctl_report_change(ctl, "database ready", ctl->cfg->database, detail);
 	return EX_OK;
 }
@@ -179,34 +190,44 @@ static void report_print(struct ctl *ctl, struct report *r, int status)
 	r->n = 0;
 }
 
+/* What owner_check() checks against. */
+struct owner_check {
+	struct ctl *ctl;
+	struct report *r;
+	const struct passwd *pw;
+};
+
+/* owner_check - can run_user write one path of the database? */
+
+static int owner_check(const struct store_file *f, void *ctx)
+{
+	const struct owner_check *c = ctx;
+	const char *run_user = c->ctl->cfg->run_user;
+	struct stat st;
+
+	if (f->kind == STORE_FILE_SIDE || c->pw->pw_uid == 0 || stat(f->path, &st) != 0 ||
+	    st.st_uid == c->pw->pw_uid || (st.st_gid == c->pw->pw_gid && (st.st_mode & S_IWGRP)))
+		return 0;
+	if (f->kind == STORE_FILE_MAIN)
+		report_add(c->r, "database", false, "%s is not writable by run_user %s (chown %s %s)",
+			   f->path, run_user, run_user, f->path);
+	else if (!(st.st_mode & S_IWOTH))
+		report_add(c->r, "database", false, "directory %s is not writable by run_user %s: %s",
+			   f->path, run_user, f->why);
+	return 0;
+}
+
 /* check_db_owner - can run_user write the database and its directory? */
 
 static void check_db_owner(struct ctl *ctl, struct report *r)
 {
-	struct passwd *pw = getpwnam(ctl->cfg->run_user);
-	char *copy, *dir;
-	struct stat st;
+	struct owner_check c = { ctl, r, getpwnam(ctl->cfg->run_user) };
 
-	if (pw == NULL) {
+	if (c.pw == NULL) {
 		report_add(r, "database", false, "run_user %s does not exist", ctl->cfg->run_user);
 		return;
 	}
-	if (stat(ctl->cfg->database, &st) == 0 && st.st_uid != pw->pw_uid &&
-	    !(st.st_gid == pw->pw_gid && (st.st_mode & S_IWGRP)) && pw->pw_uid != 0)
-		report_add(r, "database", false,
-			   "%s is not writable by run_user %s (chown %s %s)", ctl->cfg->database,
-			   ctl->cfg->run_user, ctl->cfg->run_user, ctl->cfg->database);
-	copy = strdup(ctl->cfg->database);
-	if (copy == NULL)
-		abort();
-	dir = dirname(copy);
-	if (stat(dir, &st) == 0 && st.st_uid != pw->pw_uid && pw->pw_uid != 0 &&
-	    !(st.st_gid == pw->pw_gid && (st.st_mode & S_IWGRP)) && !(st.st_mode & S_IWOTH))
-		report_add(r, "database", false,
-			   "directory %s is not writable by run_user %s: SQLite cannot create "
-			   "the -wal and -shm files there",
-			   dir, ctl->cfg->run_user);
-	free(copy);
+	store_location_files(ctl->cfg->database, owner_check, &c);
 }
 
 /* limit_row - counts the database's limit rows that limit someone */
@@ -306,8 +327,7 @@ int cmd_check(struct ctl *ctl, int argc, char **argv)
 	else
 		report_add(&r, "database", true, "%s: integrity ok", ctl->cfg->database);
 	free(detail);
-	if (!store_location_is_server(ctl->cfg->database))
-		check_db_owner(ctl, &r);
+	check_db_owner(ctl, &r);
 
 	/* 3. Postfix: hints only. */
 	got = postfix_conf_read(postfix_dir, &pc, &error);

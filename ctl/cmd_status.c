@@ -179,7 +179,7 @@ static void collect_database(struct ctl *ctl, struct status *st)
 {
 	st->location = ctl->cfg->database;
 	st->schema = -1;
-	st->schema_latest = store_schema_latest();
+	st->schema_latest = store_schema_latest(ctl->cfg->database);
 	if (ctl_store(ctl, false) != EX_OK) {
 		snprintf(st->db_error, sizeof st->db_error, "cannot open %s", ctl->cfg->database);
 		return;

@@ -10,7 +10,6 @@
  *	parsing and time formatting. See ctl.h.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -309,32 +308,42 @@ static int unsafe_owner(const char *path, const char *what, const struct passwd 
 	return -1;
 }
 
+/* What safe_file() checks against. */
+struct safe_files {
+	const struct passwd *pw;
+	const char *run_user, *database;
+};
+
+/* safe_file - one path of the database: 0 when root may trust it */
+
+static int safe_file(const struct store_file *f, void *ctx)
+{
+	static const char *const what[] = {
+		[STORE_FILE_DIR] = "its directory",
+		[STORE_FILE_MAIN] = "the file",
+		[STORE_FILE_SIDE] = "its file",
+	};
+	const struct safe_files *s = ctx;
+
+	return unsafe_owner(f->path, what[f->kind], s->pw, s->run_user, s->database);
+}
+
 /* ctl_store_safe - as root, only a database that root or run_user owns */
 
 static int ctl_store_safe(struct ctl *ctl)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm"};
 	const char *db = ctl->cfg->database;
-	struct passwd *pw;
-	char *copy, *dir, path[4096];
-	int rc = 0;
+	struct safe_files s;
 
 	if (geteuid() != 0 || strstr(db, "://") != NULL || store_location_is_server(db))
 		return 0;
 	errno = 0;
-	pw = getpwnam(ctl->cfg->run_user);
-	if ((copy = strdup(db)) == NULL)
-		return -1;
-	dir = dirname(copy);
-	rc = unsafe_owner(dir, "its directory", pw, ctl->cfg->run_user, db);
-	free(copy);
-	for (size_t i = 0; rc == 0 && i < sizeof suffix / sizeof suffix[0]; i++) {
-		if ((size_t)snprintf(path, sizeof path, "%s%s", db, suffix[i]) >= sizeof path)
-			return -1;
-		rc = unsafe_owner(path, i == 0 ? "the file" : "its file", pw, ctl->cfg->run_user,
-				  db);
-	}
-	return rc;
+	s.pw = getpwnam(ctl->cfg->run_user);
+	s.run_user = ctl->cfg->run_user;
+	s.database = db;
+	/* The backend names its files (SQLite: the directory, the file,
+	   -wal, -shm); -1 also when a path does not fit. */
+	return store_location_files(db, safe_file, &s) != 0 ? -1 : 0;
 }
 
 /* ctl_store - ctl->store, or EX_UNAVAILABLE with the reason */

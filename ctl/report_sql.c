@@ -4,53 +4,15 @@
  * SUMMARY
  *	the questions of sql/report.sql, asked and answered in memory
  * DESCRIPTION
- *	See report_sql.h. The blocks are found with audit_queries.c, the
- *	parser of sql/audit.sql's form.
+ *	See report_sql.h. The store finds the query in its backend's text
+ *	and binds :since (store_query_named()).
  */
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit_queries.h"
 #include "ctl.h"
 #include "error_r.h"
 #include "report_sql.h"
-#include "sql_report.h"
-
-#define REPORT_PLACEHOLDER ":since"
-
-/* bind_since - the statement with every :since replaced by 'ISO' */
-static char *bind_since(const char *sql, size_t len, int64_t since)
-{
-	const size_t plen = strlen(REPORT_PLACEHOLDER);
-	char iso[CTL_TIME_MAX], literal[CTL_TIME_MAX + 2];
-	size_t n = 0, cap, llen;
-	char *out;
-
-	/* Before 1970-01-01T00:00:01Z there is nothing to report. */
-	ctl_time_format(since > 0 ? since : 1, iso, sizeof iso);
-	/* The literal is digits, '-', 'T', ':' and 'Z' only: nothing in it
-	   can end the quotes. */
-	assert(iso[0] != 0 && strspn(iso, "0123456789-T:Z") == strlen(iso));
-	llen = (size_t)snprintf(literal, sizeof literal, "'%s'", iso);
-	cap = len + 1;
-	for (const char *p = sql; (p = strstr(p, REPORT_PLACEHOLDER)) != NULL && p < sql + len;
-	     p += plen)
-		cap += llen;
-	if ((out = malloc(cap)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < len;) {
-		if (i + plen <= len && memcmp(sql + i, REPORT_PLACEHOLDER, plen) == 0) {
-			memcpy(out + n, literal, llen);
-			n += llen;
-			i += plen;
-		} else {
-			out[n++] = sql[i++];
-		}
-	}
-	out[n] = 0;
-	return out;
-}
 
 /* report_rows_add - appends one row */
 int report_rows_add(struct report_rows *r, size_t ncols, const char *const *names,
@@ -101,29 +63,20 @@ static int keep_row(int ncols, const char *const *names, const char *const *valu
 int report_sql_run(struct store *store, const char *name, int64_t since,
 		   struct report_rows **rows_r, char **error_r)
 {
-	struct audit_query q;
 	struct report_rows *r;
-	char *sql;
 
 	*rows_r = NULL;
 	*error_r = NULL;
-	if (audit_query_find(sql_report_text, name, &q) != 0) {
-		error_r_set(error_r, "no report query called \"%s\"", name);
-		return -1;
-	}
-	if ((r = calloc(1, sizeof *r)) == NULL || (sql = bind_since(q.sql, q.sql_len, since)) == NULL) {
-		free(r);
+	if ((r = calloc(1, sizeof *r)) == NULL) {
 		error_r_set(error_r, "out of memory");
 		return -1;
 	}
-	if (store_query(store, sql, keep_row, r, error_r) != 0) {
+	if (store_query_named(store, STORE_QUERIES_REPORT, name, since, keep_row, r, error_r) != 0) {
 		if (*error_r == NULL)
 			error_r_set(error_r, "%s: database error", name);
-		free(sql);
 		report_rows_free(&r);
 		return -1;
 	}
-	free(sql);
 	*rows_r = r;
 	return 0;
 }

@@ -5,14 +5,11 @@
  *	the questions of sql/report.sql, asked and answered in memory
  * DESCRIPTION
  *	authrelayctl status and report ask the database the named queries
- *	of sql/report.sql (compiled in) through store_query(), which works
- *	on every backend, and keep each answer as a small table of strings
- *	that the text, JSON and HTML writers read.
- *
- *	store_query() takes no parameters, so the one placeholder, :since,
- *	is replaced by an ISO-8601 UTC literal ('2026-12-05T08:00:00Z')
- *	formatted here from a number: no text from outside ever reaches the
- *	SQL.
+ *	of sql/report.sql through store_query_named(), which runs each in
+ *	the backend's own text, and keep each answer as a small table of
+ *	strings that the text, JSON and HTML writers read. The one
+ *	placeholder, :since, is bound by the store from a number: no text
+ *	from outside ever reaches the SQL.
  */
 #ifndef AUTHRELAY_CTL_REPORT_SQL_H
 #define AUTHRELAY_CTL_REPORT_SQL_H

@@ -26,4 +26,15 @@ extern const unsigned sql_migrations_count;
 extern const struct sql_migration sql_pg_migrations[];
 extern const unsigned sql_pg_migrations_count;
 
+/* The highest version in a table of count migrations; 0 for none. */
+static inline int sql_migrations_latest(const struct sql_migration *m, unsigned count)
+{
+	int latest = 0;
+
+	for (unsigned i = 0; i < count; i++)
+		if (m[i].version > latest)
+			latest = m[i].version;
+	return latest;
+}
+
 #endif

@@ -6,15 +6,15 @@
  * SYNOPSIS
  *	#include "store.h"
  * DESCRIPTION
- *	store_open() chooses the backend from the form of the location:
- *	"postgresql://", "postgres://" or a libpq "keyword=value" string is
- *	PostgreSQL (store_pgsql*.c), another "scheme://" is an error,
- *	anything else is a file path for SQLite. Every other function checks its arguments (a NULL
- *	store or a missing required pointer is an error, never a crash and
- *	never "not found") and calls the backend through struct store_ops.
- *
- *	The PostgreSQL backend's model (answers from memory kept current
- *	by the database) is described in store_pgsql.h.
+ *	store_open() opens the location with the first backend of the
+ *	table in store_backends.c that accepts it. Every other function
+ *	checks its arguments (a NULL store or a missing required pointer is
+ *	an error, never a crash and never "not found"), applies the
+ *	business rules of store_rules.c, and calls the backend through
+ *	struct store_ops. An operation the backend does not have (a NULL
+ *	entry) is an error naming the backend and the operation, never a
+ *	crash: LOOKUP_ERROR for a lookup, -1 with "the NAME backend cannot
+ *	VERB" for the others.
  * DIAGNOSTICS
  *	Errors are returned as malloc'd text in *error_r; lookups return
  *	LOOKUP_ERROR.
@@ -22,12 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "addr.h"
+#include "log.h"
 #include "metrics.h"
-#include "sql_migrations.h"
 #include "store.h"
 #include "store_backend.h"
-#include "store_pgsql.h"
 
 /* counted_lookup - a lookup's answer, an error counted in the metrics */
 static enum lookup_result counted_lookup(enum lookup_result r)
@@ -45,55 +46,40 @@ static int counted_write(int rc)
 	return rc;
 }
 
-/* store_fingerprint_normalize - Postfix's fingerprint form */
-int store_fingerprint_normalize(const char *in, char *out, size_t size)
+/* cannot - an operation the backend does not have: an error */
+static int cannot(const struct store *store, const char *verb, char **error_r)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t len = 0;
-	unsigned digits = 0;
-	int pending = -1;
-
-	if (in == NULL || size == 0)
-		return -1;
-	for (const char *p = in; *p != '\0'; p++) {
-		int v;
-		char c = *p;
-
-		if (c == ':' || c == ' ' || c == '\t')
-			continue;
-		if (c >= '0' && c <= '9')
-			v = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v = c - 'A' + 10;
-		else
-			return -1;
-		digits++;
-		if (pending < 0) {
-			pending = v;
-			continue;
-		}
-		/* Room for an optional ':', two digits and the NUL. */
-		if (len + (len > 0) + 3 > size)
-			return -1;
-		if (len > 0)
-			out[len++] = ':';
-		out[len++] = hex[pending];
-		out[len++] = hex[v];
-		pending = -1;
-	}
-	if (digits == 0 || pending >= 0)
-		return -1;
-	out[len] = '\0';
-	return 0;
+	return error_r_set(error_r, "the %s backend cannot %s", store->ops->name, verb);
 }
 
-/* store_open - choose the backend by the location's form */
+/* cannot_look_up - a lookup the backend does not have: a store error,
+   logged once per process (a daemon would otherwise log every request) */
+static enum lookup_result cannot_look_up(const struct store *store, const char *verb)
+{
+	static int logged;
+
+	if (__atomic_exchange_n(&logged, 1, __ATOMIC_RELAXED) == 0)
+		log_error("the %s backend cannot %s: answering as a store error",
+			  store->ops->name, verb);
+	metrics_store_error();
+	return LOOKUP_ERROR;
+}
+
+/* opened - what every store keeps from its options */
+static int opened(int rc, const struct store_options *opts, struct store **store_r)
+{
+	if (rc == 0) {
+		(*store_r)->progress = opts->progress;
+		(*store_r)->progress_ctx = opts->progress_ctx;
+	}
+	return rc;
+}
+
+/* store_open - the first backend that accepts location opens it */
 int store_open(const char *location, const struct store_options *opts,
 	       struct store **store_r, char **error_r)
 {
-	const char *sep;
+	const struct store_backend *backend;
 
 	if (error_r != NULL)
 		*error_r = NULL;
@@ -104,24 +90,31 @@ int store_open(const char *location, const struct store_options *opts,
 		return error_r_set(error_r, "no database location configured");
 	if (opts == NULL)
 		return error_r_set(error_r, "store_open: no options");
-
-	if (store_pgsql_location(location))
-		return store_pgsql_open(location, opts, store_r, error_r);
-	/* "scheme://..." names a server; a file path never needs "://" (a
-	   path that really contains it can be written as ./path). */
-	if ((sep = strstr(location, "://")) != NULL && strchr(location, '/') > sep) {
-		size_t n = (size_t)(sep - location);
-
-		return error_r_set(error_r, "database \"%s\": unknown backend \"%.*s\"; use a "
-				   "file path for SQLite or postgresql://... for PostgreSQL",
-				   location, (int)n, location);
-	}
-	return store_sqlite_open(location, opts, store_r, error_r);
+	if ((backend = store_backend_find(location, error_r)) == NULL)
+		return -1;
+	return opened(backend->open(location, opts, store_r, error_r), opts, store_r);
 }
 
+/* store_location_is_server - a server backend accepts location */
 bool store_location_is_server(const char *location)
 {
-	return location != NULL && store_pgsql_location(location);
+	const struct store_backend *backend;
+
+	if (location == NULL || *location == '\0')
+		return false;
+	backend = store_backend_find(location, NULL);
+	return backend != NULL && backend->is_server;
+}
+
+/* store_location_files - the paths a database on files is made of */
+int store_location_files(const char *location, store_file_cb *cb, void *ctx)
+{
+	const struct store_backend *backend;
+
+	if (location == NULL || *location == '\0' || cb == NULL
+	    || (backend = store_backend_find(location, NULL)) == NULL)
+		return -1;
+	return backend->files != NULL ? backend->files(location, cb, ctx) : 0;
 }
 
 /* store_close - flush, stop and free whichever backend */
@@ -129,7 +122,12 @@ void store_close(struct store **store, long long flush_timeout_ms)
 {
 	if (store == NULL || *store == NULL)
 		return;
-	(*store)->ops->close(*store, flush_timeout_ms);
+	/* Without a close the backend's memory cannot be freed: said, not
+	   crashed on. */
+	if ((*store)->ops->close != NULL)
+		(*store)->ops->close(*store, flush_timeout_ms);
+	else
+		log_error("the %s backend cannot close a store", (*store)->ops->name);
 	*store = NULL;
 }
 
@@ -153,29 +151,29 @@ const char *store_backend_name(const struct store *store)
 	return store != NULL ? store->ops->name : "";
 }
 
-/* store_schema_latest - the newest migration compiled in */
-int store_schema_latest(void)
+/* store_schema_latest - the newest schema of location's backend */
+int store_schema_latest(const char *location)
 {
-	int latest = 0;
+	const struct store_backend *backend;
 
-	for (unsigned i = 0; i < sql_migrations_count; i++)
-		if (sql_migrations[i].version > latest)
-			latest = sql_migrations[i].version;
-	return latest;
+	if (location == NULL || *location == '\0'
+	    || (backend = store_backend_find(location, NULL)) == NULL
+	    || backend->ops->schema_latest == NULL)
+		return -1;
+	return backend->ops->schema_latest();
 }
 
+/* store_schema_newest - the newest schema of store's backend */
 int store_schema_newest(const struct store *store)
 {
-	/* Until the backends carry their own migrations (issue 14's store
-	   refactor), PostgreSQL's are its own table. */
-	if (store != NULL && strcmp(store->ops->name, "pgsql") == 0)
-		return store_pgsql_schema_latest();
-	return store_schema_latest();
+	if (store == NULL || store->ops->schema_latest == NULL)
+		return -1;
+	return store->ops->schema_latest();
 }
 
 int store_schema_version(struct store *store, int *version_r)
 {
-	if (store == NULL || version_r == NULL)
+	if (store == NULL || version_r == NULL || store->ops->schema_version == NULL)
 		return -1;
 	return store->ops->schema_version(store, version_r);
 }
@@ -186,6 +184,10 @@ enum lookup_result store_check_integrity(struct store *store, char **detail_r)
 		*detail_r = NULL;
 	if (store == NULL)
 		return LOOKUP_ERROR;
+	if (store->ops->check_integrity == NULL) {
+		cannot(store, "check its integrity", detail_r);
+		return LOOKUP_ERROR;
+	}
 	return store->ops->check_integrity(store, detail_r);
 }
 
@@ -199,6 +201,8 @@ enum lookup_result store_grant_lookup(struct store *store, const struct ipaddr *
 	/* An unknown client address has no grant; that is an answer. */
 	if (ip->family == 0)
 		return LOOKUP_NOT_FOUND;
+	if (store->ops->grant_lookup == NULL)
+		return cannot_look_up(store, "look up grants");
 	return counted_lookup(store->ops->grant_lookup(store, ip, now, grant_r));
 }
 
@@ -211,6 +215,15 @@ int store_logins_apply(struct store *store, const struct store_login *logins, si
 		return error_r_set(error_r, "store_logins_apply: bad arguments");
 	if (count == 0 && cp == NULL)
 		return 0;
+	/* Everything is checked before the transaction, so a bad row costs
+	   no lock time. */
+	for (size_t i = 0; i < count; i++)
+		if (store_rules_login(&logins[i], error_r) < 0)
+			return -1;
+	if (cp != NULL && store_rules_checkpoint(cp, error_r) < 0)
+		return -1;
+	if (store->ops->logins_apply == NULL)
+		return cannot(store, "record logins", error_r);
 	return counted_write(store->ops->logins_apply(store, logins, count, cp, error_r));
 }
 
@@ -219,6 +232,8 @@ enum lookup_result store_checkpoint_get(struct store *store, const char *source,
 {
 	if (store == NULL || source == NULL || cp_r == NULL)
 		return LOOKUP_ERROR;
+	if (store->ops->checkpoint_get == NULL)
+		return cannot_look_up(store, "read checkpoints");
 	return counted_lookup(store->ops->checkpoint_get(store, source, cp_r));
 }
 
@@ -229,6 +244,10 @@ int store_grant_add(struct store *store, const struct store_grant *grant, const 
 		*error_r = NULL;
 	if (store == NULL || grant == NULL || actor == NULL)
 		return error_r_set(error_r, "store_grant_add: bad arguments");
+	if (store_rules_grant(grant, (int64_t)time(NULL), error_r) < 0)
+		return -1;
+	if (store->ops->grant_add == NULL)
+		return cannot(store, "add grants", error_r);
 	return store->ops->grant_add(store, grant, actor, error_r);
 }
 
@@ -246,6 +265,8 @@ int store_grant_revoke(struct store *store, const struct ipaddr *ip, const char 
 		return error_r_set(error_r, "store_grant_revoke: bad arguments");
 	if (ip->family == 0)
 		return error_r_set(error_r, "grant revoke: no IP address given");
+	if (store->ops->grant_revoke == NULL)
+		return cannot(store, "revoke grants", error_r);
 	return store->ops->grant_revoke(store, ip, actor, removed_r, error_r);
 }
 
@@ -256,6 +277,8 @@ int store_grant_list(struct store *store, int64_t now, store_grant_cb *cb, void 
 		*error_r = NULL;
 	if (store == NULL || cb == NULL)
 		return error_r_set(error_r, "store_grant_list: bad arguments");
+	if (store->ops->grant_list == NULL)
+		return cannot(store, "list grants", error_r);
 	return store->ops->grant_list(store, now, cb, ctx, error_r);
 }
 
@@ -265,6 +288,8 @@ enum lookup_result store_user_suspended(struct store *store, const char *usernam
 {
 	if (store == NULL || username == NULL)
 		return LOOKUP_ERROR;
+	if (store->ops->user_suspended == NULL)
+		return cannot_look_up(store, "look up users");
 	return counted_lookup(store->ops->user_suspended(store, username));
 }
 
@@ -278,6 +303,8 @@ int store_user_set_suspended(struct store *store, const char *username, bool sus
 	if (*username == '\0' || strlen(username) >= STORE_USER_MAX)
 		return error_r_set(error_r, "user name must be 1 to %d characters",
 				   STORE_USER_MAX - 1);
+	if (store->ops->user_set_suspended == NULL)
+		return cannot(store, "suspend users", error_r);
 	return store->ops->user_set_suspended(store, username, suspended, actor, error_r);
 }
 
@@ -287,20 +314,36 @@ int store_user_list(struct store *store, store_user_cb *cb, void *ctx, char **er
 		*error_r = NULL;
 	if (store == NULL || cb == NULL)
 		return error_r_set(error_r, "store_user_list: bad arguments");
+	if (store->ops->user_list == NULL)
+		return cannot(store, "list users", error_r);
 	return store->ops->user_list(store, cb, ctx, error_r);
 }
 
 enum lookup_result store_sender_owned(struct store *store, const char *username,
 				      const char *address)
 {
+	struct store_sender_key key;
+
 	if (store == NULL || username == NULL || address == NULL)
 		return LOOKUP_ERROR;
-	return counted_lookup(store->ops->sender_owned(store, username, address));
+	/* An address that does not normalise is owned by nobody; that is
+	   an answer about the address, not a store failure. */
+	if (store_rules_sender_key(address, &key) < 0)
+		return LOOKUP_NOT_FOUND;
+	/* The null sender "" is covered by "*" only: no other candidate. */
+	if (store->ops->sender_owned == NULL)
+		return cannot_look_up(store, "look up sender addresses");
+	return counted_lookup(store->ops->sender_owned(store, username,
+						       key.bare[0] != '\0' ? key.bare : NULL,
+						       key.at_domain[0] != '\0' ? key.at_domain
+									     : NULL));
 }
 
 int store_sender_allow(struct store *store, const char *username, const char *pattern,
 		       const char *actor, char **error_r)
 {
+	char norm[ADDR_MAX];
+
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || username == NULL || pattern == NULL || actor == NULL)
@@ -308,17 +351,27 @@ int store_sender_allow(struct store *store, const char *username, const char *pa
 	if (*username == '\0' || strlen(username) >= STORE_USER_MAX)
 		return error_r_set(error_r, "user name must be 1 to %d characters",
 				   STORE_USER_MAX - 1);
-	return store->ops->sender_allow(store, username, pattern, actor, error_r);
+	if (addr_pattern_normalize(pattern, norm, sizeof norm, error_r) < 0)
+		return -1;
+	if (store->ops->sender_allow == NULL)
+		return cannot(store, "allow sender addresses", error_r);
+	return store->ops->sender_allow(store, username, norm, actor, error_r);
 }
 
 int store_sender_deny(struct store *store, const char *username, const char *pattern,
 		      const char *actor, char **error_r)
 {
+	char norm[ADDR_MAX];
+
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || username == NULL || pattern == NULL || actor == NULL)
 		return error_r_set(error_r, "store_sender_deny: bad arguments");
-	return store->ops->sender_deny(store, username, pattern, actor, error_r);
+	if (addr_pattern_normalize(pattern, norm, sizeof norm, error_r) < 0)
+		return -1;
+	if (store->ops->sender_deny == NULL)
+		return cannot(store, "deny sender addresses", error_r);
+	return store->ops->sender_deny(store, username, norm, actor, error_r);
 }
 
 int store_sender_list(struct store *store, const char *username, store_sender_cb *cb, void *ctx,
@@ -328,6 +381,8 @@ int store_sender_list(struct store *store, const char *username, store_sender_cb
 		*error_r = NULL;
 	if (store == NULL || cb == NULL)
 		return error_r_set(error_r, "store_sender_list: bad arguments");
+	if (store->ops->sender_list == NULL)
+		return cannot(store, "list sender addresses", error_r);
 	return store->ops->sender_list(store, username, cb, ctx, error_r);
 }
 
@@ -335,29 +390,48 @@ int store_sender_list(struct store *store, const char *username, store_sender_cb
 
 enum lookup_result store_cert_lookup(struct store *store, const char *fingerprint, char *user_r)
 {
+	char fpr[STORE_FPR_MAX];
+
 	if (store == NULL || fingerprint == NULL)
 		return LOOKUP_ERROR;
-	return counted_lookup(store->ops->cert_lookup(store, fingerprint, user_r));
+	/* Not a fingerprint at all: no certificate has it. */
+	if (store_fingerprint_normalize(fingerprint, fpr, sizeof fpr) < 0)
+		return LOOKUP_NOT_FOUND;
+	if (store->ops->cert_lookup == NULL)
+		return cannot_look_up(store, "look up certificates");
+	return counted_lookup(store->ops->cert_lookup(store, fpr, user_r));
 }
 
 int store_cert_add(struct store *store, const struct store_cert *cert, const char *actor,
 		   char **error_r)
 {
+	struct store_cert norm;
+
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || cert == NULL || actor == NULL)
 		return error_r_set(error_r, "store_cert_add: bad arguments");
-	return store->ops->cert_add(store, cert, actor, error_r);
+	if (store_rules_cert(cert, &norm, error_r) < 0)
+		return -1;
+	if (store->ops->cert_add == NULL)
+		return cannot(store, "add certificates", error_r);
+	return store->ops->cert_add(store, &norm, actor, error_r);
 }
 
 int store_cert_revoke(struct store *store, const char *fingerprint, const char *actor,
 		      char **error_r)
 {
+	char fpr[STORE_FPR_MAX];
+
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || fingerprint == NULL || actor == NULL)
 		return error_r_set(error_r, "store_cert_revoke: bad arguments");
-	return store->ops->cert_revoke(store, fingerprint, actor, error_r);
+	if (store_rules_fingerprint(fingerprint, fpr, error_r) < 0)
+		return -1;
+	if (store->ops->cert_revoke == NULL)
+		return cannot(store, "revoke certificates", error_r);
+	return store->ops->cert_revoke(store, fpr, actor, error_r);
 }
 
 int store_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **error_r)
@@ -366,6 +440,8 @@ int store_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **er
 		*error_r = NULL;
 	if (store == NULL || cb == NULL)
 		return error_r_set(error_r, "store_cert_list: bad arguments");
+	if (store->ops->cert_list == NULL)
+		return cannot(store, "list certificates", error_r);
 	return store->ops->cert_list(store, cb, ctx, error_r);
 }
 
@@ -375,7 +451,7 @@ int store_decision_queue(struct store *store, const struct store_decision *d)
 {
 	int rc;
 
-	if (store == NULL || d == NULL)
+	if (store == NULL || d == NULL || store->ops->decision_queue == NULL)
 		return -1;
 	/* Rows accepted minus rows written is the queue's length: the
 	   metrics read the writer's count at scrape time. */
@@ -386,7 +462,7 @@ int store_decision_queue(struct store *store, const struct store_decision *d)
 
 int store_decision_flush(struct store *store, long long timeout_ms)
 {
-	if (store == NULL)
+	if (store == NULL || store->ops->decision_flush == NULL)
 		return -1;
 	return store->ops->decision_flush(store, timeout_ms);
 }
@@ -395,7 +471,7 @@ void store_decision_stats(struct store *store, uint64_t *written_r, uint64_t *dr
 {
 	uint64_t w = 0, dr = 0;
 
-	if (store != NULL)
+	if (store != NULL && store->ops->decision_stats != NULL)
 		store->ops->decision_stats(store, &w, &dr);
 	if (written_r != NULL)
 		*written_r = w;
@@ -412,13 +488,17 @@ int store_audit(struct store *store, const struct store_audit_filter *filter,
 		*error_r = NULL;
 	if (store == NULL || cb == NULL)
 		return error_r_set(error_r, "store_audit: bad arguments");
+	if (store->ops->audit == NULL)
+		return cannot(store, "read decisions", error_r);
 	return store->ops->audit(store, filter != NULL ? filter : &none, cb, ctx, error_r);
 }
 
 int store_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
 		uint64_t *deleted_r, char **error_r)
 {
-	uint64_t deleted;
+	uint64_t deleted, counts[STORE_PRUNE_TABLES] = { 0 }, total = 0;
+	char subject[32], detail[160];
+	int n, res = 0;
 
 	if (error_r != NULL)
 		*error_r = NULL;
@@ -427,9 +507,41 @@ int store_prune(struct store *store, int64_t before, unsigned batch, const char 
 	*deleted_r = 0;
 	if (store == NULL || actor == NULL)
 		return error_r_set(error_r, "store_prune: bad arguments");
+	if (store->ops->prune_batch == NULL || store->ops->admin_log == NULL)
+		return cannot(store, "prune", error_r);
 	if (batch == 0)
 		batch = 1000;
-	return store->ops->prune(store, before, batch, actor, deleted_r, error_r);
+	if (batch > 100000)	/* keep each transaction short */
+		batch = 100000;
+	/* The progress line counts decisions and grants, the bulk of a
+	   prune; the limits' rows are few and go last. */
+	if (store->progress != NULL) {
+		if (store->ops->prune_count != NULL)
+			for (int t = STORE_PRUNE_DECISIONS; t <= STORE_PRUNE_GRANTS; t++)
+				total += store->ops->prune_count(store, t, before);
+		store->progress(store->progress_ctx, 0, total);
+	}
+	for (int t = 0; t < STORE_PRUNE_TABLES && res == 0; t++) {
+		do {
+			if ((n = store->ops->prune_batch(store, t, before, batch, error_r)) < 0) {
+				res = -1;
+				break;
+			}
+			counts[t] += (uint64_t)n;
+			if (store->progress != NULL)
+				store->progress(store->progress_ctx,
+						counts[STORE_PRUNE_DECISIONS] + counts[STORE_PRUNE_GRANTS],
+						total);
+		} while ((unsigned)n == batch);
+	}
+	for (int t = 0; t < STORE_PRUNE_TABLES; t++)
+		*deleted_r += counts[t];
+	store_rules_prune_log(before, counts, res < 0, subject, detail);
+	/* Logged also after a partial prune: those rows are gone. */
+	if (store->ops->admin_log(store, actor, "prune", subject, detail,
+				  res < 0 ? NULL : error_r) < 0)
+		res = -1;
+	return res;
 }
 
 int store_admin_log(struct store *store, const char *actor, const char *action,
@@ -439,6 +551,8 @@ int store_admin_log(struct store *store, const char *actor, const char *action,
 		*error_r = NULL;
 	if (store == NULL || actor == NULL || action == NULL)
 		return error_r_set(error_r, "store_admin_log: bad arguments");
+	if (store->ops->admin_log == NULL)
+		return cannot(store, "write the admin log", error_r);
 	return store->ops->admin_log(store, actor, action, subject != NULL ? subject : "",
 				     detail != NULL ? detail : "", error_r);
 }
@@ -450,5 +564,7 @@ int store_query(struct store *store, const char *sql, store_sql_cb *cb, void *ct
 		*error_r = NULL;
 	if (store == NULL || sql == NULL || cb == NULL)
 		return error_r_set(error_r, "store_query: bad arguments");
+	if (store->ops->query == NULL)
+		return cannot(store, "run queries", error_r);
 	return store->ops->query(store, sql, cb, ctx, error_r);
 }

@@ -4,20 +4,66 @@
  * SUMMARY
  *	the database interface shared by all programs
  * DESCRIPTION
- *	Callers see only this interface; store_sqlite.c is the one backend
- *	today. A second backend (PostgreSQL for multi-host sites) implements
- *	struct store_ops in store_backend.h and is chosen by store_open()
- *	from the location's form; no caller changes.
+ *	Callers see only this interface. store_open() picks the backend
+ *	from the location's form through the table of backends
+ *	(store_backends.c): a file path is SQLite (store_sqlite*.c), a
+ *	"postgresql://..." URI or a libpq "keyword=value" string is
+ *	PostgreSQL (store_pgsql*.c, whose own details are in
+ *	store_pgsql.h). The business rules (what makes two spellings of a
+ *	sender, a certificate or a grant the same) are applied here, in
+ *	store.c and store_rules.c, before a backend is asked, so both
+ *	backends give the same answer to the same question.
  *
  *	Every lookup returns LOOKUP_FOUND, LOOKUP_NOT_FOUND or LOOKUP_ERROR.
  *	Every change made on behalf of an admin writes its admin_log row in
  *	the same transaction. Times are Unix seconds (UTC); the SQL views
- *	show them as ISO-8601 text.
+ *	show them as ISO-8601 text. An operation a backend does not have is
+ *	an error ("the NAME backend cannot VERB"; LOOKUP_ERROR for a
+ *	lookup), never a crash.
+ *
+ *	The contract every backend meets:
+ *
+ *	What blocks. The per-message lookups (store_grant_lookup(),
+ *	store_user_suspended(), store_sender_owned(), store_cert_lookup(),
+ *	store_limit_rules()) never wait on a network: SQLite answers them
+ *	with an indexed read of a local file, which waits for a lock at most
+ *	busy_timeout_ms (WAL: writers do not block readers, so in practice
+ *	a checkpoint or a migration); PostgreSQL answers them from memory
+ *	kept current by the database (LISTEN/NOTIFY), waiting only, once,
+ *	for the first load (at most busy_timeout_ms). Either way policyd's
+ *	single event loop may call them inline. store_decision_queue()
+ *	never blocks: the rows are written in batches by the store's own
+ *	thread, and a full queue drops and counts them.
+ *	store_limit_charge() and store_limit_refused() are a write
+ *	transaction each (on SQLite a local one, waiting for the write lock
+ *	at most busy_timeout_ms). Every other call (authrelayctl's verbs,
+ *	loginwatch's store_logins_apply(), audit, prune, queries) is
+ *	synchronous: a local transaction on SQLite, statements on a second
+ *	connection on PostgreSQL (its connect bounded by libpq's
+ *	connect_timeout); a change made through a store is seen by that
+ *	store's next lookup.
+ *
+ *	What may be called from a callback. The list, audit and query
+ *	callbacks (store_grant_cb, store_sql_cb, ...) run inside the call,
+ *	on the caller's thread, with the backend's lock held: they may make
+ *	lookups and store_decision_queue(), and no other store call (no
+ *	write, no second list). The progress function may not call the
+ *	store at all.
+ *
+ *	What a lost database returns. A database file removed or replaced
+ *	while open (SQLite, see STORE_FILE_CHECK_MS), or a connection to
+ *	the server lost (PostgreSQL: from the moment its thread sees the
+ *	loss until it has reconnected and reloaded every table, unless the
+ *	admin set database_stale_grace), makes every lookup LOOKUP_ERROR,
+ *	which the daemons answer with on_store_error, never a permit; writes
+ *	fail with -1 and a message. Decision rows queued meanwhile are kept
+ *	up to the queue's bound (PostgreSQL writes them once the server is
+ *	back; SQLite's file does not come back to a running program).
+ *	Reconnection needs no restart on PostgreSQL; a replaced SQLite file
+ *	needs one.
  *
  *	Thread safety: one struct store may be used from several threads
- *	(the milter); calls are serialised inside. Decision rows go through
- *	a bounded queue written in batches by the store's own thread, so
- *	store_decision_queue() never waits for the disk.
+ *	(the milter); calls are serialised inside.
  */
 #ifndef AUTHRELAY_STORE_H
 #define AUTHRELAY_STORE_H
@@ -82,6 +128,28 @@ int store_open(const char *location, const struct store_options *opts,
    paths. */
 bool store_location_is_server(const char *location);
 
+/* What one path of a database on files is, for an admin's checks. */
+enum store_file_kind {
+	STORE_FILE_DIR,		/* the directory the backend creates files in */
+	STORE_FILE_MAIN,	/* the database file itself */
+	STORE_FILE_SIDE		/* a file the backend keeps beside it */
+};
+struct store_file {
+	const char *path;
+	enum store_file_kind kind;
+	const char *why;	/* why the backend needs it, for messages */
+};
+typedef int store_file_cb(const struct store_file *file, void *ctx);
+
+/* Calls cb for each directory and file the database at location is made
+   of, whether they exist yet or not, so that authrelayctl checks owners
+   and modes and hands them to run_user without knowing a backend's
+   layout: SQLite's directory, the file, its -wal and -shm files; nothing
+   for a server. cb returning non-zero stops, and that value is
+   returned. Returns 0, or -1 when no backend accepts location or a path
+   does not fit PATH_MAX. */
+int store_location_files(const char *location, store_file_cb *cb, void *ctx);
+
 /* Flushes queued decisions (waits up to flush_timeout_ms), stops the
    writer, closes, sets *store to NULL. Rows that could not be written
    in time are counted in the log line, not silently dropped. */
@@ -126,10 +194,14 @@ const char *store_backend_name(const struct store *store);
    a test can act in. */
 #define STORE_FILE_CHECK_MS 10
 
-/* Schema version found / the newest this build knows (SQLite's) /
-   the newest this build knows for store's backend. */
+/* The schema version found in the database. Returns 0 or -1. */
 int store_schema_version(struct store *store, int *version_r);
-int store_schema_latest(void);
+
+/* The newest schema version this build knows for the backend that
+   location selects (no store needed: authrelayctl status says it when
+   the database cannot be opened), or for store's backend; -1 for a
+   location no backend accepts or a NULL store. */
+int store_schema_latest(const char *location);
 int store_schema_newest(const struct store *store);
 
 /* Runs the database's own integrity check. LOOKUP_FOUND = "ok". */
@@ -326,10 +398,42 @@ int store_prune(struct store *store, int64_t before, unsigned batch, const char 
 int store_admin_log(struct store *store, const char *actor, const char *action,
 		    const char *subject, const char *detail, char **error_r);
 
-/* Runs one read-only SQL text (authrelayctl audit --query NAME) and calls
-   cb with column names and values per row (values NULL for SQL NULL). */
+/* A query's rows: cb gets the column names and values per row (values
+   NULL for SQL NULL); cb returning non-zero stops. */
 typedef int store_sql_cb(int ncols, const char *const *names, const char *const *values,
 			 void *ctx);
+
+/* The named queries: each backend keeps their text in its own SQL
+   (SQLite: sql/audit.sql, sql/report.sql; PostgreSQL: sql/pgsql/audit.sql
+   and sql/report.sql, written in SQL both understand), so no program
+   holds SQL. Same names, same columns on every backend. */
+enum store_query_set {
+	STORE_QUERIES_AUDIT,	/* authrelayctl audit --query NAME */
+	STORE_QUERIES_REPORT	/* authrelayctl status and report; :since */
+};
+
+/* Calls cb with the name and one-line description of each query of set
+   that the backend of location has, in file order (location NULL: the
+   file backend's, SQLite's, which has them all); cb returning non-zero
+   stops. Needs no database. Returns the number seen, or -1 when no
+   backend accepts location. */
+typedef int store_query_name_cb(const char *name, const char *what, void *ctx);
+int store_queries_list(const char *location, enum store_query_set set,
+		       store_query_name_cb *cb, void *ctx);
+
+/* Runs the query of set called name, read-only, in the backend's SQL.
+   Every :since in its text stands for the time since (Unix seconds, at
+   least 1 s) as an ISO-8601 UTC literal ('2026-12-05T08:00:00Z', the
+   views' form), formatted from the number: no outside text reaches the
+   SQL. Returns 0, or -1 with *error_r: a name the backend does not have
+   ("not available with PostgreSQL yet": callers name the query), or the
+   database's error. */
+int store_query_named(struct store *store, enum store_query_set set, const char *name,
+		      int64_t since, store_sql_cb *cb, void *ctx, char **error_r);
+
+/* Runs one read-only SQL text. For the tests and lib's own counters
+   only, which know the backend they talk to; programs name their
+   queries (store_query_named()). */
 int store_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 		char **error_r);
 

@@ -10,7 +10,11 @@
  *	its arguments and calls the matching entry here. A backend embeds
  *	struct store as the first member of its own state, sets ops, and
  *	casts back in its functions. Argument checks are done by store.c,
- *	so a backend sees non-NULL pointers where store.h requires them.
+ *	so a backend sees non-NULL pointers where store.h requires them,
+ *	and so are the business rules (store_rules.h): a backend receives
+ *	normalised fingerprints and sender patterns, a sender address
+ *	already reduced to its candidates, logins, grants and certificates
+ *	already checked. It only stores and finds them.
  *
  *	Included by store.c and the backends only; callers use store.h.
  */
@@ -19,11 +23,16 @@
 
 #include "error_r.h"	/* backends report failures with error_r_set() */
 #include "store.h"
+#include "store_rules.h"
 
+/* Every entry may be NULL: store.c then answers "the NAME backend cannot
+   VERB" (LOOKUP_ERROR for a lookup), never calls it. */
 struct store_ops {
-	const char *name;	/* "sqlite" */
+	const char *name;	/* "sqlite", "pgsql"; never NULL */
+	const char *title;	/* "SQLite", "PostgreSQL" in messages; NULL: name */
 
 	void (*close)(struct store *store, long long flush_timeout_ms);
+	int (*schema_latest)(void);	/* the newest schema this build knows */
 	int (*schema_version)(struct store *store, int *version_r);
 	enum lookup_result (*check_integrity)(struct store *store, char **detail_r);
 	/* May be NULL: no snapshots, every lookup its own transaction. */
@@ -48,8 +57,11 @@ struct store_ops {
 				  const char *actor, char **error_r);
 	int (*user_list)(struct store *store, store_user_cb *cb, void *ctx, char **error_r);
 
+	/* LOOKUP_FOUND when username has the pattern bare, at_domain or
+	   "*"; bare and at_domain may each be NULL (no such candidate). */
 	enum lookup_result (*sender_owned)(struct store *store, const char *username,
-					   const char *address);
+					   const char *bare, const char *at_domain);
+	/* pattern is addr_pattern_normalize()d. */
 	int (*sender_allow)(struct store *store, const char *username, const char *pattern,
 			    const char *actor, char **error_r);
 	int (*sender_deny)(struct store *store, const char *username, const char *pattern,
@@ -57,6 +69,8 @@ struct store_ops {
 	int (*sender_list)(struct store *store, const char *username, store_sender_cb *cb,
 			   void *ctx, char **error_r);
 
+	/* Fingerprints here are store_fingerprint_normalize()d, and a
+	   certificate's two are (store_rules_cert()). */
 	enum lookup_result (*cert_lookup)(struct store *store, const char *fingerprint,
 					  char *user_r);
 	int (*cert_add)(struct store *store, const struct store_cert *cert, const char *actor,
@@ -70,12 +84,23 @@ struct store_ops {
 	void (*decision_stats)(struct store *store, uint64_t *written_r, uint64_t *dropped_r);
 	int (*audit)(struct store *store, const struct store_audit_filter *filter,
 		     store_decision_cb *cb, void *ctx, char **error_r);
-	int (*prune)(struct store *store, int64_t before, unsigned batch, const char *actor,
-		     uint64_t *deleted_r, char **error_r);
+	/* Deletes up to batch rows of table older than before in one short
+	   transaction: rows deleted, or -1. A table the backend does not
+	   have yet deletes 0. */
+	int (*prune_batch)(struct store *store, enum store_prune_table table, int64_t before,
+			   unsigned batch, char **error_r);
+	/* May be NULL: how many rows prune_batch will delete, for the
+	   progress line only (0 when it cannot be counted). */
+	uint64_t (*prune_count)(struct store *store, enum store_prune_table table,
+				int64_t before);
 	int (*admin_log)(struct store *store, const char *actor, const char *action,
 			 const char *subject, const char *detail, char **error_r);
 	int (*query)(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 		     char **error_r);
+	/* The backend's own text of a set of named queries (sql_blocks.h's
+	   form, in its SQL), or NULL when it has none of them. Needs no
+	   store: authrelayctl lists the names without opening one. */
+	const char *(*query_text)(enum store_query_set set);
 
 	/* The limit rows of two subjects (a user and its "@domain"; domain
 	   may be NULL), both kinds, in one question: LOOKUP_FOUND when
@@ -101,17 +126,35 @@ struct store_ops {
 /* The part of every backend's state that store.c sees. */
 struct store {
 	const struct store_ops *ops;
+	store_progress_fn *progress;	/* options.progress, set by store_open() */
+	void *progress_ctx;
 };
 
-/* Normalises a certificate fingerprint to Postfix's form: upper-case
-   hex pairs joined by ':' ("ab:CD01" -> "AB:CD:01"). Separators ':'
-   and white space may appear anywhere in the input. Returns 0, or -1
-   for an empty value, a character that is not hex, an odd number of
-   digits, or a result that does not fit size. */
-int store_fingerprint_normalize(const char *in, char *out, size_t size);
+/* One entry of the table of backends (store_backends.c), in the manner
+   of Postfix's dict_open() and OpenSMTPD's table.c: store_open() asks
+   each in turn whether it accepts a location and opens the first that
+   does. */
+struct store_backend {
+	const struct store_ops *ops;	/* its name, schema_latest, query_text */
+	bool is_server;			/* location names a server, not files */
+	bool (*accepts)(const char *location);
+	int (*open)(const char *location, const struct store_options *opts,
+		    struct store **store_r, char **error_r);
+	/* store_location_files(); NULL: no files (a server). */
+	int (*files)(const char *location, store_file_cb *cb, void *ctx);
+};
 
-/* The SQLite backend (store_sqlite.c): location is a file path. */
+/* The backend that accepts location, or NULL with *error_r saying why
+   (an unknown "scheme://"). location is not NULL. */
+const struct store_backend *store_backend_find(const char *location, char **error_r);
+
+/* The SQLite backend (store_sqlite*.c): location is a file path, that
+   is anything but "scheme://...". */
+bool store_sqlite_location(const char *location);
 int store_sqlite_open(const char *path, const struct store_options *opts,
 		      struct store **store_r, char **error_r);
+int store_sqlite_schema_latest(void);
+int store_sqlite_files(const char *path, store_file_cb *cb, void *ctx);
+extern const struct store_ops store_sqlite_ops;
 
 #endif

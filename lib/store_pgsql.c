@@ -248,12 +248,7 @@ int pg_admin_row(struct pg_store *st, const char *actor, const char *action,
 
 int store_pgsql_schema_latest(void)
 {
-	int latest = 0;
-
-	for (unsigned i = 0; i < sql_pg_migrations_count; i++)
-		if (sql_pg_migrations[i].version > latest)
-			latest = sql_pg_migrations[i].version;
-	return latest;
+	return sql_migrations_latest(sql_pg_migrations, sql_pg_migrations_count);
 }
 
 /* read_version - schema_version's value; 0 when the table is missing
@@ -419,9 +414,11 @@ static void pg_close(struct store *store, long long flush_timeout_ms)
 	free(st);
 }
 
-static const struct store_ops pg_ops = {
+const struct store_ops store_pgsql_ops = {
 	.name = "pgsql",
+	.title = "PostgreSQL",
 	.close = pg_close,
+	.schema_latest = store_pgsql_schema_latest,
 	.schema_version = pg_schema_version,
 	.check_integrity = pg_check_integrity,
 	.read_begin = NULL,	/* answers come from memory: nothing to pin */
@@ -447,9 +444,10 @@ static const struct store_ops pg_ops = {
 	.decision_flush = pg_decision_flush,
 	.decision_stats = pg_decision_stats,
 	.audit = pg_audit,
-	.prune = pg_prune,
+	.prune_batch = pg_prune_batch,
 	.admin_log = pg_admin_log,
 	.query = pg_query,
+	.query_text = pg_query_text,
 };
 
 int store_pgsql_open(const char *location, const struct store_options *opts,
@@ -461,7 +459,7 @@ int store_pgsql_open(const char *location, const struct store_options *opts,
 
 	if (st == NULL)
 		abort();
-	st->base.ops = &pg_ops;
+	st->base.ops = &store_pgsql_ops;
 	if ((st->conninfo = strdup(location)) == NULL)
 		abort();
 	snprintf(st->program, sizeof st->program, "authrelay-%s",

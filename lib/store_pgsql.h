@@ -154,17 +154,20 @@ struct pg_store {
 	long long dropped_logged_ms;
 };
 
-/* store.c: true when location is for this backend ("postgresql://",
+/* store_backends.c: true when location is for this backend ("postgresql://",
    "postgres://", or a libpq "keyword=value ..." string). */
 bool store_pgsql_location(const char *location);
 
-/* store.c: opens location; the password is read from password_file
+/* store_backends.c: opens location; the password is read from password_file
    (refused when group or others may read it) unless that is NULL or "". */
 int store_pgsql_open(const char *location, const struct store_options *opts,
 		     struct store **store_r, char **error_r);
 
 /* The newest sql/pgsql/ migration compiled in. */
 int store_pgsql_schema_latest(void);
+
+/* The ops table (store_backends.c lists it). */
+extern const struct store_ops store_pgsql_ops;
 
 /* ---- store_pgsql.c: connections, schema, the ops table ---- */
 
@@ -232,10 +235,11 @@ int pg_cert_revoke(struct store *store, const char *fingerprint, const char *act
 int pg_cert_list(struct store *store, store_cert_cb *cb, void *ctx, char **error_r);
 int pg_audit(struct store *store, const struct store_audit_filter *filter,
 	     store_decision_cb *cb, void *ctx, char **error_r);
-int pg_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
-	     uint64_t *deleted_r, char **error_r);
+int pg_prune_batch(struct store *store, enum store_prune_table table, int64_t before,
+		   unsigned batch, char **error_r);
 int pg_admin_log(struct store *store, const char *actor, const char *action,
 		 const char *subject, const char *detail, char **error_r);
+const char *pg_query_text(enum store_query_set set);
 int pg_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 	     char **error_r);
 
@@ -260,7 +264,7 @@ enum lookup_result pg_grant_lookup(struct store *store, const struct ipaddr *ip,
 				   struct store_grant *grant_r);
 enum lookup_result pg_user_suspended(struct store *store, const char *username);
 enum lookup_result pg_sender_owned(struct store *store, const char *username,
-				   const char *address);
+				   const char *bare, const char *at_domain);
 enum lookup_result pg_cert_lookup(struct store *store, const char *fingerprint, char *user_r);
 
 /* The query that loads table (one PG_T_* bit) into memory. */

@@ -26,7 +26,8 @@
 
 #include <libpq-fe.h>
 
-#include "addr.h"
+#include "sql_audit.h"
+#include "sql_report.h"
 #include "store_pgsql.h"
 
 /* ---- helpers ---- */
@@ -174,26 +175,6 @@ static int write_event(struct pg_store *st, const struct grant_event *ev, char *
 		   10, log, error_r);
 }
 
-/* check_field - a fixed-size text field: terminated, not empty when required */
-static int check_field(const char *field, size_t size, bool required, const char *what,
-		       char **error_r)
-{
-	size_t len = strnlen(field, size);
-
-	if (len == size || (required && len == 0))
-		return error_r_set(error_r, "%s is %s", what, len == size ? "too long" : "empty");
-	return 0;
-}
-
-static int check_prefix(const struct ipaddr *net, unsigned prefix_len, char **error_r)
-{
-	if (net->family == 0 || ipaddr_bits(net) == 0)
-		return error_r_set(error_r, "grant without an IP address");
-	if (prefix_len > ipaddr_bits(net))
-		return error_r_set(error_r, "grant prefix /%u is longer than the address", prefix_len);
-	return 0;
-}
-
 /* ---- loginwatch ---- */
 
 struct logins_write {
@@ -271,25 +252,6 @@ int pg_logins_apply(struct store *store, const struct store_login *logins, size_
 {
 	struct logins_write w = { logins, count, cp };
 
-	for (size_t i = 0; i < count; i++) {
-		const struct store_login *l = &logins[i];
-
-		if (check_prefix(&l->net, l->prefix_len, error_r) < 0
-		    || check_field(l->username, sizeof l->username, true, "login user name",
-				   error_r) < 0
-		    || check_field(l->service, sizeof l->service, true, "login service",
-				   error_r) < 0
-		    || check_field(l->source, sizeof l->source, false, "login source", error_r) < 0
-		    || check_field(l->session, sizeof l->session, false, "login session",
-				   error_r) < 0)
-			return -1;
-		if (l->expires_at <= l->login_time)
-			return error_r_set(error_r, "login of %s: expiry is not after the login "
-					   "time", l->username);
-	}
-	if (cp != NULL && check_field(cp->source, sizeof cp->source, true, "checkpoint source",
-				      error_r) < 0)
-		return -1;
 	return transact(pg_store(store), logins_write, &w, count > 0 ? PG_T_GRANTS : 0,
 			error_r);
 }
@@ -354,12 +316,6 @@ int pg_grant_add(struct store *store, const struct store_grant *grant, const cha
 	int64_t seen = grant->first_seen != 0 ? grant->first_seen : (int64_t)time(NULL);
 	struct grant_add a;
 
-	if (check_prefix(&grant->net, grant->prefix_len, error_r) < 0
-	    || check_field(grant->username, sizeof grant->username, false, "grant user name",
-			   error_r) < 0)
-		return -1;
-	if (grant->expires_at <= seen)
-		return error_r_set(error_r, "grant expiry is not after its start");
 	event_init(&a.ev, &grant->net, grant->prefix_len, seen, grant->expires_at);
 	a.ev.username = grant->username;
 	a.ev.service = "manual";
@@ -585,14 +541,12 @@ static int sender_change(struct pg_store *st, void *ctx, char **error_r)
 			    c->username, c->norm, error_r);
 }
 
+/* sender_set - change one (normalised) pattern in a transaction */
 static int sender_set(struct store *store, const char *username, const char *pattern,
 		      const char *actor, bool allow, char **error_r)
 {
-	char norm[ADDR_MAX];
-	struct sender_change c = { username, norm, actor, allow };
+	struct sender_change c = { username, pattern, actor, allow };
 
-	if (addr_pattern_normalize(pattern, norm, sizeof norm, error_r) < 0)
-		return -1;
 	return transact(pg_store(store), sender_change, &c, PG_T_SENDERS | PG_T_USERS, error_r);
 }
 
@@ -669,23 +623,8 @@ static int cert_add(struct pg_store *st, void *ctx, char **error_r)
 int pg_cert_add(struct store *store, const struct store_cert *cert, const char *actor,
 		char **error_r)
 {
-	char fpr[STORE_FPR_MAX], pubfpr[STORE_FPR_MAX];
-	struct cert_add a = { cert, fpr, pubfpr, actor };
+	struct cert_add a = { cert, cert->fingerprint, cert->pubkey_fingerprint, actor };
 
-	if (check_field(cert->username, sizeof cert->username, true, "certificate user name",
-			error_r) < 0
-	    || check_field(cert->subject, sizeof cert->subject, false, "certificate subject",
-			   error_r) < 0)
-		return -1;
-	if (store_fingerprint_normalize(cert->fingerprint, fpr, sizeof fpr) < 0)
-		return error_r_set(error_r, "bad certificate fingerprint \"%.*s\": want hex pairs "
-				   "such as AB:CD:..", STORE_FPR_MAX, cert->fingerprint);
-	pubfpr[0] = '\0';
-	if (cert->pubkey_fingerprint[0] != '\0'
-	    && store_fingerprint_normalize(cert->pubkey_fingerprint, pubfpr, sizeof pubfpr) < 0)
-		return error_r_set(error_r, "bad public-key fingerprint \"%.*s\": want hex "
-				   "pairs such as AB:CD:..", STORE_FPR_MAX,
-				   cert->pubkey_fingerprint);
 	return transact(pg_store(store), cert_add, &a, PG_T_CERTS, error_r);
 }
 
@@ -718,12 +657,8 @@ static int cert_revoke(struct pg_store *st, void *ctx, char **error_r)
 int pg_cert_revoke(struct store *store, const char *fingerprint, const char *actor,
 		   char **error_r)
 {
-	char fpr[STORE_FPR_MAX];
-	struct cert_revoke r = { fpr, actor };
+	struct cert_revoke r = { fingerprint, actor };
 
-	if (store_fingerprint_normalize(fingerprint, fpr, sizeof fpr) < 0)
-		return error_r_set(error_r, "bad certificate fingerprint \"%.*s\": want hex pairs "
-				   "such as AB:CD:..", STORE_FPR_MAX, fingerprint);
 	return transact(pg_store(store), cert_revoke, &r, PG_T_CERTS, error_r);
 }
 
@@ -822,60 +757,30 @@ int pg_audit(struct store *store, const struct store_audit_filter *filter,
 	return rows(pg_store(store), "audit", sql, n, p, audit_row, &a, error_r);
 }
 
-/* prune_step - one batch of one table in its own transaction; rows or -1 */
-static int prune_step(struct pg_store *st, const char *sql, const char *const *p,
-		      char **error_r)
+/* pg_prune_batch - one batch of one table in its own transaction; rows
+   or -1. The sending limits' tables are not on PostgreSQL yet. */
+int pg_prune_batch(struct store *store, enum store_prune_table table, int64_t before,
+		   unsigned batch, char **error_r)
 {
-	int n;
-
-	pthread_mutex_lock(&st->admin_lock);
-	n = changed(st, "prune", sql, 2, p, error_r);
-	pthread_mutex_unlock(&st->admin_lock);
-	return n;
-}
-
-int pg_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
-	     uint64_t *deleted_r, char **error_r)
-{
-	static const char *const sql[2] = {
-		"DELETE FROM decision_log WHERE id IN "
-		"(SELECT id FROM decision_log WHERE ts < $1 LIMIT $2)",
-		"DELETE FROM grants WHERE id IN (SELECT id FROM grants WHERE expires_at < $1 LIMIT $2)",
+	static const char *const sql[STORE_PRUNE_TABLES] = {
+		[STORE_PRUNE_DECISIONS] = "DELETE FROM decision_log WHERE id IN "
+					  "(SELECT id FROM decision_log WHERE ts < $1 LIMIT $2)",
+		[STORE_PRUNE_GRANTS] = "DELETE FROM grants WHERE id IN "
+				       "(SELECT id FROM grants WHERE expires_at < $1 LIMIT $2)",
 	};
 	struct pg_store *st = pg_store(store);
-	char b[24], lim[24], subject[32], detail[128];
+	char b[24], lim[24];
 	const char *p[2] = { b, lim };
-	uint64_t counts[2] = { 0, 0 };
-	time_t t = (time_t)before;
-	struct tm tm;
-	int n, res = 0;
+	int n;
 
-	if (batch > 100000)	/* keep each transaction short */
-		batch = 100000;
+	if (sql[table] == NULL)
+		return 0;
 	snprintf(b, sizeof b, "%lld", (long long)before);
 	snprintf(lim, sizeof lim, "%u", batch);
-	for (int i = 0; i < 2 && res == 0; i++) {
-		do {
-			if ((n = prune_step(st, sql[i], p, error_r)) < 0) {
-				res = -1;
-				break;
-			}
-			counts[i] += (uint64_t)n;
-			if (st->progress != NULL)
-				st->progress(st->progress_ctx, counts[0] + counts[1], 0);
-		} while ((unsigned)n == batch);
-	}
-	*deleted_r = counts[0] + counts[1];
-	if (gmtime_r(&t, &tm) == NULL
-	    || strftime(subject, sizeof subject, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(subject, sizeof subject, "%lld", (long long)before);
-	snprintf(detail, sizeof detail, "decisions=%llu grants=%llu%s",
-		 (unsigned long long)counts[0], (unsigned long long)counts[1],
-		 res < 0 ? " (stopped by an error)" : "");
-	/* Logged also after a partial prune: those rows are gone. */
-	if (pg_admin_log(store, actor, "prune", subject, detail, res < 0 ? NULL : error_r) < 0)
-		res = -1;
-	return res;
+	pthread_mutex_lock(&st->admin_lock);
+	n = changed(st, "prune", sql[table], 2, p, error_r);
+	pthread_mutex_unlock(&st->admin_lock);
+	return n;
 }
 
 int pg_admin_log(struct store *store, const char *actor, const char *action,
@@ -927,4 +832,17 @@ int pg_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 	pg_rollback(st);
 	pthread_mutex_unlock(&st->admin_lock);
 	return 0;
+}
+
+/* pg_query_text - the named queries in PostgreSQL's SQL: sql/pgsql/
+   audit.sql, and sql/report.sql, which is written in SQL both read */
+const char *pg_query_text(enum store_query_set set)
+{
+	switch (set) {
+	case STORE_QUERIES_AUDIT:
+		return sql_pg_audit_text;
+	case STORE_QUERIES_REPORT:
+		return sql_report_text;
+	}
+	return NULL;
 }

@@ -29,7 +29,6 @@
 
 #include <libpq-fe.h>
 
-#include "addr.h"
 #include "store_pgsql.h"
 
 struct vgrant {
@@ -271,25 +270,16 @@ enum lookup_result pg_user_suspended(struct store *store, const char *username)
 }
 
 enum lookup_result pg_sender_owned(struct store *store, const char *username,
-				   const char *address)
+				   const char *bare, const char *at_domain)
 {
-	char norm[ADDR_MAX], bare[ADDR_MAX], domain[ADDR_MAX + 1];
-	const char *dom, *cand[3];
+	const char *cand[3];
 	unsigned n = 0;
 	enum lookup_result res = LOOKUP_NOT_FOUND;
 
-	/* An address that does not normalise is owned by nobody. */
-	if (addr_normalize(address, norm, sizeof norm) < 0)
-		return LOOKUP_NOT_FOUND;
-	addr_strip_tag(norm, bare, sizeof bare);
-	dom = addr_domain(bare);
-	/* The null sender "" is covered by "*" only. */
-	if (*bare != '\0')
+	if (bare != NULL)
 		cand[n++] = bare;
-	if (*dom != '\0') {
-		snprintf(domain, sizeof domain, "@%s", dom);
-		cand[n++] = domain;
-	}
+	if (at_domain != NULL)
+		cand[n++] = at_domain;
 	cand[n++] = "*";
 	for (unsigned i = 0; i < n && res == LOOKUP_NOT_FOUND; i++)
 		res = pair_lookup(pg_store(store), PG_T_SENDERS, username, cand[i]);
@@ -298,15 +288,11 @@ enum lookup_result pg_sender_owned(struct store *store, const char *username,
 
 enum lookup_result pg_cert_lookup(struct store *store, const char *fingerprint, char *user_r)
 {
-	char fpr[STORE_FPR_MAX];
 	struct pg_store *st = pg_store(store);
 	const struct vtable *t;
-	struct vpair key = { fpr, NULL };
+	struct vpair key = { (char *)fingerprint, NULL };
 	const struct vpair *hit;
 
-	/* Not a fingerprint at all: no certificate has it. */
-	if (store_fingerprint_normalize(fingerprint, fpr, sizeof fpr) < 0)
-		return LOOKUP_NOT_FOUND;
 	pthread_mutex_lock(&st->lock);
 	if (!pg_view_usable(st) || (t = table_of(st, PG_T_CERTS)) == NULL) {
 		pthread_mutex_unlock(&st->lock);

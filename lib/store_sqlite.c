@@ -436,9 +436,11 @@ static void sq_close(struct store *store, long long flush_timeout_ms)
 	free(st);
 }
 
-static const struct store_ops sq_ops = {
+const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
+	.title = "SQLite",
 	.close = sq_close,
+	.schema_latest = store_sqlite_schema_latest,
 	.schema_version = sq_schema_version,
 	.check_integrity = sq_check_integrity,
 	.read_begin = sq_read_begin,
@@ -464,9 +466,11 @@ static const struct store_ops sq_ops = {
 	.decision_flush = sq_decision_flush,
 	.decision_stats = sq_decision_stats,
 	.audit = sq_audit,
-	.prune = sq_prune,
+	.prune_batch = sq_prune_batch,
+	.prune_count = sq_prune_count,
 	.admin_log = sq_admin_log,
 	.query = sq_query,
+	.query_text = sq_query_text,
 	.limit_rules_get = sq_limit_rules_get,
 	.limit_set = sq_limit_set,
 	.limit_clear = sq_limit_clear,
@@ -492,7 +496,7 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 		free(st);
 		return error_r_set(error_r, "database %s: out of memory", path);
 	}
-	st->base.ops = &sq_ops;
+	st->base.ops = &store_sqlite_ops;
 	st->busy_timeout_ms = opts->busy_timeout_ms;
 	/* Recursive: a list callback may ask the store a question. */
 	pthread_mutexattr_init(&attr);

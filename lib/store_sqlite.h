@@ -268,7 +268,7 @@ int sq_user_set_suspended(struct store *store, const char *username, bool suspen
 			  const char *actor, char **error_r);
 int sq_user_list(struct store *store, store_user_cb *cb, void *ctx, char **error_r);
 enum lookup_result sq_sender_owned(struct store *store, const char *username,
-				   const char *address);
+				   const char *bare, const char *at_domain);
 int sq_sender_allow(struct store *store, const char *username, const char *pattern,
 		    const char *actor, char **error_r);
 int sq_sender_deny(struct store *store, const char *username, const char *pattern,
@@ -315,10 +315,12 @@ int sq_limit_refused(struct store *store, const struct store_limit_refusal *r,
 /* store_sqlite_audit.c */
 int sq_audit(struct store *store, const struct store_audit_filter *filter,
 	     store_decision_cb *cb, void *ctx, char **error_r);
-int sq_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
-	     uint64_t *deleted_r, char **error_r);
+int sq_prune_batch(struct store *store, enum store_prune_table table, int64_t before,
+		   unsigned batch, char **error_r);
+uint64_t sq_prune_count(struct store *store, enum store_prune_table table, int64_t before);
 int sq_admin_log(struct store *store, const char *actor, const char *action,
 		 const char *subject, const char *detail, char **error_r);
+const char *sq_query_text(enum store_query_set set);
 int sq_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 	     char **error_r);
 

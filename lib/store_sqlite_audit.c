@@ -2,7 +2,7 @@
  * NAME
  *	store_sqlite_audit 3
  * SUMMARY
- *	SQLite backend: audit reads, prune, admin log, admin SQL
+ *	SQLite backend: audit reads, prune, admin log, named and admin SQL
  * SYNOPSIS
  *	#include "store_sqlite.h"
  * DESCRIPTION
@@ -10,9 +10,10 @@
  *	its statement from the filter, so it is prepared per call. Only ts
  *	is indexed (sql/002): --since bounds the rows read; the other
  *	filters are checked on each of them.
- *	store_prune() deletes in batches, each its own transaction with the
- *	main lock released in between, so lookups from the daemons' threads
- *	and other processes are held up for one batch at most.
+ *	store_prune() deletes in batches (its loop is store.c's), each its
+ *	own transaction with the main lock released in between, so lookups
+ *	from the daemons' threads and other processes are held up for one
+ *	batch at most.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 
 #include <sqlite3.h>
 
+#include "sql_audit.h"
+#include "sql_report.h"
 #include "store_sqlite.h"
 
 int sq_audit(struct store *store, const struct store_audit_filter *filter,
@@ -86,11 +89,22 @@ int sq_audit(struct store *store, const struct store_audit_filter *filter,
 	return res;
 }
 
-/* prune_one - delete up to batch rows in one transaction; rows deleted
-   or -1 */
-static int prune_one(struct sq_store *st, enum sq_stmt_id id, int64_t before, unsigned batch,
-		     char **error_r)
+/* The statements of each table store_prune() empties, and of its count
+   (decisions and grants only: the progress line counts the bulk). */
+static const enum sq_stmt_id prune_stmt[STORE_PRUNE_TABLES] = {
+	[STORE_PRUNE_DECISIONS] = SQ_PRUNE_DECISIONS,
+	[STORE_PRUNE_GRANTS] = SQ_PRUNE_GRANTS,
+	[STORE_PRUNE_LIMIT_REFUSALS] = SQ_PRUNE_LIMIT_REFUSALS,
+	[STORE_PRUNE_LIMIT_COUNTS] = SQ_PRUNE_LIMIT_COUNTS,
+};
+
+/* sq_prune_batch - delete up to batch rows in one transaction; rows
+   deleted or -1 */
+int sq_prune_batch(struct store *store, enum store_prune_table table, int64_t before,
+		   unsigned batch, char **error_r)
 {
+	struct sq_store *st = sq_store(store);
+	enum sq_stmt_id id = prune_stmt[table];
 	sqlite3_stmt *stmt;
 	int rc, changes;
 
@@ -125,12 +139,21 @@ rollback:
 	return -1;
 }
 
-/* prune_count - rows a prune statement will delete; 0 when it cannot be
-   counted (the count is only for the progress line) */
-static uint64_t prune_count(struct sq_store *st, enum sq_stmt_id id, int64_t before)
+/* sq_prune_count - rows a prune statement will delete; 0 when it cannot
+   be counted (the count is only for the progress line) */
+uint64_t sq_prune_count(struct store *store, enum store_prune_table table, int64_t before)
 {
+	struct sq_store *st = sq_store(store);
 	sqlite3_stmt *stmt;
+	enum sq_stmt_id id;
 	uint64_t n = 0;
+
+	if (table == STORE_PRUNE_DECISIONS)
+		id = SQ_PRUNE_COUNT_DECISIONS;
+	else if (table == STORE_PRUNE_GRANTS)
+		id = SQ_PRUNE_COUNT_GRANTS;
+	else
+		return 0;
 
 	sq_lock(st);
 	if ((stmt = sq_stmt(&st->main, id)) != NULL) {
@@ -141,59 +164,6 @@ static uint64_t prune_count(struct sq_store *st, enum sq_stmt_id id, int64_t bef
 	}
 	sq_unlock(st);
 	return n;
-}
-
-int sq_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
-	     uint64_t *deleted_r, char **error_r)
-{
-	struct sq_store *st = sq_store(store);
-	static const enum sq_stmt_id what[] = { SQ_PRUNE_DECISIONS, SQ_PRUNE_GRANTS,
-						 SQ_PRUNE_LIMIT_REFUSALS, SQ_PRUNE_LIMIT_COUNTS };
-	/* The progress line counts decisions and grants, the bulk of a
-	   prune; the limits' rows are few and go last. */
-	static const enum sq_stmt_id count_what[] = { SQ_PRUNE_COUNT_DECISIONS,
-						      SQ_PRUNE_COUNT_GRANTS };
-	uint64_t counts[4] = { 0, 0, 0, 0 }, total = 0;
-	char subject[32], detail[160];
-	struct tm tm;
-	time_t t = (time_t)before;
-	int n, res = 0;
-
-	if (batch > 100000)	/* keep each transaction short */
-		batch = 100000;
-	if (st->progress != NULL) {
-		for (int i = 0; i < 2; i++)
-			total += prune_count(st, count_what[i], before);
-		st->progress(st->progress_ctx, 0, total);
-	}
-	for (int i = 0; i < 4 && res == 0; i++) {
-		do {
-			if ((n = prune_one(st, what[i], before, batch, error_r)) < 0) {
-				res = -1;
-				break;
-			}
-			counts[i] += (uint64_t)n;
-			if (st->progress != NULL)
-				st->progress(st->progress_ctx, counts[0] + counts[1], total);
-		} while ((unsigned)n == batch);
-	}
-	*deleted_r = counts[0] + counts[1] + counts[2] + counts[3];
-	if (gmtime_r(&t, &tm) == NULL || strftime(subject, sizeof subject, "%Y-%m-%dT%H:%M:%SZ",
-						  &tm) == 0)
-		snprintf(subject, sizeof subject, "%lld", (long long)before);
-	snprintf(detail, sizeof detail, "decisions=%llu grants=%llu", (unsigned long long)counts[0],
-		 (unsigned long long)counts[1]);
-	if (counts[2] + counts[3] > 0)	/* sending limits (004) */
-		snprintf(detail + strlen(detail), sizeof detail - strlen(detail),
-			 " limit_refusals=%llu limit_counts=%llu", (unsigned long long)counts[2],
-			 (unsigned long long)counts[3]);
-	if (res < 0)
-		snprintf(detail + strlen(detail), sizeof detail - strlen(detail),
-			 " (stopped by an error)");
-	/* Logged also after a partial prune: those rows are gone. */
-	if (sq_admin_log(store, actor, "prune", subject, detail, res < 0 ? NULL : error_r) < 0)
-		res = -1;
-	return res;
 }
 
 int sq_admin_log(struct store *store, const char *actor, const char *action,
@@ -270,4 +240,16 @@ done:
 	sqlite3_finalize(stmt);
 	sq_unlock(st);
 	return res;
+}
+
+/* sq_query_text - the named queries in SQLite's SQL */
+const char *sq_query_text(enum store_query_set set)
+{
+	switch (set) {
+	case STORE_QUERIES_AUDIT:
+		return sql_audit_text;
+	case STORE_QUERIES_REPORT:
+		return sql_report_text;
+	}
+	return NULL;
 }

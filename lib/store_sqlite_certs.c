@@ -24,21 +24,17 @@
 enum lookup_result sq_cert_lookup(struct store *store, const char *fingerprint, char *user_r)
 {
 	struct sq_store *st = sq_store(store);
-	char fpr[STORE_FPR_MAX];
 	enum lookup_result res;
 	sqlite3_stmt *stmt;
 	int rc;
 
-	/* Not a fingerprint at all: no certificate has it. */
-	if (store_fingerprint_normalize(fingerprint, fpr, sizeof fpr) < 0)
-		return LOOKUP_NOT_FOUND;
 	sq_lock(st);
 	if (sq_lookup_moved(st) || (stmt = sq_stmt(&st->main, SQ_CERT_LOOKUP)) == NULL) {
 		res = sq_lookup_failed(st, "certificate lookup");
 		sq_unlock(st);
 		return res;
 	}
-	sq_bind_text(stmt, 1, fpr);
+	sq_bind_text(stmt, 1, fingerprint);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		if (user_r != NULL)
@@ -88,23 +84,8 @@ static int cert_add(struct sq_conn *conn, void *ctx, char **error_r)
 int sq_cert_add(struct store *store, const struct store_cert *cert, const char *actor,
 		char **error_r)
 {
-	char fpr[STORE_FPR_MAX], pubfpr[STORE_FPR_MAX];
-	struct cert_add a = { cert, fpr, pubfpr, actor };
+	struct cert_add a = { cert, cert->fingerprint, cert->pubkey_fingerprint, actor };
 
-	if (strnlen(cert->username, sizeof cert->username) == sizeof cert->username
-	    || cert->username[0] == '\0')
-		return error_r_set(error_r, "certificate without a valid user name");
-	if (strnlen(cert->subject, sizeof cert->subject) == sizeof cert->subject)
-		return error_r_set(error_r, "certificate subject too long");
-	if (store_fingerprint_normalize(cert->fingerprint, fpr, sizeof fpr) < 0)
-		return error_r_set(error_r, "bad certificate fingerprint \"%.*s\": want hex pairs "
-				   "such as AB:CD:..", STORE_FPR_MAX, cert->fingerprint);
-	pubfpr[0] = '\0';
-	if (cert->pubkey_fingerprint[0] != '\0'
-	    && store_fingerprint_normalize(cert->pubkey_fingerprint, pubfpr, sizeof pubfpr) < 0)
-		return error_r_set(error_r, "bad public-key fingerprint \"%.*s\": want hex "
-				   "pairs such as AB:CD:..", STORE_FPR_MAX,
-				   cert->pubkey_fingerprint);
 	return sq_transact(sq_store(store), cert_add, &a, error_r);
 }
 
@@ -154,12 +135,8 @@ static int cert_revoke(struct sq_conn *conn, void *ctx, char **error_r)
 int sq_cert_revoke(struct store *store, const char *fingerprint, const char *actor,
 		   char **error_r)
 {
-	char fpr[STORE_FPR_MAX];
-	struct cert_revoke r = { fpr, actor };
+	struct cert_revoke r = { fingerprint, actor };
 
-	if (store_fingerprint_normalize(fingerprint, fpr, sizeof fpr) < 0)
-		return error_r_set(error_r, "bad certificate fingerprint \"%.*s\": want hex pairs "
-				   "such as AB:CD:..", STORE_FPR_MAX, fingerprint);
 	return sq_transact(sq_store(store), cert_revoke, &r, error_r);
 }
 

@@ -59,6 +59,22 @@ int sq_pragma_int(sqlite3 *db, const char *sql, int *value_r)
 	return rc;
 }
 
+/* store_sqlite_schema_latest - the newest migration compiled in */
+int store_sqlite_schema_latest(void)
+{
+	return sql_migrations_latest(sql_migrations, sql_migrations_count);
+}
+
+/* store_sqlite_location - a file path: anything but "scheme://..." */
+bool store_sqlite_location(const char *location)
+{
+	const char *sep = strstr(location, "://");
+
+	/* "scheme://..." names a server; a file path never needs "://" (a
+	   path that really contains it can be written as ./path). */
+	return sep == NULL || strchr(location, '/') < sep;
+}
+
 /* recognise - refuse foreign, corrupt and too new files; *fresh_r for an
    empty database */
 static int recognise(struct sq_conn *conn, const struct store_options *opts, int *version_r,
@@ -78,10 +94,10 @@ static int recognise(struct sq_conn *conn, const struct store_options *opts, int
 		return sq_fail(conn, error_r, "read the schema version");
 	*version_r = version;
 	if ((uint32_t)app_id == SQ_APPLICATION_ID) {
-		if (version > store_schema_latest())
+		if (version > store_sqlite_schema_latest())
 			return error_r_set(error_r, "database %s: schema version %d is newer than "
 					   "this build of authrelay knows (%d); upgrade authrelay",
-					   conn->path, version, store_schema_latest());
+					   conn->path, version, store_sqlite_schema_latest());
 		return 0;
 	}
 	if (app_id == 0 && version == 0 && objects == 0) {
@@ -179,35 +195,67 @@ static int create_file(const char *path, char **error_r)
 	return 0;
 }
 
+/* store_sqlite_files - the directory, the file, its -wal and -shm */
+int store_sqlite_files(const char *path, store_file_cb *cb, void *ctx)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char *copy, file[4096];
+	struct store_file f;
+	int rc;
+
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	f.path = dirname(copy);
+	f.kind = STORE_FILE_DIR;
+	f.why = "SQLite cannot create the -wal and -shm files there";
+	rc = cb(&f, ctx);
+	free(copy);
+	for (size_t i = 0; rc == 0 && i < sizeof suffix / sizeof suffix[0]; i++) {
+		if ((size_t)snprintf(file, sizeof file, "%s%s", path, suffix[i]) >= sizeof file)
+			return -1;
+		f.path = file;
+		f.kind = i == 0 ? STORE_FILE_MAIN : STORE_FILE_SIDE;
+		f.why = i == 0 ? "the database" : "SQLite's write-ahead log beside it";
+		rc = cb(&f, ctx);
+	}
+	return rc;
+}
+
+/* What refuse_one() refuses, for its message. */
+struct refuse {
+	const char *path;
+	char **error_r;
+};
+
+/* refuse_one - one path writable by any local account */
+static int refuse_one(const struct store_file *f, void *ctx)
+{
+	const struct refuse *r = ctx;
+	struct stat sb;
+
+	if (stat(f->path, &sb) != 0 || !(sb.st_mode & S_IWOTH))
+		return 0;
+	if (f->kind == STORE_FILE_DIR)
+		return error_r_set(r->error_r, "database %s: directory %s is world-writable: any "
+				   "local user could replace the database or plant its -wal file; "
+				   "refusing it (move the database to a directory of its own, e.g. "
+				   "/var/lib/authrelay, mode 0750, owned by run_user)", r->path,
+				   f->path);
+	return error_r_set(r->error_r, "database %s: %s is world-writable: any local user could "
+			   "change the relay rules; refusing it (chmod o-w %s, and check its "
+			   "contents)", r->path, f->path, f->path);
+}
+
 /* refuse_writable - the directory or a database file is writable by any
    local account */
 static int refuse_writable(const char *path, char **error_r)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm"};
-	char *copy, *dir, file[4096];
-	struct stat sb;
+	struct refuse r = { path, error_r };
+	int rc = store_sqlite_files(path, refuse_one, &r);
 
-	if ((copy = strdup(path)) == NULL)
-		return error_r_set(error_r, "database %s: out of memory", path);
-	dir = dirname(copy);
-	if (stat(dir, &sb) == 0 && (sb.st_mode & S_IWOTH)) {
-		error_r_set(error_r, "database %s: directory %s is world-writable: any local user "
-			    "could replace the database or plant its -wal file; refusing it (move "
-			    "the database to a directory of its own, e.g. /var/lib/authrelay, "
-			    "mode 0750, owned by run_user)", path, dir);
-		free(copy);
-		return -1;
-	}
-	free(copy);
-	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-		if ((size_t)snprintf(file, sizeof file, "%s%s", path, suffix[i]) >= sizeof file)
-			return error_r_set(error_r, "database %s: path too long", path);
-		if (stat(file, &sb) == 0 && (sb.st_mode & S_IWOTH))
-			return error_r_set(error_r, "database %s: %s is world-writable: any local "
-					   "user could change the relay rules; refusing it (chmod "
-					   "o-w %s, and check its contents)", path, file, file);
-	}
-	return 0;
+	if (rc < 0 && error_r != NULL && *error_r == NULL)
+		return error_r_set(error_r, "database %s: path too long", path);
+	return rc < 0 ? -1 : 0;
 }
 
 int sq_file_check(const char *path, const struct store_options *opts, char **error_r)

@@ -231,30 +231,6 @@ enum lookup_result sq_grant_lookup(struct store *store, const struct ipaddr *ip,
 	return LOOKUP_FOUND;
 }
 
-/* check_text - a fixed-size string field must be terminated and, when
-   required, not empty */
-static int check_text(const char *field, size_t size, bool required, const char *what,
-		      char **error_r)
-{
-	size_t len = strnlen(field, size);
-
-	if (len == size)
-		return error_r_set(error_r, "%s is too long", what);
-	if (required && len == 0)
-		return error_r_set(error_r, "%s is empty", what);
-	return 0;
-}
-
-/* check_net - an address family and a prefix that fits it */
-static int check_net(const struct ipaddr *net, unsigned prefix_len, char **error_r)
-{
-	if (net->family == 0 || ipaddr_bits(net) == 0)
-		return error_r_set(error_r, "grant without an IP address");
-	if (prefix_len > ipaddr_bits(net))
-		return error_r_set(error_r, "grant prefix /%u is longer than the address", prefix_len);
-	return 0;
-}
-
 /* One grant event: the grants row it upserts (not for a revoke) and its
    grant_log row. Text is bound SQLITE_STATIC: it must outlive the step. */
 struct grant_event {
@@ -340,8 +316,6 @@ static int put_checkpoint(struct sq_conn *conn, const struct store_checkpoint *c
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (check_text(cp->source, sizeof cp->source, true, "checkpoint source", error_r) < 0)
-		return -1;
 	if ((stmt = sq_stmt(conn, SQ_CHECKPOINT_PUT)) == NULL)
 		return sq_fail(conn, error_r, "write checkpoint");
 	sq_bind_text(stmt, 1, cp->source);
@@ -448,23 +422,6 @@ int sq_logins_apply(struct store *store, const struct store_login *logins, size_
 {
 	struct logins_write w = { logins, count, cp };
 
-	/* Validate everything before the transaction, so a bad row costs
-	   no lock time. */
-	for (size_t i = 0; i < count; i++) {
-		const struct store_login *l = &logins[i];
-
-		if (check_net(&l->net, l->prefix_len, error_r) < 0
-		    || check_text(l->username, sizeof l->username, true, "login user name",
-				  error_r) < 0
-		    || check_text(l->service, sizeof l->service, true, "login service",
-				  error_r) < 0
-		    || check_text(l->source, sizeof l->source, false, "login source", error_r) < 0
-		    || check_text(l->session, sizeof l->session, false, "login session", error_r) < 0)
-			return -1;
-		if (l->expires_at <= l->login_time)
-			return error_r_set(error_r, "login of %s: expiry is not after the login "
-					   "time", l->username);
-	}
 	return sq_transact(sq_store(store), logins_write, &w, error_r);
 }
 
@@ -529,12 +486,6 @@ int sq_grant_add(struct store *store, const struct store_grant *grant, const cha
 	struct grant_event ev;
 	struct grant_write w = { &ev, actor, detail };
 
-	if (check_net(&grant->net, grant->prefix_len, error_r) < 0
-	    || check_text(grant->username, sizeof grant->username, false, "grant user name",
-			  error_r) < 0)
-		return -1;
-	if (grant->expires_at <= seen)
-		return error_r_set(error_r, "grant expiry is not after its start");
 	snprintf(detail, sizeof detail, "prefix=%u user=%s expires=%lld", grant->prefix_len,
 		 grant->username, (long long)grant->expires_at);
 	snprintf(source, sizeof source, "%s", actor);

@@ -6,12 +6,10 @@
  * SYNOPSIS
  *	#include "store_sqlite.h"
  * DESCRIPTION
- *	Sender ownership is answered with equality on the candidates a
- *	pattern can be (lib/addr.h): the address without its +tag, "@" and
- *	its domain, and "*", so the (username, pattern) primary key answers
- *	in three probes whatever the number of patterns. Patterns are stored
- *	addr_pattern_normalize()d and addresses are normalised the same way
- *	before the lookup, so the domain's case never matters.
+ *	Sender ownership is answered with equality on the candidates
+ *	store_rules.c derives from the address (without its +tag, "@" and
+ *	its domain) and "*", so the (username, pattern) primary key answers
+ *	in three probes whatever the number of patterns.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +17,6 @@
 
 #include <sqlite3.h>
 
-#include "addr.h"
 #include "store_sqlite.h"
 
 enum lookup_result sq_user_suspended(struct store *store, const char *username)
@@ -119,23 +116,12 @@ int sq_user_list(struct store *store, store_user_cb *cb, void *ctx, char **error
 }
 
 enum lookup_result sq_sender_owned(struct store *store, const char *username,
-				   const char *address)
+				   const char *bare, const char *at_domain)
 {
 	struct sq_store *st = sq_store(store);
-	char norm[ADDR_MAX], bare[ADDR_MAX], domain[ADDR_MAX + 1];
-	const char *dom;
 	enum lookup_result res;
 	sqlite3_stmt *stmt;
 	int rc;
-
-	/* An address that does not normalise is owned by nobody; that is
-	   an answer about the address, not a store failure. */
-	if (addr_normalize(address, norm, sizeof norm) < 0)
-		return LOOKUP_NOT_FOUND;
-	addr_strip_tag(norm, bare, sizeof bare);
-	dom = addr_domain(bare);
-	if (*dom != '\0')
-		snprintf(domain, sizeof domain, "@%s", dom);
 
 	sq_lock(st);
 	if (sq_lookup_moved(st) || (stmt = sq_stmt(&st->main, SQ_SENDER_OWNED)) == NULL) {
@@ -144,9 +130,8 @@ enum lookup_result sq_sender_owned(struct store *store, const char *username,
 		return res;
 	}
 	sq_bind_text(stmt, 1, username);
-	/* The null sender "" is covered by "*" only: no other candidate. */
-	sq_bind_text(stmt, 2, *bare != '\0' ? bare : NULL);
-	sq_bind_text(stmt, 3, *dom != '\0' ? domain : NULL);
+	sq_bind_text(stmt, 2, bare);
+	sq_bind_text(stmt, 3, at_domain);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		res = LOOKUP_FOUND;
@@ -188,15 +173,12 @@ static int sender_change(struct sq_conn *conn, void *ctx, char **error_r)
 			    c->username, c->norm, error_r);
 }
 
-/* sender_set - normalise the pattern, then change it in a transaction */
+/* sender_set - change one (normalised) pattern in a transaction */
 static int sender_set(struct store *store, const char *username, const char *pattern,
 		      const char *actor, bool allow, char **error_r)
 {
-	char norm[ADDR_MAX];
-	struct sender_change c = { username, norm, actor, allow };
+	struct sender_change c = { username, pattern, actor, allow };
 
-	if (addr_pattern_normalize(pattern, norm, sizeof norm, error_r) < 0)
-		return -1;
 	return sq_transact(sq_store(store), sender_change, &c, error_r);
 }
 

@@ -37,6 +37,13 @@ sh tools/embed-sql.sh --table sql_pg_migrations $(ls sql/pgsql/[0-9][0-9][0-9]-*
     > "$OUT/obj/gen/sql_pg_migrations.c.tmp"
 cmp -s "$OUT/obj/gen/sql_pg_migrations.c.tmp" "$OUT/obj/gen/sql_pg_migrations.c" 2>/dev/null ||
     mv "$OUT/obj/gen/sql_pg_migrations.c.tmp" "$OUT/obj/gen/sql_pg_migrations.c"
+# The named queries' texts, which each store backend holds (store_query_named()).
+for t in sql_audit_text:sql/audit.sql sql_pg_audit_text:sql/pgsql/audit.sql \
+         sql_report_text:sql/report.sql; do
+    sh tools/embed-sql.sh --text "${t%%:*}" "${t#*:}" > "$OUT/obj/gen/${t%%:*}.c.tmp"
+    cmp -s "$OUT/obj/gen/${t%%:*}.c.tmp" "$OUT/obj/gen/${t%%:*}.c" 2>/dev/null ||
+        mv "$OUT/obj/gen/${t%%:*}.c.tmp" "$OUT/obj/gen/${t%%:*}.c"
+done
 build_archive() {	# name sources...
     local name=$1 objs=() src obj; shift
     for src in "$@"; do
@@ -52,7 +59,9 @@ build_archive() {	# name sources...
     [ ${#objs[@]} -gt 0 ] && ar rcs "$OUT/$name.a" "${objs[@]}"
     return 0
 }
-build_archive lib lib/*.c "$OUT/obj/gen/sql_migrations.c" "$OUT/obj/gen/sql_pg_migrations.c" || { echo "fuzz: building lib failed"; exit 1; }
+build_archive lib lib/*.c "$OUT/obj/gen/sql_migrations.c" "$OUT/obj/gen/sql_pg_migrations.c" \
+    "$OUT/obj/gen/sql_audit_text.c" "$OUT/obj/gen/sql_pg_audit_text.c" \
+    "$OUT/obj/gen/sql_report_text.c" || { echo "fuzz: building lib failed"; exit 1; }
 ARCHIVES=()
 INCS="-Ilib"
 for d in policyd milter popbeforesmtp ctl; do

@@ -2,11 +2,15 @@
  * NAME
  *	check_store_pgsql 1
  * SUMMARY
- *	the store's behaviour through store.h against a live PostgreSQL 15
+ *	what only the PostgreSQL backend does, against a live PostgreSQL 15
  * DESCRIPTION
- *	main() starts a private server with tests/pg.sh (run from the top
- *	of the tree, as make does) and initialises the schema through
- *	store_open(STORE_OPEN_CREATE); each test starts from empty tables.
+ *	What every backend must do is check_store_contract's; here is what
+ *	is PostgreSQL's own: opening (URIs, password files, schemas),
+ *	the server's version, several hosts (a change made elsewhere seen
+ *	within a second, checkpoints per host), text PostgreSQL refuses, and
+ *	the server going away and coming back. main() starts a private
+ *	server (tests/unit/common/test_pg.c, tests/pg.sh) with the schema;
+ *	each test starts from empty tables.
  *	A second libpq session stands for another host or an admin's psql.
  *	Stores opened with a decision queue behave as policyd's (lookups from
  *	memory, the view thread started at open); the others as
@@ -29,112 +33,8 @@
 #include "ipaddr.h"
 #include "log.h"
 #include "store.h"
-
-static char pg_dir[64], conninfo[512], passfile[512], owner_conninfo[512], owner_passfile[512];
-static int pg_port;
-
-/* ---- the server ---- */
-
-static int pg_script(const char *verb)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof cmd, "bash tests/pg.sh %s %s", verb, pg_dir);
-	return system(cmd);
-}
-
-static int server_start(void)
-{
-	char path[128], line[480];
-	FILE *fp;
-
-	snprintf(pg_dir, sizeof pg_dir, "/tmp/check_store_pgsql.XXXXXX");
-	if (mkdtemp(pg_dir) == NULL || pg_script("start") != 0)
-		return -1;
-	snprintf(path, sizeof path, "%s/env", pg_dir);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof line, fp) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "PG_CONNINFO=", 12) == 0)
-			snprintf(conninfo, sizeof conninfo, "%s", line + 12);
-		else if (strncmp(line, "PG_PASSFILE=", 12) == 0)
-			snprintf(passfile, sizeof passfile, "%s", line + 12);
-		else if (strncmp(line, "PG_OWNER_CONNINFO=", 18) == 0)
-			snprintf(owner_conninfo, sizeof owner_conninfo, "%s", line + 18);
-		else if (strncmp(line, "PG_OWNER_PASSFILE=", 18) == 0)
-			snprintf(owner_passfile, sizeof owner_passfile, "%s", line + 18);
-		else if (strncmp(line, "PG_PORT=", 8) == 0)
-			pg_port = atoi(line + 8);
-	}
-	fclose(fp);
-	return conninfo[0] != '\0' && passfile[0] != '\0' ? 0 : -1;
-}
-
-/* session - another host's connection, straight through libpq, as the
-   daemons' role (authrelay) or the schema owner (authrelay_owner) */
-static PGconn *session(const char *role, const char *pwfile)
-{
-	char pw[128] = "", port[16];
-	FILE *fp = fopen(pwfile, "r");
-	const char *keys[] = { "host", "port", "dbname", "user", "password", NULL };
-	const char *vals[] = { "127.0.0.1", port, "authrelay", role, pw, NULL };
-	PGconn *conn;
-
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_ptr_nonnull(fgets(pw, sizeof pw, fp));
-	fclose(fp);
-	pw[strcspn(pw, "\n")] = '\0';
-	snprintf(port, sizeof port, "%d", pg_port);
-	conn = PQconnectdbParams(keys, vals, 0);
-	ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "other session: %s", PQerrorMessage(conn));
-	return conn;
-}
-
-static PGconn *other_session(void)
-{
-	return session("authrelay", passfile);
-}
-
-static void sql_as(PGconn *conn, const char *text)
-{
-	PGresult *res;
-
-	PQclear(PQexec(conn, "SET client_min_messages = warning"));
-	res = PQexec(conn, text);
-	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK
-			      || PQresultStatus(res) == PGRES_TUPLES_OK,
-		      "%s: %s", text, PQresultErrorMessage(res));
-	PQclear(res);
-	PQfinish(conn);
-}
-
-static void sql(const char *text)
-{
-	sql_as(other_session(), text);
-}
-
-static long long sql_int(const char *text)
-{
-	PGconn *conn = other_session();
-	PGresult *res = PQexec(conn, text);
-	long long v;
-
-	ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", text,
-		      PQresultErrorMessage(res));
-	v = atoll(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	PQfinish(conn);
-	return v;
-}
-
-static void empty_tables(void)
-{
-	/* The daemons' role may delete rows, not truncate. */
-	sql("DELETE FROM grants; DELETE FROM grant_log; DELETE FROM sender_rights; "
-	    "DELETE FROM users; DELETE FROM certs; DELETE FROM decision_log; "
-	    "DELETE FROM admin_actions; DELETE FROM loginwatch_checkpoints");
-}
+#include "test_pg.h"
+#include "test_store.h"
 
 /* open_as - a store the way program opens it: "policyd" with a queue
    (lookups from memory), "authrelayctl" without */
@@ -143,12 +43,12 @@ static struct store *open_as(const char *program, const char *location, long lon
 	struct store_options opts = {
 		.mode = STORE_OPEN_EXISTING, .busy_timeout_ms = 2000,
 		.decision_queue_max = strcmp(program, "policyd") == 0 ? 1000 : 0,
-		.program = program, .password_file = passfile, .stale_grace_ms = grace_ms,
+		.program = program, .password_file = test_pg.passfile, .stale_grace_ms = grace_ms,
 	};
 	struct store *store = NULL;
 	char *error = NULL;
 
-	if (store_open(location != NULL ? location : conninfo, &opts, &store, &error) < 0)
+	if (store_open(location != NULL ? location : test_pg.conninfo, &opts, &store, &error) < 0)
 		ck_abort_msg("store_open %s: got \"%s\", want success", program, error);
 	return store;
 }
@@ -178,30 +78,6 @@ static double wait_lookup(struct store *store, const char *text, enum lookup_res
 	return -1;
 }
 
-static void login(struct store_login *l, const char *ip, unsigned prefix, const char *user,
-		  int64_t t, int64_t ttl)
-{
-	memset(l, 0, sizeof *l);
-	ck_assert_int_eq(ipaddr_parse(ip, &l->net), 0);
-	ipaddr_mask(&l->net, prefix);
-	l->prefix_len = prefix;
-	snprintf(l->username, sizeof l->username, "%s", user);
-	snprintf(l->service, sizeof l->service, "imap");
-	snprintf(l->source, sizeof l->source, "/var/log/mail.log");
-	l->login_time = t;
-	l->expires_at = t + ttl;
-	l->line = "dovecot: imap-login: Login: user=<x>";
-}
-
-static void apply(struct store *store, const struct store_login *l, size_t n,
-		  const struct store_checkpoint *cp)
-{
-	char *error = NULL;
-
-	if (store_logins_apply(store, l, n, cp, &error) < 0)
-		ck_abort_msg("store_logins_apply: got \"%s\", want success", error);
-}
-
 /* ---- open ---- */
 
 START_TEST(test_open_cases)
@@ -211,23 +87,23 @@ START_TEST(test_open_cases)
 	struct {
 		const char *label, *location, *password_file, *want;	/* want NULL: opens */
 	} cases[] = {
-		{ "URI with the password file", conninfo, passfile, NULL },
-		{ "libpq keyword=value string", keywords, passfile, NULL },
-		{ "a database without the schema", url_empty, passfile, "no authrelay schema" },
-		{ "a schema newer than this build", url_future, passfile, "newer than this build" },
-		{ "a wrong password", conninfo, badpw, "cannot connect to PostgreSQL" },
-		{ "a password file others may read", conninfo, openpw, "readable by group or others" },
-		{ "a missing password file", conninfo, "/nonexistent/pw", "database_password_file" },
-		{ "no server on the port", "postgresql://authrelay@127.0.0.1:1/authrelay", passfile,
+		{ "URI with the password file", test_pg.conninfo, test_pg.passfile, NULL },
+		{ "libpq keyword=value string", keywords, test_pg.passfile, NULL },
+		{ "a database without the schema", url_empty, test_pg.passfile, "no authrelay schema" },
+		{ "a schema newer than this build", url_future, test_pg.passfile, "newer than this build" },
+		{ "a wrong password", test_pg.conninfo, badpw, "cannot connect to PostgreSQL" },
+		{ "a password file others may read", test_pg.conninfo, openpw, "readable by group or others" },
+		{ "a missing password file", test_pg.conninfo, "/nonexistent/pw", "database_password_file" },
+		{ "no server on the port", "postgresql://authrelay@127.0.0.1:1/authrelay", test_pg.passfile,
 		  "cannot connect to PostgreSQL" },
 	};
 
-	snprintf(url_empty, sizeof url_empty, "%s?options=-csearch_path%%3Dempty", conninfo);
-	snprintf(url_future, sizeof url_future, "%s?options=-csearch_path%%3Dfuture", conninfo);
+	snprintf(url_empty, sizeof url_empty, "%s?options=-csearch_path%%3Dempty", test_pg.conninfo);
+	snprintf(url_future, sizeof url_future, "%s?options=-csearch_path%%3Dfuture", test_pg.conninfo);
 	snprintf(keywords, sizeof keywords, "host=127.0.0.1 port=%d dbname=authrelay user=authrelay",
-		 pg_port);
-	snprintf(badpw, sizeof badpw, "%s/badpw", pg_dir);
-	snprintf(openpw, sizeof openpw, "%s/openpw", pg_dir);
+		 test_pg.port);
+	snprintf(badpw, sizeof badpw, "%s/badpw", test_pg.dir);
+	snprintf(openpw, sizeof openpw, "%s/openpw", test_pg.dir);
 	ck_assert_ptr_nonnull(fp = fopen(badpw, "w"));
 	fputs("wrong\n", fp);
 	fclose(fp);
@@ -236,7 +112,7 @@ START_TEST(test_open_cases)
 	fputs("wrong\n", fp);
 	fclose(fp);
 	chmod(openpw, 0644);
-	sql_as(session("authrelay_owner", owner_passfile),
+	test_pg_sql_as(test_pg_session("authrelay_owner", test_pg.owner_passfile),
 	       "DROP SCHEMA IF EXISTS empty CASCADE; CREATE SCHEMA empty; "
 	    "DROP SCHEMA IF EXISTS future CASCADE; CREATE SCHEMA future; "
 	    "CREATE TABLE future.schema_version (version integer NOT NULL); "
@@ -315,105 +191,6 @@ END_TEST
 
 /* ---- grants ---- */
 
-/* Times are offsets from base, a moment ago: the daemons' memory holds
-   live grants only, and they ask with the real time. */
-static const struct {
-	const char *label, *client;
-	int64_t at;
-	enum lookup_result want;
-	unsigned want_prefix;
-} grant_cases[] = {
-	{ "IPv4 exact", "203.0.113.5", 500, LOOKUP_FOUND, 32 },
-	{ "IPv4 neighbour", "203.0.113.6", 500, LOOKUP_NOT_FOUND, 0 },
-	{ "IPv4 at expiry", "203.0.113.5", 1800, LOOKUP_NOT_FOUND, 0 },
-	{ "IPv4-mapped client", "::ffff:203.0.113.5", 500, LOOKUP_FOUND, 32 },
-	{ "IPv6 inside the /64", "2001:db8:1:2::99", 500, LOOKUP_FOUND, 64 },
-	{ "IPv6 outside the /64", "2001:db8:1:3::1", 500, LOOKUP_NOT_FOUND, 0 },
-	{ "IPv6 /128 grant", "2001:db8::7", 500, LOOKUP_FOUND, 128 },
-	{ "unset address", NULL, 500, LOOKUP_NOT_FOUND, 0 },
-};
-
-static void grant_table(struct store *store, const char *who, int64_t base)
-{
-	for (size_t i = 0; i < sizeof grant_cases / sizeof grant_cases[0]; i++) {
-		struct ipaddr ip = { 0 };
-		struct store_grant g;
-		enum lookup_result got;
-
-		if (grant_cases[i].client != NULL)
-			ck_assert_int_eq(ipaddr_parse(grant_cases[i].client, &ip), 0);
-		got = store_grant_lookup(store, &ip, base + grant_cases[i].at, &g);
-		ck_assert_msg(got == grant_cases[i].want, "%s, %s: got %d, want %d", who,
-			      grant_cases[i].label, got, grant_cases[i].want);
-		if (got == LOOKUP_FOUND)
-			ck_assert_msg(g.prefix_len == grant_cases[i].want_prefix,
-				      "%s, %s: got prefix %u, want %u", who, grant_cases[i].label,
-				      g.prefix_len, grant_cases[i].want_prefix);
-	}
-}
-
-START_TEST(test_grant_lookups)
-{
-	struct store *ctl = open_as("authrelayctl", NULL, 0);
-	struct store *pd = open_as("policyd", NULL, 0);
-	int64_t base = time(NULL) - 100;
-	struct store_login l[3];
-
-	login(&l[0], "203.0.113.5", 32, "alice", base, 1800);
-	login(&l[1], "2001:db8:1:2::1", 64, "bob", base, 1800);
-	login(&l[2], "2001:db8::7", 128, "carol", base, 1800);
-	apply(ctl, l, 3, NULL);
-	/* policyd learns it through the notification (another connection);
-	   authrelayctl's store loads its memory at its first lookup. */
-	ck_assert_msg(wait_lookup(pd, "2001:db8::7", LOOKUP_FOUND, 1000) >= 0,
-		      "policyd: grants not seen within 1000 ms");
-	grant_table(pd, "policyd", base);
-	grant_table(ctl, "authrelayctl", base);
-	store_close(&pd, 1000);
-	store_close(&ctl, 0);
-}
-END_TEST
-
-START_TEST(test_login_refresh)
-{
-	static const struct {
-		const char *label;
-		int64_t t;	/* offsets from base */
-		int64_t want_first, want_last, want_expires, want_logins;
-	} steps[] = {
-		{ "first login", 0, 0, 0, 1800, 1 },
-		{ "login while live", 500, 0, 500, 2300, 2 },
-		{ "older log line: expiry never moves back", 200, 0, 500, 2300, 3 },
-		{ "login after expiry starts anew", 4000, 4000, 4000, 5800, 1 },
-	};
-	struct store *store = open_as("authrelayctl", NULL, 0);
-	int64_t base = time(NULL) - 100;
-	struct ipaddr ip;
-
-	ck_assert_int_eq(ipaddr_parse("198.51.100.9", &ip), 0);
-	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-		struct store_login l;
-		struct store_grant g;
-
-		login(&l, "198.51.100.9", 32, i == 3 ? "dave" : "alice", base + steps[i].t, 1800);
-		apply(store, &l, 1, NULL);
-		ck_assert_int_eq(store_grant_lookup(store, &ip, base + steps[i].t, &g), LOOKUP_FOUND);
-		ck_assert_msg(g.first_seen - base == steps[i].want_first
-				      && g.last_seen - base == steps[i].want_last
-				      && g.expires_at - base == steps[i].want_expires
-				      && g.logins == steps[i].want_logins,
-			      "%s: got first %lld last %lld expires %lld logins %lld, want %lld %lld "
-			      "%lld %lld", steps[i].label, (long long)(g.first_seen - base),
-			      (long long)(g.last_seen - base), (long long)(g.expires_at - base),
-			      (long long)g.logins, (long long)steps[i].want_first,
-			      (long long)steps[i].want_last, (long long)steps[i].want_expires,
-			      (long long)steps[i].want_logins);
-	}
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM grant_history WHERE event = 'login'"), 4);
-	store_close(&store, 0);
-}
-END_TEST
-
 START_TEST(test_checkpoint_with_grants)
 {
 	struct store *store = open_as("authrelayctl", NULL, 0);
@@ -427,8 +204,8 @@ START_TEST(test_checkpoint_with_grants)
 	cp.ino = UINT64_MAX;		/* unsigned, bit for bit */
 	cp.offset = 123456;
 	cp.line_hash = 0x8000000000000001ULL;
-	login(&l[0], "192.0.2.20", 32, "alice", 1000, 1800);
-	apply(store, l, 1, &cp);
+	l[0] = test_login("192.0.2.20", 32, "alice", 1000, 1800);
+	test_logins_apply(store, l, 1, &cp);
 	ck_assert_int_eq(store_checkpoint_get(store, cp.source, &got), LOOKUP_FOUND);
 	ck_assert_msg(got.dev == cp.dev && got.ino == cp.ino && got.offset == cp.offset
 			      && got.line_hash == cp.line_hash,
@@ -438,7 +215,7 @@ START_TEST(test_checkpoint_with_grants)
 	ck_assert_int_eq(store_checkpoint_get(store, "/var/log/other.log", &got),
 			 LOOKUP_NOT_FOUND);
 	/* Keyed per host: another host's checkpoint of the same file is its own. */
-	sql("INSERT INTO loginwatch_checkpoints VALUES ('imap2.example', '/var/log/mail.log', "
+	test_pg_sql("INSERT INTO loginwatch_checkpoints VALUES ('imap2.example', '/var/log/mail.log', "
 	    "1, 1, 999, 1, 1)");
 	ck_assert_int_eq(store_checkpoint_get(store, cp.source, &got), LOOKUP_FOUND);
 	ck_assert_msg(got.offset == 123456, "got offset %llu, want this host's 123456",
@@ -446,129 +223,13 @@ START_TEST(test_checkpoint_with_grants)
 
 	/* All or nothing: a bad login leaves grants and checkpoint as they were. */
 	cp.offset = 999999;
-	login(&l[0], "192.0.2.21", 32, "bob", 2000, 1800);
-	login(&l[1], "192.0.2.22", 32, "", 2000, 1800);
+	l[0] = test_login("192.0.2.21", 32, "bob", 2000, 1800);
+	l[1] = test_login("192.0.2.22", 32, "", 2000, 1800);
 	ck_assert_int_lt(store_logins_apply(store, l, 2, &cp, &error), 0);
 	free(error);
 	ck_assert_int_eq(store_checkpoint_get(store, cp.source, &got), LOOKUP_FOUND);
 	ck_assert_uint_eq(got.offset, 123456);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM grants WHERE ip = '192.0.2.21'"), 0);
-	store_close(&store, 0);
-}
-END_TEST
-
-START_TEST(test_login_sessions)
-{
-	/* The same Dovecot login from its auth-policy report and its log
-	   line, in either order or twice in one batch, counts once; the
-	   same session id from another address is another login. */
-	static const struct {
-		const char *label, *ip, *session;
-		size_t batch;		/* logins applied together */
-		long long want_logins;	/* of 192.0.2.60 after it */
-	} steps[] = {
-		{ "report", "192.0.2.60", "s1", 1, 1 },
-		{ "its log line later", "192.0.2.60", "s1", 1, 1 },
-		{ "a new session", "192.0.2.60", "s2", 1, 2 },
-		{ "twice in one batch", "192.0.2.60", "s3", 2, 3 },
-		{ "no session: always counted", "192.0.2.60", "", 1, 4 },
-		{ "the same session from another address", "192.0.2.61", "s1", 1, 4 },
-	};
-	struct store *store = open_as("authrelayctl", NULL, 0);
-	int64_t base = time(NULL) - 100;
-
-	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-		struct store_login l[2];
-
-		for (size_t k = 0; k < steps[i].batch; k++) {
-			login(&l[k], steps[i].ip, 32, "alice", base + (int64_t)i, 1800);
-			snprintf(l[k].session, sizeof l[k].session, "%s", steps[i].session);
-		}
-		apply(store, l, steps[i].batch, NULL);
-		ck_assert_msg(sql_int("SELECT logins FROM grants WHERE ip = '192.0.2.60'")
-				      == steps[i].want_logins,
-			      "%s: got %lld logins, want %lld", steps[i].label,
-			      sql_int("SELECT logins FROM grants WHERE ip = '192.0.2.60'"),
-			      steps[i].want_logins);
-	}
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM grant_history WHERE session = 's1'"), 2);
-	store_close(&store, 0);
-}
-END_TEST
-
-/* ---- users, senders, certificates ---- */
-
-static const struct {
-	const char *label, *user, *address;
-	enum lookup_result want;
-} sender_cases[] = {
-	{ "own address", "alice", "alice@lab.test", LOOKUP_FOUND },
-	{ "+tag and domain case", "alice", "alice+news@LAB.test", LOOKUP_FOUND },
-	{ "someone else's address", "alice", "mallory@lab.test", LOOKUP_NOT_FOUND },
-	{ "@domain pattern", "bob", "anyone@corp.test", LOOKUP_FOUND },
-	{ "@domain pattern, other domain", "bob", "bob@lab.test", LOOKUP_NOT_FOUND },
-	{ "* covers the null sender", "carol", "", LOOKUP_FOUND },
-	{ "null sender without *", "alice", "", LOOKUP_NOT_FOUND },
-	{ "unknown user", "nobody", "nobody@lab.test", LOOKUP_NOT_FOUND },
-	{ "address that does not parse", "alice", "a@@b", LOOKUP_NOT_FOUND },
-};
-
-START_TEST(test_users_and_senders)
-{
-	struct store *ctl = open_as("authrelayctl", NULL, 0);
-	struct store *pd = open_as("policyd", NULL, 0);
-	char *error = NULL;
-
-	ck_assert_int_eq(store_sender_allow(ctl, "alice", "alice@lab.test", "t", &error), 0);
-	ck_assert_int_eq(store_sender_allow(ctl, "bob", "@Corp.Test", "t", &error), 0);
-	ck_assert_int_eq(store_sender_allow(ctl, "carol", "*", "t", &error), 0);
-	ck_assert_int_eq(store_user_set_suspended(ctl, "bob", true, "t", &error), 0);
-	ck_assert_int_lt(store_sender_deny(ctl, "alice", "x@lab.test", "t", &error), 0);
-	ck_assert_msg(error && strstr(error, "has no sender pattern"), "deny: got \"%s\"", error);
-	free(error);
-	for (int i = 0; i < 200 && store_user_suspended(pd, "bob") != LOOKUP_FOUND; i++)
-		usleep(5000);
-	for (size_t i = 0; i < sizeof sender_cases / sizeof sender_cases[0]; i++) {
-		enum lookup_result got = store_sender_owned(pd, sender_cases[i].user,
-							     sender_cases[i].address);
-
-		ck_assert_msg(got == sender_cases[i].want, "%s: got %d, want %d",
-			      sender_cases[i].label, got, sender_cases[i].want);
-	}
-	ck_assert_int_eq(store_user_suspended(pd, "bob"), LOOKUP_FOUND);
-	ck_assert_int_eq(store_user_suspended(pd, "alice"), LOOKUP_NOT_FOUND);
-	ck_assert_int_eq(store_user_set_suspended(ctl, "bob", false, "t", &error), 0);
-	ck_assert_int_eq(store_user_suspended(ctl, "bob"), LOOKUP_NOT_FOUND);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM admin_log"), 5);
-	store_close(&pd, 1000);
-	store_close(&ctl, 0);
-}
-END_TEST
-
-START_TEST(test_certs)
-{
-	struct store *store = open_as("authrelayctl", NULL, 0);
-	struct store_cert c;
-	char user[STORE_USER_MAX], *error = NULL;
-
-	memset(&c, 0, sizeof c);
-	snprintf(c.username, sizeof c.username, "carol");
-	snprintf(c.fingerprint, sizeof c.fingerprint, "ab:cd:ef:01");
-	snprintf(c.pubkey_fingerprint, sizeof c.pubkey_fingerprint, "1122 3344");
-	ck_assert_int_eq(store_cert_add(store, &c, "t", &error), 0);
-	ck_assert_int_lt(store_cert_add(store, &c, "t", &error), 0);
-	ck_assert_msg(error && strstr(error, "already registered"), "got \"%s\"", error);
-	free(error);
-	error = NULL;
-	ck_assert_int_eq(store_cert_lookup(store, "ABCDEF01", user), LOOKUP_FOUND);
-	ck_assert_str_eq(user, "carol");
-	ck_assert_int_eq(store_cert_lookup(store, "11:22:33:44", NULL), LOOKUP_FOUND);
-	ck_assert_int_eq(store_cert_lookup(store, "11:22:33:45", NULL), LOOKUP_NOT_FOUND);
-	ck_assert_int_eq(store_cert_lookup(store, "not hex", NULL), LOOKUP_NOT_FOUND);
-	ck_assert_int_eq(store_cert_revoke(store, "11:22:33:44", "t", &error), 0);
-	ck_assert_int_eq(store_cert_lookup(store, "AB:CD:EF:01", NULL), LOOKUP_NOT_FOUND);
-	ck_assert_int_lt(store_cert_revoke(store, "11:22:33:44", "t", &error), 0);
-	free(error);
+	ck_assert_int_eq(test_pg_int("SELECT count(*) FROM grants WHERE ip = '192.0.2.21'"), 0);
 	store_close(&store, 0);
 }
 END_TEST
@@ -599,7 +260,7 @@ START_TEST(test_other_connection_within_a_second)
 	ms = wait_lookup(pd, "192.0.2.50", LOOKUP_NOT_FOUND, 1000);
 	ck_assert_msg(ms >= 0, "grant revoked on another connection: still seen after 1000 ms");
 	/* A change made by plain SQL (an admin's psql) too. */
-	sql("INSERT INTO users (username, suspended, changed) VALUES ('eve', 1, 0)");
+	test_pg_sql("INSERT INTO users (username, suspended, changed) VALUES ('eve', 1, 0)");
 	for (ms = now_ms(); store_user_suspended(pd, "eve") != LOOKUP_FOUND;)
 		ck_assert_msg(now_ms() - ms < 1000, "suspension by SQL not seen within 1000 ms");
 	store_close(&ctl, 0);
@@ -638,85 +299,10 @@ START_TEST(test_decisions)
 		      (unsigned long long)written, (unsigned long long)dropped);
 	ck_assert_int_eq(store_audit(ctl, &f, count_row, &n, &error), 0);
 	ck_assert_int_eq(n, 600);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM decisions WHERE sender = "
+	ck_assert_int_eq(test_pg_int("SELECT count(*) FROM decisions WHERE sender = "
 				 "'bad?" "?-utf8@example.org' AND program = 'policyd'"), 1);
 	store_close(&ctl, 0);
 	store_close(&pd, 1000);
-}
-END_TEST
-
-struct columns {
-	char got[512];
-	int rows;
-};
-
-static int view_row(int ncols, const char *const *names, const char *const *values, void *ctx)
-{
-	struct columns *c = ctx;
-
-	(void)values;
-	if (c->rows++ == 0)
-		for (int i = 0; i < ncols; i++)
-			snprintf(c->got + strlen(c->got), sizeof c->got - strlen(c->got), "%s%s",
-				 i ? "," : "", names[i]);
-	return 0;
-}
-
-START_TEST(test_views)
-{
-	/* The audit interface of sql/README.md, column for column. */
-	static const struct {
-		const char *view, *columns;
-	} views[] = {
-		{ "active_grants", "ip,prefix_len,username,service,first_seen,last_seen,expires_at,"
-				   "logins" },
-		{ "grant_history", "ip,prefix_len,username,service,login_time,expires_at,source,"
-				   "line,event,session" },
-		{ "decisions", "ts,program,client_ip,sasl_username,sender,recipient,verdict,rule,"
-			       "reason,queue_id" },
-		{ "admin_log", "ts,actor,action,subject,detail" },
-	};
-	struct store *store = open_as("authrelayctl", NULL, 0);
-	struct store_login l;
-	char *error = NULL;
-
-	login(&l, "192.0.2.77", 32, "alice", time(NULL), 600);
-	apply(store, &l, 1, NULL);
-	sql("INSERT INTO decision_log (ts, program, verdict) VALUES (1764000000, 'policyd', 'permit')");
-	ck_assert_int_eq(store_admin_log(store, "t", "init", "", "", &error), 0);
-	for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
-		struct columns c = { "", 0 };
-		char q[128];
-
-		snprintf(q, sizeof q, "SELECT * FROM %s", views[i].view);
-		ck_assert_int_eq(store_query(store, q, view_row, &c, &error), 0);
-		ck_assert_msg(strcmp(c.got, views[i].columns) == 0, "%s: got columns %s, want %s",
-			      views[i].view, c.got, views[i].columns);
-	}
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM decisions WHERE ts = '2025-11-24T16:00:00Z'"),
-			 1);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM active_grants WHERE expires_at ~ "
-				 "'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'"), 1);
-	/* store_query is read-only. */
-	ck_assert_int_lt(store_query(store, "DELETE FROM decision_log", view_row, NULL, &error), 0);
-	free(error);
-	store_close(&store, 0);
-}
-END_TEST
-
-START_TEST(test_prune)
-{
-	struct store *store = open_as("authrelayctl", NULL, 0);
-	uint64_t deleted = 0;
-	char *error = NULL;
-
-	sql("INSERT INTO decision_log (ts, program, verdict) "
-	    "SELECT g, 'policyd', 'permit' FROM generate_series(1, 2500) g");
-	ck_assert_int_eq(store_prune(store, 2001, 300, "t", &deleted, &error), 0);
-	ck_assert_uint_eq(deleted, 2000);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM decision_log"), 500);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM admin_log WHERE action = 'prune'"), 1);
-	store_close(&store, 0);
 }
 END_TEST
 
@@ -733,13 +319,13 @@ START_TEST(test_server_stopped_and_back)
 	struct ipaddr ip;
 	double ms;
 
-	login(&l, "192.0.2.90", 32, "alice", time(NULL), 600);
-	apply(ctl, &l, 1, NULL);
+	l = test_login("192.0.2.90", 32, "alice", time(NULL), 600);
+	test_logins_apply(ctl, &l, 1, NULL);
 	store_close(&ctl, 0);
 	ck_assert_msg(wait_lookup(pd, "192.0.2.90", LOOKUP_FOUND, 2000) >= 0, "grant not seen");
 	ck_assert_msg(wait_lookup(grace, "192.0.2.90", LOOKUP_FOUND, 2000) >= 0, "grant not seen");
 
-	ck_assert_int_eq(pg_script("pause"), 0);
+	ck_assert_int_eq(test_pg_script("pause"), 0);
 	/* A server shut down closes the connections: noticed at once. */
 	ms = wait_lookup(pd, "192.0.2.90", LOOKUP_ERROR, 5000);
 	ck_assert_msg(ms >= 0, "server stopped: got no LOOKUP_ERROR within 5 s");
@@ -753,11 +339,11 @@ START_TEST(test_server_stopped_and_back)
 		ck_assert_int_eq(store_decision_queue(pd, &d), 0);
 	ck_assert_int_lt(store_decision_flush(pd, 300), 0);	/* nowhere to write */
 
-	ck_assert_int_eq(pg_script("resume"), 0);
+	ck_assert_int_eq(test_pg_script("resume"), 0);
 	ms = wait_lookup(pd, "192.0.2.90", LOOKUP_FOUND, 15000);
 	ck_assert_msg(ms >= 0, "server back: no LOOKUP_FOUND within 15 s");
 	ck_assert_int_eq(store_decision_flush(pd, 10000), 0);
-	ck_assert_int_eq(sql_int("SELECT count(*) FROM decision_log WHERE rule = 'store_error'"),
+	ck_assert_int_eq(test_pg_int("SELECT count(*) FROM decision_log WHERE rule = 'store_error'"),
 			 20);
 	store_close(&grace, 1000);
 	store_close(&pd, 1000);
@@ -769,21 +355,14 @@ static Suite *pgsql_suite(void)
 	Suite *s = suite_create("store_pgsql");
 	TCase *tc = tcase_create("store_pgsql");
 
-	tcase_add_checked_fixture(tc, empty_tables, NULL);
+	tcase_add_checked_fixture(tc, test_pg_empty, NULL);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_open_cases);
 	tcase_add_test(tc, test_schema_and_server);
 	tcase_add_test(tc, test_limits_not_yet);
-	tcase_add_test(tc, test_grant_lookups);
-	tcase_add_test(tc, test_login_refresh);
 	tcase_add_test(tc, test_checkpoint_with_grants);
-	tcase_add_test(tc, test_login_sessions);
-	tcase_add_test(tc, test_users_and_senders);
-	tcase_add_test(tc, test_certs);
 	tcase_add_test(tc, test_other_connection_within_a_second);
 	tcase_add_test(tc, test_decisions);
-	tcase_add_test(tc, test_views);
-	tcase_add_test(tc, test_prune);
 	tcase_add_test(tc, test_server_stopped_and_back);	/* last: restarts the server */
 	suite_add_tcase(s, tc);
 	return s;
@@ -791,36 +370,20 @@ static Suite *pgsql_suite(void)
 
 int main(void)
 {
-	struct store_options opts = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 5000,
-				     .program = "test" };
-	struct store *store = NULL;
-	char *error = NULL;
 	SRunner *sr;
-	int failed;
+	int failed, rc;
 
-	if (access("/usr/lib/postgresql/15/bin/initdb", X_OK) != 0) {
-		printf("store_pgsql: skipped: PostgreSQL 15 is not installed "
-		       "(/usr/lib/postgresql/15/bin/initdb; make deps installs postgresql-15)\n");
-		return EXIT_SUCCESS;
-	}
 	log_set_level(LOG_LEVEL_ERROR);
-	if (server_start() < 0) {
-		printf("store_pgsql: FAIL: the PostgreSQL server did not start (tests/pg.sh)\n");
-		pg_script("stop");
-		return EXIT_FAILURE;
+	if ((rc = test_pg_start("check_store_pgsql")) != 0) {
+		if (rc > 0)
+			printf("store_pgsql: skipped: PostgreSQL 15 is not installed "
+			       "(make deps installs postgresql-15)\n");
+		return rc > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	}
-	/* authrelayctl init's part, as the schema's owner (roles.sql). */
-	opts.password_file = owner_passfile;
-	if (store_open(owner_conninfo, &opts, &store, &error) < 0) {
-		printf("store_pgsql: FAIL: init: %s\n", error);
-		pg_script("stop");
-		return EXIT_FAILURE;
-	}
-	store_close(&store, 0);
 	sr = srunner_create(pgsql_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	pg_script("stop");
+	test_pg_stop();
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,17 +1,17 @@
 /*
  * NAME
- *	audit_queries 3
+ *	sql_blocks 3
  * SUMMARY
- *	the named queries of sql/audit.sql
+ *	the named statements of a compiled-in SQL text
  * DESCRIPTION
- *	See audit_queries.h. The text is ours (compiled in), but it is still
+ *	See sql_blocks.h. The text is ours (compiled in), but it is still
  *	parsed defensively: a block without a statement, or a name too long,
  *	is skipped rather than trusted.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "audit_queries.h"
+#include "sql_blocks.h"
 
 #define NAME_TAG "-- name:"
 #define WHAT_TAG "-- what:"
@@ -37,14 +37,14 @@ static const char *line_value(const char *p, const char *tag, char *out, size_t 
 	return *end ? end + 1 : end;
 }
 
-/* audit_queries_each - every block in order */
-unsigned audit_queries_each(const char *text, audit_query_cb *cb, void *ctx)
+/* sql_blocks_each - every block in order */
+unsigned sql_blocks_each(const char *text, sql_block_cb *cb, void *ctx)
 {
 	const char *p = text;
 	unsigned count = 0;
 
 	while ((p = strstr(p, NAME_TAG)) != NULL) {
-		struct audit_query q;
+		struct sql_block q;
 		const char *end;
 
 		/* Only a tag at the start of a line counts. */
@@ -71,11 +71,11 @@ unsigned audit_queries_each(const char *text, audit_query_cb *cb, void *ctx)
 
 struct find_ctx {
 	const char *name;
-	struct audit_query *q;
+	struct sql_block *q;
 	int found;
 };
 
-static int find_cb(const struct audit_query *q, void *ctx)
+static int find_cb(const struct sql_block *q, void *ctx)
 {
 	struct find_ctx *f = ctx;
 
@@ -86,11 +86,11 @@ static int find_cb(const struct audit_query *q, void *ctx)
 	return 1;
 }
 
-/* audit_query_find - the block called name */
-int audit_query_find(const char *text, const char *name, struct audit_query *q_r)
+/* sql_block_find - the block called name */
+int sql_block_find(const char *text, const char *name, struct sql_block *q_r)
 {
 	struct find_ctx f = { name, q_r, 0 };
 
-	audit_queries_each(text, find_cb, &f);
+	sql_blocks_each(text, find_cb, &f);
 	return f.found ? 0 : -1;
 }
