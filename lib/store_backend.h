@@ -20,6 +20,9 @@
 #include "error_r.h"	/* backends report failures with error_r_set() */
 #include "store.h"
 
+struct store_writer;
+struct store_writer_batch;
+
 struct store_ops {
 	const char *name;	/* "sqlite" */
 
@@ -65,9 +68,13 @@ struct store_ops {
 			   char **error_r);
 	int (*cert_list)(struct store *store, store_cert_cb *cb, void *ctx, char **error_r);
 
-	int (*decision_queue)(struct store *store, const struct store_decision *d);
-	int (*decision_flush)(struct store *store, long long timeout_ms);
-	void (*decision_stats)(struct store *store, uint64_t *written_r, uint64_t *dropped_r);
+	/* Writes one batch of queued decision rows in one transaction:
+	   STORE_WRITE_OK, _BUSY or _FAILED (store_writer.h). Called by the
+	   decision writer's thread only, on a connection of the backend's
+	   that no other thread uses; the rows' identities are the same on
+	   every retry. May be NULL when the backend keeps no decisions. */
+	int (*decision_write)(struct store *store, const struct store_writer_batch *batch,
+			      char **error_r);
 	int (*audit)(struct store *store, const struct store_audit_filter *filter,
 		     store_decision_cb *cb, void *ctx, char **error_r);
 	int (*prune)(struct store *store, int64_t before, unsigned batch, const char *actor,
@@ -101,6 +108,7 @@ struct store_ops {
 /* The part of every backend's state that store.c sees. */
 struct store {
 	const struct store_ops *ops;
+	struct store_writer *writer;	/* store_writer.h; NULL: none started */
 };
 
 /* Normalises a certificate fingerprint to Postfix's form: upper-case
