@@ -59,10 +59,13 @@
  *	copy (a revocation made meanwhile is not seen). Decision rows stay
  *	queued while the server is away and are written after it returns,
  *	up to decision_queue_max rows; beyond that they are dropped, counted
- *	and logged. A batch whose COMMIT was sent when the connection broke
- *	is written again (the server cannot say whether it committed), so
- *	such a break may write a batch twice; no row is lost within the
- *	queue's bound. Admin calls fail with the libpq message.
+ *	and logged. A batch whose INSERT was sent when the connection broke
+ *	is sent again (the server cannot say whether it committed); each row
+ *	carries its identity at the writer (store_writer.h) into a unique
+ *	key of decision_log (sql/pgsql/003-decision-log-identity.sql) and
+ *	the INSERT skips rows already there, so within the queue's bound no
+ *	row is lost and none is written twice. Admin calls fail with the
+ *	libpq message.
  *
  *	What may be called from a callback: list, audit and query
  *	callbacks run with the admin connection's lock held; they may use

@@ -12,7 +12,10 @@
  *	connection or its lock), opened by the first batch and again by the
  *	first batch after it broke: non-blocking, within the store's
  *	deadline, with the view connection's lock_timeout. A batch is one
- *	INSERT (one implicit transaction).
+ *	INSERT (one implicit transaction) that stores each row's identity
+ *	under a unique key and skips a row already there: a batch sent again
+ *	after the connection broke (committed or not, the server could not
+ *	say) is never written twice.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +27,15 @@
 #include "store_pgsql.h"
 #include "store_writer.h"
 
-#define PARAMS_PER_ROW (SW_FIELDS + 1)
+/* $1 is the writer; each row: writer_seq, ts, the fields. */
+#define PARAMS_PER_ROW (SW_FIELDS + 2)
 
-static const char insert_head[] = "INSERT INTO decision_log (ts, program, client_ip, "
-				  "sasl_username, sender, recipient, verdict, rule, reason, "
-				  "queue_id) VALUES ";
+static const char insert_head[] = "INSERT INTO decision_log (writer, writer_seq, ts, program, "
+				  "client_ip, sasl_username, sender, recipient, verdict, rule, "
+				  "reason, queue_id) VALUES ";
+/* The unique key of sql/pgsql/003-decision-log-identity.sql: a row sent
+   again after a broken connection is not written twice. */
+static const char insert_tail[] = " ON CONFLICT (writer, writer_seq) DO NOTHING";
 
 /* clean_copy - text into out, each byte that is not part of valid UTF-8
    replaced by '?' (PostgreSQL refuses such text in a UTF8 database, and
@@ -81,12 +88,13 @@ static int batch_sql(const struct pg_store *st, const struct store_writer_batch 
 		     char **sql_r, const char ***params_r, char **text_r)
 {
 	const char *program = st->program + strlen("authrelay-");
-	size_t text_size = 0, size = sizeof insert_head + (size_t)b->count * 96, len, t = 0;
+	size_t text_size = 24, len, t = 0;
+	size_t size = sizeof insert_head + sizeof insert_tail + (size_t)b->count * 112;
 	const char **params;
 	char *sql, *text;
 
 	for (unsigned i = 0; i < b->count; i++) {
-		text_size += 24 + strlen(program) + 1;		/* ts, a default program */
+		text_size += 2 * 24 + strlen(program) + 1;	/* seq, ts, a default program */
 		for (int f = 0; f < SW_FIELDS; f++) {
 			const char *v = store_writer_field(b->rows[i], f);
 
@@ -94,20 +102,25 @@ static int batch_sql(const struct pg_store *st, const struct store_writer_batch 
 		}
 	}
 	*sql_r = sql = malloc(size);
-	*params_r = params = calloc((size_t)b->count * PARAMS_PER_ROW, sizeof *params);
+	*params_r = params = calloc((size_t)b->count * PARAMS_PER_ROW + 1, sizeof *params);
 	*text_r = text = malloc(text_size);
 	if (sql == NULL || params == NULL || text == NULL)
 		return -1;
 	len = (size_t)snprintf(sql, size, "%s", insert_head);
+	/* bigint is signed: the 64 bits as they are. */
+	params[0] = text;
+	t += (size_t)snprintf(text, 24, "%lld", (long long)(int64_t)b->writer) + 1;
 	for (unsigned i = 0; i < b->count; i++) {
 		const struct store_writer_row *r = b->rows[i];
-		unsigned p = i * PARAMS_PER_ROW;
+		unsigned p = 1 + i * PARAMS_PER_ROW;
 
 		len += (size_t)snprintf(sql + len, size - len,
-					"%s($%u,$%u,$%u,$%u,$%u,$%u,$%u,$%u,$%u,$%u)", i ? "," : "",
-					p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8,
-					p + 9, p + 10);
+					"%s($1,$%u,$%u,$%u,$%u,$%u,$%u,$%u,$%u,$%u,$%u,$%u)",
+					i ? "," : "", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6,
+					p + 7, p + 8, p + 9, p + 10, p + 11);
 		params[p] = text + t;
+		t += (size_t)snprintf(text + t, 24, "%lld", (long long)r->seq) + 1;
+		params[p + 1] = text + t;
 		t += (size_t)snprintf(text + t, 24, "%lld", (long long)r->ts) + 1;
 		for (int f = 0; f < SW_FIELDS; f++) {
 			const char *v = store_writer_field(r, f);
@@ -116,10 +129,11 @@ static int batch_sql(const struct pg_store *st, const struct store_writer_batch 
 				v = program;
 			if (v == NULL)
 				continue;
-			params[p + 1 + (unsigned)f] = text + t;
+			params[p + 2 + (unsigned)f] = text + t;
 			t += clean_copy(text + t, v);
 		}
 	}
+	snprintf(sql + len, size - len, "%s", insert_tail);
 	return 0;
 }
 
@@ -138,8 +152,8 @@ int pg_decision_write(struct store *store, const struct store_writer_batch *batc
 	if (batch_sql(st, batch, &sql, &params, &text) < 0)
 		error_r_set(error_r, "out of memory");
 	else
-		res = pg_aexec(st, conn, sql, (int)(batch->count * PARAMS_PER_ROW), params, &how,
-			       error_r);
+		res = pg_aexec(st, conn, sql, (int)(1 + batch->count * PARAMS_PER_ROW), params,
+			       &how, error_r);
 	free(sql);
 	free(params);
 	free(text);
