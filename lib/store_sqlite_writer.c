@@ -33,16 +33,12 @@
 static void bind_row(sqlite3_stmt *stmt, int first, const struct store_writer_row *r,
 		     const char *program)
 {
-	const char *verdict = store_writer_field(r, SW_VERDICT);
 	const char *prog = store_writer_field(r, SW_PROGRAM);
 
 	sqlite3_bind_int64(stmt, first + 1, r->ts);
 	sq_bind_text(stmt, first + 2, prog != NULL ? prog : program);
 	for (int f = SW_CLIENT_IP; f < SW_FIELDS; f++)
 		sq_bind_text(stmt, first + f + 2, store_writer_field(r, f));
-	/* verdict is NOT NULL in the schema; an absent one is "". */
-	if (verdict == NULL)
-		sq_bind_text(stmt, first + SW_VERDICT + 2, "");
 }
 
 /* write_batch - one transaction for every row of the batch, whole

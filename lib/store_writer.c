@@ -123,9 +123,11 @@ static size_t capped_len(const char *text)
 /* row_copy - one allocation holding the row and every field */
 static struct store_writer_row *row_copy(const struct store_decision *d)
 {
+	/* verdict is NOT NULL in both schemas: an absent one is "" (were it
+	   NULL, the batch would fail on every retry). */
 	const char *src[SW_FIELDS] = {
 		d->program, d->client_ip, d->sasl_username, d->sender, d->recipient,
-		d->verdict, d->rule, d->reason, d->queue_id,
+		d->verdict != NULL ? d->verdict : "", d->rule, d->reason, d->queue_id,
 	};
 	size_t len[SW_FIELDS], total = 0;
 	struct store_writer_row *row;

@@ -43,7 +43,7 @@ enum store_writer_field {
 	SW_SASL_USERNAME,
 	SW_SENDER,
 	SW_RECIPIENT,
-	SW_VERDICT,
+	SW_VERDICT,		/* never NULL: "" when the caller gave none */
 	SW_RULE,
 	SW_REASON,
 	SW_QUEUE_ID,

@@ -42,6 +42,7 @@ struct fake {
 	uint64_t seqs[FAKE_ROWS];	/* the stored rows' identities */
 	char recipients[FAKE_ROWS][1100];
 	int64_t ts[FAKE_ROWS];
+	char verdicts[FAKE_ROWS][16];	/* "(null)" for NULL */
 	unsigned stored, skipped;
 	uint64_t prev_seqs[FAKE_ROWS];	/* the last attempt's rows */
 	unsigned prev_count;
@@ -62,6 +63,7 @@ static void store_rows(struct fake *f, const struct store_writer_batch *b)
 {
 	for (unsigned i = 0; i < b->count; i++) {
 		const char *rcpt = store_writer_field(b->rows[i], SW_RECIPIENT);
+		const char *verdict = store_writer_field(b->rows[i], SW_VERDICT);
 
 		if (stored_already(f, b->writer, b->rows[i]->seq) || f->stored == FAKE_ROWS) {
 			f->skipped++;
@@ -72,6 +74,8 @@ static void store_rows(struct fake *f, const struct store_writer_batch *b)
 		f->ts[f->stored] = b->rows[i]->ts;
 		snprintf(f->recipients[f->stored], sizeof f->recipients[0], "%s",
 			 rcpt != NULL ? rcpt : "(null)");
+		snprintf(f->verdicts[f->stored], sizeof f->verdicts[0], "%s",
+			 verdict != NULL ? verdict : "(null)");
 		f->stored++;
 	}
 }
@@ -387,7 +391,7 @@ START_TEST(test_no_queue)
 END_TEST
 
 /* What the backend gets of a row: fields cut on a character boundary,
-   NULL kept NULL, a zero time made now, one writer identity for all. */
+   a NULL verdict made "" (NOT NULL in the schemas), a zero time made now, one writer identity for all. */
 START_TEST(test_row_copy)
 {
 	static const struct {
@@ -414,6 +418,7 @@ START_TEST(test_row_copy)
 		memset(text, 'a', cuts[i].a_count);
 		strcpy(text + cuts[i].a_count, cuts[i].tail);
 		d.ts = i == 0 ? 0 : 7;
+		d.verdict = i == 1 ? NULL : "permit";
 		ck_assert_int_eq(store_decision_queue(&f->base, &d), 0);
 	}
 	ck_assert_int_eq(store_decision_flush(&f->base, 10000), 0);
@@ -422,6 +427,9 @@ START_TEST(test_row_copy)
 		ck_assert_msg(strlen(f->recipients[i]) == cuts[i].want_len,
 			      "%s: got %zu bytes, want %zu", cuts[i].label,
 			      strlen(f->recipients[i]), cuts[i].want_len);
+	ck_assert_msg(strcmp(f->verdicts[0], "permit") == 0 && strcmp(f->verdicts[1], "") == 0,
+		      "verdicts: got \"%s\" and \"%s\", want \"permit\" and \"\" (NOT NULL)",
+		      f->verdicts[0], f->verdicts[1]);
 	ck_assert_msg(f->ts[0] >= before && f->ts[0] <= time(NULL) && f->ts[1] == 7,
 		      "ts: got %lld and %lld, want now and 7", (long long)f->ts[0],
 		      (long long)f->ts[1]);
