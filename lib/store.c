@@ -29,6 +29,7 @@
 #include "metrics.h"
 #include "store.h"
 #include "store_backend.h"
+#include "store_writer.h"
 
 /* counted_lookup - a lookup's answer, an error counted in the metrics */
 static enum lookup_result counted_lookup(enum lookup_result r)
@@ -451,28 +452,29 @@ int store_decision_queue(struct store *store, const struct store_decision *d)
 {
 	int rc;
 
-	if (store == NULL || d == NULL || store->ops->decision_queue == NULL)
+	if (store == NULL || d == NULL)
 		return -1;
 	/* Rows accepted minus rows written is the queue's length: the
 	   metrics read the writer's count at scrape time. */
-	if ((rc = store->ops->decision_queue(store, d)) == 0)
+	if ((rc = store_writer_queue(store, d)) == 0)
 		metrics_decision_row_queued();
 	return rc;
 }
 
 int store_decision_flush(struct store *store, long long timeout_ms)
 {
-	if (store == NULL || store->ops->decision_flush == NULL)
+	/* A backend that keeps no decisions cannot say they are written. */
+	if (store == NULL || store->ops->decision_write == NULL)
 		return -1;
-	return store->ops->decision_flush(store, timeout_ms);
+	return store_writer_flush(store, timeout_ms);
 }
 
 void store_decision_stats(struct store *store, uint64_t *written_r, uint64_t *dropped_r)
 {
 	uint64_t w = 0, dr = 0;
 
-	if (store != NULL && store->ops->decision_stats != NULL)
-		store->ops->decision_stats(store, &w, &dr);
+	if (store != NULL)
+		store_writer_stats(store, &w, &dr);
 	if (written_r != NULL)
 		*written_r = w;
 	if (dropped_r != NULL)

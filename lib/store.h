@@ -358,7 +358,11 @@ struct store_decision {
 
 /* Copies d into the queue and returns at once: 0, or -1 when the queue
    is full (the row is counted as dropped and a warning is logged at most
-   once a minute). Never blocks on the database. */
+   once a minute). Never blocks on the database. A queued row is written
+   once: a failed batch (database locked, server gone) is retried until
+   written or until store_close()'s flush deadline, with the same row
+   identities, so a backend that cannot tell whether a batch committed
+   (PostgreSQL after a broken connection) skips rows it already has. */
 int store_decision_queue(struct store *store, const struct store_decision *d);
 
 /* Waits until every row queued so far is written (tests, shutdown).

@@ -25,6 +25,9 @@
 #include "store.h"
 #include "store_rules.h"
 
+struct store_writer;
+struct store_writer_batch;
+
 /* Every entry may be NULL: store.c then answers "the NAME backend cannot
    VERB" (LOOKUP_ERROR for a lookup), never calls it. */
 struct store_ops {
@@ -79,9 +82,13 @@ struct store_ops {
 			   char **error_r);
 	int (*cert_list)(struct store *store, store_cert_cb *cb, void *ctx, char **error_r);
 
-	int (*decision_queue)(struct store *store, const struct store_decision *d);
-	int (*decision_flush)(struct store *store, long long timeout_ms);
-	void (*decision_stats)(struct store *store, uint64_t *written_r, uint64_t *dropped_r);
+	/* Writes one batch of queued decision rows in one transaction:
+	   STORE_WRITE_OK, _BUSY or _FAILED (store_writer.h). Called by the
+	   decision writer's thread only, on a connection of the backend's
+	   that no other thread uses; the rows' identities are the same on
+	   every retry. May be NULL when the backend keeps no decisions. */
+	int (*decision_write)(struct store *store, const struct store_writer_batch *batch,
+			      char **error_r);
 	int (*audit)(struct store *store, const struct store_audit_filter *filter,
 		     store_decision_cb *cb, void *ctx, char **error_r);
 	/* Deletes up to batch rows of table older than before in one short
@@ -128,6 +135,7 @@ struct store {
 	const struct store_ops *ops;
 	store_progress_fn *progress;	/* options.progress, set by store_open() */
 	void *progress_ctx;
+	struct store_writer *writer;	/* store_writer.h; NULL: none started */
 };
 
 /* One entry of the table of backends (store_backends.c), in the manner

@@ -10,7 +10,8 @@
  *	connection, creates or migrates the schema (sql/pgsql/, each
  *	migration in one transaction under an advisory lock, so that two
  *	hosts starting at once do not both apply it), and, for a daemon
- *	(a decision queue), starts the view thread. The contract is in
+ *	(a decision queue), starts the view thread and the decision writer
+ *	(store_writer.c). The contract is in
  *	store_pgsql.h.
  * DIAGNOSTICS
  *	Errors name the libpq message; a password never appears in one.
@@ -30,6 +31,7 @@
 #include "log.h"
 #include "sql_migrations.h"
 #include "store_pgsql.h"
+#include "store_writer.h"
 
 /* The advisory lock key of schema changes: "ARLY", as SQLite's
    application_id. */
@@ -399,13 +401,14 @@ static void pg_close(struct store *store, long long flush_timeout_ms)
 {
 	struct pg_store *st = pg_store(store);
 
-	pg_thread_stop(st, flush_timeout_ms);
+	store_writer_stop(&st->base, flush_timeout_ms);
+	pg_writer_close(st);
+	pg_thread_stop(st);
 	PQfinish(st->admin);
 	pg_view_free(st->view);
 	pthread_mutex_destroy(&st->admin_lock);
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->cond);
-	free(st->queue);
 	if (st->password != NULL) {
 		explicit_bzero(st->password, strlen(st->password));
 		free(st->password);
@@ -440,9 +443,7 @@ const struct store_ops store_pgsql_ops = {
 	.cert_add = pg_cert_add,
 	.cert_revoke = pg_cert_revoke,
 	.cert_list = pg_cert_list,
-	.decision_queue = pg_decision_queue,
-	.decision_flush = pg_decision_flush,
-	.decision_stats = pg_decision_stats,
+	.decision_write = pg_decision_write,
 	.audit = pg_audit,
 	.prune_batch = pg_prune_batch,
 	.admin_log = pg_admin_log,
@@ -472,7 +473,6 @@ int store_pgsql_open(const char *location, const struct store_options *opts,
 	st->stale_grace_ms = opts->stale_grace_ms;
 	st->progress = opts->progress;
 	st->progress_ctx = opts->progress_ctx;
-	st->queue_max = opts->decision_queue_max;
 	st->wake[0] = st->wake[1] = -1;
 	pthread_mutex_init(&st->admin_lock, NULL);
 	pthread_mutex_init(&st->lock, NULL);
@@ -480,8 +480,6 @@ int store_pgsql_open(const char *location, const struct store_options *opts,
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
 	pthread_cond_init(&st->cond, &cattr);
 	pthread_condattr_destroy(&cattr);
-	if (st->queue_max > 0 && (st->queue = calloc(st->queue_max, sizeof *st->queue)) == NULL)
-		abort();
 
 	if (opts->password_file != NULL && opts->password_file[0] != '\0'
 	    && read_password(opts->password_file, &st->password, error_r) < 0)
@@ -493,7 +491,10 @@ int store_pgsql_open(const char *location, const struct store_options *opts,
 		goto fail;
 	/* A daemon (it queues decisions) loads the tables now, so the first
 	   request finds them in memory. */
-	if (st->queue_max > 0 && pg_thread_start(st, error_r) < 0)
+	if (opts->decision_queue_max > 0 && pg_thread_start(st, error_r) < 0)
+		goto fail;
+	/* Its connection is opened by its first batch, on its thread. */
+	if (store_writer_start(&st->base, opts->decision_queue_max, "PostgreSQL", error_r) < 0)
 		goto fail;
 	*store_r = &st->base;
 	return 0;

@@ -20,14 +20,18 @@
  *	(triggers in sql/pgsql/001-schema.sql notify it with the table's
  *	name after every committed change), loads every table in full after
  *	every (re)connect, reloads a table when told it changed, sends a
- *	ping when the connection has been quiet for PG_PING_MS, and writes
- *	the decision queue in batches. A table locked by another session
- *	(lock_timeout) delays reloads and writes, retried every second, but
- *	is not a loss: the connection still answers, lookups go on from
- *	memory. It uses libpq's non-blocking calls
- *	with its own deadlines (PG_QUERY_TIMEOUT_MS at least, or
- *	database_busy_timeout when longer) and reconnects with a backoff
- *	from PG_BACKOFF_MIN_MS doubling to PG_BACKOFF_MAX_MS.
+ *	ping when the connection has been quiet for PG_PING_MS. The decision
+ *	writer (store_writer.c) has a connection of its own ("the writer
+ *	connection", store_pgsql_write.c), so a batch of decisions never
+ *	waits for a reload or the reverse. A table locked by another session
+ *	(lock_timeout) delays reloads (retried every second) and decision
+ *	writes (retried with the writer's backoff), but is not a loss: the
+ *	connection still answers, lookups go on from memory. Both threads
+ *	use libpq's non-blocking calls (store_pgsql_nb.c) with their own
+ *	deadlines (PG_QUERY_TIMEOUT_MS at least, or database_busy_timeout
+ *	when longer); the view thread reconnects with a backoff from
+ *	PG_BACKOFF_MIN_MS doubling to PG_BACKOFF_MAX_MS, the writer with
+ *	each retry of its batch.
  *
  *	What blocks:
  *	  lookups: never on the network. They take the store's mutex for a
@@ -55,18 +59,21 @@
  *	copy (a revocation made meanwhile is not seen). Decision rows stay
  *	queued while the server is away and are written after it returns,
  *	up to decision_queue_max rows; beyond that they are dropped, counted
- *	and logged. A batch whose COMMIT was sent when the connection broke
- *	is written again (the server cannot say whether it committed), so
- *	such a break may write a batch twice; no row is lost within the
- *	queue's bound. Admin calls fail with the libpq message.
+ *	and logged. A batch whose INSERT was sent when the connection broke
+ *	is sent again (the server cannot say whether it committed); each row
+ *	carries its identity at the writer (store_writer.h) into a unique
+ *	key of decision_log (sql/pgsql/003-decision-log-identity.sql) and
+ *	the INSERT skips rows already there, so within the queue's bound no
+ *	row is lost and none is written twice. Admin calls fail with the
+ *	libpq message.
  *
  *	What may be called from a callback: list, audit and query
  *	callbacks run with the admin connection's lock held; they may use
  *	the lookups and store_decision_queue() but no other store call.
  *
  *	Thread safety: every public call may come from any thread (the
- *	milter). The view, the queue and the counters are under st->lock;
- *	the admin connection is under st->admin_lock.
+ *	milter). The view is under st->lock; the admin connection is under
+ *	st->admin_lock; the writer connection is the writer thread's alone.
  */
 #ifndef AUTHRELAY_STORE_PGSQL_H
 #define AUTHRELAY_STORE_PGSQL_H
@@ -97,10 +104,6 @@ struct pg_result;	/* libpq's PGresult */
 #define PG_BUSY_RETRY_MS 1000
 #define PG_BACKOFF_MIN_MS 100
 #define PG_BACKOFF_MAX_MS 5000
-/* Decision rows per INSERT, and how long the first row of a batch
-   waits for company: the same figures as the SQLite writer. */
-#define PG_BATCH_MAX 250
-#define PG_BATCH_WAIT_MS 20
 
 /* Bits naming the tables the memory view holds. */
 enum {
@@ -112,7 +115,6 @@ enum {
 };
 
 struct pg_view;		/* store_pgsql_view.c */
-struct pg_decision;	/* store_pgsql_thread.c */
 
 struct pg_store {
 	struct store base;	/* first: store.c sees only this */
@@ -141,17 +143,12 @@ struct pg_store {
 	uint64_t reload_asked, reload_done;	/* generations */
 
 	bool thread_started, stopping;
-	long long stop_deadline_ms;
 	pthread_t thread;
 	int wake[2];		/* a pipe: the thread polls wake[0] */
 
-	struct pg_decision **queue;	/* a ring of queue_max rows */
-	unsigned queue_max, queue_head, queue_count;
-	uint64_t queued;	/* rows accepted into the queue */
-	uint64_t dequeued;	/* of those, rows that left it (written or not) */
-	uint64_t written, dropped;
-	bool flush_now;
-	long long dropped_logged_ms;
+	/* The decision writer's connection: its thread's alone. */
+	struct pg_conn *writer_conn;
+	bool writer_busy_logged;	/* a lock held elsewhere was logged */
 };
 
 /* store_backends.c: true when location is for this backend ("postgresql://",
@@ -274,8 +271,8 @@ const char *pg_view_sql(unsigned table);
 
 /* Starts the thread unless running; 0 or -1 with *error_r. */
 int pg_thread_start(struct pg_store *st, char **error_r);
-/* Stops it after flushing the queue for up to flush_timeout_ms. */
-void pg_thread_stop(struct pg_store *st, long long flush_timeout_ms);
+/* Stops it. */
+void pg_thread_stop(struct pg_store *st);
 /* After a change committed through the admin connection: reload tables
    (PG_T_* bits) and wait, at most st->timeout_ms, until that is done. */
 void pg_thread_changed(struct pg_store *st, unsigned tables);
@@ -284,8 +281,31 @@ void pg_thread_changed(struct pg_store *st, unsigned tables);
    a first load when none happened yet. */
 bool pg_view_usable(struct pg_store *st);
 
-int pg_decision_queue(struct store *store, const struct store_decision *d);
-int pg_decision_flush(struct store *store, long long timeout_ms);
-void pg_decision_stats(struct store *store, uint64_t *written_r, uint64_t *dropped_r);
+/* ---- store_pgsql_nb.c: non-blocking calls with deadlines ---- */
+
+/* How a statement of a background thread ended. */
+enum pg_outcome {
+	PG_OK,
+	PG_BROKEN,	/* the connection failed or did not answer in time */
+	PG_BUSY,	/* a lock or a conflict (lock_timeout): try again later */
+	PG_FAILED	/* the statement failed: the connection is fine */
+};
+
+/* A non-blocking connect within st->timeout_ms; NULL with *error_r. */
+struct pg_conn *pg_connect_nb(struct pg_store *st, char **error_r);
+/* One statement with n text parameters, non-blocking, within
+   st->timeout_ms: the result (caller PQclear()s), or NULL with *error_r
+   and *how_r saying why (PG_BROKEN: the connection is no longer usable). */
+struct pg_result *pg_aexec(struct pg_store *st, struct pg_conn *conn, const char *sql, int n,
+			   const char *const *params, enum pg_outcome *how_r, char **error_r);
+/* pg_aexec() without parameters or result: 0, or -1 with *error_r. */
+int pg_arun(struct pg_store *st, struct pg_conn *conn, const char *sql, char **error_r);
+
+/* ---- store_pgsql_write.c: the decision writer's batch write ---- */
+
+int pg_decision_write(struct store *store, const struct store_writer_batch *batch,
+		      char **error_r);
+/* Closes the writer's connection (after store_writer_stop()). */
+void pg_writer_close(struct pg_store *st);
 
 #endif

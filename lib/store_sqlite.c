@@ -462,9 +462,7 @@ const struct store_ops store_sqlite_ops = {
 	.cert_add = sq_cert_add,
 	.cert_revoke = sq_cert_revoke,
 	.cert_list = sq_cert_list,
-	.decision_queue = sq_decision_queue,
-	.decision_flush = sq_decision_flush,
-	.decision_stats = sq_decision_stats,
+	.decision_write = sq_decision_write,
 	.audit = sq_audit,
 	.prune_batch = sq_prune_batch,
 	.prune_count = sq_prune_count,
@@ -513,15 +511,14 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 	}
 	if (sq_file_prepare(&st->main, opts, error_r) < 0)
 		goto fail;
-	if (opts->decision_queue_max > 0
-	    && sq_writer_start(st, opts->decision_queue_max, error_r) < 0)
+	if (sq_writer_start(st, opts->decision_queue_max, error_r) < 0)
 		goto fail;
 	/* With a writer thread, the WAL checkpoints are its business (its
 	   commits run them): the main connection's writes (a batch's limit
 	   counts, admin changes) then never stop the caller for one. An
 	   fsync'ing checkpoint in policyd's event loop was its p99 with
 	   sending limits on (tests/bench/policyd-limits.sh). */
-	if (st->writer != NULL)
+	if (opts->decision_queue_max > 0)
 		sqlite3_wal_autocheckpoint(st->main.db, 0);
 	*store_r = &st->base;
 	return 0;

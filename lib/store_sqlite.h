@@ -123,8 +123,6 @@ struct sq_conn {
 	const char *path;	/* for messages; owned by struct sq_store */
 };
 
-struct sq_writer;
-
 struct sq_store {
 	struct store base;
 	char *path;
@@ -132,8 +130,7 @@ struct sq_store {
 	long long busy_timeout_ms;
 	pthread_mutex_t lock;		/* serialises use of main */
 	struct sq_conn main;
-	struct sq_writer *writer;	/* NULL: decision_queue_max was 0 */
-	uint64_t dropped_no_writer;	/* rows offered without a writer */
+	struct sq_conn writer_conn;	/* the decision writer's thread's; closed: no queue */
 	bool snapshot;			/* store_read_begin()'s transaction is open on main */
 	bool moved;			/* sq_moved()'s last answer, for sq_lookup_moved() */
 	long long moved_checked_ms;	/* CLOCK_MONOTONIC of that answer; 0: none yet */
@@ -293,12 +290,13 @@ int sq_file_prepare(struct sq_conn *conn, const struct store_options *opts, char
 /* One integer PRAGMA or count; SQLite result code. */
 int sq_pragma_int(struct sqlite3 *db, const char *sql, int *value_r);
 
-/* store_sqlite_writer.c: the decision queue and its thread */
+/* store_sqlite_writer.c: the decision writer (store_writer.h) on its
+   own connection; start opens that connection (none for queue_max 0)
+   and the writer, stop stops both. */
 int sq_writer_start(struct sq_store *st, unsigned queue_max, char **error_r);
 void sq_writer_stop(struct sq_store *st, long long flush_timeout_ms);
-int sq_decision_queue(struct store *store, const struct store_decision *d);
-int sq_decision_flush(struct store *store, long long timeout_ms);
-void sq_decision_stats(struct store *store, uint64_t *written_r, uint64_t *dropped_r);
+int sq_decision_write(struct store *store, const struct store_writer_batch *batch,
+		      char **error_r);
 
 /* store_sqlite_limits.c */
 enum lookup_result sq_limit_rules_get(struct store *store, const char *user, const char *domain,

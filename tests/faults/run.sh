@@ -19,6 +19,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SCRIPTS=(privilege busy dbgone kill9 diskfull storm)
 # valgrind cannot run AddressSanitizer binaries
 [ "${SAN:-}" = 1 ] || SCRIPTS+=(valgrind)
+# PostgreSQL's own faults (the script starts its own server)
+[ "${AUTHRELAY_BACKEND:-sqlite}" = pgsql ] && SCRIPTS+=(pg_kill9)
 [ $# -gt 0 ] && SCRIPTS=("$@")
 
 FAULT_USER=""

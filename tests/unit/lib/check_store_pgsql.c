@@ -35,6 +35,8 @@
 #include "store.h"
 #include "test_pg.h"
 #include "test_store.h"
+#include "store_backend.h"
+#include "store_writer.h"
 
 /* open_as - a store the way program opens it: "policyd" with a queue
    (lookups from memory), "authrelayctl" without */
@@ -306,6 +308,53 @@ START_TEST(test_decisions)
 }
 END_TEST
 
+/* A batch sent again (the connection broke after the INSERT was sent,
+   so the writer cannot know it committed) is stored once: the rows'
+   identities are under a unique key. A second writer's rows with the
+   same sequence numbers are other rows. */
+START_TEST(test_decision_batch_idempotent)
+{
+	struct store *pd = open_as("policyd", NULL, 0);
+	struct store_writer_row *rows[3];
+	char *error = NULL;
+
+	for (unsigned i = 0; i < 3; i++) {
+		static const char text[] = "carol\0permit";
+
+		ck_assert_ptr_nonnull(rows[i] = calloc(1, sizeof *rows[i] + sizeof text));
+		rows[i]->seq = i + 1;
+		rows[i]->ts = 1795698401;
+		for (int f = 0; f < SW_FIELDS; f++)
+			rows[i]->off[f] = STORE_WRITER_ABSENT;
+		rows[i]->off[SW_SASL_USERNAME] = 0;
+		rows[i]->off[SW_VERDICT] = 6;
+		memcpy(rows[i]->text, text, sizeof text);
+	}
+	static const struct {
+		const char *label;
+		uint64_t writer;
+		long long want_rows;
+	} sends[] = {
+		{ "first send", 0x8000000000000001ULL, 3 },
+		{ "the same batch again", 0x8000000000000001ULL, 3 },
+		{ "and once more", 0x8000000000000001ULL, 3 },
+		{ "another writer, same sequence numbers", 42, 6 },
+	};
+	for (size_t k = 0; k < sizeof sends / sizeof sends[0]; k++) {
+		struct store_writer_batch b = { sends[k].writer, 3, rows };
+		int rc = pd->ops->decision_write(pd, &b, &error);
+		long long got = test_pg_int("SELECT count(*) FROM decisions WHERE sasl_username = 'carol'");
+
+		ck_assert_msg(rc == STORE_WRITE_OK && got == sends[k].want_rows,
+			      "%s: got rc %d (%s), %lld rows; want 0, %lld rows", sends[k].label, rc,
+			      error != NULL ? error : "-", got, sends[k].want_rows);
+	}
+	for (unsigned i = 0; i < 3; i++)
+		free(rows[i]);
+	store_close(&pd, 1000);
+}
+END_TEST
+
 /* ---- the server goes away and comes back ---- */
 
 START_TEST(test_server_stopped_and_back)
@@ -363,6 +412,7 @@ static Suite *pgsql_suite(void)
 	tcase_add_test(tc, test_checkpoint_with_grants);
 	tcase_add_test(tc, test_other_connection_within_a_second);
 	tcase_add_test(tc, test_decisions);
+	tcase_add_test(tc, test_decision_batch_idempotent);
 	tcase_add_test(tc, test_server_stopped_and_back);	/* last: restarts the server */
 	suite_add_tcase(s, tc);
 	return s;

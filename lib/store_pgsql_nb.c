@@ -1,0 +1,149 @@
+/*
+ * NAME
+ *	store_pgsql_nb 3
+ * SUMMARY
+ *	PostgreSQL backend: non-blocking libpq calls with deadlines
+ * SYNOPSIS
+ *	#include "store_pgsql.h"
+ * DESCRIPTION
+ *	The connect and the statements of the background threads (the view
+ *	thread, the decision writer): libpq's non-blocking calls, each
+ *	bounded by the store's deadline (st->timeout_ms), so a server or
+ *	network that stops answering is noticed and never holds a thread
+ *	for longer.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "store_pgsql.h"
+
+/* wait_sock - 1 when the socket is ready for events, 0 at deadline */
+static int wait_sock(PGconn *conn, short events, long long deadline)
+{
+	struct pollfd p = { PQsocket(conn), events, 0 };
+	long long left = deadline - pg_now_ms();
+	int rc;
+
+	if (p.fd < 0)
+		return -1;
+	if (left <= 0)
+		return 0;
+	rc = poll(&p, 1, left > 1000 ? 1000 : (int)left);
+	if (rc < 0 && errno != EINTR)
+		return -1;
+	return rc > 0 ? 1 : (pg_now_ms() >= deadline ? 0 : wait_sock(conn, events, deadline));
+}
+
+/* busy_state - SQLSTATEs that mean "someone else holds it, try again" */
+static bool busy_state(const char *state)
+{
+	return state != NULL && (strcmp(state, "55P03") == 0	/* lock_not_available */
+				 || strcmp(state, "40001") == 0	/* serialization_failure */
+				 || strcmp(state, "40P01") == 0);	/* deadlock_detected */
+}
+
+/* pg_aexec - one statement, non-blocking, within the store's deadline.
+   Returns the result (caller clears) or NULL with *error_r; *how_r says
+   why (PG_BROKEN: the connection is no longer usable). */
+PGresult *pg_aexec(struct pg_store *st, PGconn *conn, const char *sql, int n,
+		   const char *const *params, enum pg_outcome *how_r, char **error_r)
+{
+	long long deadline = pg_now_ms() + st->timeout_ms;
+	PGresult *res, *keep = NULL;
+	int rc;
+
+	*how_r = PG_BROKEN;
+	if (!PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0))
+		goto conn_fail;
+	while ((rc = PQflush(conn)) == 1) {
+		if (wait_sock(conn, POLLOUT | POLLIN, deadline) <= 0)
+			return error_r_set(error_r, "no answer within %lld ms", st->timeout_ms),
+			       NULL;
+		if (!PQconsumeInput(conn))
+			goto conn_fail;
+	}
+	if (rc < 0)
+		goto conn_fail;
+	for (;;) {
+		while (PQisBusy(conn)) {
+			if (wait_sock(conn, POLLIN, deadline) <= 0) {
+				PQclear(keep);
+				error_r_set(error_r, "no answer within %lld ms", st->timeout_ms);
+				return NULL;
+			}
+			if (!PQconsumeInput(conn)) {
+				PQclear(keep);
+				goto conn_fail;
+			}
+		}
+		if ((res = PQgetResult(conn)) == NULL)
+			break;
+		PQclear(keep);
+		keep = res;
+	}
+	if (PQresultStatus(keep) == PGRES_COMMAND_OK || PQresultStatus(keep) == PGRES_TUPLES_OK) {
+		*how_r = PG_OK;
+		return keep;
+	}
+	if (PQstatus(conn) == CONNECTION_OK)
+		*how_r = busy_state(PQresultErrorField(keep, PG_DIAG_SQLSTATE)) ? PG_BUSY : PG_FAILED;
+	if (keep != NULL) {
+		const char *msg = PQresultErrorMessage(keep);
+
+		error_r_set(error_r, "%.*s", (int)strcspn(msg, "\n"), msg);
+		PQclear(keep);
+		return NULL;
+	}
+conn_fail:
+	error_r_set(error_r, "%.*s", (int)strcspn(PQerrorMessage(conn), "\n"),
+		    PQerrorMessage(conn));
+	return NULL;
+}
+
+/* pg_arun - pg_aexec without a result; 0 or -1 (the connection is broken or
+   the statement failed, either way the caller starts over) */
+int pg_arun(struct pg_store *st, PGconn *conn, const char *sql, char **error_r)
+{
+	enum pg_outcome how;
+	PGresult *res = pg_aexec(st, conn, sql, 0, NULL, &how, error_r);
+
+	PQclear(res);
+	return res != NULL ? 0 : -1;
+}
+
+/* pg_connect_nb - a non-blocking connect within the deadline */
+PGconn *pg_connect_nb(struct pg_store *st, char **error_r)
+{
+	long long deadline = pg_now_ms() + st->timeout_ms;
+	PGconn *conn = pg_connect_start(st);
+	PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
+
+	if (conn == NULL) {
+		error_r_set(error_r, "out of memory");
+		return NULL;
+	}
+	while (PQstatus(conn) != CONNECTION_BAD) {
+		int ready;
+
+		if (ps == PGRES_POLLING_OK) {
+			PQsetnonblocking(conn, 1);
+			return conn;
+		}
+		if (ps == PGRES_POLLING_FAILED)
+			break;
+		ready = wait_sock(conn, ps == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
+		if (ready <= 0) {
+			error_r_set(error_r, "no connection within %lld ms", st->timeout_ms);
+			PQfinish(conn);
+			return NULL;
+		}
+		ps = PQconnectPoll(conn);
+	}
+	error_r_set(error_r, "%.*s", (int)strcspn(PQerrorMessage(conn), "\n"),
+		    PQerrorMessage(conn));
+	PQfinish(conn);
+	return NULL;
+}
