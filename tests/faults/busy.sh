@@ -16,6 +16,7 @@
 # is released: their number is counted against the requests sent.
 # loginwatch: logins read while the lock is held become grants afterwards.
 . "$(dirname "$0")/lib.sh"
+only_on sqlite "SQLite only: its file lock; PostgreSQL: pg_locked.sh"
 fault_setup busy
 
 make_db || { bad "authrelayctl init" "failed"; fault_done; }

@@ -15,6 +15,7 @@
 #           and recover by themselves once the file is readable again
 #           (lib/frontend_store.h). Never a permit.
 . "$(dirname "$0")/lib.sh"
+only_on sqlite "SQLite only: the database file removed, replaced or unreadable; PostgreSQL: pg_stopped.sh"
 fault_setup dbgone
 
 # fresh_db: a new database with a live grant for 127.0.0.20
