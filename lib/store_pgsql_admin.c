@@ -834,6 +834,31 @@ static int prune_step(struct pg_store *st, const char *sql, const char *const *p
 	return n;
 }
 
+/* total_row - the one number of a count query */
+static int total_row(PGresult *res, int row, void *ctx)
+{
+	*(uint64_t *)ctx = (uint64_t)int_value(res, row, 0);
+	return 0;
+}
+
+/* prune_total - rows prune will delete, for the progress line: 0 when
+   they cannot be counted (the count is only for the line) */
+static uint64_t prune_total(struct pg_store *st, const char *before)
+{
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM decision_log WHERE ts < $1)"
+		" + (SELECT count(*) FROM grants WHERE expires_at < $1)";
+	const char *p[1] = { before };
+	uint64_t total = 0;
+	char *error = NULL;
+
+	if (rows(st, "prune", sql, 1, p, total_row, &total, &error) < 0) {
+		free(error);
+		return 0;
+	}
+	return total;
+}
+
 int pg_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
 	     uint64_t *deleted_r, char **error_r)
 {
@@ -845,7 +870,7 @@ int pg_prune(struct store *store, int64_t before, unsigned batch, const char *ac
 	struct pg_store *st = pg_store(store);
 	char b[24], lim[24], subject[32], detail[128];
 	const char *p[2] = { b, lim };
-	uint64_t counts[2] = { 0, 0 };
+	uint64_t counts[2] = { 0, 0 }, total = 0;
 	time_t t = (time_t)before;
 	struct tm tm;
 	int n, res = 0;
@@ -854,6 +879,10 @@ int pg_prune(struct store *store, int64_t before, unsigned batch, const char *ac
 		batch = 100000;
 	snprintf(b, sizeof b, "%lld", (long long)before);
 	snprintf(lim, sizeof lim, "%u", batch);
+	if (st->progress != NULL) {
+		total = prune_total(st, b);
+		st->progress(st->progress_ctx, 0, total);
+	}
 	for (int i = 0; i < 2 && res == 0; i++) {
 		do {
 			if ((n = prune_step(st, sql[i], p, error_r)) < 0) {
@@ -862,7 +891,7 @@ int pg_prune(struct store *store, int64_t before, unsigned batch, const char *ac
 			}
 			counts[i] += (uint64_t)n;
 			if (st->progress != NULL)
-				st->progress(st->progress_ctx, counts[0] + counts[1], 0);
+				st->progress(st->progress_ctx, counts[0] + counts[1], total);
 		} while ((unsigned)n == batch);
 	}
 	*deleted_r = counts[0] + counts[1];
