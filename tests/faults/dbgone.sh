@@ -26,17 +26,6 @@ fresh_db() {
 }
 conf main
 
-# ask KIND N PREFIX: N relay requests from the granted client
-ask() {
-	if [ "$1" = policyd ]; then
-		$CLIENT policy "$P_POLICY" --ip 127.0.0.20 --n "$2" --rcpt-prefix "$3"
-	else
-		$CLIENT milter "$P_MILTER" --ip 127.0.0.20 --n "$2" --rcpt-prefix "$3"
-	fi
-}
-permit_of() { [ "$1" = policyd ] && echo OK || echo continue; }
-tempfail_of() { [ "$1" = policyd ] && echo DEFER_IF_PERMIT || echo 451; }
-
 for how in removed replaced; do
 	fresh_db || { bad "database for $how" "init failed"; continue; }
 	started=()

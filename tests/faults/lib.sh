@@ -189,6 +189,26 @@ make_db() {
 	}
 }
 
+# granted_db: make_db, then a live grant for 127.0.0.20 (the clients'
+# address); the script ends with a failed case when either fails
+granted_db() {
+	make_db || { bad "authrelayctl init" "failed"; fault_done; }
+	"$CTL" -c "$T/ctl.conf" grant add 127.0.0.20 --ttl 1d >/dev/null 2>&1 ||
+		{ bad "grant add" "failed"; fault_done; }
+}
+
+# ask KIND N PREFIX: N relay requests from the granted client (127.0.0.20)
+# to policyd or the milter; permit_of and tempfail_of KIND: their replies
+ask() {
+	if [ "$1" = policyd ]; then
+		$CLIENT policy "$P_POLICY" --ip 127.0.0.20 --n "$2" --rcpt-prefix "$3"
+	else
+		$CLIENT milter "$P_MILTER" --ip 127.0.0.20 --n "$2" --rcpt-prefix "$3"
+	fi
+}
+permit_of() { [ "$1" = policyd ] && echo OK || echo continue; }
+tempfail_of() { [ "$1" = policyd ] && echo DEFER_IF_PERMIT || echo 451; }
+
 # port_open PORT: something accepts on 127.0.0.1:PORT
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

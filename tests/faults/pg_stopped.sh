@@ -14,26 +14,13 @@
 only_on pgsql "PostgreSQL only (AUTHRELAY_BACKEND=pgsql); SQLite: dbgone.sh"
 fault_setup pg_stopped
 
-make_db || { bad "empty database" "failed"; fault_done; }
-"$CTL" -c "$T/ctl.conf" grant add 127.0.0.20 --ttl 1d >/dev/null 2>&1 ||
-	{ bad "grant add" "failed"; fault_done; }
+granted_db
 conf main
 declare -A pid
 for kind in policyd milter loginwatch; do
 	start "$kind" "stopped-$kind" main || { bad "$kind" "did not start"; fault_done; }
 	pid[$kind]=$LAST_PID
 done
-
-# ask KIND N PREFIX: N relay requests from the granted client
-ask() {
-	if [ "$1" = policyd ]; then
-		$CLIENT policy "$P_POLICY" --ip 127.0.0.20 --n "$2" --rcpt-prefix "$3"
-	else
-		$CLIENT milter "$P_MILTER" --ip 127.0.0.20 --n "$2" --rcpt-prefix "$3"
-	fi
-}
-permit_of() { [ "$1" = policyd ] && echo OK || echo continue; }
-tempfail_of() { [ "$1" = policyd ] && echo DEFER_IF_PERMIT || echo 451; }
 # until KIND VERDICT SECONDS: asks every 0.1 s until the reply is VERDICT;
 # prints the seconds it took, or nothing
 until_verdict() {

@@ -167,18 +167,23 @@ for kind in policyd milter loginwatch ctl; do
 done
 
 # ---- a database others can write: refused, never opened ----
+# check_main KIND: the program's check of main.conf (-n; authrelayctl:
+# grant list), its output in $T/n.out, its exit status in rc
+check_main() {
+	case $1 in
+	milter) "$MILTER" -n -c "$T/main.conf" >"$T/n.out" 2>&1 ;;
+	policyd) "$POLICYD" -n -c "$T/main.conf" >"$T/n.out" 2>&1 ;;
+	ctl) "$CTL" -c "$T/main.conf" grant list >"$T/n.out" 2>&1 ;;
+	esac
+	rc=$?
+}
 # db_case LABEL SETUP UNDO: SETUP makes the database unsafe; every program refuses
 db_case() {
 	local label=$1 setup=$2 undo=$3 kind rc
 	eval "$setup"
 	for kind in milter policyd ctl; do
 		[ "$kind" != ctl ] && ! have "$kind" && { skip "$kind $label" "not built yet"; continue; }
-		case $kind in
-		milter) "$MILTER" -n -c "$T/main.conf" >"$T/n.out" 2>&1 ;;
-		policyd) "$POLICYD" -n -c "$T/main.conf" >"$T/n.out" 2>&1 ;;
-		ctl) "$CTL" -c "$T/main.conf" grant list >"$T/n.out" 2>&1 ;;
-		esac
-		rc=$?
+		check_main "$kind"
 		if { [ "$rc" = 69 ] || [ "$rc" = 78 ]; } && grep -q "world-writable" "$T/n.out"; then
 			ok "$kind refuses $label (exit $rc, says world-writable)"
 		else
@@ -214,12 +219,7 @@ fi
 if [ "$PGSQL" = 1 ]; then
 	chmod 0644 "$PG_PASSFILE"
 	for kind in policyd milter ctl; do
-		case $kind in
-		milter) "$MILTER" -n -c "$T/main.conf" >"$T/n.out" 2>&1 ;;
-		policyd) "$POLICYD" -n -c "$T/main.conf" >"$T/n.out" 2>&1 ;;
-		ctl) "$CTL" -c "$T/main.conf" grant list >"$T/n.out" 2>&1 ;;
-		esac
-		rc=$?
+		check_main "$kind"
 		if [ "$rc" != 0 ] && grep -q "$PG_PASSFILE" "$T/n.out"; then
 			ok "$kind refuses a database_password_file others can read (exit $rc: $(grep -m1 "$PG_PASSFILE" "$T/n.out" | cut -c1-120))"
 		else
