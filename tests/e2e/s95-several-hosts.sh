@@ -66,10 +66,20 @@ first_refusal() {
 	echo "- $i $out"
 }
 
-if need "several hosts: shared PostgreSQL" authrelay-policyd authrelay-loginwatch authrelayctl &&
-	. "$SRC/tests/pg.sh" && pg_start "$LAB/pg" && pg_init "$BUILD"; then
-	lab_record pgsql "$PG_PID"
-	chown "$RUN_USER" "$PG_PASSFILE"
+# s95_pgsql: the shared PostgreSQL, stopped by PID with the lab; false
+# (and a failed case) when it does not start
+s95_pgsql() {
+	. "$SRC/tests/pg.sh"
+	if pg_start "$LAB/pg"; then
+		lab_record pgsql "$PG_PID"
+		pg_init "$BUILD" && chown "$RUN_USER" "$PG_PASSFILE" && return 0
+	fi
+	check_bad "several hosts: PostgreSQL 15 (tests/pg.sh)" \
+		"$([ "${PG_MISSING:-0}" = 1 ] && echo missing || echo 'did not start')" "a server (postgresql-15, make deps)"
+	return 1
+}
+
+if need "several hosts: shared PostgreSQL" authrelay-policyd authrelay-loginwatch authrelayctl && s95_pgsql; then
 	lab_port P_MX1
 	lab_port P_MX2
 	lab_port P_MX1_POLICYD
@@ -129,6 +139,4 @@ if need "several hosts: shared PostgreSQL" authrelay-policyd authrelay-loginwatc
 	else
 		check_bad "several hosts: two MX started" "$(tail -3 "$LAB"/log/mx*-postfix-start.out)" "both up"
 	fi
-elif [ "${PG_MISSING:-0}" = 1 ]; then
-	check_bad "several hosts: PostgreSQL 15" "missing" "postgresql-15 (make deps)"
 fi
