@@ -222,6 +222,8 @@ start() {
 	milter) bin=$MILTER ;;
 	loginwatch) bin=$LOGINWATCH ;;
 	esac
+	# the log exists before the daemon opens it: the wait below reads it
+	: >>"$T/$name.log"
 	# 9>&-: a daemon must not hold the lock fifo open (hold_lock)
 	${FAULT_WRAP:-} "$bin" -f -c "$T/$cf.conf" >>"$T/$name.log" 2>&1 9>&- &
 	LAST_PID=$!
