@@ -37,7 +37,7 @@ st_stop() {
 		st_pid=""
 	fi
 }
-trap 'st_stop; rm -rf "$T"' EXIT
+trap 'st_stop; ctl_cleanup' EXIT
 st_start() { # starts policyd (it detaches) and waits for its pidfile and port
 	rm -f "$SD/policyd.pid"
 	if ! "$POLICYD" -c "$SCONF" 2> "$T/err"; then

@@ -23,7 +23,14 @@ PY=/usr/bin/python3
 T=$(mktemp -d /tmp/authrelay-ctl.XXXXXX)
 PGSQL=0
 [ "${AUTHRELAY_BACKEND:-sqlite}" = pgsql ] && PGSQL=1
-trap 'rm -rf "$T"; [ -n "${PG_DIR:-}" ] && pg_stop' EXIT
+# ctl_cleanup: the temporary directory and our PostgreSQL (a cases file
+# that needs more on exit calls it from its own trap)
+ctl_cleanup() {
+	rm -rf "$T"
+	[ -n "${PG_DIR:-}" ] && pg_stop
+	return 0
+}
+trap ctl_cleanup EXIT
 
 . "$(dirname "$0")/../common.sh"
 # bad LABEL WHY: the shared case line, then the last command's stderr
