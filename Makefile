@@ -91,8 +91,15 @@ UNIT_COMMON_A := $(BUILD)/tests/common.a
 # Suites run by `make check`, in this order; a suite without run.sh is skipped.
 SUITES    := protocol milter loginwatch metrics ctl faults e2e sendmail fuzz
 # The backend matrix: these suites run a second time against a private
-# PostgreSQL 15 (AUTHRELAY_BACKEND=pgsql, tests/pg.sh).
-PGSQL_SUITES := protocol milter loginwatch
+# PostgreSQL 15 (AUTHRELAY_BACKEND=pgsql, tests/pg.sh); each skips, with
+# the reason, the cases only SQLite has (its file's modes, a file removed
+# or replaced, a full disk) and the sending limits (not on PostgreSQL
+# yet), and adds PostgreSQL's own (faults: the server stopped, a table
+# locked 10 s; ctl: init migrates, check names the server). e2e is not
+# in the matrix: its s95-several-hosts starts its own PostgreSQL for two
+# MX hosts and an IMAP host. The matrix took 4.7 minutes of a 13-minute
+# make check on 2 busy cores (load 4 to 8).
+PGSQL_SUITES := protocol milter loginwatch metrics ctl faults sendmail
 
 .PHONY: all check check-unit check-suites bench fuzz demo deps install clean \
         install-user format deb deb-deps deb-check

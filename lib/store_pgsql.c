@@ -446,6 +446,7 @@ const struct store_ops store_pgsql_ops = {
 	.decision_write = pg_decision_write,
 	.audit = pg_audit,
 	.prune_batch = pg_prune_batch,
+	.prune_count = pg_prune_count,
 	.admin_log = pg_admin_log,
 	.query = pg_query,
 	.query_text = pg_query_text,

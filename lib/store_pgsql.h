@@ -234,6 +234,7 @@ int pg_audit(struct store *store, const struct store_audit_filter *filter,
 	     store_decision_cb *cb, void *ctx, char **error_r);
 int pg_prune_batch(struct store *store, enum store_prune_table table, int64_t before,
 		   unsigned batch, char **error_r);
+uint64_t pg_prune_count(struct store *store, enum store_prune_table table, int64_t before);
 int pg_admin_log(struct store *store, const char *actor, const char *action,
 		 const char *subject, const char *detail, char **error_r);
 const char *pg_query_text(enum store_query_set set);

@@ -783,6 +783,37 @@ int pg_prune_batch(struct store *store, enum store_prune_table table, int64_t be
 	return n;
 }
 
+/* total_row - the one number of a count query */
+static int total_row(PGresult *res, int row, void *ctx)
+{
+	*(uint64_t *)ctx = (uint64_t)int_value(res, row, 0);
+	return 0;
+}
+
+/* pg_prune_count - rows pg_prune_batch will delete from table, for the
+   progress line: 0 when they cannot be counted (the count is only for
+   the line) */
+uint64_t pg_prune_count(struct store *store, enum store_prune_table table, int64_t before)
+{
+	static const char *const sql[STORE_PRUNE_TABLES] = {
+		[STORE_PRUNE_DECISIONS] = "SELECT count(*) FROM decision_log WHERE ts < $1",
+		[STORE_PRUNE_GRANTS] = "SELECT count(*) FROM grants WHERE expires_at < $1",
+	};
+	char b[24];
+	const char *p[1] = { b };
+	uint64_t total = 0;
+	char *error = NULL;
+
+	if (sql[table] == NULL)
+		return 0;
+	snprintf(b, sizeof b, "%lld", (long long)before);
+	if (rows(pg_store(store), "prune", sql[table], 1, p, total_row, &total, &error) < 0) {
+		free(error);
+		return 0;
+	}
+	return total;
+}
+
 int pg_admin_log(struct store *store, const char *actor, const char *action,
 		 const char *subject, const char *detail, char **error_r)
 {

@@ -1,6 +1,6 @@
 """cases.py -- what the Python test scripts share (tests/protocol,
 tests/metrics): one line per case ("ok - LABEL" or "FAIL - LABEL: got X,
-want Y"), the counts behind the closing "N passed, M failed" line, and a
+want Y", or "skip - LABEL: WHY" for one that does not apply), the counts behind the closing "N passed, M failed" line, and a
 free loopback port.
 """
 import socket
@@ -19,6 +19,12 @@ def result(label, ok, detail=""):
     else:
         failed += 1
         print("FAIL - %s: %s" % (label, detail))
+    sys.stdout.flush()
+
+
+def skip(label, why):
+    """A case that does not apply here, and why; counted in neither."""
+    print("skip - %s: %s" % (label, why))
     sys.stdout.flush()
 
 

@@ -1,13 +1,16 @@
 # tests/ctl/cases_audit_queries.sh -- sourced by run.sh: every ready query
 # of sql/audit.sql, through authrelayctl audit --query NAME, on a database
 # filled with known rows (times relative to now), checked row by row.
+# On PostgreSQL the queries of sql/pgsql/audit.sql; limit-breaches skips
+# (no limit tables there yet).
 
-QDB=$T/queries.db
-printf 'database = %s\n' "$QDB" > "$T/queries.conf"
-run -c "$T/queries.conf" init
+db_fresh queries
+QDB=$FRESH_DB
+db_conf "$T/queries.conf" "$QDB"
+db_init "$T/queries.conf"
 expect_rc "queries: init" 0 || true
 now=$(date +%s)
-sqlite3 -batch "$QDB" <<SQL
+db_sql "$QDB" <<SQL
 INSERT INTO decision_log (ts, program, client_ip, sasl_username, sender, recipient, verdict, rule, reason, queue_id) VALUES
  ($now - 60,  'policyd', '198.51.100.1', '',       'x@a.test',   'r@b.test', 'permit',   'grant',           'grant', ''),
  ($now - 120, 'policyd', '198.51.100.1', '',       'x@a.test',   'r@b.test', 'permit',   'grant',           'grant', ''),
@@ -53,19 +56,38 @@ query_case store-errors "assert [(r['program'], r['errors']) for r in rows] == [
 query_case active-grants "assert [(r['ip'], r['username'], r['logins']) for r in rows] == [('198.51.100.1','bob','1')], rows"
 query_case rejects-last-hour "assert sorted(r['rule'] for r in rows) == ['sender_mismatch','sender_mismatch','suspended'], rows"
 query_case admin-changes "assert rows and rows[0]['action'] == 'init', rows"
-sqlite3 -batch "$QDB" "INSERT INTO limit_refusals (ts, subject, kind, window_seconds) VALUES ($now - 60, 'eve', 'recipients', 3600), ($now - 50, 'eve', 'messages', 86400), ($now - 8 * 86400, 'old', 'messages', 3600); INSERT INTO users VALUES ('eve', 1, $now)"
-query_case limit-breaches "assert [(r['username'], r['refused'], r['limits'], r['suspended']) for r in rows] == [('eve','2','recipients/3600s,messages/86400s','yes')], rows"
-
-# Every query of audit.sql is covered above, and the file runs whole in sqlite3.
-names=$(sed -n 's/^-- name: *//p' "$(dirname "$0")/../../sql/audit.sql" | sort | tr '\n' ' ')
-want="active-grants admin-changes grant-origins limit-breaches rejects-last-hour sender-mismatches store-errors top-refused who-relayed "
-[ "$names" = "$want" ] && ok "audit.sql: every query has a case here" ||
-	bad "audit.sql names" "got $names, want $want"
-if sqlite3 -header -column "$QDB" < "$(dirname "$0")/../../sql/audit.sql" > "$T/all.out" 2> "$T/err"; then
-	ok "sqlite3 -header -column DB < audit.sql runs every query"
+if [ "$PGSQL" = 1 ]; then
+	skip "audit --query limit-breaches" "not on PostgreSQL yet: it has no limit tables (lib/store_pgsql_limits.c is being written)"
+	run -c "$T/queries.conf" audit --query limit-breaches
+	[ "$rc" = 69 ] && grep -q 'not available with PostgreSQL' "$T/err" &&
+		ok "audit --query limit-breaches on PostgreSQL: exit 69, says not available" ||
+		bad "audit --query limit-breaches on PostgreSQL" "rc=$rc $(cat "$T/err"), want 69, not available"
+	audit_sql=$(dirname "$0")/../../sql/pgsql/audit.sql
+	want="active-grants admin-changes grant-origins rejects-last-hour sender-mismatches store-errors top-refused who-relayed "
 else
-	bad "audit.sql through sqlite3" "$(cat "$T/err")"
+	sqlite3 -batch "$QDB" "INSERT INTO limit_refusals (ts, subject, kind, window_seconds) VALUES ($now - 60, 'eve', 'recipients', 3600), ($now - 50, 'eve', 'messages', 86400), ($now - 8 * 86400, 'old', 'messages', 3600); INSERT INTO users VALUES ('eve', 1, $now)"
+	query_case limit-breaches "assert [(r['username'], r['refused'], r['limits'], r['suspended']) for r in rows] == [('eve','2','recipients/3600s,messages/86400s','yes')], rows"
+	audit_sql=$(dirname "$0")/../../sql/audit.sql
+	want="active-grants admin-changes grant-origins limit-breaches rejects-last-hour sender-mismatches store-errors top-refused who-relayed "
 fi
+
+# Every query of audit.sql is covered above, and the file runs whole in
+# sqlite3 (psql on PostgreSQL, as an auditor would run it).
+names=$(sed -n 's/^-- name: *//p' "$audit_sql" | sort | tr '\n' ' ')
+[ "$names" = "$want" ] && ok "${audit_sql#*/../../}: every query has a case here" ||
+	bad "${audit_sql#*/../../} names" "got $names, want $want"
+if [ "$PGSQL" = 1 ]; then
+	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U authrelay -d authrelay \
+		-f "$audit_sql" > "$T/all.out" 2> "$T/err"
+else
+	sqlite3 -header -column "$QDB" < "$audit_sql" > "$T/all.out" 2> "$T/err"
+fi
+if [ $? = 0 ] && [ ! -s "$T/err" ]; then
+	ok "the whole ${audit_sql#*/../../} runs in $([ "$PGSQL" = 1 ] && echo psql || echo sqlite3)"
+else
+	bad "${audit_sql#*/../../} as a whole" "$(cat "$T/err")"
+fi
+# (the list is the same on both: limit-breaches is listed on PostgreSQL too)
 run -c "$T/queries.conf" audit --query list
 [ "$rc" = 0 ] && [ "$(grep -c . "$T/out")" = 10 ] && ok "audit --query list: a header and 9 queries" ||
 	bad "audit --query list" "rc=$rc $(cat "$T/out")"

@@ -4,16 +4,17 @@
 # pipe only the summary; --quiet prints nothing and still prunes.
 # Uses run.sh's T, CTL, ok, bad.
 
-PDB=$T/progress.db
+db_fresh progress
+PDB=$FRESH_DB
 PCONF=$T/progress.conf
-printf 'database = %s\nrun_user = nobody\naudit_retention = 30d\n' "$PDB" > "$PCONF"
+db_conf "$PCONF" "$PDB" "run_user = nobody" "audit_retention = 30d"
 # fill_old N: N decision rows from 1970 (all older than audit_retention)
 fill_old() {
-	sqlite3 -batch "$PDB" "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $1)
+	db_sql "$PDB" "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $1)
 		INSERT INTO decision_log (ts, program, client_ip, verdict, rule, queue_id)
 		SELECT 86400 + i, 'policyd', '192.0.2.' || (i % 250), 'permit', 'grant', 'Q' || i FROM c;"
 }
-"$CTL" -c "$PCONF" --quiet init > "$T/init.out" 2>&1; rc=$?
+"$CTL" -c "$([ "$PGSQL" = 1 ] && echo "$ICONF" || echo "$PCONF")" --quiet init > "$T/init.out" 2>&1; rc=$?
 if [ "$rc" = 0 ] && [ ! -s "$T/init.out" ]; then
 	ok "init --quiet: prints nothing, exit 0"
 else
@@ -42,7 +43,7 @@ fi
 
 fill_old 60000
 script -qec "$CTL -c $PCONF --quiet prune" /dev/null > "$T/quiet.out" 2>&1; rc=$?
-left=$(sqlite3 -batch "$PDB" "select count(*) from decision_log")
+left=$(db_sql "$PDB" "select count(*) from decision_log")
 if [ "$rc" = 0 ] && [ ! -s "$T/quiet.out" ] && [ "$left" = 0 ]; then
 	ok "prune --quiet on a terminal: prints nothing, exit 0, rows gone"
 else

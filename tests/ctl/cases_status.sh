@@ -3,7 +3,8 @@
 # loopback port, its pidfile in the temp dir), running, stopped and
 # killed: the exit status, the --json object, the decisions it made,
 # loginwatch lag from a checkpoint, store errors of the last hour, colour
-# only on a tty.
+# only on a tty. On PostgreSQL the checkpoint row names this host (two
+# loginwatch hosts never share one) and the database is the server's.
 
 SD=$T/status
 mkdir -p "$SD"
@@ -15,15 +16,17 @@ chmod 0755 "$SD"
 POLICYD=$BUILD/authrelay-policyd
 SPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 SCONF=$SD/authrelay.conf
+db_fresh status/status
+SDB=$FRESH_DB
+db_conf "$SCONF" "$SDB"
 {
-	echo "database = $SD/status.db"
 	[ "$(id -u)" = 0 ] && echo "run_user = nobody"
 	echo "policyd_listen = inet:127.0.0.1:$SPORT"
 	echo "policyd_pidfile = $SD/policyd.pid"
 	echo "milter_pidfile ="
 	echo "loginwatch_pidfile ="
 	echo "loginwatch_sources = $SD/dovecot.log"
-} > "$SCONF"
+} >> "$SCONF"
 # Whatever happens, the daemon started here is stopped by its PID.
 st_pid=""
 st_stop() {
@@ -34,7 +37,7 @@ st_stop() {
 		st_pid=""
 	fi
 }
-trap 'st_stop; rm -rf "$T"' EXIT
+trap 'st_stop; ctl_cleanup' EXIT
 st_start() { # starts policyd (it detaches) and waits for its pidfile and port
 	rm -f "$SD/policyd.pid"
 	if ! "$POLICYD" -c "$SCONF" 2> "$T/err"; then
@@ -64,7 +67,7 @@ st_case() { # LABEL WANT_RC PYTHON-CHECK [ARGS...]
 		bad "status $label" "$(tail -1 "$T/pyerr")"
 	fi
 }
-run -c "$SCONF" init
+db_init "$SCONF"
 expect_rc "status: init" 0 || true
 printf 'x%.0s' $(seq 250) > "$SD/dovecot.log"
 
@@ -114,15 +117,20 @@ PYEOF
 	fi
 	# The decision rows are written in batches (at most 20 ms apart).
 	for _ in $(seq 50); do
-		[ "$(sql "select count(*) from decision_log" 2>/dev/null)" = 5 ] && break
+		[ "$(db_sql "$SDB" "select count(*) from decision_log" 2>/dev/null)" = 5 ] && break
 		sleep 0.1
 	done
 	# ---- loginwatch: a checkpoint 100 bytes into the 250-byte file, a login ----
 	now=$(date +%s)
 	read -r dev ino < <("$PY" -c 'import os,sys; s=os.stat(sys.argv[1]); print(s.st_dev, s.st_ino)' "$SD/dovecot.log")
-	sqlite3 -batch "$SD/status.db" <<SQL
-INSERT INTO loginwatch_checkpoints (source, dev, ino, offset, line_hash, updated)
- VALUES ('$SD/dovecot.log', $dev, $ino, 100, 0, $now - 30);
+	if [ "$PGSQL" = 1 ]; then
+		cp_cols='host, source, dev, ino, "offset"' cp_host="'$(hostname)', "
+	else
+		cp_cols='source, dev, ino, offset' cp_host=""
+	fi
+	db_sql "$SDB" <<SQL
+INSERT INTO loginwatch_checkpoints ($cp_cols, line_hash, updated)
+ VALUES ($cp_host'$SD/dovecot.log', $dev, $ino, 100, 0, $now - 30);
 INSERT INTO grant_log (event, ip, prefix_len, username, service, login_time, expires_at, source, line)
  VALUES ('login', '192.0.2.44', 32, 'bob', 'imap', $now - 600, $now + 1200, '$SD/dovecot.log', 'imap-login: Login: user=<bob>'),
         ('login', '192.0.2.45', 32, 'carl', 'imap', $now - 300, $now + 1500, '$SD/dovecot.log', 'imap-login: Login: user=<carl>');
@@ -139,8 +147,14 @@ SQL
 		"s=d['loginwatch'][0]; got=(s['source'], s['last_login'], s['logins'], s['checkpoint_offset'], s['file_size'], s['lag_bytes'], s['same_file']); want=('$SD/dovecot.log', '$last_login', 2, 100, 250, 150, True); assert got == want, 'got %r, want %r' % (got, want)"
 	st_case "active grants 1, store errors of the last hour 1 (milter)" 0 \
 		"got=(d['grants_active'], d['store_errors_last_hour']['total'], [(r['program'], r['errors']) for r in d['store_errors_last_hour']['by_program']]); want=(1, 1, [('milter', 1)]); assert got == want, 'got %r, want %r' % (got, want)"
-	st_case "database: sqlite, the file's size, schema current" 0 \
-		"db=d['database']; import os; got=(db['backend'], db['location'], db['size_bytes'], db['schema_version'] == db['schema_latest']); want=('sqlite', '$SD/status.db', os.path.getsize('$SD/status.db'), True); assert got == want, 'got %r, want %r' % (got, want); assert db['last_write'] and db['newest_decision'], db"
+	if [ "$PGSQL" = 1 ]; then
+		# (no file: no size and no last write time)
+		st_case "database: pgsql, its URI, schema current" 0 \
+			"db=d['database']; got=(db['backend'], db['location'], db['schema_version'] == db['schema_latest']); want=('pgsql', '$SDB', True); assert got == want, 'got %r, want %r' % (got, want); assert db['newest_decision'], db"
+	else
+		st_case "database: sqlite, the file's size, schema current" 0 \
+			"db=d['database']; import os; got=(db['backend'], db['location'], db['size_bytes'], db['schema_version'] == db['schema_latest']); want=('sqlite', '$SDB', os.path.getsize('$SDB'), True); assert got == want, 'got %r, want %r' % (got, want); assert db['last_write'] and db['newest_decision'], db"
+	fi
 
 	# ---- the screen: no colour into a pipe or with NO_COLOR, colour on a tty ----
 	run -c "$SCONF" status

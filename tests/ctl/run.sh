@@ -5,13 +5,32 @@
 # prints, its exit status, and what it left in the database (read back
 # with sqlite3, through the audit views of sql/README.md). Prints one line per case and
 # "N passed, M failed"; exits non-zero on any failure.
+#
+# AUTHRELAY_BACKEND=pgsql: the same cases against a private PostgreSQL 15
+# (tests/pg.sh, stopped on exit), read back with psql: init runs as the
+# schema owner (conf-examples/postgresql/owner.conf), everything else as
+# the daemons' role; PostgreSQL's own cases (init migrates an older
+# schema, check names the server and the schema version, a database
+# without authrelay's schema) replace the SQLite file ones, and the
+# sending-limit cases skip (not on PostgreSQL yet). Each group of cases
+# that wants a database of its own (SQLite: a file each) gets the one
+# PostgreSQL database emptied (db_fresh).
 set -u
 
 BUILD=${AUTHRELAY_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 CTL=$BUILD/authrelayctl
 PY=/usr/bin/python3
 T=$(mktemp -d /tmp/authrelay-ctl.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+PGSQL=0
+[ "${AUTHRELAY_BACKEND:-sqlite}" = pgsql ] && PGSQL=1
+# ctl_cleanup: the temporary directory and our PostgreSQL (a cases file
+# that needs more on exit calls it from its own trap)
+ctl_cleanup() {
+	rm -rf "$T"
+	[ -n "${PG_DIR:-}" ] && pg_stop
+	return 0
+}
+trap ctl_cleanup EXIT
 
 . "$(dirname "$0")/../common.sh"
 # bad LABEL WHY: the shared case line, then the last command's stderr
@@ -24,14 +43,71 @@ bad() {
 
 [ -x "$CTL" ] || { echo "FAIL no binary $CTL"; echo "0 passed, 1 failed"; exit 1; }
 
-DB=$T/authrelay.db
+if [ "$PGSQL" = 1 ]; then
+	. "$(dirname "$0")/../pg.sh"
+	pg_start || { echo "FAIL PostgreSQL did not start"; echo "0 passed, 1 failed"; exit 1; }
+	# a policyd of cases_status.sh reads it after dropping to nobody
+	[ "$(id -u)" = 0 ] && chown nobody "$PG_PASSFILE"
+	DB=$PG_CONNINFO
+else
+	DB=$T/authrelay.db
+fi
+
+# db_conf FILE DB [LINE...]: a configuration naming database DB (on
+# PostgreSQL with the daemons' password file), then the LINEs
+db_conf() {
+	local f=$1 db=$2
+	shift 2
+	{
+		printf 'database = %s\n' "$db"
+		[ "$PGSQL" = 1 ] && printf 'database_password_file = %s\n' "$PG_PASSFILE"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+	} > "$f"
+}
+# db_sql DB [SQL]: SQL (the argument, or stdin) on DB, rows as sqlite3
+# -batch prints them (columns joined by "|"); on PostgreSQL through psql
+# as the daemons' role, SQLite's X'..' blob literals turned into bytea
+db_sql() {
+	if [ "$PGSQL" = 1 ]; then
+		if [ $# -gt 1 ]; then
+			pg_psql "$2"
+		else
+			sed "s/X'\([0-9A-Fa-f]*\)'/'\\\\x\1'/g" |
+				"$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" \
+					-U authrelay -d authrelay -f -
+		fi
+	else
+		sqlite3 -batch "$@"
+	fi
+}
+# db_fresh NAME: the database for a group of cases, in FRESH_DB: SQLite a
+# new file $T/NAME.db (authrelayctl init makes it); PostgreSQL the suite's
+# one database with every table emptied
+db_fresh() {
+	if [ "$PGSQL" = 1 ]; then
+		FRESH_DB=$DB
+		pg_psql "DELETE FROM grants; DELETE FROM grant_log; DELETE FROM sender_rights;
+			DELETE FROM users; DELETE FROM certs; DELETE FROM decision_log;
+			DELETE FROM admin_actions; DELETE FROM loginwatch_checkpoints"
+	else
+		FRESH_DB=$T/$1.db
+	fi
+}
+
+# db_init CONF: authrelayctl init of CONF's database (PostgreSQL: of the
+# suite's database, as its owner), stdout in $T/out, status in $rc
+db_init() {
+	if [ "$PGSQL" = 1 ]; then run -c "$ICONF" init; else run -c "$1" init; fi
+}
+
 CONF=$T/authrelay.conf
-cat > "$CONF" <<EOF
-# test configuration
-database = $DB
-grant_ipv6_prefix = 64
-audit_retention = 30d
-EOF
+db_conf "$CONF" "$DB" "# test configuration" "grant_ipv6_prefix = 64" "audit_retention = 30d"
+# init: as the schema owner on PostgreSQL
+ICONF=$CONF
+if [ "$PGSQL" = 1 ]; then
+	ICONF=$T/owner.conf
+	printf 'database = %s\ndatabase_password_file = %s\n' "$PG_OWNER_CONNINFO" "$PG_OWNER_PASSFILE" > "$ICONF"
+fi
 
 # run ARGS... : runs authrelayctl, stdout in $T/out, stderr in $T/err, status in $rc
 run() {
@@ -44,13 +120,31 @@ expect_rc() {
 	bad "$1" "exit status got $rc, want $2"
 	return 1
 }
-sql() { sqlite3 -batch "$DB" "$@"; }
+sql() { db_sql "$DB" "$@"; }
+# sql_json SQL [DB]: the rows of SQL on DB (default: the suite's) as a
+# JSON array of objects
+sql_json() {
+	if [ "$PGSQL" = 1 ]; then
+		pg_psql "SELECT coalesce(json_agg(q), '[]') FROM ($1) q"
+	else
+		sqlite3 -batch -json "${2:-$DB}" "$1"
+	fi
+}
 ISO='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
 
 # ---- missing database: clear error, exit 69, nothing created ----
+# (PostgreSQL: a database without authrelay's schema)
+# created: the tables in DB's public schema (SQLite: the file exists)
+created() {
+	if [ "$PGSQL" = 1 ]; then
+		[ "$(pg_psql "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" != 0 ]
+	else
+		[ -e "$DB" ]
+	fi
+}
 run -c "$CONF" grant list
 if expect_rc "missing database: exit 69" 69; then
-	if [ -e "$DB" ]; then
+	if created; then
 		bad "missing database: not recreated" "$DB exists after grant list"
 	elif ! grep -q "authrelayctl init" "$T/err"; then
 		bad "missing database: clear error" "stderr does not say to run authrelayctl init: $(cat "$T/err")"
@@ -60,23 +154,40 @@ if expect_rc "missing database: exit 69" 69; then
 fi
 
 # ---- init ----
-run -c "$CONF" init
+if [ "$PGSQL" = 1 ]; then
+	# the daemons' role may not create tables (conf-examples/postgresql/roles.sql)
+	run -c "$CONF" init
+	if [ "$rc" = 69 ] && ! created; then
+		ok "init as the daemons' role: refused, exit 69, nothing created ($(head -c 120 "$T/err"))"
+	else
+		bad "init as the daemons' role" "exit $rc, created: $(created && echo yes || echo no), want 69 and nothing"
+	fi
+fi
+run -c "$ICONF" init
 if expect_rc "init: exit 0" 0; then
-	tables=$(sql .tables | tr -s ' \n' '\n\n' | sort | tr '\n' ' ')
+	if [ "$PGSQL" = 1 ]; then
+		tables=$(pg_psql "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'" |
+			sort | tr '\n' ' ')
+		views=$(pg_psql "SELECT count(*) FROM information_schema.views WHERE table_schema = 'public'
+			AND table_name IN ('active_grants','grant_history','decisions','admin_log')")
+		ntables=$(pg_psql "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+	else
+		tables=$(sql .tables | tr -s ' \n' '\n\n' | sort | tr '\n' ' ')
+		views=$(sql "select count(*) from sqlite_master where type='view' and name in
+		             ('active_grants','grant_history','decisions','admin_log')")
+		ntables=$(sql "select count(*) from sqlite_master where type='table'")
+	fi
 	missing=""
 	for v in active_grants grant_history decisions admin_log; do
 		case " $tables" in *" $v "*) ;; *) missing="$missing $v" ;; esac
 	done
-	views=$(sql "select count(*) from sqlite_master where type='view' and name in
-	             ('active_grants','grant_history','decisions','admin_log')")
-	ntables=$(sql "select count(*) from sqlite_master where type='table'")
 	if [ -n "$missing" ] || [ "$views" != 4 ] || [ "$ntables" -lt 4 ]; then
 		bad "init: tables and the four views" "missing:$missing views=$views tables=$ntables (.tables: $tables)"
 	else
 		ok "init: .tables shows $ntables tables and the four views"
 	fi
 fi
-run -c "$CONF" init
+run -c "$ICONF" init
 expect_rc "init again: idempotent" 0 && ok "init again: exit 0"
 
 # ---- grant add (IPv6 widened to grant_ipv6_prefix), JSON list = view ----
@@ -84,7 +195,7 @@ run -c "$CONF" grant add 2001:db8::1 --user u --ttl 10m
 expect_rc "grant add IPv6" 0 && ok "grant add 2001:db8::1 --user u --ttl 10m: exit 0"
 run -c "$CONF" --json grant list
 cp "$T/out" "$T/grants.json"
-sql -json 'select * from active_grants' > "$T/view.json"
+sql_json 'select * from active_grants' > "$T/view.json"
 if expect_rc "--json grant list" 0; then
 	if msg=$("$PY" - "$T/grants.json" "$T/view.json" <<'EOF'
 import json, re, sys, datetime
@@ -139,13 +250,14 @@ run -c "$CONF" grant revoke 192.0.2.7
 expect_rc "grant revoke of nothing: exit 1" 1 && ok "grant revoke of nothing: exit 1"
 
 # ---- config errors: FILE:LINE, exit 78 ----
-printf 'database = %s\n\ngrant_tll = 10m\n' "$DB" > "$T/typo.conf"
+db_conf "$T/typo.conf" "$DB" "" "grant_tll = 10m"
 for cmd in check "grant list"; do
 	# shellcheck disable=SC2086
 	run -c "$T/typo.conf" $cmd
 	if expect_rc "typo key ($cmd): exit 78" 78; then
-		if grep -q "^$T/typo.conf:3: unknown key \"grant_tll\"" "$T/err"; then
-			ok "typo key ($cmd): exit 78, $T/typo.conf:3: unknown key \"grant_tll\""
+		tline=$(grep -n grant_tll "$T/typo.conf" | cut -d: -f1)
+		if grep -q "^$T/typo.conf:$tline: unknown key \"grant_tll\"" "$T/err"; then
+			ok "typo key ($cmd): exit 78, $T/typo.conf:$tline: unknown key \"grant_tll\""
 		else
 			bad "typo key ($cmd): FILE:LINE message" "stderr: $(cat "$T/err")"
 		fi
@@ -230,7 +342,11 @@ fi
 # ---- prune: audit_retention = 30d ----
 run -c "$CONF" prune
 if expect_rc "prune" 0; then
-	left=$(sql "select group_concat(queue_id) from (select queue_id from decision_log where queue_id is not null order by id)")
+	if [ "$PGSQL" = 1 ]; then
+		left=$(sql "select string_agg(queue_id, ',' order by id) from decision_log where queue_id is not null")
+	else
+		left=$(sql "select group_concat(queue_id) from (select queue_id from decision_log where queue_id is not null order by id)")
+	fi
 	[ "$left" = "Q3,Q1" ] && ok "prune: the 40-day-old decision is gone, recent ones stay" ||
 		bad "prune" "queue ids left '$left', want 'Q3,Q1'"
 fi
@@ -356,13 +472,17 @@ else
 fi
 run -c "$T/typo.conf" check
 [ "$rc" = 78 ] && ok "check with a config error: exit 78" || bad "check config error" "rc=$rc"
-printf 'not a database, just text\n' > "$T/junk.db"
-printf 'database = %s\n' "$T/junk.db" > "$T/junk.conf"
-run -c "$T/junk.conf" check
-if [ "$rc" = 69 ] && [ "$(cat "$T/junk.db")" = "not a database, just text" ]; then
-	ok "check of a non-database file: exit 69, file untouched"
+if [ "$PGSQL" = 1 ]; then
+	. "$(dirname "$0")/cases_pgsql.sh"
 else
-	bad "check of junk" "rc=$rc"
+	printf 'not a database, just text\n' > "$T/junk.db"
+	printf 'database = %s\n' "$T/junk.db" > "$T/junk.conf"
+	run -c "$T/junk.conf" check
+	if [ "$rc" = 69 ] && [ "$(cat "$T/junk.db")" = "not a database, just text" ]; then
+		ok "check of a non-database file: exit 69, file untouched"
+	else
+		bad "check of junk" "rc=$rc"
+	fi
 fi
 
 . "$(dirname "$0")/cases_cert.sh"

@@ -157,15 +157,18 @@ lab_master_services() {
 	EOF
 }
 
-lab_postfix_config() {
-	cat >"$PFC/main.cf" <<-EOF
-		# e2e lab base main.cf (the conf-examples snippets are appended below)
+# pf_main_base HOST QUEUE DATA LOG: the main.cf settings every Postfix
+# of the lab shares (the lab's and s95's MX instances): its own queue and
+# data directories and maillog_file, loopback only, loopback not trusted,
+# smtp-sink as the outside world, no DNS, fast error handling.
+pf_main_base() {
+	cat <<-EOF
 		compatibility_level = 3.6
-		queue_directory = $SPOOL
-		data_directory = $LAB/pf/data
+		queue_directory = $2
+		data_directory = $3
 		mail_owner = postfix
 		setgid_group = postdrop
-		myhostname = mail.$DOMAIN
+		myhostname = $1
 		mydomain = $DOMAIN
 		myorigin = \$mydomain
 		mydestination =
@@ -183,8 +186,25 @@ lab_postfix_config() {
 		alias_maps =
 		alias_database =
 		biff = no
-		maillog_file = $LAB/log/postfix.log
+		maillog_file = $4
 		maillog_file_prefixes = $LAB
+		smtpd_recipient_restrictions =
+		# make the lab fast
+		smtpd_error_sleep_time = 0
+		smtpd_soft_error_limit = 1000
+		smtpd_hard_error_limit = 1000
+		smtpd_client_connection_rate_limit = 0
+		queue_run_delay = 10s
+		minimal_backoff_time = 10s
+	EOF
+}
+
+lab_postfix_config() {
+	{
+		echo "# e2e lab base main.cf (the conf-examples snippets are appended below)"
+		pf_main_base "mail.$DOMAIN" "$SPOOL" "$LAB/pf/data" "$LAB/log/postfix.log"
+	} >"$PFC/main.cf"
+	cat >>"$PFC/main.cf" <<-EOF
 		# the local domain: virtual(8) Maildirs that Dovecot serves
 		virtual_mailbox_domains = $DOMAIN
 		virtual_mailbox_base = $LAB/vmail
@@ -206,14 +226,6 @@ lab_postfix_config() {
 		smtpd_tls_ask_ccert = yes
 		smtpd_tls_fingerprint_digest = sha256
 		smtpd_tls_loglevel = 1
-		smtpd_recipient_restrictions =
-		# make the lab fast
-		smtpd_error_sleep_time = 0
-		smtpd_soft_error_limit = 1000
-		smtpd_hard_error_limit = 1000
-		smtpd_client_connection_rate_limit = 0
-		queue_run_delay = 10s
-		minimal_backoff_time = 10s
 	EOF
 	printf 'alice@%s alice/Maildir/\nbob@%s bob/Maildir/\nmallory@%s mallory/Maildir/\n' \
 		"$DOMAIN" "$DOMAIN" "$DOMAIN" >"$PFC/vmailbox"

@@ -45,7 +45,8 @@ conf_get() {
 
 # reach_rows_conf CONF [USER]: the rows of what a program running with
 # CONF needs as USER (default: the run_user CONF names): the config
-# itself (re-read on SIGHUP), the database directory and files, the
+# itself (re-read on SIGHUP), the database directory and files (for
+# PostgreSQL the database_password_file), the
 # unix sockets' directory (for their owner too), and the directories of
 # the login logs (the file rotated in is opened there as USER; whether
 # USER may read it is the rotation's business: conf-examples/logrotate).
@@ -56,10 +57,18 @@ reach_rows_conf() {
 	echo "$user r $conf"
 	db=$(conf_get "$conf" database)
 	: "${db:=/var/lib/authrelay/authrelay.db}"
-	echo "$user wx ${db%/*}"
-	for f in "$db" "$db-wal" "$db-shm"; do
-		[ -e "$f" ] && echo "$user rw $f"
-	done
+	case $db in
+	/*)
+		echo "$user wx ${db%/*}"
+		for f in "$db" "$db-wal" "$db-shm"; do
+			[ -e "$f" ] && echo "$user rw $f"
+		done
+		;;
+	*)	# PostgreSQL (a URI or key=value): only its password file is a path
+		f=$(conf_get "$conf" database_password_file)
+		[ -n "$f" ] && echo "$user r $f"
+		;;
+	esac
 	# "socket key:its owner key"
 	for key in policyd_listen:policyd_socket_owner milter_socket:milter_socket_owner; do
 		ep=$(conf_get "$conf" "${key%%:*}")

@@ -16,11 +16,10 @@
 # is released: their number is counted against the requests sent.
 # loginwatch: logins read while the lock is held become grants afterwards.
 . "$(dirname "$0")/lib.sh"
+only_on sqlite "SQLite only: its file lock; PostgreSQL: pg_locked.sh"
 fault_setup busy
 
-make_db || { bad "authrelayctl init" "failed"; fault_done; }
-"$CTL" -c "$T/ctl.conf" grant add 127.0.0.20 --ttl 1d >/dev/null 2>&1 ||
-	{ bad "grant add" "failed"; fault_done; }
+granted_db
 conf main
 N=60
 

@@ -4,15 +4,19 @@
 NAME
     client.py - speak the Postfix policy protocol or the milter protocol
 SUMMARY
-    client.py policy PORT --ip IP [--n N] [--conns C] [--rcpt-prefix P]
-    client.py milter PORT --ip IP [--n N] [--conns C] [--rcpt-prefix P]
+    client.py policy PORT --ip IP [--n N] [--conns C] [--rcpt-prefix P] [--pace MS]
+    client.py milter PORT --ip IP [--n N] [--conns C] [--rcpt-prefix P] [--pace MS]
     client.py storm PORT --ip IP [--idle 1000] [--seconds S] [--garbage G]
 DESCRIPTION
     policy and milter send N relay requests (RCPT of a remote recipient
     from client IP), spread over C concurrent connections, and print one
-    summary line:
+    summary line (--pace MS: each connection waits MS milliseconds after
+    each reply, so a run can span a fault of known length; the times
+    measured are the replies' only):
 
         sent=N answered=A errors=E max_ms=X p50_ms=Y p99_ms=Z verdicts=V:n,...
+
+    (max_ms a whole number of milliseconds, p50 and p99 with two decimals)
 
     A verdict is the policy action word (OK, DUNNO, DEFER_IF_PERMIT,
     REJECT) or the milter reply ("continue", "451", "554", "tempfail",
@@ -74,7 +78,7 @@ class Stats:
 
         v = ",".join("%s:%d" % (k, self.verdicts[k]) for k in sorted(self.verdicts))
         e = ",".join("%s:%d" % (k, self.error_kinds[k]) for k in sorted(self.error_kinds))
-        return "sent=%d answered=%d errors=%d max_ms=%d p50_ms=%d p99_ms=%d verdicts=%s%s" % (
+        return "sent=%d answered=%d errors=%d max_ms=%d p50_ms=%.2f p99_ms=%.2f verdicts=%s%s" % (
             self.sent, len(lat), self.errors, lat[-1] if lat else 0, pct(0.5), pct(0.99),
             v or "-", (" error_kinds=" + e) if e else "")
 
@@ -130,6 +134,8 @@ def run_policy(args, stats, worker, count):
                 sock = connect(args.port)
             verdict = policy_one(sock, args.ip, rcpt, n)
             stats.add(verdict, (time.monotonic() - t0) * 1000)
+            if args.pace:
+                time.sleep(args.pace / 1000)
         except (OSError, ConnectionError) as e:
             stats.error(type(e).__name__ if not isinstance(e, ConnectionError) or not e.args
                         else str(e.args[0]).replace(" ", "_"))
@@ -229,6 +235,8 @@ def run_milter(args, stats, worker, count):
         try:
             verdict = milter_session(args.port, args.ip, rcpt)
             stats.add(verdict, (time.monotonic() - t0) * 1000)
+            if args.pace:
+                time.sleep(args.pace / 1000)
         except (OSError, ConnectionError) as e:
             stats.error(type(e).__name__ if not isinstance(e, ConnectionError) or not e.args
                         else str(e.args[0]).replace(" ", "_"))
@@ -373,6 +381,7 @@ def main():
     ap.add_argument("--n", type=int, default=1)
     ap.add_argument("--conns", type=int, default=1)
     ap.add_argument("--rcpt-prefix", default="r")
+    ap.add_argument("--pace", type=float, default=0)
     ap.add_argument("--idle", type=int, default=1000)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--garbage", type=int, default=4)

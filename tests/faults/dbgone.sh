@@ -15,6 +15,7 @@
 #           and recover by themselves once the file is readable again
 #           (lib/frontend_store.h). Never a permit.
 . "$(dirname "$0")/lib.sh"
+only_on sqlite "SQLite only: the database file removed, replaced or unreadable; PostgreSQL: pg_stopped.sh"
 fault_setup dbgone
 
 # fresh_db: a new database with a live grant for 127.0.0.20
@@ -24,17 +25,6 @@ fresh_db() {
 	"$CTL" -c "$T/ctl.conf" grant add 127.0.0.20 --ttl 1d >/dev/null 2>&1
 }
 conf main
-
-# ask KIND N PREFIX: N relay requests from the granted client
-ask() {
-	if [ "$1" = policyd ]; then
-		$CLIENT policy "$P_POLICY" --ip 127.0.0.20 --n "$2" --rcpt-prefix "$3"
-	else
-		$CLIENT milter "$P_MILTER" --ip 127.0.0.20 --n "$2" --rcpt-prefix "$3"
-	fi
-}
-permit_of() { [ "$1" = policyd ] && echo OK || echo continue; }
-tempfail_of() { [ "$1" = policyd ] && echo DEFER_IF_PERMIT || echo 451; }
 
 for how in removed replaced; do
 	fresh_db || { bad "database for $how" "init failed"; continue; }

@@ -14,6 +14,7 @@
 # writers that happened to flush first could take it all, and the last one
 # to retry then found the disk full again, for real (one run in five).
 . "$(dirname "$0")/lib.sh"
+only_on sqlite "SQLite only: the database file on a full file system (PostgreSQL's disk is its server's)"
 fault_setup diskfull
 
 if ! is_root; then

@@ -12,6 +12,7 @@
 # loginwatch: 3000 logins (distinct addresses) appended in bursts, the
 # daemon killed after half of them and restarted: every login becomes a
 # grant, none twice (grant_log has exactly 3000 login rows), integrity ok.
+# On PostgreSQL the same, but integrity_check (SQLite's) skips.
 . "$(dirname "$0")/lib.sh"
 fault_setup kill9
 
@@ -19,7 +20,17 @@ make_db || { bad "authrelayctl init" "failed"; fault_done; }
 "$CTL" -c "$T/ctl.conf" grant add 127.0.0.20 --ttl 1d >/dev/null 2>&1
 conf main
 
-integrity() { sql 'PRAGMA integrity_check' 2>&1 | tr '\n' ' ' | sed 's/ $//'; }
+# integrity LABEL: PRAGMA integrity_check says ok (SQLite; PostgreSQL's
+# own recovery is not ours to check, and its server was not killed here)
+integrity() {
+	local ig
+	if [ "$PGSQL" = 1 ]; then
+		skip "$1: integrity_check after kill -9" "SQLite only (PostgreSQL's server was not killed; pg_kill9.sh kills it)"
+		return
+	fi
+	ig=$(sql 'PRAGMA integrity_check' 2>&1 | tr '\n' ' ' | sed 's/ $//')
+	[ "$ig" = ok ] && ok "$1: integrity_check after kill -9: ok" || bad "$1 integrity after kill -9" "got [$ig]"
+}
 
 for kind in policyd milter; do
 	have "$kind" || { skip "$kind kill -9 under load" "not built yet"; continue; }
@@ -63,8 +74,7 @@ for kind in policyd milter; do
 	[ "$(verdict_count "$out" "$permit")" = 5 ] && ok "$kind: the grant still permits after the restart" ||
 		bad "$kind after the restart" "got [$out]"
 	stop_pid "$pid"
-	ig=$(integrity)
-	[ "$ig" = ok ] && ok "$kind: integrity_check after kill -9: ok" || bad "$kind integrity after kill -9" "got [$ig]"
+	integrity "$kind"
 	rows=$(sql "SELECT count(*) FROM decisions WHERE recipient LIKE 'k-$kind-%'")
 	if [ "$rows" -le "$answered" ] && [ "$rows" -gt 0 ]; then
 		ok "$kind: $rows of $answered decision rows written ($((answered - rows)) were queued in memory at the kill)"
@@ -105,8 +115,7 @@ if have loginwatch; then
 		bad "loginwatch across kill -9" "got $got grants and $hist history rows, want 3000 and 3000 (at the kill: ${killed_at:-?})"
 	fi
 	stop_pid "$pid"
-	ig=$(integrity)
-	[ "$ig" = ok ] && ok "loginwatch: integrity_check after kill -9: ok" || bad "loginwatch integrity after kill -9" "got [$ig]"
+	integrity loginwatch
 else
 	skip "loginwatch kill -9" "not built yet"
 fi

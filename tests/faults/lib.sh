@@ -16,6 +16,17 @@
 #
 #	ok/bad/skip print one line per case (tests/common.sh); fault_done
 #	prints "N passed, M failed" and exits non-zero on a failure.
+#
+#	AUTHRELAY_BACKEND=pgsql (PGSQL=1): fault_setup also starts a private
+#	PostgreSQL 15 (tests/pg.sh, stopped by the cleanup trap) and creates
+#	the schema as its owner; DB is then the daemons' connection URI,
+#	every configuration names the password file, make_db empties the
+#	tables instead of creating a file, and sql runs psql as the daemons'
+#	role. A script skips, with its reason, what only SQLite has (file
+#	modes, a file removed or replaced, a full disk, integrity_check).
+#	only_on BACKEND WHY, before fault_setup: on the other backend the
+#	script prints one skip line with WHY and "0 passed, 0 failed" and
+#	exits 0, starting nothing.
 set -u
 FAULTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$FAULTS/../.." && pwd)
@@ -32,11 +43,22 @@ T=""
 PIDS=()
 MOUNTS=()
 MADE_USER=""
+PGSQL=0
+[ "${AUTHRELAY_BACKEND:-sqlite}" = pgsql ] && PGSQL=1
 
 # ok, bad, skip, summary, stop_pid, free_port: tests/common.sh
 # usage: if COND; then ok L; else bad L "got X, want Y"; fi
 
 is_root() { [ "$(id -u)" = 0 ]; }
+
+only_on() {
+	local backend=sqlite
+	[ "$PGSQL" = 1 ] && backend=pgsql
+	[ "$1" = "$backend" ] && return 0
+	skip "$(basename "$0" .sh)" "$2"
+	summary
+	exit 0
+}
 
 fault_cleanup() {
 	local p m
@@ -50,6 +72,7 @@ fault_cleanup() {
 		fi
 	fi
 	[ -n "$MADE_USER" ] && userdel "$MADE_USER" 2>/dev/null
+	[ -n "${PG_DIR:-}" ] && pg_stop
 	return 0
 }
 
@@ -78,7 +101,14 @@ as_run_user() {
 }
 
 # sql SQL...: sqlite3 on the database, as RUN_USER, waiting for locks
-sql() { as_run_user sqlite3 -batch -cmd '.timeout 10000' "$DB" "$@"; }
+# (PostgreSQL: psql as the daemons' role)
+sql() {
+	if [ "$PGSQL" = 1 ]; then
+		pg_psql "$1"
+	else
+		as_run_user sqlite3 -batch -cmd '.timeout 10000' "$DB" "$@"
+	fi
+}
 
 fault_setup() {
 	local name=$1
@@ -108,6 +138,14 @@ fault_setup() {
 	chmod 0750 "$T/db" "$T/run"
 	is_root && chown "$RUN_USER:$RUN_GROUP" "$T/db" "$T/run"
 	DB=$T/db/authrelay.db
+	if [ "$PGSQL" = 1 ]; then
+		. "$FAULTS/../pg.sh"
+		pg_start && pg_init "$BUILD" ||
+			{ echo "FAIL PostgreSQL did not start"; echo "0 passed, 1 failed"; exit 1; }
+		# the daemons read it after dropping to run_user
+		is_root && chown "$RUN_USER" "$PG_PASSFILE"
+		DB=$PG_CONNINFO
+	fi
 	P_POLICY=$(free_port)
 	P_MILTER=$(free_port)
 	touch "$T/mail.log"
@@ -120,6 +158,7 @@ conf() {
 	shift
 	{
 		printf 'database = %s\nrun_user = %s\nlog_level = info\n' "$DB" "$RUN_USER"
+		[ "$PGSQL" = 1 ] && printf 'database_password_file = %s\n' "$PG_PASSFILE"
 		printf 'database_busy_timeout = 1s\n'
 		printf 'policyd_listen = inet:127.0.0.1:%s\n' "$P_POLICY"
 		printf 'policyd_pidfile = %s/run/policyd-%s.pid\n' "$T" "$name"
@@ -133,15 +172,42 @@ conf() {
 	chmod 0644 "$T/$name.conf"
 }
 
-# make_db: the database, as an admin makes it (root: handed to RUN_USER)
+# make_db: the database, as an admin makes it (root: handed to RUN_USER);
+# PostgreSQL: made by fault_setup, emptied here
 make_db() {
 	conf ctl
+	if [ "$PGSQL" = 1 ]; then
+		pg_psql "DELETE FROM grants; DELETE FROM grant_log; DELETE FROM sender_rights;
+			DELETE FROM users; DELETE FROM decision_log; DELETE FROM loginwatch_checkpoints" ||
+			{ echo "cannot empty the PostgreSQL tables"; return 1; }
+		return 0
+	fi
 	"$CTL" -c "$T/ctl.conf" init >"$T/init.out" 2>&1 || {
 		echo "authrelayctl init failed:"
 		cat "$T/init.out"
 		return 1
 	}
 }
+
+# granted_db: make_db, then a live grant for 127.0.0.20 (the clients'
+# address); the script ends with a failed case when either fails
+granted_db() {
+	make_db || { bad "authrelayctl init" "failed"; fault_done; }
+	"$CTL" -c "$T/ctl.conf" grant add 127.0.0.20 --ttl 1d >/dev/null 2>&1 ||
+		{ bad "grant add" "failed"; fault_done; }
+}
+
+# ask KIND N PREFIX: N relay requests from the granted client (127.0.0.20)
+# to policyd or the milter; permit_of and tempfail_of KIND: their replies
+ask() {
+	if [ "$1" = policyd ]; then
+		$CLIENT policy "$P_POLICY" --ip 127.0.0.20 --n "$2" --rcpt-prefix "$3"
+	else
+		$CLIENT milter "$P_MILTER" --ip 127.0.0.20 --n "$2" --rcpt-prefix "$3"
+	fi
+}
+permit_of() { [ "$1" = policyd ] && echo OK || echo continue; }
+tempfail_of() { [ "$1" = policyd ] && echo DEFER_IF_PERMIT || echo 451; }
 
 # port_open PORT: something accepts on 127.0.0.1:PORT
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -156,6 +222,8 @@ start() {
 	milter) bin=$MILTER ;;
 	loginwatch) bin=$LOGINWATCH ;;
 	esac
+	# the log exists before the daemon opens it: the wait below reads it
+	: >>"$T/$name.log"
 	# 9>&-: a daemon must not hold the lock fifo open (hold_lock)
 	${FAULT_WRAP:-} "$bin" -f -c "$T/$cf.conf" >>"$T/$name.log" 2>&1 9>&- &
 	LAST_PID=$!

@@ -21,33 +21,19 @@
 #
 # Run by tests/faults/run.sh when AUTHRELAY_BACKEND=pgsql.
 . "$(dirname "$0")/lib.sh"
-. "$SRC/tests/pg.sh"
 fault_setup pg_kill9
-
-pg_cleanup() {
-	[ -n "${PG_DIR:-}" ] && pg_stop
-	fault_cleanup
-}
-trap pg_cleanup EXIT
+# lib.sh started this script's PostgreSQL (AUTHRELAY_BACKEND=pgsql) and
+# its cleanup trap stops it.
+only_on pgsql "PostgreSQL only (AUTHRELAY_BACKEND=pgsql); SQLite: kill9.sh"
 
 if ! have policyd; then
 	skip "PostgreSQL kill -9 in a burst" "policyd not built yet"
 	fault_done
 fi
-if ! pg_start || ! pg_init "$BUILD"; then
-	if [ "${PG_MISSING:-0}" = 1 ]; then
-		skip "PostgreSQL kill -9 in a burst" "PostgreSQL 15 is not installed"
-	else
-		bad "PostgreSQL kill -9 in a burst" "the server did not start"
-	fi
-	fault_done
-fi
 pg_as_owner "$PG_BIN/psql" -X -q -h "$PG_DIR/run" -p "$PG_PORT" -U postgres -d postgres \
 	-c "ALTER SYSTEM SET synchronous_commit = on" -c "SELECT pg_reload_conf()" >/dev/null
-is_root && chown "$RUN_USER" "$PG_PASSFILE"
 
-DB=$PG_CONNINFO
-conf main "database_password_file = $PG_PASSFILE"
+conf main
 "$CTL" -c "$T/main.conf" grant add 127.0.0.20 --ttl 1d >"$T/grant.out" 2>&1 ||
 	{ bad "grant for the burst" "$(cat "$T/grant.out")"; fault_done; }
 start policyd pk main || { bad "policyd on PostgreSQL" "did not start"; fault_done; }

@@ -9,6 +9,9 @@
 # configuration (or directory without the sticky bit), a world-writable
 # database or database directory, and authrelayctl on a database another
 # account owns. Not root: the privilege cases skip, the refusals run.
+# On PostgreSQL (AUTHRELAY_BACKEND=pgsql) the database's files belong to
+# its server: those cases skip, and a password file others can read is
+# refused instead.
 . "$(dirname "$0")/lib.sh"
 fault_setup privilege
 
@@ -57,7 +60,9 @@ for kind in policyd milter loginwatch; do
 done
 
 # ---- the database's files ----
-if is_root; then
+if [ "$PGSQL" = 1 ]; then
+	skip "database files' modes" "SQLite only: PostgreSQL's files belong to its server"
+elif is_root; then
 	# make the -wal/-shm exist: a daemon holding the database open
 	if have milter && start milter files-milter main; then
 		pid=$LAST_PID
@@ -162,18 +167,23 @@ for kind in policyd milter loginwatch ctl; do
 done
 
 # ---- a database others can write: refused, never opened ----
+# check_main KIND: the program's check of main.conf (-n; authrelayctl:
+# grant list), its output in $T/n.out, its exit status in rc
+check_main() {
+	case $1 in
+	milter) "$MILTER" -n -c "$T/main.conf" >"$T/n.out" 2>&1 ;;
+	policyd) "$POLICYD" -n -c "$T/main.conf" >"$T/n.out" 2>&1 ;;
+	ctl) "$CTL" -c "$T/main.conf" grant list >"$T/n.out" 2>&1 ;;
+	esac
+	rc=$?
+}
 # db_case LABEL SETUP UNDO: SETUP makes the database unsafe; every program refuses
 db_case() {
 	local label=$1 setup=$2 undo=$3 kind rc
 	eval "$setup"
 	for kind in milter policyd ctl; do
 		[ "$kind" != ctl ] && ! have "$kind" && { skip "$kind $label" "not built yet"; continue; }
-		case $kind in
-		milter) "$MILTER" -n -c "$T/main.conf" >"$T/n.out" 2>&1 ;;
-		policyd) "$POLICYD" -n -c "$T/main.conf" >"$T/n.out" 2>&1 ;;
-		ctl) "$CTL" -c "$T/main.conf" grant list >"$T/n.out" 2>&1 ;;
-		esac
-		rc=$?
+		check_main "$kind"
 		if { [ "$rc" = 69 ] || [ "$rc" = 78 ]; } && grep -q "world-writable" "$T/n.out"; then
 			ok "$kind refuses $label (exit $rc, says world-writable)"
 		else
@@ -196,13 +206,33 @@ db_case() {
 	fi
 	eval "$undo"
 }
-db_case "a world-writable database" 'chmod 0666 "$DB"' 'chmod 0640 "$DB"'
-db_case "a database in a world-writable directory" 'chmod 0777 "$T/db"' 'chmod 0750 "$T/db"'
-db_case "a planted world-writable -wal" \
-	'install -m 0666 /dev/null "$DB-wal"; is_root && chown "$RUN_USER" "$DB-wal"' 'rm -f "$DB-wal"'
+if [ "$PGSQL" = 1 ]; then
+	skip "a database others can write" "SQLite only: PostgreSQL's files belong to its server"
+else
+	db_case "a world-writable database" 'chmod 0666 "$DB"' 'chmod 0640 "$DB"'
+	db_case "a database in a world-writable directory" 'chmod 0777 "$T/db"' 'chmod 0750 "$T/db"'
+	db_case "a planted world-writable -wal" \
+		'install -m 0666 /dev/null "$DB-wal"; is_root && chown "$RUN_USER" "$DB-wal"' 'rm -f "$DB-wal"'
+fi
+
+# ---- PostgreSQL: a password file others can read is refused ----
+if [ "$PGSQL" = 1 ]; then
+	chmod 0644 "$PG_PASSFILE"
+	for kind in policyd milter ctl; do
+		check_main "$kind"
+		if [ "$rc" != 0 ] && grep -q "$PG_PASSFILE" "$T/n.out"; then
+			ok "$kind refuses a database_password_file others can read (exit $rc: $(grep -m1 "$PG_PASSFILE" "$T/n.out" | cut -c1-120))"
+		else
+			bad "$kind refuses a readable password file" "got exit $rc [$(head -c 300 "$T/n.out")], want non-zero naming $PG_PASSFILE"
+		fi
+	done
+	chmod 0600 "$PG_PASSFILE"
+fi
 
 # ---- authrelayctl as root: a database another account owns ----
-if is_root; then
+if [ "$PGSQL" = 1 ]; then
+	skip "authrelayctl ownership refusals" "SQLite only: PostgreSQL's files belong to its server"
+elif is_root; then
 	other=nobody
 	# ctl_case LABEL SETUP UNDO WANT...: grant list exits 69, stderr has each WANT
 	ctl_case() {

@@ -9,7 +9,7 @@
 #	Each daemon runs under valgrind --leak-check=full --error-exitcode=9
 #	with the faults suite's set-up (root: a test run_user), serves
 #	granted, unknown and store-error requests (the database removed
-#	under it, so the error paths run too), some garbage (policyd), and
+#	under it, or PostgreSQL stopped, so the error paths run too), some garbage (policyd), and
 #	is stopped with SIGTERM. Wants: exit status 0 (9 is a valgrind
 #	error), "definitely lost: 0" and "indirectly lost: 0" or no leak
 #	summary at all, and "ERROR SUMMARY: 0 errors". Prints the valgrind
@@ -40,10 +40,16 @@ for kind in policyd milter; do
 	if [ "$kind" = policyd ]; then
 		$CLIENT storm "$port" --ip 127.0.0.20 --idle 50 --seconds 3 --garbage 2 >/dev/null 2>&1
 	fi
-	# the database gone: the error paths
-	mv "$DB" "$DB.away"
-	c=$($CLIENT "$ctype" "$port" --ip 127.0.0.20 --n 50 --rcpt-prefix vgerr-)
-	mv "$DB.away" "$DB"
+	# the database gone (PostgreSQL: the server stopped): the error paths
+	if [ "$PGSQL" = 1 ]; then
+		pg_pause
+		c=$($CLIENT "$ctype" "$port" --ip 127.0.0.20 --n 50 --rcpt-prefix vgerr-)
+		pg_resume
+	else
+		mv "$DB" "$DB.away"
+		c=$($CLIENT "$ctype" "$port" --ip 127.0.0.20 --n 50 --rcpt-prefix vgerr-)
+		mv "$DB.away" "$DB"
+	fi
 	echo "# $kind: granted [$a]"
 	echo "# $kind: unknown [$b]"
 	echo "# $kind: database gone [$c]"

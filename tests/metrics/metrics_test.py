@@ -12,10 +12,17 @@ counts its store errors; a real Prometheus server (private data dir, free
 port) scrapes all three and its query API returns the same numbers, with
 the example alert rules loaded. Prints one line per case and
 "N passed, M failed" last. Every process is stopped by PID, also on failure.
+
+With AUTHRELAY_BACKEND=pgsql (tests/metrics/run.sh starts the server with
+tests/pg.sh, creates the schema and exports PG_CONNINFO, PG_PASSFILE,
+PG_PORT and PGPASSWORD) the same cases run against PostgreSQL, the rows
+read and written with psql(1); the policyd without its database names a
+PostgreSQL database that does not exist.
 """
 
 import json
 import os
+import re
 import pwd
 import signal
 import socket
@@ -35,12 +42,31 @@ from cases import check_eq, free_port, result  # noqa: E402
 
 BUILD, SRC, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 RUN_USER = "nobody" if os.getuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
-DB = os.path.join(WORK, "db", "authrelay.db")
+PGSQL = os.environ.get("AUTHRELAY_BACKEND", "sqlite") == "pgsql"
+DB = os.environ["PG_CONNINFO"] if PGSQL else os.path.join(WORK, "db", "authrelay.db")
+MISSING_DB = (DB.rsplit("/", 1)[0] + "/authrelay_missing" if PGSQL
+              else os.path.join(WORK, "db", "missing.db"))
 MAILLOG = os.path.join(WORK, "mail.log")
 procs = []
 
 
+def pg_sql(text, args):
+    """sql() on PostgreSQL: psql as the daemons' role; the ? parameters
+    (numbers here) inlined, X'..' blobs as bytea, numbers back as int."""
+    for a in args:
+        text = text.replace("?", str(int(a)), 1)
+    text = re.sub(r"X'([0-9A-Fa-f]*)'", r"'\\x\1'", text)
+    out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1",
+                          "-h", "127.0.0.1", "-p", os.environ["PG_PORT"], "-U", "authrelay",
+                          "-d", "authrelay", "-c", text],
+                         capture_output=True, text=True, check=True).stdout
+    return [tuple(int(v) if re.fullmatch(r"-?[0-9]+", v) else v for v in line.split("\t"))
+            for line in out.splitlines()]
+
+
 def sql(text, args=()):
+    if PGSQL:
+        return pg_sql(text, args)
     con = sqlite3.connect(DB, timeout=5)
     rows = con.execute(text, args).fetchall()
     con.commit()
@@ -81,6 +107,8 @@ def write_config(name, lines):
     path = os.path.join(WORK, name + ".conf")
     with open(path, "w") as f:
         f.write("database = %s\nrun_user = %s\nlog_level = debug\n" % (DB, RUN_USER))
+        if PGSQL:
+            f.write("database_password_file = %s\n" % os.environ["PG_PASSFILE"])
         f.write("".join(l + "\n" for l in lines))
     return path
 
@@ -184,8 +212,9 @@ def main():
     now = int(time.time())
     os.makedirs(os.path.join(WORK, "db"))
     ctl_conf = write_config("ctl", [])
-    r = subprocess.run([os.path.join(BUILD, "authrelayctl"), "-c", ctl_conf, "init"],
-                       capture_output=True, text=True)
+    # (PostgreSQL: run.sh made the schema as its owner)
+    r = subprocess.run([os.path.join(BUILD, "authrelayctl"), "-c", ctl_conf,
+                        "check" if PGSQL else "init"], capture_output=True, text=True)
     if r.returncode != 0:
         result("authrelayctl init", False, r.stderr)
         return
@@ -342,7 +371,7 @@ def main():
         "policyd_metrics_listen = inet:127.0.0.1:%d" % ports["broken_m"],
         "policyd_pidfile ="])
     with open(br_conf) as f:
-        text = f.read().replace(DB, os.path.join(WORK, "db", "missing.db"))
+        text = f.read().replace(DB, MISSING_DB)
     with open(br_conf, "w") as f:
         f.write(text)
     br = start("broken", [os.path.join(BUILD, "authrelay-policyd"), "-f", "-c", br_conf])

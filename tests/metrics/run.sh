@@ -28,7 +28,21 @@ for p in authrelay-policyd authrelay-milter authrelay-loginwatch authrelayctl; d
 done
 work=$(mktemp -d /tmp/authrelay-metrics.XXXXXX)
 chmod 0755 "$work"
+# AUTHRELAY_BACKEND=pgsql: the same cases against a private PostgreSQL 15.
+if [ "${AUTHRELAY_BACKEND:-sqlite}" = pgsql ]; then
+    . "$top/tests/pg.sh"
+    if ! pg_start || ! pg_init "$build"; then
+        [ -n "${PG_DIR:-}" ] && pg_stop
+        rm -rf "$work"
+        echo "metrics (pgsql): PostgreSQL did not start"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    # The daemons read the password after dropping to nobody.
+    [ "$(id -u)" = 0 ] && chown nobody "$PG_PASSFILE"
+fi
 cleanup() {
+    [ -n "${PG_DIR:-}" ] && pg_stop
     if [ "${METRICS_KEEP:-0}" = 1 ]; then
         echo "# kept $work"
     else

@@ -12,9 +12,11 @@ With AUTHRELAY_BACKEND=pgsql (tests/protocol/run.sh starts the server
 with tests/pg.sh and exports PG_CONNINFO, PG_PASSFILE, PG_DIR and
 PGPASSWORD) the same cases run against PostgreSQL: the database is
 PG_CONNINFO, test data is written with psql(1) as another host would,
-and the PostgreSQL cases run (server stopped and started again, a grant
-from another connection seen within a second); the two cases about an
-SQLite file that appears after the start do not apply."""
+and the PostgreSQL cases run (a grant from another connection seen
+within a second, the auditors' role, the ready audit queries; a locked
+table and the server stopped are tests/faults/pg_*.sh); the case about
+an SQLite file that appears after the start and the sending-limit cases
+skip with their reason."""
 
 import os
 import signal
@@ -28,7 +30,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import cases  # noqa: E402
-from cases import free_port, result  # noqa: E402
+from cases import free_port, result, skip  # noqa: E402
 
 BUILD, SQLDIR, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 POLICYD = os.path.join(BUILD, "authrelay-policyd")
@@ -666,11 +668,6 @@ def missing_db(name):
     return os.path.join(WORK, name + ".db")
 
 
-def pg_server(verb):
-    subprocess.run(["bash", os.path.join(TOP, "tests", "pg.sh"), verb, os.environ["PG_DIR"]],
-                   check=True, capture_output=True)
-
-
 def ask_until(addr, attrs, want, limit):
     """Seconds until the reply starts with want (-1: not within limit) and the last reply."""
     start = time.time()
@@ -750,88 +747,6 @@ def case_pg_audit_queries():
     result("PostgreSQL: status and check name the server and a current schema",
            "pgsql" in st.stdout and "(current)" in st.stdout and "integrity ok, PostgreSQL 15."
            in ck.stdout, "status=%r check=%r" % (st.stdout[:600], ck.stdout[:600]))
-
-
-def case_pg_table_locked(addr, daemon):
-    """Another session holds grants and decision_log locked (LOCK TABLE) for 4 s:
-    policyd keeps answering from memory, fast, never a store error, and the
-    decision rows of that time are written once the lock is gone."""
-    before = int(psql("SELECT count(*) FROM decision_log")[0][0])
-    lost_before = daemon.logtext().count("connection lost")
-    env = dict(os.environ)
-    locker = subprocess.Popen(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", env["PG_PORT"], "-U",
-                               "authrelay", "-d", "authrelay", "-c",
-                               "BEGIN; LOCK TABLE grants, decision_log IN ACCESS EXCLUSIVE MODE; "
-                               "SELECT pg_sleep(4); COMMIT;"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    procs.append(locker)
-    time.sleep(0.5)
-    c = Conn(addr)
-    times, wrong = [], []
-    end = time.time() + 3
-    while time.time() < end:
-        t0 = time.perf_counter()
-        got = c.ask(request(client_address="127.0.0.10"))
-        times.append((time.perf_counter() - t0) * 1000)
-        if got != "action=OK":
-            wrong.append(got)
-        time.sleep(0.005)
-    c.close()
-    locker.wait(20)
-    times.sort()
-    p99 = times[int(len(times) * 0.99) - 1] if times else 0
-    result("PostgreSQL tables locked 4 s by another session: %d replies from memory, p99 %.2f ms,"
-           " max %.2f ms" % (len(times), p99, times[-1] if times else 0),
-           times and not wrong and p99 < 5, "wrong replies %r, p99 %.2f ms" % (wrong[:3], p99))
-    n = 0
-    end = time.time() + 10
-    while time.time() < end:
-        n = int(psql("SELECT count(*) FROM decision_log")[0][0]) - before
-        if n >= len(times):
-            break
-        time.sleep(0.2)
-    log = daemon.logtext()
-    result("the decisions of the locked time are written after it, without a reconnect",
-           n >= len(times) and "locked by another session" in log
-           and log.count("connection lost") == lost_before,
-           "rows %d of %d, lock logged %s, connection lost %d more times"
-           % (n, len(times), "locked by another session" in log,
-              log.count("connection lost") - lost_before))
-
-
-def case_pg_server_down(addr, daemon):
-    """PostgreSQL stopped: DEFER_IF_PERMIT, never a permit; started: permits again,
-    with no restart of policyd."""
-    granted = {"client_address": "127.0.0.10"}
-    before = Conn(addr).ask(request(**granted))
-    pg_server("pause")
-    try:
-        took, got = ask_until(addr, granted, "action=DEFER_IF_PERMIT 4.3.0 ", 5.0)
-        replies = [Conn(addr).ask(request(**granted)) for _ in range(20)]
-        replies += [Conn(addr).ask(request(sasl_username="alice", sender="alice@lab.test"))
-                    for _ in range(5)]
-        permits = [r for r in replies if r is None or not r.startswith("action=DEFER_IF_PERMIT")]
-    finally:
-        pg_server("resume")
-    result("PostgreSQL stopped: DEFER_IF_PERMIT within 5 s, never a permit",
-           before == "action=OK" and took >= 0 and not permits,
-           "before=%r first=%r other replies=%r" % (before, got, permits[:3]))
-    took, got = ask_until(addr, granted, "action=OK", 20.0)
-    result("PostgreSQL started again: permits again without a restart (%.1f s)" % took,
-           took >= 0 and daemon.proc.poll() is None, "got %r, want action=OK" % got)
-    log = daemon.logtext()
-    result("the loss and the return are logged", "connection lost" in log
-           and "connection back" in log, "log lines missing")
-    # The store_error decisions queued while the server was away are written.
-    end = time.time() + 8
-    n = 0
-    while time.time() < end:
-        n = int(psql("SELECT count(*) FROM decisions WHERE rule = 'store_error'")[0][0])
-        if n >= 25:
-            break
-        time.sleep(0.2)
-    result("decision rows queued while PostgreSQL was away are written after it returns",
-           n >= 25, "got %d store_error rows, want at least 25" % n)
 
 
 def case_daemon_mode(config_dir, db):
@@ -931,8 +846,8 @@ def main():
             case_pg_other_host(addr)
             case_pg_auditor()
             case_pg_audit_queries()
-            case_pg_table_locked(addr, d)
-            case_pg_server_down(addr, d)
+            # a table locked 10 s and the server stopped, then started:
+            # tests/faults/pg_locked.sh and pg_stopped.sh (policyd and milter)
         case_sigterm(addr, d)
     finally:
         d.stop()
@@ -940,11 +855,16 @@ def main():
     case_spawn(config, socketpair=True)
     case_check_mode(config, db)
     case_store_unavailable(WORK)
-    if not PGSQL:
+    if PGSQL:
+        skip("a database created after the start", "SQLite only (a file that appears)")
+    else:
         case_store_retry(WORK)      # an SQLite file created after the start
     case_daemon_mode(WORK, db)
     case_unix_and_ipv6(WORK, db)
-    if not PGSQL:       # sending limits: not with PostgreSQL yet
+    if PGSQL:
+        skip("sending limits", "not on PostgreSQL yet: its limit lookups answer on_store_error"
+             " (lib/store_pgsql_limits.c is being written)")
+    else:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import limits_cases
         limits_cases.case_limits(sys.modules[__name__])

@@ -28,6 +28,10 @@
 #	suite's (tests/e2e/lib.sh, check.sh): everything started is stopped
 #	by PID on exit, also on failure, and a failure prints every log's tail.
 #
+#	AUTHRELAY_BACKEND=pgsql: the database is a private PostgreSQL 15
+#	(tests/pg.sh, its data in $LAB/pg, schema made by its owner, stopped
+#	by PID with the rest), read with psql as the daemons' role.
+#
 #	Clients are loopback addresses (swaks --local-interface): 127.0.0.1
 #	is local submission (trusted_networks of the example), 127.0.0.2 gets
 #	a grant, 127.0.0.3 is a stranger. SASL users alice and mallory
@@ -165,6 +169,7 @@ sm_config() {
 		sed "s|/run/authrelay/milter.sock|$MILTER_SOCK|g" "$CONF_EXAMPLES/sendmail/authrelay.conf"
 		printf '\n# ---- Sendmail lab (later keys win) ----\n'
 		printf 'database = %s\nrun_user = %s\nlog_level = debug\n' "$DB" "$RUN_USER"
+		[ -n "${PG_PASSFILE:-}" ] && printf 'database_password_file = %s\n' "$PG_PASSFILE"
 		printf 'milter_pidfile = %s/run/milter.pid\n' "$LAB"
 	} >"$CONF"
 }
@@ -179,14 +184,28 @@ sm_sendmail_start() {
 	lab_wait_listen 127.0.0.1 "$P_SM" "$(lab_pid sendmail)" sendmail
 }
 
+# sm_pgsql: the lab's database is a PostgreSQL server of its own, its
+# schema made by the owner role (pg_init); sql reads it with psql
+sm_pgsql() {
+	. "$SRC/tests/pg.sh"
+	pg_start "$LAB/pg" && pg_init "$BUILD" || lab_die "PostgreSQL did not start"
+	lab_record pgsql "$PG_PID"
+	chown "$RUN_USER" "$PG_PASSFILE"
+	DB=$PG_CONNINFO
+	sql() { pg_psql "$1"; }
+}
+
 # sm_start: the database, the milter, Sendmail.
 sm_start() {
 	local t0
 	t0=$(lab_now)
+	[ "${AUTHRELAY_BACKEND:-sqlite}" = pgsql ] && sm_pgsql
 	sm_config
 	lab_ports_free
-	lab_ctl init >"$LAB/log/ctl-init.out" 2>&1 ||
-		{ cat "$LAB/log/ctl-init.out" >&2; lab_die "authrelayctl init failed"; }
+	if [ -z "${PG_DIR:-}" ]; then
+		lab_ctl init >"$LAB/log/ctl-init.out" 2>&1 ||
+			{ cat "$LAB/log/ctl-init.out" >&2; lab_die "authrelayctl init failed"; }
+	fi
 	sm_milter_start
 	sm_sendmail_start
 	lab_check_alive

@@ -14,6 +14,7 @@
 #	must carry Sendmail's queue id. One line per case, then
 #	"N passed, M failed"; everything started is stopped by PID on exit,
 #	also on failure. E2E_KEEP=1 leaves the lab running for a look.
+#	AUTHRELAY_BACKEND=pgsql: the same against PostgreSQL (lab.sh).
 #--
 SM_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$SM_DIR/lab.sh"
@@ -130,8 +131,8 @@ check_eq "audit: sasl: permit with the id of Sendmail's 250 reply" "$(row "sm-sa
 	"permit sasl $SASL_QID"
 forged_qid=$(sm_queue_id "sm-forged@$R")
 check_eq "audit: forged From: permit at RCPT, refusal at end of message, one queue id" \
-	"$(sql "select verdict||' '||rule from decisions where program='milter' and queue_id='$forged_qid'
-		and queue_id<>'' order by rowid" | paste -sd';')" "permit sasl;reject sender_mismatch"
+	"$(sql "select verdict||' '||rule from decision_log where program='milter' and queue_id='$forged_qid'
+		and queue_id<>'' order by id" | paste -sd';')" "permit sasl;reject sender_mismatch"
 check_eq "audit: submission: permit trusted" "$(row "sm-submit@$R" | cut -d' ' -f1-2)" "permit trusted"
 check_eq "audit: no decision row without a queue id" \
 	"$(sql "select count(*) from decisions where program='milter' and queue_id=''")" 0
