@@ -55,7 +55,8 @@ static void give_to_run_user(struct ctl *ctl)
 {
 	struct passwd *pw;
 
-	if (geteuid() != 0)
+	/* A server's database has no files to hand over. */
+	if (geteuid() != 0 || store_location_is_server(ctl->cfg->database))
 		return;
 	pw = getpwnam(ctl->cfg->run_user);
 	if (pw == NULL) {
