@@ -77,24 +77,11 @@ static int result_error(PGconn *conn, PGresult *res, const char *what, char **er
 	return error_r_set(error_r, "%s: %.*s", what, (int)strcspn(msg, "\n"), msg);
 }
 
-/* exec_params - one statement with text parameters on the copy's
-   connection; the result when ok (caller clears), else NULL */
+/* exec_params - pg_exec() on the copy's connection, never on a new one */
 static PGresult *exec_params(struct pg_store *st, const char *what, const char *sql, int n,
 			     const char *const *params, char **error_r)
 {
-	PGconn *conn = copy_conn(st, error_r);
-	PGresult *res;
-	ExecStatusType status;
-
-	if (conn == NULL)
-		return NULL;
-	res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	status = PQresultStatus(res);
-	if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
-		return res;
-	result_error(conn, res, what, error_r);
-	PQclear(res);
-	return NULL;
+	return copy_conn(st, error_r) != NULL ? pg_exec(st, what, sql, n, params, error_r) : NULL;
 }
 
 /* sequence_sql - the statement that asks about (check) or sets the

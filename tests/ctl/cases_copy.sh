@@ -243,31 +243,38 @@ copy_owner_psql() {
 		-p "$PG_PORT" -U authrelay_owner -d authrelay -c "$1" >/dev/null
 }
 
+# copy_counts -- what a refused copy must leave as it was
+copy_counts() {
+	echo "$(pg_psql "select count(*) from admin_actions")/$(pg_psql "select count(*) from decision_log")"
+}
+
+# copy_refused LABEL RC PATTERN -- the last run exited RC, said PATTERN on
+# stderr, and PostgreSQL holds what it held before ($before)
+copy_refused() {
+	local after
+	after=$(copy_counts)
+	if [ "$rc" = "$2" ] && grep -q -- "$3" "$T/err" && [ "$after" = "$before" ]; then
+		ok "copy: $1 (exit $2), nothing changed"
+	else
+		bad "copy: $1" "rc=$rc (want $2), counts $after (want $before), stderr '$(cat "$T/err")' (want '$3')"
+	fi
+}
+
 # copy_refusals SQLITE SCONF PGCONF -- what copy refuses, and that it
 # changed nothing then
 copy_refusals() {
-	local sdb=$1 sconf=$2 pgconf=$3 before after version
-	before=$(pg_psql "select count(*) from admin_actions")/$(pg_psql "select count(*) from decision_log")
+	local sdb=$1 sconf=$2 pgconf=$3 before version
+	before=$(copy_counts)
 
 	run -c "$sconf" copy --to "$PG_OWNER_CONNINFO" --to-password-file "$PG_OWNER_PASSFILE"
-	after=$(pg_psql "select count(*) from admin_actions")/$(pg_psql "select count(*) from decision_log")
-	if [ "$rc" = 1 ] && grep -q 'the target is not empty (rows: grants ' "$T/err" &&
-		grep -q -- '--replace' "$T/err" && [ "$after" = "$before" ]; then
-		ok "copy: a second copy into the non-empty target is refused (exit 1), nothing changed"
-	else
-		bad "copy: non-empty target" "rc=$rc (want 1), counts $after (want $before), stderr '$(cat "$T/err")'"
-	fi
+	copy_refused "a second copy into the non-empty target is refused" 1 \
+		'the target is not empty (rows: grants .*--replace deletes'
 
 	version=$(pg_psql "select max(version) from schema_version")
 	copy_owner_psql "UPDATE schema_version SET version = 99"
 	run -c "$sconf" copy --to "$PG_OWNER_CONNINFO" --to-password-file "$PG_OWNER_PASSFILE" --replace
 	copy_owner_psql "UPDATE schema_version SET version = $version"
-	after=$(pg_psql "select count(*) from admin_actions")/$(pg_psql "select count(*) from decision_log")
-	if [ "$rc" = 69 ] && grep -q 'schema version 99 is newer' "$T/err" && [ "$after" = "$before" ]; then
-		ok "copy: a target of another schema version is refused (exit 69), nothing changed"
-	else
-		bad "copy: wrong schema" "rc=$rc (want 69), counts $after (want $before), stderr '$(cat "$T/err")'"
-	fi
+	copy_refused "a target of another schema version is refused" 69 'schema version 99 is newer'
 	run -c "$sconf" copy --to "$CP/never-initialised.db"
 	if [ "$rc" = 69 ] && grep -q 'authrelayctl init' "$T/err" && [ ! -e "$CP/never-initialised.db" ]; then
 		ok "copy: a target never initialised is refused (exit 69), says run init, nothing created"
@@ -278,34 +285,19 @@ copy_refusals() {
 	cp "$PG_OWNER_PASSFILE" "$CP/open-password"
 	chmod 0644 "$CP/open-password"
 	run -c "$sconf" copy --to "$PG_OWNER_CONNINFO" --to-password-file "$CP/open-password" --replace
-	if [ "$rc" = 69 ] && grep -q 'readable by group or others (mode 0644)' "$T/err"; then
-		ok "copy: a password file of mode 0644 is refused (exit 69)"
-	else
-		bad "copy: 0644 password file" "rc=$rc (want 69), stderr '$(cat "$T/err")'"
-	fi
+	copy_refused "a password file of mode 0644 is refused" 69 \
+		'readable by group or others (mode 0644)'
 	run -c "$sconf" copy --to "postgresql://authrelay_owner:secret@127.0.0.1:$PG_PORT/authrelay"
-	if [ "$rc" = 64 ] && grep -q 'holds a password' "$T/err"; then
-		ok "copy: a password inside --to is refused (exit 64)"
-	else
-		bad "copy: inline password" "rc=$rc (want 64), stderr '$(cat "$T/err")'"
-	fi
+	copy_refused "a password inside --to is refused" 64 'holds a password'
 	run -c "$sconf" copy --to "$PG_CONNINFO" --to-password-file "$PG_PASSFILE" --replace
-	after=$(pg_psql "select count(*) from admin_actions")/$(pg_psql "select count(*) from decision_log")
-	if [ "$rc" = 69 ] && grep -q 'role authrelay may not set the sequence' "$T/err" && [ "$after" = "$before" ]; then
-		ok "copy: the daemons' role is refused before any row is sent, nothing changed"
-	else
-		bad "copy: daemons' role" "rc=$rc (want 69), counts $after (want $before), stderr '$(cat "$T/err")'"
-	fi
+	copy_refused "the daemons' role is refused before any row is sent" 69 \
+		'role authrelay may not set the sequence'
 	cp "$sdb" "$CP/limits.db"
 	printf 'database = %s\nrun_user = %s\n' "$CP/limits.db" "$CP_USER" > "$CP/limits.conf"
 	"$CTL" -c "$CP/limits.conf" limit set @example.org --recipients 100/1h > /dev/null 2>&1
 	run -c "$CP/limits.conf" copy --to "$PG_OWNER_CONNINFO" --to-password-file "$PG_OWNER_PASSFILE" --replace
-	after=$(pg_psql "select count(*) from admin_actions")/$(pg_psql "select count(*) from decision_log")
-	if [ "$rc" = 1 ] && grep -q 'the target has no table limit_rules' "$T/err" && [ "$after" = "$before" ]; then
-		ok "copy: a site with sending limits is refused (PostgreSQL keeps none yet), nothing changed"
-	else
-		bad "copy: limits" "rc=$rc (want 1), counts $after (want $before), stderr '$(cat "$T/err")'"
-	fi
+	copy_refused "a site with sending limits is refused (PostgreSQL keeps none yet)" 1 \
+		'the target has no table limit_rules'
 
 	run -c "$sconf" copy --to "$PG_OWNER_CONNINFO" --to-password-file "$PG_OWNER_PASSFILE" --replace
 	if [ "$rc" = 0 ] && grep -q "^admin_actions .*+1 this copy" "$T/out"; then
