@@ -184,6 +184,7 @@ recipient=r@example.com
 	copy_refusals "$sdb" "$sconf" "$pgconf"
 	copy_back "$sdb" "$pgconf"
 	copy_progress "$sdb" "$sconf"
+	copy_bad_text "$sdb" "$sconf"
 	pg_stop
 	trap 'rm -rf "$T"' EXIT
 }
@@ -355,12 +356,36 @@ copy_progress() {
 	else
 		bad "copy through a pipe" "got '$(head -c 400 "$CP/pipe.out" | cat -v)'"
 	fi
+	# shellcheck disable=SC2086
+	"$CTL" -c "$sconf" --progress copy $to 2>&1 | cat > "$CP/forced.out"
+	if grep -q $'\rcopy: [0-9,]* of [0-9,]* rows (' "$CP/forced.out" &&
+		tail -1 "$CP/forced.out" | grep -q '^copied: .* rows/s)$'; then
+		ok "copy --progress: the line through a pipe too, then the summary"
+	else
+		bad "copy --progress" "got '$(head -c 400 "$CP/forced.out" | cat -v)'"
+	fi
 	script -qec "$CTL -c $sconf --quiet copy $to" /dev/null > "$CP/quiet.out" 2>&1; rc=$?
 	if [ "$rc" = 0 ] && [ ! -s "$CP/quiet.out" ] &&
 		[ "$(pg_psql "select count(*) from decision_log")" = "$(sqlite3 -batch "$sdb" "select count(*) from decision_log")" ]; then
 		ok "copy --quiet on a terminal: prints nothing, exit 0, rows copied"
 	else
 		bad "copy --quiet" "rc=$rc, printed '$(head -c 300 "$CP/quiet.out" | cat -v)'"
+	fi
+}
+
+# copy_bad_text SQLITE SCONF -- text PostgreSQL cannot store (a byte that
+# is not UTF-8, a NUL) arrives with '?' in its place, and is counted
+copy_bad_text() {
+	local sdb=$1 sconf=$2 got want='bad ? byte and ? nul'
+	sqlite3 -batch "$sdb" "INSERT INTO decision_log (ts, program, verdict, reason)
+		VALUES (1, 'milter', 'dunno', CAST('bad ' || x'ff' || ' byte and ' || x'00' || ' nul' AS TEXT))"
+	run -c "$sconf" copy --to "$PG_OWNER_CONNINFO" --to-password-file "$PG_OWNER_PASSFILE" --replace
+	got=$(pg_psql "select reason from decision_log where ts = 1")
+	if [ "$rc" = 0 ] && [ "$got" = "$want" ] &&
+		grep -q 'decision_log: 1 text values held bytes that are not UTF-8' "$T/err"; then
+		ok "copy: text that is not UTF-8 (or holds NUL) is stored with '?', with a warning"
+	else
+		bad "copy: bad text" "rc=$rc, got '$got', want '$want'; stderr '$(cat "$T/err")'"
 	fi
 }
 
