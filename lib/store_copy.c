@@ -158,7 +158,10 @@ static int count_both(struct copy_run *run, bool *empty_r)
 	char *error = NULL;
 
 	*empty_r = true;
-	for (unsigned i = 0; i < store_tables_count && i < STORE_COPY_TABLES_MAX; i++) {
+	if (store_tables_count > STORE_COPY_TABLES_MAX)
+		return error_r_set(run->error_r, "store_copy: %u tables, room for %d",
+				   store_tables_count, STORE_COPY_TABLES_MAX);
+	for (unsigned i = 0; i < store_tables_count; i++) {
 		struct store_copy_table *c = &r->tables[i];
 		enum lookup_result s, t;
 
@@ -353,8 +356,12 @@ int store_copy(struct store *from, struct store *to, const struct store_copy_opt
 	rc = count_both(&run, &empty);
 	if (rc == 0)
 		rc = check_tables(&run);
-	if (rc == 0 && !empty)
-		rc = opts->replace ? clear_target(&run) : not_empty(&run);
+	/* With replace even an "empty" target's admin log goes: the copied
+	   rows bring their own ids. */
+	if (rc == 0 && opts->replace)
+		rc = clear_target(&run);
+	else if (rc == 0 && !empty)
+		rc = not_empty(&run);
 	for (unsigned i = 0; rc == 0 && i < r->ntables; i++)
 		rc = copy_table(&run, &r->tables[i]);
 	r->rows = run.done;

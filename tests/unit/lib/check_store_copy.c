@@ -99,6 +99,9 @@ static const struct {
 	 false, -1, true, 0, 0},
 	{"a target with only a checkpoint is refused",
 	 "INSERT INTO loginwatch_checkpoints VALUES ('/x', 1, 2, 3, 4, 5)", false, -1, true, 0, 0},
+	{"replace on a target holding only its admin log deletes that too",
+	 "INSERT INTO admin_actions VALUES (20, 500, 'root', 'init', 't', '')", true, 0, false, 0,
+	 1},
 	{"replace deletes the target's rows first, its admin log included",
 	 "INSERT INTO grants VALUES (1, 4, x'c6336401', '198.51.100.1', 32, 'x', 'pop3', 1, 1, "
 	 "  999, 1); INSERT INTO admin_actions VALUES (1, 500, 'root', 'init', 't', '')",
