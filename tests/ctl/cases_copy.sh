@@ -300,6 +300,17 @@ copy_refusals() {
 	copy_refused "a site with sending limits is refused (PostgreSQL keeps none yet)" 1 \
 		'the target has no table limit_rules'
 
+	# A failure half-way (the last table refuses its rows, after --replace
+	# deleted the target's rows and decision_log was loaded): all undone.
+	copy_owner_psql "CREATE FUNCTION copy_test_fail() RETURNS trigger LANGUAGE plpgsql AS
+		\$\$ BEGIN RAISE EXCEPTION 'planted failure'; END \$\$;
+		CREATE TRIGGER copy_test_fail BEFORE INSERT ON admin_actions
+		FOR EACH STATEMENT EXECUTE FUNCTION copy_test_fail()"
+	run -c "$sconf" copy --to "$PG_OWNER_CONNINFO" --to-password-file "$PG_OWNER_PASSFILE" --replace
+	copy_owner_psql "DROP TRIGGER copy_test_fail ON admin_actions; DROP FUNCTION copy_test_fail()"
+	copy_refused "a failure in the last table undoes the whole copy, --replace's deletes too" 69 \
+		'load admin_actions: planted failure'
+
 	run -c "$sconf" copy --to "$PG_OWNER_CONNINFO" --to-password-file "$PG_OWNER_PASSFILE" --replace
 	if [ "$rc" = 0 ] && grep -q "^admin_actions .*+1 this copy" "$T/out"; then
 		ok "copy --replace: exit 0 over the earlier copy"
