@@ -50,6 +50,8 @@ const struct ctl_command ctl_commands[] = {
 	 "--server HOST:PORT [--starttls] [--user U --password-file F] ...",
 	 "open-relay self-check over SMTP (never sends a message)", cmd_selftest},
 	{"prune", NULL, "", "delete decisions older than audit_retention and expired grants", cmd_prune},
+	{"copy", NULL, "--to DATABASE [--to-password-file FILE] [--replace]",
+	 "copy every table into another database (SQLite to PostgreSQL)", cmd_copy},
 	{"status", NULL, "[--expect DAEMONS]", "one screen: daemons, database, grants, decisions, lag",
 	 cmd_status},
 	{"report", NULL, "[--since D] [--html FILE]", "a summary for people; --html: one file with charts",

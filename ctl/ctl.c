@@ -238,10 +238,6 @@ void ctl_report_change(struct ctl *ctl, const char *action, const char *subject,
 	fflush(ctl->out);
 }
 
-/* Long enough to wait out a daemon's write batch, short enough for a
-   person at a terminal. */
-#define CTL_BUSY_TIMEOUT_MS 5000
-
 /* ctl_config - ctl->cfg, or EX_CONFIG with every problem printed */
 
 int ctl_config(struct ctl *ctl)

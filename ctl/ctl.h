@@ -32,6 +32,10 @@
 
 #define CTL_ACTOR_MAX 160
 
+/* How long a command waits for a lock: long enough to wait out a
+   daemon's write batch, short enough for a person at a terminal. */
+#define CTL_BUSY_TIMEOUT_MS 5000
+
 struct ctl {
 	const char *config_path;	/* NULL: CFG_DEFAULT_PATH */
 	bool json;			/* --json */
@@ -148,6 +152,7 @@ ctl_run_fn cmd_audit;
 ctl_run_fn cmd_cert_list, cmd_cert_add, cmd_cert_revoke;
 ctl_run_fn cmd_selftest;
 ctl_run_fn cmd_status, cmd_report;
+ctl_run_fn cmd_copy;
 
 /* Reports a store change: a human line, or {"ok":true,...} with --json;
    nothing with --quiet. */

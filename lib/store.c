@@ -570,3 +570,75 @@ int store_query(struct store *store, const char *sql, store_sql_cb *cb, void *ct
 		return cannot(store, "run queries", error_r);
 	return store->ops->query(store, sql, cb, ctx, error_r);
 }
+
+/* ---- copy between databases ---- */
+
+/* copy_missing - the error of a backend without copy support */
+static int copy_missing(struct store *store, char **error_r)
+{
+	return error_r_set(error_r, "the %s backend cannot copy tables",
+			   store != NULL ? store->ops->name : "(no)");
+}
+
+int store_copy_begin(struct store *store, bool write, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || store->ops->copy_begin == NULL)
+		return copy_missing(store, error_r);
+	return counted_write(store->ops->copy_begin(store, write, error_r));
+}
+
+enum lookup_result store_table_count(struct store *store, const struct store_table *t,
+				     uint64_t *count_r, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || t == NULL || count_r == NULL || store->ops->table_count == NULL) {
+		copy_missing(store, error_r);
+		return LOOKUP_ERROR;
+	}
+	*count_r = 0;
+	return counted_lookup(store->ops->table_count(store, t, count_r, error_r));
+}
+
+int store_table_dump(struct store *store, const struct store_table *t, store_row_cb *cb,
+		     void *ctx, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || t == NULL || cb == NULL || store->ops->table_dump == NULL)
+		return copy_missing(store, error_r);
+	return counted_write(store->ops->table_dump(store, t, cb, ctx, error_r));
+}
+
+int store_table_clear(struct store *store, const struct store_table *t, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || t == NULL || store->ops->table_clear == NULL)
+		return copy_missing(store, error_r);
+	return counted_write(store->ops->table_clear(store, t, error_r));
+}
+
+int store_table_load(struct store *store, const struct store_table *t,
+		     const struct store_value *values, size_t nrows, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || t == NULL || (values == NULL && nrows > 0)
+	    || store->ops->table_load == NULL)
+		return copy_missing(store, error_r);
+	if (nrows == 0)
+		return 0;
+	return counted_write(store->ops->table_load(store, t, values, nrows, error_r));
+}
+
+int store_copy_end(struct store *store, const struct store_copy_note *note, char **error_r)
+{
+	if (error_r != NULL)
+		*error_r = NULL;
+	if (store == NULL || store->ops->copy_end == NULL)
+		return copy_missing(store, error_r);
+	return counted_write(store->ops->copy_end(store, note, error_r));
+}

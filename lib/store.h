@@ -529,4 +529,35 @@ struct store_limit_refusal {
 int store_limit_refused(struct store *store, const struct store_limit_refusal *r,
 			unsigned *refusals_r, bool *suspended_r, bool *notify_r, char **error_r);
 
+/* ---- copy between databases (authrelayctl copy; lib/store_copy.h
+   drives these, lib/store_tables.h lists the tables) ---- */
+
+struct store_table;
+struct store_value;
+
+/* One row of a table dump: t->ncolumns values. Non-zero stops. */
+typedef int store_row_cb(const struct store_value *values, void *ctx);
+
+/* The admin_log row a committed copy writes on its target. */
+struct store_copy_note {
+	const char *actor, *action, *subject, *detail;
+};
+
+/* A copy runs inside one transaction per database, from
+   store_copy_begin() to store_copy_end(): on the target (write) every
+   change is all or nothing; on the source (read) a snapshot, so that
+   counts and rows agree while daemons keep writing. In between, only
+   the calls below on that store. Each returns 0, or -1 with *error_r;
+   a backend without them returns -1 ("... cannot copy"), never
+   crashes. store_copy_end() with note NULL rolls back. */
+int store_copy_begin(struct store *store, bool write, char **error_r);
+enum lookup_result store_table_count(struct store *store, const struct store_table *t,
+				     uint64_t *count_r, char **error_r);
+int store_table_dump(struct store *store, const struct store_table *t, store_row_cb *cb,
+		     void *ctx, char **error_r);
+int store_table_clear(struct store *store, const struct store_table *t, char **error_r);
+int store_table_load(struct store *store, const struct store_table *t,
+		     const struct store_value *values, size_t nrows, char **error_r);
+int store_copy_end(struct store *store, const struct store_copy_note *note, char **error_r);
+
 #endif

@@ -24,6 +24,7 @@
 #include "error_r.h"	/* backends report failures with error_r_set() */
 #include "store.h"
 #include "store_rules.h"
+#include "store_tables.h"
 
 struct store_writer;
 struct store_writer_batch;
@@ -128,6 +129,32 @@ struct store_ops {
 	int (*limit_refused)(struct store *store, const struct store_limit_refusal *r,
 			     unsigned *refusals_r, bool *suspended_r, bool *notify_r,
 			     char **error_r);
+
+	/* ---- copy between databases (store_copy.c; store_sqlite_copy.c,
+	   store_pgsql_copy.c): every entry may be NULL, which store.c turns
+	   into an error. Tables are rows of store_tables[]. ---- */
+	/* Opens the transaction the other copy calls run in: write, one
+	   write transaction (all or nothing); else a read snapshot, so
+	   counts and dumps agree. */
+	int (*copy_begin)(struct store *store, bool write, char **error_r);
+	/* LOOKUP_FOUND with the rows of t (this host's, for a per_host
+	   table), LOOKUP_NOT_FOUND when this database has no such table
+	   (t->optional), LOOKUP_ERROR with *error_r. */
+	enum lookup_result (*table_count)(struct store *store, const struct store_table *t,
+					  uint64_t *count_r, char **error_r);
+	/* Every row of t in t->order to cb (values valid during the call);
+	   cb returning non-zero stops with -1 (the caller's *error_r). */
+	int (*table_dump)(struct store *store, const struct store_table *t, store_row_cb *cb,
+			  void *ctx, char **error_r);
+	/* Deletes every row of t (this host's, for a per_host table). */
+	int (*table_clear)(struct store *store, const struct store_table *t, char **error_r);
+	/* Appends nrows rows (nrows * t->ncolumns values, row after row). */
+	int (*table_load)(struct store *store, const struct store_table *t,
+			  const struct store_value *values, size_t nrows, char **error_r);
+	/* Ends the transaction: note NULL rolls back (or ends the read);
+	   else the ids' sequences follow the rows, note's admin_log row is
+	   written and everything commits. */
+	int (*copy_end)(struct store *store, const struct store_copy_note *note, char **error_r);
 };
 
 /* The part of every backend's state that store.c sees. */

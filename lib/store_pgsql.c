@@ -450,6 +450,12 @@ const struct store_ops store_pgsql_ops = {
 	.admin_log = pg_admin_log,
 	.query = pg_query,
 	.query_text = pg_query_text,
+	.copy_begin = pg_copy_begin,
+	.table_count = pg_table_count,
+	.table_dump = pg_table_dump,
+	.table_clear = pg_table_clear,
+	.table_load = pg_table_load,
+	.copy_end = pg_copy_end,
 };
 
 int store_pgsql_open(const char *location, const struct store_options *opts,

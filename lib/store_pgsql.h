@@ -309,4 +309,16 @@ int pg_decision_write(struct store *store, const struct store_writer_batch *batc
 /* Closes the writer's connection (after store_writer_stop()). */
 void pg_writer_close(struct pg_store *st);
 
+/* ---- store_pgsql_copy.c: authrelayctl copy (store_backend.h) ---- */
+
+int pg_copy_begin(struct store *store, bool write, char **error_r);
+enum lookup_result pg_table_count(struct store *store, const struct store_table *t,
+				  uint64_t *count_r, char **error_r);
+int pg_table_dump(struct store *store, const struct store_table *t, store_row_cb *cb, void *ctx,
+		  char **error_r);
+int pg_table_clear(struct store *store, const struct store_table *t, char **error_r);
+int pg_table_load(struct store *store, const struct store_table *t,
+		  const struct store_value *values, size_t nrows, char **error_r);
+int pg_copy_end(struct store *store, const struct store_copy_note *note, char **error_r);
+
 #endif

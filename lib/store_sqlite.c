@@ -475,6 +475,12 @@ const struct store_ops store_sqlite_ops = {
 	.limit_list = sq_limit_list,
 	.limit_charge = sq_limit_charge,
 	.limit_refused = sq_limit_refused,
+	.copy_begin = sq_copy_begin,
+	.table_count = sq_table_count,
+	.table_dump = sq_table_dump,
+	.table_clear = sq_table_clear,
+	.table_load = sq_table_load,
+	.copy_end = sq_copy_end,
 };
 
 /* store_sqlite_open - open, recognise, migrate, start the writer */

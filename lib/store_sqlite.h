@@ -322,4 +322,16 @@ const char *sq_query_text(enum store_query_set set);
 int sq_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 	     char **error_r);
 
+/* ---- store_sqlite_copy.c: authrelayctl copy (store_backend.h) ---- */
+
+int sq_copy_begin(struct store *store, bool write, char **error_r);
+enum lookup_result sq_table_count(struct store *store, const struct store_table *t,
+				  uint64_t *count_r, char **error_r);
+int sq_table_dump(struct store *store, const struct store_table *t, store_row_cb *cb,
+		  void *ctx, char **error_r);
+int sq_table_clear(struct store *store, const struct store_table *t, char **error_r);
+int sq_table_load(struct store *store, const struct store_table *t,
+		  const struct store_value *values, size_t nrows, char **error_r);
+int sq_copy_end(struct store *store, const struct store_copy_note *note, char **error_r);
+
 #endif

@@ -491,5 +491,6 @@ fi
 . "$(dirname "$0")/cases_status.sh"
 . "$(dirname "$0")/cases_report.sh"
 . "$(dirname "$0")/cases_limit.sh"
+. "$(dirname "$0")/cases_copy.sh"
 
 summary
