@@ -157,8 +157,9 @@ void store_close(struct store **store, long long flush_timeout_ms);
 
 /* A read snapshot shared by a batch of lookups (policyd: one epoll_wait()
    batch of requests). For single-threaded callers: between
-   store_read_begin() and store_read_end() every lookup runs in one read
-   transaction, so the database's locking (and the check that the file
+   store_read_begin() and store_read_end() every lookup that reads the
+   database (a backend may answer from memory what cannot have changed)
+   runs in one read transaction, so the database's locking (and the check that the file
    was not removed or replaced) is paid once per batch instead of once
    per lookup (the file check itself: see STORE_FILE_CHECK_MS). The
    data seen is at most one batch old: a grant written by another

@@ -51,6 +51,7 @@ enum sq_stmt_id {
 	SQ_COMMIT,
 	SQ_ROLLBACK,
 	SQ_ADMIN_LOG,
+	SQ_DATA_VERSION,	/* store_sqlite_memo.c's change check */
 
 	SQ_GRANT_PREFIX_NEXT,
 	SQ_GRANT_GET_LIVE,
@@ -123,6 +124,8 @@ struct sq_conn {
 	const char *path;	/* for messages; owned by struct sq_store */
 };
 
+struct sq_memo;
+
 struct sq_store {
 	struct store base;
 	char *path;
@@ -131,7 +134,8 @@ struct sq_store {
 	pthread_mutex_t lock;		/* serialises use of main */
 	struct sq_conn main;
 	struct sq_conn writer_conn;	/* the decision writer's thread's; closed: no queue */
-	bool snapshot;			/* store_read_begin()'s transaction is open on main */
+	bool snapshot;			/* in store_read_begin()'s batch: its read
+					   transaction is open on main once joined */
 	bool moved;			/* sq_moved()'s last answer, for sq_lookup_moved() */
 	long long moved_checked_ms;	/* CLOCK_MONOTONIC of that answer; 0: none yet */
 	/* The grant prefix lengths in use per family (0 IPv4, 1 IPv6), as
@@ -143,6 +147,8 @@ struct sq_store {
 		unsigned count;
 		unsigned char len[PREFIX_LENGTHS_MAX];
 	} prefixes[2];
+	struct sq_memo *memo;		/* answers from memory; NULL until used */
+	uint64_t memo_hits, memo_misses;	/* lookups answered from it / not */
 	store_progress_fn *progress;	/* options.progress, may be NULL */
 	void *progress_ctx;
 	time_t lookup_warned;		/* last lookup failure logged */
@@ -205,6 +211,11 @@ bool sq_moved(struct sq_store *st);
    new one. Inside a read snapshot the check was made when the snapshot
    began (its answers are that old anyway). The caller holds st->lock. */
 bool sq_lookup_moved(struct sq_store *st);
+
+/* Inside a batch (store_read_begin()), begins its read transaction if
+   none is open yet: called before a lookup's first statement. The
+   caller holds st->lock. */
+void sq_snapshot_join(struct sq_store *st);
 
 /* Appends one admin_actions row within the caller's transaction.
    Returns 0 or -1 with *error_r. */
@@ -309,6 +320,28 @@ int sq_limit_charge(struct store *store, const struct store_limit_charge *c,
 		    struct store_limit_state *state_r, char **error_r);
 int sq_limit_refused(struct store *store, const struct store_limit_refusal *r,
 		     unsigned *refusals_r, bool *suspended_r, bool *notify_r, char **error_r);
+
+/* store_sqlite_memo.c: the lookups of store_backend.h answered from
+   memory while the database is unchanged (the file says how), else by
+   the functions above; sq_memo_clear() forgets every answer (a write
+   through the main connection, which SQLite's data version does not
+   count), sq_memo_free() at close. The caller of the last two holds the
+   lock. */
+enum lookup_result sq_memo_grant_lookup(struct store *store, const struct ipaddr *ip,
+					int64_t now, struct store_grant *grant_r);
+enum lookup_result sq_memo_user_suspended(struct store *store, const char *username);
+enum lookup_result sq_memo_sender_owned(struct store *store, const char *username,
+					const char *bare, const char *at_domain);
+enum lookup_result sq_memo_cert_lookup(struct store *store, const char *fingerprint,
+				       char *user_r);
+enum lookup_result sq_memo_limit_rules_get(struct store *store, const char *user,
+					   const char *domain,
+					   char spec_r[2][STORE_LIMIT_KINDS][LIMIT_SPEC_TEXT_MAX]);
+void sq_memo_clear(struct sq_store *st);
+void sq_memo_free(struct sq_store *st);
+/* The lookups answered from memory and those that asked the database,
+   since the store was opened (tests). */
+void sq_memo_counts(struct store *store, uint64_t *hits_r, uint64_t *misses_r);
 
 /* store_sqlite_audit.c */
 int sq_audit(struct store *store, const struct store_audit_filter *filter,

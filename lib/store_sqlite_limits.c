@@ -346,6 +346,7 @@ int sq_limit_charge(struct store *store, const struct store_limit_charge *c,
 	} else {
 		/* Only asking: reads, in the caller's snapshot when one is
 		   open; a charge at DATA decides for good. */
+		sq_snapshot_join(st);
 		res = sq_limit_check(&st->main, c, &state, error_r);
 	}
 	sq_unlock(st);

@@ -59,6 +59,7 @@ _Static_assert(SQ_LIMIT_ADD_ROWS == STORE_LIMIT_KINDS * LIMIT_WINDOWS_MAX,
 const char *const sq_sql[SQ_STMT_COUNT] = {
 	[SQ_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
 	[SQ_BEGIN_DEFERRED] = "BEGIN DEFERRED",
+	[SQ_DATA_VERSION] = "PRAGMA data_version",
 	[SQ_COMMIT] = "COMMIT",
 	[SQ_ROLLBACK] = "ROLLBACK",
 	[SQ_ADMIN_LOG] = "INSERT INTO admin_actions (ts, actor, action, subject, detail) "

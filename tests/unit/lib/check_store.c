@@ -27,6 +27,8 @@
 #include "ipaddr.h"
 #include "log.h"
 #include "store.h"
+#include "limit_spec.h"
+#include "store_sqlite.h"
 #include "test_sqlite.h"
 #include "test_store.h"
 #include "test_tmpdir.h"
@@ -578,6 +580,145 @@ START_TEST(test_query_read_only)
 }
 END_TEST
 
+/* ---- answers from memory (store_sqlite_memo.c) ---- */
+
+/* Changes made between the steps of test_memo: by another program
+   ("other": loginwatch, authrelayctl) or through the store itself. */
+static void memo_grant(struct store *st)
+{
+	struct store_login l = test_login("192.0.2.90", 32, "gina", 1000, 1000);
+
+	test_logins_apply(st, &l, 1, NULL);
+}
+
+static void memo_suspend(struct store *st)
+{
+	char *error = NULL;
+
+	ck_assert_int_eq(store_user_set_suspended(st, "gina", true, "test", &error), 0);
+}
+
+static void memo_sender(struct store *st)
+{
+	char *error = NULL;
+
+	ck_assert_int_eq(store_sender_allow(st, "gina", "gina@lab.example", "test", &error), 0);
+}
+
+static void memo_cert(struct store *st)
+{
+	struct store_cert c;
+	char *error = NULL;
+
+	memset(&c, 0, sizeof c);
+	snprintf(c.username, sizeof c.username, "gina");
+	snprintf(c.fingerprint, sizeof c.fingerprint, "AB:CD:EF");
+	ck_assert_msg(store_cert_add(st, &c, "test", &error) == 0, "cert add: %s", error);
+}
+
+static void memo_limit(struct store *st)
+{
+	struct limit_spec spec;
+	char *error = NULL;
+
+	ck_assert_int_eq(limit_spec_parse("5/1h", &spec, &error), 0);
+	ck_assert_int_eq(store_limit_set(st, "gina", STORE_LIMIT_MESSAGES, &spec, "test", &error),
+			 0);
+}
+
+static void memo_revoke(struct store *st)
+{
+	struct ipaddr a = test_ip("192.0.2.90");
+	char *error = NULL;
+
+	ck_assert_int_eq(store_grant_revoke(st, &a, "test", NULL, &error), 0);
+}
+
+/* The lookups are answered from memory while nothing was written, and
+   every change is seen by the next lookup whoever made it: another
+   program (its commit changes SQLite's WAL index) or the store itself
+   (which empties what it remembers); a remembered grant is not given
+   past its expiry, nor for an earlier time than it was asked for. */
+START_TEST(test_memo)
+{
+	struct store *policyd = open_ok(STORE_OPEN_CREATE);
+	struct store *other = open_ok(STORE_OPEN_EXISTING);
+	struct ipaddr client = test_ip("192.0.2.90");
+	static const struct {
+		const char *label;
+		void (*change)(struct store *st);
+		bool by_self;
+		int64_t now;
+		bool in_batch;
+		enum lookup_result grant, user, sender, cert, limit;
+		bool from_memory;	/* every lookup of the step */
+	} steps[] = {
+		{ "first lookups", NULL, false, 1500, false, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND,
+		  LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND, false },
+		{ "nothing written", NULL, false, 1500, false, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND,
+		  LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND, true },
+		{ "nothing written, in a batch", NULL, false, 1500, true, LOOKUP_NOT_FOUND,
+		  LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND, true },
+		{ "a login (another program)", memo_grant, false, 1500, false, LOOKUP_FOUND,
+		  LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND, false },
+		{ "a suspension (another program)", memo_suspend, false, 1500, true, LOOKUP_FOUND,
+		  LOOKUP_FOUND, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND, false },
+		{ "a sender right (another program)", memo_sender, false, 1500, false,
+		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_NOT_FOUND, LOOKUP_NOT_FOUND,
+		  false },
+		{ "a certificate (another program)", memo_cert, false, 1500, false, LOOKUP_FOUND,
+		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_NOT_FOUND, false },
+		{ "a limit (another program)", memo_limit, false, 1500, false, LOOKUP_FOUND,
+		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, false },
+		{ "the grant's expiry passed", NULL, false, 2500, false, LOOKUP_NOT_FOUND,
+		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, false },
+		{ "the clock stepped back", NULL, false, 1500, false, LOOKUP_FOUND, LOOKUP_FOUND,
+		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, false },
+		{ "a revoke through the store itself", memo_revoke, true, 1500, false,
+		  LOOKUP_NOT_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, false },
+		{ "a login through the store itself", memo_grant, true, 1500, true, LOOKUP_FOUND,
+		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, false },
+		{ "nothing written again", NULL, false, 1500, false, LOOKUP_FOUND, LOOKUP_FOUND,
+		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, true },
+	};
+
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		enum lookup_result g, u, snd, c, lim, found[STORE_LIMIT_KINDS];
+		struct limit_spec spec[STORE_LIMIT_KINDS];
+		uint64_t hits0, hits1, misses0, misses1;
+
+		if (steps[i].change != NULL)
+			steps[i].change(steps[i].by_self ? policyd : other);
+		if (steps[i].in_batch)
+			ck_assert_int_eq(store_read_begin(policyd), 0);
+		sq_memo_counts(policyd, &hits0, &misses0);
+		g = store_grant_lookup(policyd, &client, steps[i].now, NULL);
+		u = store_user_suspended(policyd, "gina");
+		snd = store_sender_owned(policyd, "gina", "gina@lab.example");
+		c = store_cert_lookup(policyd, "AB:CD:EF", NULL);
+		ck_assert_int_eq(store_limit_rules(policyd, "gina", found, spec), 0);
+		lim = found[STORE_LIMIT_MESSAGES];
+		sq_memo_counts(policyd, &hits1, &misses1);
+		store_read_end(policyd);
+		ck_assert_msg(g == steps[i].grant && u == steps[i].user && snd == steps[i].sender
+			      && c == steps[i].cert && lim == steps[i].limit,
+			      "%s: grant/user/sender/cert/limit got %d/%d/%d/%d/%d, "
+			      "want %d/%d/%d/%d/%d", steps[i].label, g, u, snd, c, lim,
+			      steps[i].grant, steps[i].user, steps[i].sender, steps[i].cert,
+			      steps[i].limit);
+		if (steps[i].from_memory)
+			ck_assert_msg(hits1 - hits0 == 5 && misses1 == misses0,
+				      "%s: from memory got %llu of 5 lookups, want 5", steps[i].label,
+				      (unsigned long long)(hits1 - hits0));
+		else
+			ck_assert_msg(misses1 > misses0, "%s: from the database got 0 of 5 "
+				      "lookups, want at least the changed one", steps[i].label);
+	}
+	store_close(&other, 1000);
+	store_close(&policyd, 1000);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *store_suite(void)
@@ -603,6 +744,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_snapshot_prefix_cache);
 	tcase_add_test(tc, test_logins_rollback);
 	tcase_add_test(tc, test_query_read_only);
+	tcase_add_test(tc, test_memo);
 	suite_add_tcase(s, tc);
 	return s;
 }
