@@ -98,6 +98,22 @@ struct store_ops {
 			     char **error_r);
 };
 
+/* For a backend's limit_charge (store_limits.c holds the arithmetic's
+   use, so both backends count alike): */
+struct limit_bucket;
+/* The kind named in a row ("recipients", "messages"), or -1. */
+int store_limit_kind_of(const char *name);
+/* Adds one stored bucket (of kind and window seconds) to what c's
+   windows hold at state->now (state->used), and marks the windows
+   whose oldest buckets have slid out in stale_r (to delete when
+   adding). A kind or window c does not limit is ignored. */
+void store_limit_tally(const struct store_limit_charge *c, int kind, int64_t window,
+		       const struct limit_bucket *b, struct store_limit_state *state,
+		       bool stale_r[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX]);
+/* After every bucket is tallied: true when c's additions would cross a
+   window (the first, by kind then window), set in state->crossed_*. */
+bool store_limit_judge(const struct store_limit_charge *c, struct store_limit_state *state);
+
 /* The part of every backend's state that store.c sees. */
 struct store {
 	const struct store_ops *ops;

@@ -108,7 +108,8 @@ enum {
 	PG_T_USERS = 2,
 	PG_T_SENDERS = 4,
 	PG_T_CERTS = 8,
-	PG_T_ALL = 15
+	PG_T_LIMITS = 16,	/* limit_rules (store_pgsql_limits.c) */
+	PG_T_ALL = 31
 };
 
 struct pg_view;		/* store_pgsql_view.c */
@@ -128,6 +129,11 @@ struct pg_store {
 	/* The admin connection (synchronous). */
 	pthread_mutex_t admin_lock;
 	struct pg_conn *admin;
+
+	/* The limit connection (store_pgsql_limits.c), under limit_lock. */
+	pthread_mutex_t limit_lock;
+	struct pg_conn *limit;
+	long long limit_retry_ms;	/* no new connect before (after a failure) */
 
 	/* Everything below is under lock. */
 	pthread_mutex_t lock;
@@ -206,6 +212,19 @@ int pg_admin_row(struct pg_store *st, const char *actor, const char *action,
 
 /* ---- store_pgsql_admin.c: the synchronous operations ---- */
 
+typedef int pg_work_fn(struct pg_store *st, void *ctx, char **error_r);
+typedef int pg_row_fn(struct pg_result *res, int row, void *ctx);
+
+/* fn inside BEGIN/COMMIT on the admin connection (admin_lock held), all
+   or nothing; then the tables named (PG_T_* bits) are brought up to
+   date in this process's memory (pg_thread_changed()). */
+int pg_transact(struct pg_store *st, pg_work_fn *fn, void *ctx, unsigned tables,
+		char **error_r);
+/* A query's rows on the admin connection to fn (admin_lock held while
+   it runs); fn returning non-zero stops. 0 or -1 with *error_r. */
+int pg_rows(struct pg_store *st, const char *what, const char *sql, int n,
+	    const char *const *p, pg_row_fn *fn, void *ctx, char **error_r);
+
 int pg_logins_apply(struct store *store, const struct store_login *logins, size_t count,
 		    const struct store_checkpoint *cp, char **error_r);
 enum lookup_result pg_checkpoint_get(struct store *store, const char *source,
@@ -239,6 +258,29 @@ int pg_admin_log(struct store *store, const char *actor, const char *action,
 int pg_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 	     char **error_r);
 
+/* ---- store_pgsql_limits.c: sending limits ---- */
+
+/* Each charge or refusal runs on its own connection (the limit
+   connection) and gives up after this long: connect included, the
+   whole transaction's round trips together. The test machine's charge
+   took about 0.3 ms (two round trips on loopback); a second is room
+   for a loaded server, short enough that a dead one holds a policyd's
+   event loop for at most that, once per PG_LIMIT_RETRY_MS. */
+#define PG_LIMIT_TIMEOUT_MS 1000
+/* After a failed connect or a broken limit connection, charges fail at
+   once (on_store_error) for this long before a new connect is tried. */
+#define PG_LIMIT_RETRY_MS 1000
+
+int pg_limit_set(struct store *store, const char *subject, const char *kind, const char *spec,
+		 const char *actor, char **error_r);
+int pg_limit_clear(struct store *store, const char *subject, const char *actor,
+		   char **error_r);
+int pg_limit_list(struct store *store, store_limit_rule_cb *cb, void *ctx, char **error_r);
+int pg_limit_charge(struct store *store, const struct store_limit_charge *c,
+		    struct store_limit_state *state_r, char **error_r);
+int pg_limit_refused(struct store *store, const struct store_limit_refusal *r,
+		     unsigned *refusals_r, bool *suspended_r, bool *notify_r, char **error_r);
+
 /* A grants row in the column order of pg_view_sql(PG_T_GRANTS)
    (family, encode(net, 'hex'), prefix_len, username, service,
    first_seen, last_seen, expires_at, logins); 0, or -1 when it does not
@@ -262,11 +304,25 @@ enum lookup_result pg_user_suspended(struct store *store, const char *username);
 enum lookup_result pg_sender_owned(struct store *store, const char *username,
 				   const char *address);
 enum lookup_result pg_cert_lookup(struct store *store, const char *fingerprint, char *user_r);
+enum lookup_result pg_limit_rules_get(struct store *store, const char *user, const char *domain,
+				      char spec_r[2][STORE_LIMIT_KINDS][LIMIT_SPEC_TEXT_MAX]);
 
 /* The query that loads table (one PG_T_* bit) into memory. */
 const char *pg_view_sql(unsigned table);
 
 /* ---- store_pgsql_thread.c: the view connection's thread ---- */
+
+/* A non-blocking connect (as the view thread's) that gives up after
+   timeout_ms; NULL with *error_r. */
+struct pg_conn *pg_connect_nb(struct pg_store *st, long long timeout_ms, char **error_r);
+/* Sends sql (n < 0: the simple protocol, several statements allowed,
+   no parameters; else n text parameters) on a non-blocking connection
+   and waits for the whole answer, at most timeout_ms. Returns the last
+   result, or the first failed one (caller PQclear()s and checks its
+   status), or NULL with *error_r when the connection failed or the
+   deadline passed (the connection's state is then unknown: drop it). */
+struct pg_result *pg_nb_exec(struct pg_conn *conn, const char *sql, int n,
+			     const char *const *params, long long timeout_ms, char **error_r);
 
 /* Starts the thread unless running; 0 or -1 with *error_r. */
 int pg_thread_start(struct pg_store *st, char **error_r);

@@ -31,8 +31,6 @@
 
 /* ---- helpers ---- */
 
-typedef int pg_work_fn(struct pg_store *st, void *ctx, char **error_r);
-
 /* transact - fn inside BEGIN/COMMIT on the admin connection, all or
    nothing; then refresh the tables it changed in memory */
 static int transact(struct pg_store *st, pg_work_fn *fn, void *ctx, unsigned tables,
@@ -78,8 +76,6 @@ static int changed(struct pg_store *st, const char *what, const char *sql, int n
 	return rows;
 }
 
-typedef int pg_row_fn(PGresult *res, int row, void *ctx);
-
 /* rows - a query's rows to fn (admin_lock held while fn runs); fn
    returning non-zero stops */
 static int rows(struct pg_store *st, const char *what, const char *sql, int n,
@@ -98,6 +94,18 @@ static int rows(struct pg_store *st, const char *what, const char *sql, int n,
 	PQclear(res);
 	pthread_mutex_unlock(&st->admin_lock);
 	return 0;
+}
+
+int pg_transact(struct pg_store *st, pg_work_fn *fn, void *ctx, unsigned tables,
+		char **error_r)
+{
+	return transact(st, fn, ctx, tables, error_r);
+}
+
+int pg_rows(struct pg_store *st, const char *what, const char *sql, int n,
+	    const char *const *p, pg_row_fn *fn, void *ctx, char **error_r)
+{
+	return rows(st, what, sql, n, p, fn, ctx, error_r);
 }
 
 static const char *value(PGresult *res, int row, int col)

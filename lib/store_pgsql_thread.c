@@ -80,23 +80,19 @@ static bool busy_state(const char *state)
 				 || strcmp(state, "40P01") == 0);	/* deadlock_detected */
 }
 
-/* aexec - one statement, non-blocking, within the store's deadline.
-   Returns the result (caller clears) or NULL with *error_r; *how_r says
-   why (A_BROKEN: the connection is no longer usable). */
-static PGresult *aexec(struct pg_store *st, PGconn *conn, const char *sql, int n,
-		       const char *const *params, enum outcome *how_r, char **error_r)
+PGresult *pg_nb_exec(PGconn *conn, const char *sql, int n, const char *const *params,
+		     long long timeout_ms, char **error_r)
 {
-	long long deadline = pg_now_ms() + st->timeout_ms;
+	long long deadline = pg_now_ms() + timeout_ms;
 	PGresult *res, *keep = NULL;
 	int rc;
 
-	*how_r = A_BROKEN;
-	if (!PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0))
+	if (!(n < 0 ? PQsendQuery(conn, sql)
+		    : PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0)))
 		goto conn_fail;
 	while ((rc = PQflush(conn)) == 1) {
 		if (wait_sock(conn, POLLOUT | POLLIN, deadline) <= 0)
-			return error_r_set(error_r, "no answer within %lld ms", st->timeout_ms),
-			       NULL;
+			return error_r_set(error_r, "no answer within %lld ms", timeout_ms), NULL;
 		if (!PQconsumeInput(conn))
 			goto conn_fail;
 	}
@@ -106,7 +102,7 @@ static PGresult *aexec(struct pg_store *st, PGconn *conn, const char *sql, int n
 		while (PQisBusy(conn)) {
 			if (wait_sock(conn, POLLIN, deadline) <= 0) {
 				PQclear(keep);
-				error_r_set(error_r, "no answer within %lld ms", st->timeout_ms);
+				error_r_set(error_r, "no answer within %lld ms", timeout_ms);
 				return NULL;
 			}
 			if (!PQconsumeInput(conn)) {
@@ -116,25 +112,45 @@ static PGresult *aexec(struct pg_store *st, PGconn *conn, const char *sql, int n
 		}
 		if ((res = PQgetResult(conn)) == NULL)
 			break;
+		/* Several statements: the first failure is the answer (the
+		   server skips the rest). */
+		if (keep != NULL && PQresultStatus(keep) != PGRES_COMMAND_OK
+		    && PQresultStatus(keep) != PGRES_TUPLES_OK) {
+			PQclear(res);
+			continue;
+		}
 		PQclear(keep);
 		keep = res;
 	}
+	if (keep != NULL)
+		return keep;
+conn_fail:
+	error_r_set(error_r, "%.*s", (int)strcspn(PQerrorMessage(conn), "\n"),
+		    PQerrorMessage(conn));
+	return NULL;
+}
+
+/* aexec - one statement, non-blocking, within the store's deadline.
+   Returns the result (caller clears) or NULL with *error_r; *how_r says
+   why (A_BROKEN: the connection is no longer usable). */
+static PGresult *aexec(struct pg_store *st, PGconn *conn, const char *sql, int n,
+		       const char *const *params, enum outcome *how_r, char **error_r)
+{
+	PGresult *keep = pg_nb_exec(conn, sql, n, params, st->timeout_ms, error_r);
+	const char *msg;
+
+	*how_r = A_BROKEN;
+	if (keep == NULL)
+		return NULL;
 	if (PQresultStatus(keep) == PGRES_COMMAND_OK || PQresultStatus(keep) == PGRES_TUPLES_OK) {
 		*how_r = A_OK;
 		return keep;
 	}
 	if (PQstatus(conn) == CONNECTION_OK)
 		*how_r = busy_state(PQresultErrorField(keep, PG_DIAG_SQLSTATE)) ? A_BUSY : A_FAILED;
-	if (keep != NULL) {
-		const char *msg = PQresultErrorMessage(keep);
-
-		error_r_set(error_r, "%.*s", (int)strcspn(msg, "\n"), msg);
-		PQclear(keep);
-		return NULL;
-	}
-conn_fail:
-	error_r_set(error_r, "%.*s", (int)strcspn(PQerrorMessage(conn), "\n"),
-		    PQerrorMessage(conn));
+	msg = PQresultErrorMessage(keep);
+	error_r_set(error_r, "%.*s", (int)strcspn(msg, "\n"), msg);
+	PQclear(keep);
 	return NULL;
 }
 
@@ -149,10 +165,9 @@ static int arun(struct pg_store *st, PGconn *conn, const char *sql, char **error
 	return res != NULL ? 0 : -1;
 }
 
-/* connect_nb - a non-blocking connect within the deadline */
-static PGconn *connect_nb(struct pg_store *st, char **error_r)
+PGconn *pg_connect_nb(struct pg_store *st, long long timeout_ms, char **error_r)
 {
-	long long deadline = pg_now_ms() + st->timeout_ms;
+	long long deadline = pg_now_ms() + timeout_ms;
 	PGconn *conn = pg_connect_start(st);
 	PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
 
@@ -171,7 +186,7 @@ static PGconn *connect_nb(struct pg_store *st, char **error_r)
 			break;
 		ready = wait_sock(conn, ps == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
 		if (ready <= 0) {
-			error_r_set(error_r, "no connection within %lld ms", st->timeout_ms);
+			error_r_set(error_r, "no connection within %lld ms", timeout_ms);
 			PQfinish(conn);
 			return NULL;
 		}
@@ -197,7 +212,7 @@ static int reload(struct pg_store *st, PGconn *conn, unsigned tables, char **err
 
 	if (arun(st, conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", error_r) < 0)
 		return -1;
-	for (unsigned t = PG_T_GRANTS; t <= PG_T_CERTS; t <<= 1) {
+	for (unsigned t = PG_T_GRANTS; t <= PG_T_LIMITS; t <<= 1) {
 		PGresult *res;
 
 		if (!(tables & t))
@@ -231,7 +246,8 @@ static void drain_notifies(struct pg_store *st, PGconn *conn)
 		const char *name;
 		unsigned bit;
 	} names[] = { { "grants", PG_T_GRANTS }, { "users", PG_T_USERS },
-		      { "sender_rights", PG_T_SENDERS }, { "certs", PG_T_CERTS } };
+		      { "sender_rights", PG_T_SENDERS }, { "certs", PG_T_CERTS },
+		      { "limit_rules", PG_T_LIMITS } };
 	unsigned dirty = 0;
 	PGnotify *n;
 
@@ -595,7 +611,8 @@ static void *thread_main(void *arg)
 				idle(st, NULL, next_attempt - now);
 				continue;
 			}
-			if ((conn = connect_nb(st, &error)) == NULL || setup(st, conn, &error) < 0) {
+			if ((conn = pg_connect_nb(st, st->timeout_ms, &error)) == NULL
+			    || setup(st, conn, &error) < 0) {
 				lose(st, &conn, error, &logged);
 				next_attempt = pg_now_ms() + backoff;
 				backoff = backoff * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS

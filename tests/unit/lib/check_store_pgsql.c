@@ -29,71 +29,18 @@
 #include "ipaddr.h"
 #include "log.h"
 #include "store.h"
+#include "test_pg.h"
 
-static char pg_dir[64], conninfo[512], passfile[512], owner_conninfo[512], owner_passfile[512];
-static int pg_port;
+/* ---- the server (test_pg.h) ---- */
 
-/* ---- the server ---- */
-
-static int pg_script(const char *verb)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof cmd, "bash tests/pg.sh %s %s", verb, pg_dir);
-	return system(cmd);
-}
-
-static int server_start(void)
-{
-	char path[128], line[480];
-	FILE *fp;
-
-	snprintf(pg_dir, sizeof pg_dir, "/tmp/check_store_pgsql.XXXXXX");
-	if (mkdtemp(pg_dir) == NULL || pg_script("start") != 0)
-		return -1;
-	snprintf(path, sizeof path, "%s/env", pg_dir);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof line, fp) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "PG_CONNINFO=", 12) == 0)
-			snprintf(conninfo, sizeof conninfo, "%s", line + 12);
-		else if (strncmp(line, "PG_PASSFILE=", 12) == 0)
-			snprintf(passfile, sizeof passfile, "%s", line + 12);
-		else if (strncmp(line, "PG_OWNER_CONNINFO=", 18) == 0)
-			snprintf(owner_conninfo, sizeof owner_conninfo, "%s", line + 18);
-		else if (strncmp(line, "PG_OWNER_PASSFILE=", 18) == 0)
-			snprintf(owner_passfile, sizeof owner_passfile, "%s", line + 18);
-		else if (strncmp(line, "PG_PORT=", 8) == 0)
-			pg_port = atoi(line + 8);
-	}
-	fclose(fp);
-	return conninfo[0] != '\0' && passfile[0] != '\0' ? 0 : -1;
-}
-
-/* session - another host's connection, straight through libpq, as the
-   daemons' role (authrelay) or the schema owner (authrelay_owner) */
 static PGconn *session(const char *role, const char *pwfile)
 {
-	char pw[128] = "", port[16];
-	FILE *fp = fopen(pwfile, "r");
-	const char *keys[] = { "host", "port", "dbname", "user", "password", NULL };
-	const char *vals[] = { "127.0.0.1", port, "authrelay", role, pw, NULL };
-	PGconn *conn;
-
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_ptr_nonnull(fgets(pw, sizeof pw, fp));
-	fclose(fp);
-	pw[strcspn(pw, "\n")] = '\0';
-	snprintf(port, sizeof port, "%d", pg_port);
-	conn = PQconnectdbParams(keys, vals, 0);
-	ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "other session: %s", PQerrorMessage(conn));
-	return conn;
+	return test_pg_session(role, pwfile);
 }
 
 static PGconn *other_session(void)
 {
-	return session("authrelay", passfile);
+	return session("authrelay", test_pg.passfile);
 }
 
 static void sql_as(PGconn *conn, const char *text)
@@ -143,12 +90,12 @@ static struct store *open_as(const char *program, const char *location, long lon
 	struct store_options opts = {
 		.mode = STORE_OPEN_EXISTING, .busy_timeout_ms = 2000,
 		.decision_queue_max = strcmp(program, "policyd") == 0 ? 1000 : 0,
-		.program = program, .password_file = passfile, .stale_grace_ms = grace_ms,
+		.program = program, .password_file = test_pg.passfile, .stale_grace_ms = grace_ms,
 	};
 	struct store *store = NULL;
 	char *error = NULL;
 
-	if (store_open(location != NULL ? location : conninfo, &opts, &store, &error) < 0)
+	if (store_open(location != NULL ? location : test_pg.conninfo, &opts, &store, &error) < 0)
 		ck_abort_msg("store_open %s: got \"%s\", want success", program, error);
 	return store;
 }
@@ -211,23 +158,23 @@ START_TEST(test_open_cases)
 	struct {
 		const char *label, *location, *password_file, *want;	/* want NULL: opens */
 	} cases[] = {
-		{ "URI with the password file", conninfo, passfile, NULL },
-		{ "libpq keyword=value string", keywords, passfile, NULL },
-		{ "a database without the schema", url_empty, passfile, "no authrelay schema" },
-		{ "a schema newer than this build", url_future, passfile, "newer than this build" },
-		{ "a wrong password", conninfo, badpw, "cannot connect to PostgreSQL" },
-		{ "a password file others may read", conninfo, openpw, "readable by group or others" },
-		{ "a missing password file", conninfo, "/nonexistent/pw", "database_password_file" },
-		{ "no server on the port", "postgresql://authrelay@127.0.0.1:1/authrelay", passfile,
+		{ "URI with the password file", test_pg.conninfo, test_pg.passfile, NULL },
+		{ "libpq keyword=value string", keywords, test_pg.passfile, NULL },
+		{ "a database without the schema", url_empty, test_pg.passfile, "no authrelay schema" },
+		{ "a schema newer than this build", url_future, test_pg.passfile, "newer than this build" },
+		{ "a wrong password", test_pg.conninfo, badpw, "cannot connect to PostgreSQL" },
+		{ "a password file others may read", test_pg.conninfo, openpw, "readable by group or others" },
+		{ "a missing password file", test_pg.conninfo, "/nonexistent/pw", "database_password_file" },
+		{ "no server on the port", "postgresql://authrelay@127.0.0.1:1/authrelay", test_pg.passfile,
 		  "cannot connect to PostgreSQL" },
 	};
 
-	snprintf(url_empty, sizeof url_empty, "%s?options=-csearch_path%%3Dempty", conninfo);
-	snprintf(url_future, sizeof url_future, "%s?options=-csearch_path%%3Dfuture", conninfo);
+	snprintf(url_empty, sizeof url_empty, "%s?options=-csearch_path%%3Dempty", test_pg.conninfo);
+	snprintf(url_future, sizeof url_future, "%s?options=-csearch_path%%3Dfuture", test_pg.conninfo);
 	snprintf(keywords, sizeof keywords, "host=127.0.0.1 port=%d dbname=authrelay user=authrelay",
-		 pg_port);
-	snprintf(badpw, sizeof badpw, "%s/badpw", pg_dir);
-	snprintf(openpw, sizeof openpw, "%s/openpw", pg_dir);
+		 test_pg.port);
+	snprintf(badpw, sizeof badpw, "%s/badpw", test_pg.dir);
+	snprintf(openpw, sizeof openpw, "%s/openpw", test_pg.dir);
 	ck_assert_ptr_nonnull(fp = fopen(badpw, "w"));
 	fputs("wrong\n", fp);
 	fclose(fp);
@@ -236,7 +183,7 @@ START_TEST(test_open_cases)
 	fputs("wrong\n", fp);
 	fclose(fp);
 	chmod(openpw, 0644);
-	sql_as(session("authrelay_owner", owner_passfile),
+	sql_as(session("authrelay_owner", test_pg.owner_passfile),
 	       "DROP SCHEMA IF EXISTS empty CASCADE; CREATE SCHEMA empty; "
 	    "DROP SCHEMA IF EXISTS future CASCADE; CREATE SCHEMA future; "
 	    "CREATE TABLE future.schema_version (version integer NOT NULL); "
@@ -286,30 +233,45 @@ START_TEST(test_schema_and_server)
 }
 END_TEST
 
-static int limit_row(const char *subject, const char *kind, const char *spec, int64_t changed,
-		     void *ctx)
+/* wait_rule - ms until username's recipients limit reads want (the
+   spec's text when found), or -1 after timeout_ms */
+static long long wait_rule(struct store *store, const char *username, enum lookup_result want,
+			   const char *want_spec, long long timeout_ms)
 {
-	(void)subject, (void)kind, (void)spec, (void)changed, (void)ctx;
-	return 0;
+	for (long long ms = 0; ms <= timeout_ms; ms += 10) {
+		struct limit_spec spec;
+		char text[LIMIT_SPEC_TEXT_MAX];
+		enum lookup_result r = store_limit_rule(store, username, STORE_LIMIT_RECIPIENTS, &spec);
+
+		if (r == want && (r != LOOKUP_FOUND ||
+				  strcmp(limit_spec_format(&spec, text, sizeof text), want_spec) == 0))
+			return ms;
+		usleep(10000);
+	}
+	return -1;
 }
 
-START_TEST(test_limits_not_yet)
+START_TEST(test_limit_rules_from_memory)
 {
-	/* Sending limits have no PostgreSQL tables yet: an error that says
-	   so, never a crash; no user can have a limit row. */
-	struct store *store = open_as("policyd", NULL, 0);
-	enum lookup_result found[STORE_LIMIT_KINDS];
-	struct limit_spec spec[STORE_LIMIT_KINDS];
-	char *error = NULL;
+	/* The rules are in policyd's memory: a row written by another host
+	   (or psql) is seen within a second through NOTIFY, a domain's row
+	   too, and its removal. */
+	struct store *pd = open_as("policyd", NULL, 0);
+	long long ms;
 
-	ck_assert_int_lt(store_limit_list(store, limit_row, NULL, &error), 0);
-	ck_assert_msg(error && strstr(error, "not available with the pgsql database"),
-		      "limit list: got \"%s\"", error);
-	free(error);
-	ck_assert_int_eq(store_limit_rules(store, "alice@example.org", found, spec), 0);
-	for (int k = 0; k < STORE_LIMIT_KINDS; k++)
-		ck_assert_int_eq(found[k], LOOKUP_NOT_FOUND);
-	store_close(&store, 1000);
+	ck_assert_int_eq(wait_rule(pd, "alice@example.org", LOOKUP_NOT_FOUND, NULL, 0), 0);
+	sql("INSERT INTO limit_rules (subject, kind, spec, changed) "
+	    "VALUES ('@example.org', 'recipients', '50/1h', 0)");
+	ms = wait_rule(pd, "alice@example.org", LOOKUP_FOUND, "50/1h", 1000);
+	ck_assert_msg(ms >= 0, "domain row from another host: not seen within 1 s");
+	sql("INSERT INTO limit_rules (subject, kind, spec, changed) "
+	    "VALUES ('alice@example.org', 'recipients', '5/1h', 0)");
+	ms = wait_rule(pd, "alice@example.org", LOOKUP_FOUND, "5/1h", 1000);
+	ck_assert_msg(ms >= 0, "user row from another host: not seen within 1 s");
+	sql("DELETE FROM limit_rules");
+	ms = wait_rule(pd, "alice@example.org", LOOKUP_NOT_FOUND, NULL, 1000);
+	ck_assert_msg(ms >= 0, "rows removed by another host: still seen after 1 s");
+	store_close(&pd, 1000);
 }
 END_TEST
 
@@ -739,7 +701,7 @@ START_TEST(test_server_stopped_and_back)
 	ck_assert_msg(wait_lookup(pd, "192.0.2.90", LOOKUP_FOUND, 2000) >= 0, "grant not seen");
 	ck_assert_msg(wait_lookup(grace, "192.0.2.90", LOOKUP_FOUND, 2000) >= 0, "grant not seen");
 
-	ck_assert_int_eq(pg_script("pause"), 0);
+	ck_assert_int_eq(test_pg_script("pause"), 0);
 	/* A server shut down closes the connections: noticed at once. */
 	ms = wait_lookup(pd, "192.0.2.90", LOOKUP_ERROR, 5000);
 	ck_assert_msg(ms >= 0, "server stopped: got no LOOKUP_ERROR within 5 s");
@@ -753,7 +715,7 @@ START_TEST(test_server_stopped_and_back)
 		ck_assert_int_eq(store_decision_queue(pd, &d), 0);
 	ck_assert_int_lt(store_decision_flush(pd, 300), 0);	/* nowhere to write */
 
-	ck_assert_int_eq(pg_script("resume"), 0);
+	ck_assert_int_eq(test_pg_script("resume"), 0);
 	ms = wait_lookup(pd, "192.0.2.90", LOOKUP_FOUND, 15000);
 	ck_assert_msg(ms >= 0, "server back: no LOOKUP_FOUND within 15 s");
 	ck_assert_int_eq(store_decision_flush(pd, 10000), 0);
@@ -773,7 +735,7 @@ static Suite *pgsql_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_open_cases);
 	tcase_add_test(tc, test_schema_and_server);
-	tcase_add_test(tc, test_limits_not_yet);
+	tcase_add_test(tc, test_limit_rules_from_memory);
 	tcase_add_test(tc, test_grant_lookups);
 	tcase_add_test(tc, test_login_refresh);
 	tcase_add_test(tc, test_checkpoint_with_grants);
@@ -791,36 +753,16 @@ static Suite *pgsql_suite(void)
 
 int main(void)
 {
-	struct store_options opts = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 5000,
-				     .program = "test" };
-	struct store *store = NULL;
-	char *error = NULL;
 	SRunner *sr;
-	int failed;
+	int failed, up;
 
-	if (access("/usr/lib/postgresql/15/bin/initdb", X_OK) != 0) {
-		printf("store_pgsql: skipped: PostgreSQL 15 is not installed "
-		       "(/usr/lib/postgresql/15/bin/initdb; make deps installs postgresql-15)\n");
-		return EXIT_SUCCESS;
-	}
 	log_set_level(LOG_LEVEL_ERROR);
-	if (server_start() < 0) {
-		printf("store_pgsql: FAIL: the PostgreSQL server did not start (tests/pg.sh)\n");
-		pg_script("stop");
-		return EXIT_FAILURE;
-	}
-	/* authrelayctl init's part, as the schema's owner (roles.sql). */
-	opts.password_file = owner_passfile;
-	if (store_open(owner_conninfo, &opts, &store, &error) < 0) {
-		printf("store_pgsql: FAIL: init: %s\n", error);
-		pg_script("stop");
-		return EXIT_FAILURE;
-	}
-	store_close(&store, 0);
+	if ((up = test_pg_start("check_store_pgsql")) <= 0)
+		return up == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	sr = srunner_create(pgsql_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	pg_script("stop");
+	test_pg_stop();
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
