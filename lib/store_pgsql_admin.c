@@ -845,15 +845,24 @@ static int prune_step(struct pg_store *st, const char *sql, const char *const *p
 int pg_prune(struct store *store, int64_t before, unsigned batch, const char *actor,
 	     uint64_t *deleted_r, char **error_r)
 {
-	static const char *const sql[2] = {
+	/* Refusals go with the audit; counters with their window: a bucket
+	   twice its window old counts for nothing ($1 unused there). As
+	   SQLite's prune, the limits' rows are few and go last. */
+	static const char *const sql[4] = {
 		"DELETE FROM decision_log WHERE id IN "
 		"(SELECT id FROM decision_log WHERE ts < $1 LIMIT $2)",
 		"DELETE FROM grants WHERE id IN (SELECT id FROM grants WHERE expires_at < $1 LIMIT $2)",
+		"DELETE FROM limit_refusals WHERE id IN "
+		"(SELECT id FROM limit_refusals WHERE ts < $1 LIMIT $2)",
+		"DELETE FROM limit_counts WHERE (subject, kind, window_seconds, bucket) IN "
+		"(SELECT subject, kind, window_seconds, bucket FROM limit_counts "
+		"WHERE bucket + 2 * window_seconds < extract(epoch FROM now())::bigint "
+		"AND $1::bigint IS NOT NULL LIMIT $2)",
 	};
 	struct pg_store *st = pg_store(store);
-	char b[24], lim[24], subject[32], detail[128];
+	char b[24], lim[24], subject[32], detail[160];
 	const char *p[2] = { b, lim };
-	uint64_t counts[2] = { 0, 0 };
+	uint64_t counts[4] = { 0, 0, 0, 0 };
 	time_t t = (time_t)before;
 	struct tm tm;
 	int n, res = 0;
@@ -862,7 +871,7 @@ int pg_prune(struct store *store, int64_t before, unsigned batch, const char *ac
 		batch = 100000;
 	snprintf(b, sizeof b, "%lld", (long long)before);
 	snprintf(lim, sizeof lim, "%u", batch);
-	for (int i = 0; i < 2 && res == 0; i++) {
+	for (int i = 0; i < 4 && res == 0; i++) {
 		do {
 			if ((n = prune_step(st, sql[i], p, error_r)) < 0) {
 				res = -1;
@@ -873,13 +882,19 @@ int pg_prune(struct store *store, int64_t before, unsigned batch, const char *ac
 				st->progress(st->progress_ctx, counts[0] + counts[1], 0);
 		} while ((unsigned)n == batch);
 	}
-	*deleted_r = counts[0] + counts[1];
+	*deleted_r = counts[0] + counts[1] + counts[2] + counts[3];
 	if (gmtime_r(&t, &tm) == NULL
 	    || strftime(subject, sizeof subject, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(subject, sizeof subject, "%lld", (long long)before);
-	snprintf(detail, sizeof detail, "decisions=%llu grants=%llu%s",
-		 (unsigned long long)counts[0], (unsigned long long)counts[1],
-		 res < 0 ? " (stopped by an error)" : "");
+	snprintf(detail, sizeof detail, "decisions=%llu grants=%llu",
+		 (unsigned long long)counts[0], (unsigned long long)counts[1]);
+	if (counts[2] + counts[3] > 0)
+		snprintf(detail + strlen(detail), sizeof detail - strlen(detail),
+			 " limit_refusals=%llu limit_counts=%llu", (unsigned long long)counts[2],
+			 (unsigned long long)counts[3]);
+	if (res < 0)
+		snprintf(detail + strlen(detail), sizeof detail - strlen(detail),
+			 " (stopped by an error)");
 	/* Logged also after a partial prune: those rows are gone. */
 	if (pg_admin_log(store, actor, "prune", subject, detail, res < 0 ? NULL : error_r) < 0)
 		res = -1;

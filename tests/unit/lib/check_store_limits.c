@@ -353,6 +353,36 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* prune removes the refusals older than its time and the counters
+   twice their window old, and says so in admin_log. */
+START_TEST(test_prune)
+{
+	struct store *store = store_new(STORE_OPEN_CREATE);
+	struct limit_spec spec = spec_of("5/1s");
+	struct store_limit_charge c = {"walter", {&spec, NULL}, {1, 0}, true};
+	struct store_limit_refusal r = {"walter", STORE_LIMIT_RECIPIENTS, 1, 0, 86400, "test", false};
+	struct store_limit_state state;
+	unsigned refusals;
+	bool suspended, notify;
+	uint64_t deleted = 0;
+	char *error = NULL, got[64];
+
+	ck_assert_int_eq(store_limit_charge(store, &c, &state, &error), 0);
+	ck_assert_int_eq(store_limit_refused(store, &r, &refusals, &suspended, &notify, &error), 0);
+	sleep(3);	/* the 1 s window's bucket is now over twice its window old */
+	ck_assert_msg(store_prune(store, (int64_t)time(NULL) + 1, 1000, "test", &deleted, &error) == 0,
+		      "prune: %s", error);
+	ck_assert_msg(deleted == 2, "prune: got %llu rows deleted, want 2 (a bucket, a refusal)",
+		      (unsigned long long)deleted);
+	query_value(store, "SELECT count(*) FROM limit_counts", got);
+	ck_assert_msg(strcmp(got, "0") == 0, "limit_counts after prune: got %s rows, want 0", got);
+	query_value(store, "SELECT detail FROM admin_log WHERE action = 'prune'", got);
+	ck_assert_msg(strstr(got, "limit_refusals=1 limit_counts=1") != NULL,
+		      "prune's admin_log detail: got \"%s\"", got);
+	store_close(&store, 1000);
+}
+END_TEST
+
 /* charge_one - one adding charge of one recipient for subject against
    spec; the call's result, *crossed_r the crossed kind */
 static int charge_one(struct store *store, const char *subject, const char *spec_text,
@@ -439,6 +469,7 @@ static Suite *store_limits_suite(void)
 	tcase_add_test(tc, test_charges);
 	tcase_add_test(tc, test_atomic);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_prune);
 	if (on_pgsql) {
 		tcase_add_test(tc, test_pgsql_lock_held);
 		tcase_add_test(tc, test_pgsql_server_away);
