@@ -75,6 +75,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ipaddr.h"
 #include "store_backend.h"
 
 struct pg_conn;		/* libpq's PGconn */
@@ -286,6 +287,41 @@ int pg_limit_refused(struct store *store, const struct store_limit_refusal *r,
    first_seen, last_seen, expires_at, logins); 0, or -1 when it does not
    parse. */
 int pg_row_grant(struct pg_result *res, int row, struct store_grant *g);
+
+/* ---- store_pgsql_logins.c: loginwatch's grants in sets ---- */
+
+/* The text form of one grant event's values (store_pgsql_admin.c). */
+struct grant_event {
+	char family[4], net[2 + 32 + 1], ip[IPADDR_STRLEN], prefix[8];
+	char seen[24], expires[24];
+	const char *username, *service, *event, *source, *line;
+	const char *session;	/* NULL: none */
+};
+
+/* What a grant event does to a grant that exists, after "INSERT INTO
+   grants (...) VALUES/SELECT ...": a grant still live at the event keeps
+   first_seen and counts one more login, and its expiry never moves back;
+   an expired one starts anew (store.h, store_logins_apply). */
+#define PG_GRANT_UPSERT \
+	"ON CONFLICT (net, prefix_len) DO UPDATE SET " \
+	"first_seen = CASE WHEN grants.expires_at > excluded.first_seen " \
+	"THEN grants.first_seen ELSE excluded.first_seen END, " \
+	"last_seen = CASE WHEN grants.expires_at > excluded.first_seen " \
+	"THEN greatest(grants.last_seen, excluded.last_seen) ELSE excluded.last_seen END, " \
+	"expires_at = CASE WHEN grants.expires_at > excluded.first_seen " \
+	"THEN greatest(grants.expires_at, excluded.expires_at) " \
+	"ELSE excluded.expires_at END, " \
+	"logins = CASE WHEN grants.expires_at > excluded.first_seen " \
+	"THEN grants.logins + 1 ELSE 1 END, " \
+	"username = excluded.username, service = excluded.service"
+
+/* The grants and grant_log rows of count login events, in the admin
+   connection's transaction (admin_lock held), with the same result as
+   writing them one by one in order: a login whose (session, ip) is in
+   grant_log already (or earlier in the batch) writes nothing. 0, or -1
+   with *error_r. */
+int pg_logins_write(struct pg_store *st, const struct grant_event *evs, size_t count,
+		    char **error_r);
 
 /* ---- store_pgsql_view.c: the tables in memory ---- */
 

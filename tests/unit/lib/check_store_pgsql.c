@@ -423,7 +423,9 @@ START_TEST(test_login_sessions)
 {
 	/* The same Dovecot login from its auth-policy report and its log
 	   line, in either order or twice in one batch, counts once; the
-	   same session id from another address is another login. */
+	   same session id from another address is another login. A batch
+	   is written in runs (store_pgsql_logins.c): a grant twice in one
+	   batch is two logins, as written one by one. */
 	static const struct {
 		const char *label, *ip, *session;
 		size_t batch;		/* logins applied together */
@@ -434,7 +436,8 @@ START_TEST(test_login_sessions)
 		{ "a new session", "192.0.2.60", "s2", 1, 2 },
 		{ "twice in one batch", "192.0.2.60", "s3", 2, 3 },
 		{ "no session: always counted", "192.0.2.60", "", 1, 4 },
-		{ "the same session from another address", "192.0.2.61", "s1", 1, 4 },
+		{ "no session, twice in one batch: both counted", "192.0.2.60", "", 2, 6 },
+		{ "the same session from another address", "192.0.2.61", "s1", 1, 6 },
 	};
 	struct store *store = open_as("authrelayctl", NULL, 0);
 	int64_t base = time(NULL) - 100;
