@@ -160,7 +160,7 @@ static void limit_drop(struct pg_store *st, bool retry_later)
 static PGconn *limit_conn(struct pg_store *st, long long deadline, char **error_r)
 {
 	bool away;
-	char set[160];
+	char set[200];
 	PGconn *conn;
 	PGresult *res;
 
@@ -181,9 +181,15 @@ static PGconn *limit_conn(struct pg_store *st, long long deadline, char **error_
 		st->limit_retry_ms = pg_now_ms() + PG_LIMIT_RETRY_MS;
 		return NULL;
 	}
-	/* The server gives up when we would: statement_timeout. */
+	/* The server gives up when we would: statement_timeout. A charge's
+	   COMMIT does not wait for the server's disk (synchronous_commit):
+	   a crash of the server may forget the counts of its last fraction
+	   of a second, as SQLite's batched charges may forget a batch, and a
+	   DATA request does not wait for an fsync. Refusals (a suspension)
+	   wait for it. */
 	snprintf(set, sizeof set, "SET TIME ZONE 'UTC'; SET lock_timeout = %s; "
-		 "SET statement_timeout = %d", PG_LIMIT_LOCK_TIMEOUT, PG_LIMIT_TIMEOUT_MS);
+		 "SET statement_timeout = %d; SET synchronous_commit = off",
+		 PG_LIMIT_LOCK_TIMEOUT, PG_LIMIT_TIMEOUT_MS);
 	res = pg_nb_exec(conn, set, -1, NULL, deadline - pg_now_ms(), error_r);
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
 		if (res != NULL)
@@ -457,7 +463,7 @@ static int refused(struct pg_store *st, struct limit_refusal *x, char **error_r)
 {
 	const struct store_limit_refusal *r = x->r;
 	long long deadline = pg_now_ms() + PG_LIMIT_TIMEOUT_MS;
-	char lit[LIT_MAX], query[256 + LIT_MAX], sql[1024 + 3 * LIT_MAX], now[24];
+	char lit[LIT_MAX], query[320 + LIT_MAX], sql[1024 + 3 * LIT_MAX], now[24];
 	bool notified_before, suspend;
 	PGconn *conn;
 	PGresult *res;
@@ -468,6 +474,7 @@ static int refused(struct pg_store *st, struct limit_refusal *x, char **error_r)
 		return -1;
 	/* limit_refusals_subject_ts. */
 	snprintf(query, sizeof query,
+		 "SET LOCAL synchronous_commit = on; "
 		 "SELECT " PG_LIMIT_NOW ", count(*), coalesce(max(notified), 0) "
 		 "FROM limit_refusals WHERE subject = %s AND ts > " PG_LIMIT_NOW " - %lld",
 		 lit, (long long)r->suspend_window);
