@@ -275,11 +275,14 @@ static void limit_lock_sql(char *sql, size_t size, const char *lit, const char *
 /* ---- charges ---- */
 
 /* counts_read - now and every counter row of c->subject, from res
-   (now, kind, window_seconds, bucket, count; kind NULL: no rows) */
-static void counts_read(const struct store_limit_charge *c, PGresult *res,
-			struct store_limit_state *state,
-			bool stale[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX])
+   (now, kind, window_seconds, bucket, count; kind NULL: no rows); -1
+   when res is not that */
+static int counts_read(const struct store_limit_charge *c, PGresult *res,
+		       struct store_limit_state *state,
+		       bool stale[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX], char **error_r)
 {
+	if (PQntuples(res) < 1 || PQnfields(res) != 5)
+		return error_r_set(error_r, "read limit counters: unexpected answer");
 	state->now = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct limit_bucket b;
@@ -291,6 +294,7 @@ static void counts_read(const struct store_limit_charge *c, PGresult *res,
 		store_limit_tally(c, store_limit_kind_of(PQgetvalue(res, i, 1)),
 				  strtoll(PQgetvalue(res, i, 2), NULL, 10), &b, state, stale);
 	}
+	return 0;
 }
 
 /* add_sql - the additions to the current bucket of each window, the
@@ -359,9 +363,12 @@ static int charge(struct pg_store *st, const struct store_limit_charge *c,
 		"FROM (SELECT " PG_LIMIT_NOW " AS t) n LEFT JOIN limit_counts c ON c.subject = ";
 	long long deadline = pg_now_ms() + PG_LIMIT_TIMEOUT_MS;
 	bool stale[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX];
-	char lit[LIT_MAX], query[sizeof counts + LIT_MAX], sql[4096];
+	/* sql: up to STORE_LIMIT_KINDS * LIMIT_WINDOWS_MAX rows and as many
+	   expiries, each with the quoted subject */
+	char lit[LIT_MAX], query[sizeof counts + LIT_MAX], sql[16384];
 	PGconn *conn;
 	PGresult *res;
+	int rc;
 
 	memset(stale, 0, sizeof stale);
 	if ((conn = limit_conn(st, deadline, error_r)) == NULL)
@@ -375,10 +382,11 @@ static int charge(struct pg_store *st, const struct store_limit_charge *c,
 		if ((res = limit_exec(st, "read limit counters", query, 1, p, deadline,
 				      error_r)) == NULL)
 			return -1;
-		counts_read(c, res, state, stale);
+		rc = counts_read(c, res, state, stale, error_r);
 		PQclear(res);
-		store_limit_judge(c, state);
-		return 0;
+		if (rc == 0)
+			store_limit_judge(c, state);
+		return rc;
 	}
 	if (literal(conn, c->subject, lit, sizeof lit, error_r) < 0)
 		return -1;
@@ -386,8 +394,12 @@ static int charge(struct pg_store *st, const struct store_limit_charge *c,
 	limit_lock_sql(sql, sizeof sql, lit, query);
 	if ((res = limit_exec(st, "read limit counters", sql, -1, NULL, deadline, error_r)) == NULL)
 		return -1;
-	counts_read(c, res, state, stale);
+	rc = counts_read(c, res, state, stale, error_r);
 	PQclear(res);
+	if (rc < 0) {
+		limit_drop(st, false);	/* and its transaction */
+		return -1;
+	}
 	if (store_limit_judge(c, state)) {
 		/* Crossed: nothing added; the lock goes with the transaction. */
 		snprintf(sql, sizeof sql, "ROLLBACK");
@@ -482,6 +494,11 @@ static int refused(struct pg_store *st, struct limit_refusal *x, char **error_r)
 	if ((res = limit_exec(st, "count limit refusals", sql, -1, NULL, deadline, error_r))
 	    == NULL)
 		return -1;
+	if (PQntuples(res) != 1 || PQnfields(res) != 3) {
+		PQclear(res);
+		limit_drop(st, false);	/* and its transaction */
+		return error_r_set(error_r, "count limit refusals: unexpected answer");
+	}
 	snprintf(now, sizeof now, "%s", PQgetvalue(res, 0, 0));
 	x->refusals = (unsigned)strtoul(PQgetvalue(res, 0, 1), NULL, 10) + 1;
 	notified_before = strtol(PQgetvalue(res, 0, 2), NULL, 10) != 0;

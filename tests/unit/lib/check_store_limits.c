@@ -235,6 +235,30 @@ START_TEST(test_charges)
 			      state.crossed_kind);
 	}
 	{
+		/* A subject of the longest length with quotes and a
+		   backslash (PostgreSQL: quoted into the statements) counts
+		   like any other, in every window. */
+		char odd[STORE_USER_MAX];
+		struct limit_spec four = spec_of("3/1m, 5/1h, 7/1d, 9/7d");
+		struct store_limit_charge c = {odd, {&four, &four}, {3, 1}, true};
+		struct store_limit_state state;
+		char *error = NULL;
+
+		memset(odd, 'x', sizeof odd - 1);
+		odd[sizeof odd - 1] = '\0';
+		memcpy(odd, "o'brien\\\"", 9);
+		ck_assert_msg(store_limit_charge(store, &c, &state, &error) == 0, "odd subject: %s",
+			      error);
+		ck_assert_msg(store_limit_charge(store, &c, &state, &error) == 0, "odd subject: %s",
+			      error);
+		ck_assert_msg(state.crossed_kind == STORE_LIMIT_RECIPIENTS && state.used[0][0] == 3 &&
+				      state.used[0][3] == 3 && state.used[1][2] == 1,
+			      "odd subject, second message: got crossed %d used %llu/%llu/%llu, want 0 "
+			      "3/3/1", state.crossed_kind, (unsigned long long)state.used[0][0],
+			      (unsigned long long)state.used[0][3],
+			      (unsigned long long)state.used[1][2]);
+	}
+	{
 		/* The audit view: what counts now, and the limit. */
 		static const struct {
 			const char *sql, *want;
@@ -245,7 +269,7 @@ START_TEST(test_charges)
 			 "AND \"window\" = 86400", "100"},
 			{"SELECT used FROM limit_usage WHERE username = 'alice' AND kind = 'messages'",
 			 "3"},
-			{"SELECT count(*) FROM limit_usage", "5"},
+			{"SELECT count(*) FROM limit_usage", "13"},
 		};
 		char got[64];
 
