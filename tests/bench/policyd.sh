@@ -202,6 +202,16 @@ cpu_ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
 # the event loop's own thread (the pid's task): where a decision's
 # counting is paid; the writer's CPU depends on how rows batch up
 loop_ticks() { awk '{print $14 + $15}' /proc/"$1"/task/"$1"/stat; }
+# the PostgreSQL server's CPU: the postmaster and its children
+pg_ticks() {
+    local pm
+    pm=$(head -1 "$PG_DIR/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+    # cat, not awk's own reads: a process that ends meanwhile would stop awk
+    cat /proc/[0-9]*/stat 2>/dev/null |
+        awk -v pm="$pm" '{ sub(/^[0-9]+ \(.*\) /, ""); if ($2 == pm) t += $12 + $13 } END { print t + 0 }' |
+        awk -v own="$(cpu_ticks "$pm")" '{ print $1 + own }'
+}
+[ "$pgsql" = 1 ] && { gcpu0=$(cpu_ticks "$gpid"); pgcpu0=$(pg_ticks); }
 cpu0=$(cpu_ticks "$ppid") mcpu0=$(cpu_ticks "$mpid")
 loop0=$(loop_ticks "$ppid") mloop0=$(loop_ticks "$mpid")
 base_all=() pol_all=() met_all=() pair_all=() pg_all=()
@@ -231,6 +241,7 @@ for r in $(seq "$rounds"); do
     m_requests=$((${m_requests:-0} + $(val requests "$m")))
 done
 cpu1=$(cpu_ticks "$ppid") mcpu1=$(cpu_ticks "$mpid")
+[ "$pgsql" = 1 ] && { gcpu1=$(cpu_ticks "$gpid"); pgcpu1=$(pg_ticks); }
 loop1=$(loop_ticks "$ppid") mloop1=$(loop_ticks "$mpid")
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 b_rps=$(median "${base_all[@]}")
@@ -325,6 +336,9 @@ if [ "$pgsql" = 1 ]; then
     printf '  %-36s %10s %8s %10s\n' "authrelay-policyd, SQLite" "$p_rps" "$ratio" "$p99"
     printf '  %-36s %10s %8s %10s\n' "authrelay-policyd, PostgreSQL" "$g_rps" "$g_ratio" "$g_p99"
     echo "PostgreSQL decision rows: $g_rows written (counted in the server), $g_want wanted (+ up to $((conns * rounds)) in flight)"
+    g_requests=$(for g in "${pg_all[@]}"; do val requests "$g"; done | awk '{ n += $1 } END { print n }')
+    awk -v p=$((gcpu1 - gcpu0)) -v s=$((pgcpu1 - pgcpu0)) -v n="$g_requests" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { if (n > 0) printf "CPU per request on PostgreSQL: policyd %.1f us, the server %.1f us (its processes share the cores with policyd and the load generator)\n", p / hz * 1e6 / n, s / hz * 1e6 / n }' 
     if [ "$limits" = 1 ]; then
         used=$(pg_psql "SELECT sum(used) FROM limit_usage WHERE kind = 'messages' AND \"window\" = 3600")
         echo "PostgreSQL limits: $used messages counted in limit_usage; no target with limits (each DATA waits for the server)"
