@@ -91,6 +91,8 @@ struct store_ops {
 			   char **error_r);
 	int (*limit_list)(struct store *store, store_limit_rule_cb *cb, void *ctx,
 			  char **error_r);
+	/* *state_r arrives zeroed, crossed_kind and crossed_window -1;
+	   store.c hands it to the caller only when this returns 0. */
 	int (*limit_charge)(struct store *store, const struct store_limit_charge *c,
 			    struct store_limit_state *state_r, char **error_r);
 	int (*limit_refused)(struct store *store, const struct store_limit_refusal *r,

@@ -230,6 +230,8 @@ int store_limit_list(struct store *store, store_limit_rule_cb *cb, void *ctx, ch
 int store_limit_charge(struct store *store, const struct store_limit_charge *c,
 		       struct store_limit_state *state_r, char **error_r)
 {
+	struct store_limit_state state;
+
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || c == NULL || state_r == NULL || c->subject == NULL ||
@@ -237,7 +239,14 @@ int store_limit_charge(struct store *store, const struct store_limit_charge *c,
 		return error_r_set(error_r, "store_limit_charge: bad arguments");
 	if (store->ops->limit_charge == NULL)
 		return no_limits(store, error_r);
-	return store->ops->limit_charge(store, c, state_r, error_r);
+	/* The backend fills a fresh state; the caller sees it only whole. */
+	memset(&state, 0, sizeof state);
+	state.crossed_kind = -1;
+	state.crossed_window = -1;
+	if (store->ops->limit_charge(store, c, &state, error_r) != 0)
+		return -1;
+	*state_r = state;
+	return 0;
 }
 
 int store_limit_refused(struct store *store, const struct store_limit_refusal *r,

@@ -418,17 +418,11 @@ int pg_limit_charge(struct store *store, const struct store_limit_charge *c,
 		    struct store_limit_state *state_r, char **error_r)
 {
 	struct pg_store *st = pg_store(store);
-	struct store_limit_state state;
 	int res;
 
-	memset(&state, 0, sizeof state);
-	state.crossed_kind = -1;
-	state.crossed_window = -1;
 	pthread_mutex_lock(&st->limit_lock);
-	res = charge(st, c, &state, error_r);
+	res = charge(st, c, state_r, error_r);
 	pthread_mutex_unlock(&st->limit_lock);
-	if (res == 0)
-		*state_r = state;
 	return res;
 }
 

@@ -753,16 +753,20 @@ void pg_thread_changed(struct pg_store *st, unsigned tables)
 	uint64_t gen;
 
 	pthread_mutex_lock(&st->lock);
-	if (!st->thread_started || !st->loaded) {
-		/* Nothing in memory to refresh: the next load reads it. */
+	if (!st->thread_started || (st->ever_loaded && !st->loaded)) {
+		/* Nothing in memory to refresh (or the connection is lost):
+		   the next load reads it. */
 		st->dirty |= tables;
 		pthread_mutex_unlock(&st->lock);
 		return;
 	}
+	/* Also while the first load is under way: its snapshot may have
+	   been taken before this change committed, and a lookup made right
+	   after this call must see the change. */
 	st->dirty |= tables;
 	gen = ++st->reload_asked;
 	wake_thread(st);
-	while (st->reload_done < gen && st->loaded && pg_now_ms() < deadline)
+	while (st->reload_done < gen && (st->loaded || !st->ever_loaded) && pg_now_ms() < deadline)
 		cond_wait_ms(st, deadline - pg_now_ms());
 	pthread_mutex_unlock(&st->lock);
 }

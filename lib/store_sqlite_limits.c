@@ -290,17 +290,13 @@ int sq_limit_charge(struct store *store, const struct store_limit_charge *c,
 		    struct store_limit_state *state_r, char **error_r)
 {
 	struct sq_store *st = sq_store(store);
-	struct store_limit_state state;
 	int res;
 
-	memset(&state, 0, sizeof state);
-	state.crossed_kind = -1;
-	state.crossed_window = -1;
 	sq_lock(st);
 	if (c->commit && st->snapshot) {
-		res = sq_limit_charge_batch(st, c, &state, error_r);
+		res = sq_limit_charge_batch(st, c, state_r, error_r);
 	} else if (c->commit) {
-		void *args[2] = {(void *)c, &state};
+		void *args[2] = {(void *)c, state_r};
 
 		sq_unlock(st);
 		res = sq_transact(st, sq_limit_charge_tx, args, error_r);
@@ -311,11 +307,9 @@ int sq_limit_charge(struct store *store, const struct store_limit_charge *c,
 	} else {
 		/* Only asking: reads, in the caller's snapshot when one is
 		   open; a charge at DATA decides for good. */
-		res = sq_limit_check(&st->main, c, &state, error_r);
+		res = sq_limit_check(&st->main, c, state_r, error_r);
 	}
 	sq_unlock(st);
-	if (res == 0)
-		*state_r = state;
 	return res;
 }
 
