@@ -124,6 +124,8 @@ struct store_ops {
 			   char **error_r);
 	int (*limit_list)(struct store *store, store_limit_rule_cb *cb, void *ctx,
 			  char **error_r);
+	/* *state_r arrives zeroed, crossed_kind and crossed_window -1;
+	   store.c hands it to the caller only when this returns 0. */
 	int (*limit_charge)(struct store *store, const struct store_limit_charge *c,
 			    struct store_limit_state *state_r, char **error_r);
 	int (*limit_refused)(struct store *store, const struct store_limit_refusal *r,
@@ -156,6 +158,22 @@ struct store_ops {
 	   written and everything commits. */
 	int (*copy_end)(struct store *store, const struct store_copy_note *note, char **error_r);
 };
+
+/* For a backend's limit_charge (store_limits.c holds the arithmetic's
+   use, so both backends count alike): */
+struct limit_bucket;
+/* The kind named in a row ("recipients", "messages"), or -1. */
+int store_limit_kind_of(const char *name);
+/* Adds one stored bucket (of kind and window seconds) to what c's
+   windows hold at state->now (state->used), and marks the windows
+   whose oldest buckets have slid out in stale_r (to delete when
+   adding). A kind or window c does not limit is ignored. */
+void store_limit_tally(const struct store_limit_charge *c, int kind, int64_t window,
+		       const struct limit_bucket *b, struct store_limit_state *state,
+		       bool stale_r[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX]);
+/* After every bucket is tallied: true when c's additions would cross a
+   window (the first, by kind then window), set in state->crossed_*. */
+bool store_limit_judge(const struct store_limit_charge *c, struct store_limit_state *state);
 
 /* The part of every backend's state that store.c sees. */
 struct store {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "limit_window.h"
 #include "log.h"
 #include "store.h"
 #include "store_backend.h"
@@ -32,6 +33,54 @@ const char *store_limit_kind_name(enum store_limit_kind kind)
 	if ((unsigned)kind >= STORE_LIMIT_KINDS)
 		return "unknown";
 	return store_limit_kind_names[kind];
+}
+
+int store_limit_kind_of(const char *name)
+{
+	for (int k = 0; k < STORE_LIMIT_KINDS; k++)
+		if (name != NULL && strcmp(name, store_limit_kind_names[k]) == 0)
+			return k;
+	return -1;
+}
+
+void store_limit_tally(const struct store_limit_charge *c, int kind, int64_t window,
+		       const struct limit_bucket *b, struct store_limit_state *state,
+		       bool stale_r[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX])
+{
+	const struct limit_spec *spec;
+
+	if (kind < 0 || kind >= STORE_LIMIT_KINDS || (spec = c->spec[kind]) == NULL)
+		return;
+	/* Rows of a window no longer in the spec do not count. */
+	for (unsigned w = 0; w < spec->count && w < LIMIT_WINDOWS_MAX; w++) {
+		uint64_t add;
+
+		if (spec->windows[w].seconds != window)
+			continue;
+		add = limit_window_used(b, 1, state->now, window);
+		if (b->bucket < limit_window_oldest(state->now, window))
+			stale_r[kind][w] = true;	/* expire it when adding */
+		state->used[kind][w] = state->used[kind][w] > UINT64_MAX - add
+					       ? UINT64_MAX
+					       : state->used[kind][w] + add;
+	}
+}
+
+bool store_limit_judge(const struct store_limit_charge *c, struct store_limit_state *state)
+{
+	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
+		int w;
+
+		if (c->spec[k] == NULL)
+			continue;
+		w = limit_window_crossed(c->spec[k], state->used[k], c->add[k]);
+		if (w >= 0) {
+			state->crossed_kind = k;
+			state->crossed_window = w;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* store_limit_subject_ok - a user name or "@domain", bounded, no control characters */
@@ -92,8 +141,8 @@ int store_limit_rules(struct store *store, const char *username,
 	at = strrchr(username, '@');
 	if (at != NULL && at != username && at[1] != '\0')
 		domain = at;
-	/* A backend without limit rows (PostgreSQL, so far) cannot hold one
-	   for this user: no row is the truth. */
+	/* A backend without limit rows cannot hold one for this user: no
+	   row is the truth. */
 	if (store->ops->limit_rules_get == NULL)
 		return 0;
 	switch (store->ops->limit_rules_get(store, username, domain, text)) {
@@ -181,6 +230,8 @@ int store_limit_list(struct store *store, store_limit_rule_cb *cb, void *ctx, ch
 int store_limit_charge(struct store *store, const struct store_limit_charge *c,
 		       struct store_limit_state *state_r, char **error_r)
 {
+	struct store_limit_state state;
+
 	if (error_r != NULL)
 		*error_r = NULL;
 	if (store == NULL || c == NULL || state_r == NULL || c->subject == NULL ||
@@ -188,7 +239,14 @@ int store_limit_charge(struct store *store, const struct store_limit_charge *c,
 		return error_r_set(error_r, "store_limit_charge: bad arguments");
 	if (store->ops->limit_charge == NULL)
 		return no_limits(store, error_r);
-	return store->ops->limit_charge(store, c, state_r, error_r);
+	/* The backend fills a fresh state; the caller sees it only whole. */
+	memset(&state, 0, sizeof state);
+	state.crossed_kind = -1;
+	state.crossed_window = -1;
+	if (store->ops->limit_charge(store, c, &state, error_r) != 0)
+		return -1;
+	*state_r = state;
+	return 0;
 }
 
 int store_limit_refused(struct store *store, const struct store_limit_refusal *r,

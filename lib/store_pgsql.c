@@ -360,8 +360,9 @@ static enum lookup_result pg_check_integrity(struct store *store, char **detail_
 	static const char *const tables[] = { "grants", "grant_log", "users", "sender_rights",
 					      "certs", "decision_log", "admin_actions",
 					      "loginwatch_checkpoints", "schema_version",
+					      "limit_rules", "limit_counts", "limit_refusals",
 					      "active_grants", "grant_history", "decisions",
-					      "admin_log" };
+					      "admin_log", "limit_usage" };
 	struct pg_store *st = pg_store(store);
 	enum lookup_result r = LOOKUP_FOUND;
 	PGresult *res;
@@ -405,6 +406,8 @@ static void pg_close(struct store *store, long long flush_timeout_ms)
 	pg_writer_close(st);
 	pg_thread_stop(st);
 	PQfinish(st->admin);
+	PQfinish(st->limit);
+	pthread_mutex_destroy(&st->limit_lock);
 	pg_view_free(st->view);
 	pthread_mutex_destroy(&st->admin_lock);
 	pthread_mutex_destroy(&st->lock);
@@ -456,6 +459,12 @@ const struct store_ops store_pgsql_ops = {
 	.table_clear = pg_table_clear,
 	.table_load = pg_table_load,
 	.copy_end = pg_copy_end,
+	.limit_rules_get = pg_limit_rules_get,
+	.limit_set = pg_limit_set,
+	.limit_clear = pg_limit_clear,
+	.limit_list = pg_limit_list,
+	.limit_charge = pg_limit_charge,
+	.limit_refused = pg_limit_refused,
 };
 
 int store_pgsql_open(const char *location, const struct store_options *opts,
@@ -482,6 +491,7 @@ int store_pgsql_open(const char *location, const struct store_options *opts,
 	st->progress_ctx = opts->progress_ctx;
 	st->wake[0] = st->wake[1] = -1;
 	pthread_mutex_init(&st->admin_lock, NULL);
+	pthread_mutex_init(&st->limit_lock, NULL);
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);

@@ -39,6 +39,16 @@
  *	    loaded the tables yet waits for that, at most busy_timeout_ms
  *	    (daemons start the thread in store_open(), so the first load is
  *	    normally done before the first request).
+ *	  store_limit_rules(): never on the network (the rules are a table
+ *	    of the view, like the grants).
+ *	  store_limit_charge() and store_limit_refused(): a transaction on
+ *	    a third connection ("the limit connection", store_pgsql_limits.c),
+ *	    non-blocking, within PG_LIMIT_TIMEOUT_MS in all (connect
+ *	    included); a charge that adds is two round trips holding a
+ *	    per-subject lock, one that only asks is one. policyd calls it
+ *	    from its event loop, so its other connections wait that long at
+ *	    most. While the view thread has lost the server, and for
+ *	    PG_LIMIT_RETRY_MS after a failed attempt, they fail at once.
  *	  store_decision_queue(): never; a full queue drops and counts.
  *	  store_decision_flush(): up to its timeout.
  *	  every other call (authrelayctl's verbs, loginwatch's
@@ -65,7 +75,10 @@
  *	key of decision_log (sql/pgsql/003-decision-log-identity.sql) and
  *	the INSERT skips rows already there, so within the queue's bound no
  *	row is lost and none is written twice. Admin calls fail with the
- *	libpq message.
+ *	libpq message. Limit
+ *	charges and refusals fail (-1: on_store_error), never answering
+ *	from memory, whatever database_stale_grace says; a charge whose
+ *	COMMIT was sent when the deadline passed may have been counted.
  *
  *	What may be called from a callback: list, audit and query
  *	callbacks run with the admin connection's lock held; they may use
@@ -82,6 +95,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ipaddr.h"
 #include "store_backend.h"
 
 struct pg_conn;		/* libpq's PGconn */
@@ -111,7 +125,8 @@ enum {
 	PG_T_USERS = 2,
 	PG_T_SENDERS = 4,
 	PG_T_CERTS = 8,
-	PG_T_ALL = 15
+	PG_T_LIMITS = 16,	/* limit_rules (store_pgsql_limits.c) */
+	PG_T_ALL = 31
 };
 
 struct pg_view;		/* store_pgsql_view.c */
@@ -130,6 +145,11 @@ struct pg_store {
 	/* The admin connection (synchronous). */
 	pthread_mutex_t admin_lock;
 	struct pg_conn *admin;
+
+	/* The limit connection (store_pgsql_limits.c), under limit_lock. */
+	pthread_mutex_t limit_lock;
+	struct pg_conn *limit;
+	long long limit_retry_ms;	/* no new connect before (after a failure) */
 
 	/* Everything below is under lock. */
 	pthread_mutex_t lock;
@@ -206,6 +226,19 @@ int pg_admin_row(struct pg_store *st, const char *actor, const char *action,
 
 /* ---- store_pgsql_admin.c: the synchronous operations ---- */
 
+typedef int pg_work_fn(struct pg_store *st, void *ctx, char **error_r);
+typedef int pg_row_fn(struct pg_result *res, int row, void *ctx);
+
+/* fn inside BEGIN/COMMIT on the admin connection (admin_lock held), all
+   or nothing; then the tables named (PG_T_* bits) are brought up to
+   date in this process's memory (pg_thread_changed()). */
+int pg_transact(struct pg_store *st, pg_work_fn *fn, void *ctx, unsigned tables,
+		char **error_r);
+/* A query's rows on the admin connection to fn (admin_lock held while
+   it runs); fn returning non-zero stops. 0 or -1 with *error_r. */
+int pg_rows(struct pg_store *st, const char *what, const char *sql, int n,
+	    const char *const *p, pg_row_fn *fn, void *ctx, char **error_r);
+
 int pg_logins_apply(struct store *store, const struct store_login *logins, size_t count,
 		    const struct store_checkpoint *cp, char **error_r);
 enum lookup_result pg_checkpoint_get(struct store *store, const char *source,
@@ -241,11 +274,70 @@ const char *pg_query_text(enum store_query_set set);
 int pg_query(struct store *store, const char *sql, store_sql_cb *cb, void *ctx,
 	     char **error_r);
 
+/* ---- store_pgsql_limits.c: sending limits ---- */
+
+/* Each charge or refusal runs on its own connection (the limit
+   connection) and gives up after this long: connect included, the
+   whole transaction's round trips together. On the test machine
+   (loopback, tests/pg.sh's server, 2000 in a row) a charge that only
+   asks took 55-60 us, one that adds 195 us; a second is room for a
+   loaded server, short enough that a dead one holds a policyd's event
+   loop for at most that, once per PG_LIMIT_RETRY_MS. */
+#define PG_LIMIT_TIMEOUT_MS 1000
+/* After a failed connect or a broken limit connection, charges fail at
+   once (on_store_error) for this long before a new connect is tried. */
+#define PG_LIMIT_RETRY_MS 1000
+
+int pg_limit_set(struct store *store, const char *subject, const char *kind, const char *spec,
+		 const char *actor, char **error_r);
+int pg_limit_clear(struct store *store, const char *subject, const char *actor,
+		   char **error_r);
+int pg_limit_list(struct store *store, store_limit_rule_cb *cb, void *ctx, char **error_r);
+int pg_limit_charge(struct store *store, const struct store_limit_charge *c,
+		    struct store_limit_state *state_r, char **error_r);
+int pg_limit_refused(struct store *store, const struct store_limit_refusal *r,
+		     unsigned *refusals_r, bool *suspended_r, bool *notify_r, char **error_r);
+
 /* A grants row in the column order of pg_view_sql(PG_T_GRANTS)
    (family, encode(net, 'hex'), prefix_len, username, service,
    first_seen, last_seen, expires_at, logins); 0, or -1 when it does not
    parse. */
 int pg_row_grant(struct pg_result *res, int row, struct store_grant *g);
+
+/* ---- store_pgsql_logins.c: loginwatch's grants in sets ---- */
+
+/* The text form of one grant event's values (store_pgsql_admin.c). */
+struct grant_event {
+	char family[4], net[2 + 32 + 1], ip[IPADDR_STRLEN], prefix[8];
+	char seen[24], expires[24];
+	const char *username, *service, *event, *source, *line;
+	const char *session;	/* NULL: none */
+};
+
+/* What a grant event does to a grant that exists, after "INSERT INTO
+   grants (...) VALUES/SELECT ...": a grant still live at the event keeps
+   first_seen and counts one more login, and its expiry never moves back;
+   an expired one starts anew (store.h, store_logins_apply). */
+#define PG_GRANT_UPSERT \
+	"ON CONFLICT (net, prefix_len) DO UPDATE SET " \
+	"first_seen = CASE WHEN grants.expires_at > excluded.first_seen " \
+	"THEN grants.first_seen ELSE excluded.first_seen END, " \
+	"last_seen = CASE WHEN grants.expires_at > excluded.first_seen " \
+	"THEN greatest(grants.last_seen, excluded.last_seen) ELSE excluded.last_seen END, " \
+	"expires_at = CASE WHEN grants.expires_at > excluded.first_seen " \
+	"THEN greatest(grants.expires_at, excluded.expires_at) " \
+	"ELSE excluded.expires_at END, " \
+	"logins = CASE WHEN grants.expires_at > excluded.first_seen " \
+	"THEN grants.logins + 1 ELSE 1 END, " \
+	"username = excluded.username, service = excluded.service"
+
+/* The grants and grant_log rows of count login events, in the admin
+   connection's transaction (admin_lock held), with the same result as
+   writing them one by one in order: a login whose (session, ip) is in
+   grant_log already (or earlier in the batch) writes nothing. 0, or -1
+   with *error_r. */
+int pg_logins_write(struct pg_store *st, const struct grant_event *evs, size_t count,
+		    char **error_r);
 
 /* ---- store_pgsql_view.c: the tables in memory ---- */
 
@@ -264,6 +356,8 @@ enum lookup_result pg_user_suspended(struct store *store, const char *username);
 enum lookup_result pg_sender_owned(struct store *store, const char *username,
 				   const char *bare, const char *at_domain);
 enum lookup_result pg_cert_lookup(struct store *store, const char *fingerprint, char *user_r);
+enum lookup_result pg_limit_rules_get(struct store *store, const char *user, const char *domain,
+				      char spec_r[2][STORE_LIMIT_KINDS][LIMIT_SPEC_TEXT_MAX]);
 
 /* The query that loads table (one PG_T_* bit) into memory. */
 const char *pg_view_sql(unsigned table);
@@ -292,8 +386,17 @@ enum pg_outcome {
 	PG_FAILED	/* the statement failed: the connection is fine */
 };
 
-/* A non-blocking connect within st->timeout_ms; NULL with *error_r. */
-struct pg_conn *pg_connect_nb(struct pg_store *st, char **error_r);
+/* A non-blocking connect that gives up after timeout_ms; NULL with
+   *error_r. */
+struct pg_conn *pg_connect_nb(struct pg_store *st, long long timeout_ms, char **error_r);
+/* Sends sql (n < 0: the simple protocol, several statements allowed,
+   no parameters; else n text parameters) on a non-blocking connection
+   and waits for the whole answer, at most timeout_ms. Returns the last
+   result, or the first failed one (caller PQclear()s and checks its
+   status), or NULL with *error_r when the connection failed or the
+   deadline passed (the connection's state is then unknown: drop it). */
+struct pg_result *pg_nb_exec(struct pg_conn *conn, const char *sql, int n,
+			     const char *const *params, long long timeout_ms, char **error_r);
 /* One statement with n text parameters, non-blocking, within
    st->timeout_ms: the result (caller PQclear()s), or NULL with *error_r
    and *how_r saying why (PG_BROKEN: the connection is no longer usable). */

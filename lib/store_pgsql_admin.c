@@ -32,8 +32,6 @@
 
 /* ---- helpers ---- */
 
-typedef int pg_work_fn(struct pg_store *st, void *ctx, char **error_r);
-
 /* transact - fn inside BEGIN/COMMIT on the admin connection, all or
    nothing; then refresh the tables it changed in memory */
 static int transact(struct pg_store *st, pg_work_fn *fn, void *ctx, unsigned tables,
@@ -79,8 +77,6 @@ static int changed(struct pg_store *st, const char *what, const char *sql, int n
 	return rows;
 }
 
-typedef int pg_row_fn(PGresult *res, int row, void *ctx);
-
 /* rows - a query's rows to fn (admin_lock held while fn runs); fn
    returning non-zero stops */
 static int rows(struct pg_store *st, const char *what, const char *sql, int n,
@@ -101,6 +97,18 @@ static int rows(struct pg_store *st, const char *what, const char *sql, int n,
 	return 0;
 }
 
+int pg_transact(struct pg_store *st, pg_work_fn *fn, void *ctx, unsigned tables,
+		char **error_r)
+{
+	return transact(st, fn, ctx, tables, error_r);
+}
+
+int pg_rows(struct pg_store *st, const char *what, const char *sql, int n,
+	    const char *const *p, pg_row_fn *fn, void *ctx, char **error_r)
+{
+	return rows(st, what, sql, n, p, fn, ctx, error_r);
+}
+
 static const char *value(PGresult *res, int row, int col)
 {
 	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
@@ -110,14 +118,6 @@ static int64_t int_value(PGresult *res, int row, int col)
 {
 	return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
-
-/* The text form of one grant event's values. */
-struct grant_event {
-	char family[4], net[2 + 32 + 1], ip[IPADDR_STRLEN], prefix[8];
-	char seen[24], expires[24];
-	const char *username, *service, *event, *source, *line;
-	const char *session;	/* NULL: none */
-};
 
 static void event_init(struct grant_event *ev, const struct ipaddr *addr, unsigned prefix_len,
 		       int64_t seen, int64_t expires_at)
@@ -147,25 +147,12 @@ static int write_event(struct pg_store *st, const struct grant_event *ev, char *
 				ev->seen, revoke ? NULL : ev->expires, ev->source, ev->line,
 				ev->session };
 
-	/* A grant still live at the event keeps first_seen and counts one
-	   more login, and its expiry never moves back; an expired one starts
-	   anew (store.h, store_logins_apply). */
+	/* PG_GRANT_UPSERT: what the event does to a grant that exists. */
 	if (!revoke
 	    && run(st, "write grant",
 		   "INSERT INTO grants (family, net, ip, prefix_len, username, service, "
 		   "first_seen, last_seen, expires_at, logins) "
-		   "VALUES ($1, $2::bytea, $3, $4, $5, $6, $7, $7, $8, 1) "
-		   "ON CONFLICT (net, prefix_len) DO UPDATE SET "
-		   "first_seen = CASE WHEN grants.expires_at > excluded.first_seen "
-		   "THEN grants.first_seen ELSE excluded.first_seen END, "
-		   "last_seen = CASE WHEN grants.expires_at > excluded.first_seen "
-		   "THEN greatest(grants.last_seen, excluded.last_seen) ELSE excluded.last_seen END, "
-		   "expires_at = CASE WHEN grants.expires_at > excluded.first_seen "
-		   "THEN greatest(grants.expires_at, excluded.expires_at) "
-		   "ELSE excluded.expires_at END, "
-		   "logins = CASE WHEN grants.expires_at > excluded.first_seen "
-		   "THEN grants.logins + 1 ELSE 1 END, "
-		   "username = excluded.username, service = excluded.service",
+		   "VALUES ($1, $2::bytea, $3, $4, $5, $6, $7, $7, $8, 1) " PG_GRANT_UPSERT,
 		   8, up, error_r) < 0)
 		return -1;
 	return run(st, "write grant history",
@@ -183,52 +170,32 @@ struct logins_write {
 	const struct store_checkpoint *cp;
 };
 
-/* session_seen - 1 when grant_log holds the event's (session, ip): the
-   same login seen a second time (a report and its log line, in either
-   order, or twice in this transaction, whose rows it sees); 0, or -1 */
-static int session_seen(struct pg_store *st, const struct grant_event *ev, char **error_r)
-{
-	const char *p[2] = { ev->session, ev->ip };
-	PGresult *res = pg_exec(st, "look up a login's session",
-				"SELECT 1 FROM grant_log WHERE session = $1 AND ip = $2 LIMIT 1", 2,
-				p, error_r);
-	int n;
-
-	if (res == NULL)
-		return -1;
-	n = PQntuples(res);
-	PQclear(res);
-	return n > 0;
-}
-
 static int logins_write(struct pg_store *st, void *ctx, char **error_r)
 {
 	const struct logins_write *w = ctx;
 	char v[5][24];
 	const char *p[7] = { st->host, NULL, v[0], v[1], v[2], v[3], v[4] };
+	struct grant_event *evs = calloc(w->count + 1, sizeof *evs);
+	int rc;
 
+	if (evs == NULL)
+		abort();
 	for (size_t i = 0; i < w->count; i++) {
 		const struct store_login *l = &w->logins[i];
-		struct grant_event ev;
+		struct grant_event *ev = &evs[i];
 
-		event_init(&ev, &l->net, l->prefix_len, l->login_time, l->expires_at);
-		ev.username = l->username;
-		ev.service = l->service;
-		ev.event = "login";
-		ev.source = l->source;
-		ev.line = l->line;
-		ev.session = l->session[0] != '\0' ? l->session : NULL;
-		if (ev.session != NULL) {
-			int seen = session_seen(st, &ev, error_r);
-
-			if (seen < 0)
-				return -1;
-			if (seen > 0)
-				continue;
-		}
-		if (write_event(st, &ev, error_r) < 0)
-			return -1;
+		event_init(ev, &l->net, l->prefix_len, l->login_time, l->expires_at);
+		ev->username = l->username;
+		ev->service = l->service;
+		ev->event = "login";
+		ev->source = l->source;
+		ev->line = l->line;
+		ev->session = l->session[0] != '\0' ? l->session : NULL;
 	}
+	rc = pg_logins_write(st, evs, w->count, error_r);
+	free(evs);
+	if (rc < 0)
+		return -1;
 	if (w->cp == NULL)
 		return 0;
 	p[1] = w->cp->source;
@@ -758,7 +725,7 @@ int pg_audit(struct store *store, const struct store_audit_filter *filter,
 }
 
 /* pg_prune_batch - one batch of one table in its own transaction; rows
-   or -1. The sending limits' tables are not on PostgreSQL yet. */
+   or -1 */
 int pg_prune_batch(struct store *store, enum store_prune_table table, int64_t before,
 		   unsigned batch, char **error_r)
 {
@@ -767,6 +734,16 @@ int pg_prune_batch(struct store *store, enum store_prune_table table, int64_t be
 					  "(SELECT id FROM decision_log WHERE ts < $1 LIMIT $2)",
 		[STORE_PRUNE_GRANTS] = "DELETE FROM grants WHERE id IN "
 				       "(SELECT id FROM grants WHERE expires_at < $1 LIMIT $2)",
+		/* Refusals go with the audit; counters with their window: a
+		   bucket twice its window old counts for nothing ($1 is not
+		   used by that one), as on SQLite. */
+		[STORE_PRUNE_LIMIT_REFUSALS] = "DELETE FROM limit_refusals WHERE id IN "
+					       "(SELECT id FROM limit_refusals WHERE ts < $1 LIMIT $2)",
+		[STORE_PRUNE_LIMIT_COUNTS] =
+			"DELETE FROM limit_counts WHERE (subject, kind, window_seconds, bucket) IN "
+			"(SELECT subject, kind, window_seconds, bucket FROM limit_counts "
+			"WHERE bucket + 2 * window_seconds < extract(epoch FROM now())::bigint "
+			"AND $1::bigint IS NOT NULL LIMIT $2)",
 	};
 	struct pg_store *st = pg_store(store);
 	char b[24], lim[24];

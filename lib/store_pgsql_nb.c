@@ -7,8 +7,9 @@
  *	#include "store_pgsql.h"
  * DESCRIPTION
  *	The connect and the statements of the background threads (the view
- *	thread, the decision writer): libpq's non-blocking calls, each
- *	bounded by the store's deadline (st->timeout_ms), so a server or
+ *	thread, the decision writer) and of the limit charges: libpq's
+ *	non-blocking calls, each bounded by a deadline (the store's,
+ *	st->timeout_ms, or the charge's own), so a server or
  *	network that stops answering is noticed and never holds a thread
  *	for longer.
  */
@@ -45,23 +46,21 @@ static bool busy_state(const char *state)
 				 || strcmp(state, "40P01") == 0);	/* deadlock_detected */
 }
 
-/* pg_aexec - one statement, non-blocking, within the store's deadline.
-   Returns the result (caller clears) or NULL with *error_r; *how_r says
-   why (PG_BROKEN: the connection is no longer usable). */
-PGresult *pg_aexec(struct pg_store *st, PGconn *conn, const char *sql, int n,
-		   const char *const *params, enum pg_outcome *how_r, char **error_r)
+/* pg_nb_exec - sql on a non-blocking connection, the whole answer
+   within timeout_ms (store_pgsql.h) */
+PGresult *pg_nb_exec(PGconn *conn, const char *sql, int n, const char *const *params,
+		     long long timeout_ms, char **error_r)
 {
-	long long deadline = pg_now_ms() + st->timeout_ms;
+	long long deadline = pg_now_ms() + timeout_ms;
 	PGresult *res, *keep = NULL;
 	int rc;
 
-	*how_r = PG_BROKEN;
-	if (!PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0))
+	if (!(n < 0 ? PQsendQuery(conn, sql)
+		    : PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0)))
 		goto conn_fail;
 	while ((rc = PQflush(conn)) == 1) {
 		if (wait_sock(conn, POLLOUT | POLLIN, deadline) <= 0)
-			return error_r_set(error_r, "no answer within %lld ms", st->timeout_ms),
-			       NULL;
+			return error_r_set(error_r, "no answer within %lld ms", timeout_ms), NULL;
 		if (!PQconsumeInput(conn))
 			goto conn_fail;
 	}
@@ -71,7 +70,7 @@ PGresult *pg_aexec(struct pg_store *st, PGconn *conn, const char *sql, int n,
 		while (PQisBusy(conn)) {
 			if (wait_sock(conn, POLLIN, deadline) <= 0) {
 				PQclear(keep);
-				error_r_set(error_r, "no answer within %lld ms", st->timeout_ms);
+				error_r_set(error_r, "no answer within %lld ms", timeout_ms);
 				return NULL;
 			}
 			if (!PQconsumeInput(conn)) {
@@ -81,25 +80,45 @@ PGresult *pg_aexec(struct pg_store *st, PGconn *conn, const char *sql, int n,
 		}
 		if ((res = PQgetResult(conn)) == NULL)
 			break;
+		/* Several statements: the first failure is the answer (the
+		   server skips the rest). */
+		if (keep != NULL && PQresultStatus(keep) != PGRES_COMMAND_OK
+		    && PQresultStatus(keep) != PGRES_TUPLES_OK) {
+			PQclear(res);
+			continue;
+		}
 		PQclear(keep);
 		keep = res;
 	}
+	if (keep != NULL)
+		return keep;
+conn_fail:
+	error_r_set(error_r, "%.*s", (int)strcspn(PQerrorMessage(conn), "\n"),
+		    PQerrorMessage(conn));
+	return NULL;
+}
+
+/* pg_aexec - one statement, non-blocking, within the store's deadline.
+   Returns the result (caller clears) or NULL with *error_r; *how_r says
+   why (PG_BROKEN: the connection is no longer usable). */
+PGresult *pg_aexec(struct pg_store *st, PGconn *conn, const char *sql, int n,
+		   const char *const *params, enum pg_outcome *how_r, char **error_r)
+{
+	PGresult *keep = pg_nb_exec(conn, sql, n < 0 ? 0 : n, params, st->timeout_ms, error_r);
+	const char *msg;
+
+	*how_r = PG_BROKEN;
+	if (keep == NULL)
+		return NULL;
 	if (PQresultStatus(keep) == PGRES_COMMAND_OK || PQresultStatus(keep) == PGRES_TUPLES_OK) {
 		*how_r = PG_OK;
 		return keep;
 	}
 	if (PQstatus(conn) == CONNECTION_OK)
 		*how_r = busy_state(PQresultErrorField(keep, PG_DIAG_SQLSTATE)) ? PG_BUSY : PG_FAILED;
-	if (keep != NULL) {
-		const char *msg = PQresultErrorMessage(keep);
-
-		error_r_set(error_r, "%.*s", (int)strcspn(msg, "\n"), msg);
-		PQclear(keep);
-		return NULL;
-	}
-conn_fail:
-	error_r_set(error_r, "%.*s", (int)strcspn(PQerrorMessage(conn), "\n"),
-		    PQerrorMessage(conn));
+	msg = PQresultErrorMessage(keep);
+	error_r_set(error_r, "%.*s", (int)strcspn(msg, "\n"), msg);
+	PQclear(keep);
 	return NULL;
 }
 
@@ -114,10 +133,10 @@ int pg_arun(struct pg_store *st, PGconn *conn, const char *sql, char **error_r)
 	return res != NULL ? 0 : -1;
 }
 
-/* pg_connect_nb - a non-blocking connect within the deadline */
-PGconn *pg_connect_nb(struct pg_store *st, char **error_r)
+/* pg_connect_nb - a non-blocking connect within timeout_ms */
+PGconn *pg_connect_nb(struct pg_store *st, long long timeout_ms, char **error_r)
 {
-	long long deadline = pg_now_ms() + st->timeout_ms;
+	long long deadline = pg_now_ms() + timeout_ms;
 	PGconn *conn = pg_connect_start(st);
 	PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
 
@@ -136,7 +155,7 @@ PGconn *pg_connect_nb(struct pg_store *st, char **error_r)
 			break;
 		ready = wait_sock(conn, ps == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
 		if (ready <= 0) {
-			error_r_set(error_r, "no connection within %lld ms", st->timeout_ms);
+			error_r_set(error_r, "no connection within %lld ms", timeout_ms);
 			PQfinish(conn);
 			return NULL;
 		}

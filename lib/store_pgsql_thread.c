@@ -49,7 +49,7 @@ static int reload(struct pg_store *st, PGconn *conn, unsigned tables, char **err
 
 	if (pg_arun(st, conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", error_r) < 0)
 		return -1;
-	for (unsigned t = PG_T_GRANTS; t <= PG_T_CERTS; t <<= 1) {
+	for (unsigned t = PG_T_GRANTS; t <= PG_T_LIMITS; t <<= 1) {
 		PGresult *res;
 
 		if (!(tables & t))
@@ -83,7 +83,8 @@ static void drain_notifies(struct pg_store *st, PGconn *conn)
 		const char *name;
 		unsigned bit;
 	} names[] = { { "grants", PG_T_GRANTS }, { "users", PG_T_USERS },
-		      { "sender_rights", PG_T_SENDERS }, { "certs", PG_T_CERTS } };
+		      { "sender_rights", PG_T_SENDERS }, { "certs", PG_T_CERTS },
+		      { "limit_rules", PG_T_LIMITS } };
 	unsigned dirty = 0;
 	PGnotify *n;
 
@@ -244,7 +245,8 @@ static void *thread_main(void *arg)
 				idle(st, NULL, next_attempt - now);
 				continue;
 			}
-			if ((conn = pg_connect_nb(st, &error)) == NULL || setup(st, conn, &error) < 0) {
+			if ((conn = pg_connect_nb(st, st->timeout_ms, &error)) == NULL
+			    || setup(st, conn, &error) < 0) {
 				lose(st, &conn, error, &logged);
 				next_attempt = pg_now_ms() + backoff;
 				backoff = backoff * 2 > PG_BACKOFF_MAX_MS ? PG_BACKOFF_MAX_MS
@@ -360,16 +362,20 @@ void pg_thread_changed(struct pg_store *st, unsigned tables)
 	uint64_t gen;
 
 	pthread_mutex_lock(&st->lock);
-	if (!st->thread_started || !st->loaded) {
-		/* Nothing in memory to refresh: the next load reads it. */
+	if (!st->thread_started || (st->ever_loaded && !st->loaded)) {
+		/* Nothing in memory to refresh (or the connection is lost):
+		   the next load reads it. */
 		st->dirty |= tables;
 		pthread_mutex_unlock(&st->lock);
 		return;
 	}
+	/* Also while the first load is under way: its snapshot may have
+	   been taken before this change committed, and a lookup made right
+	   after this call must see the change. */
 	st->dirty |= tables;
 	gen = ++st->reload_asked;
 	wake_thread(st);
-	while (st->reload_done < gen && st->loaded && pg_now_ms() < deadline)
+	while (st->reload_done < gen && (st->loaded || !st->ever_loaded) && pg_now_ms() < deadline)
 		cond_wait_ms(st, deadline - pg_now_ms());
 	pthread_mutex_unlock(&st->lock);
 }

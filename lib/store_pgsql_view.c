@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	#include "store_pgsql.h"
  * DESCRIPTION
- *	Four sorted arrays, each replaced whole when the view thread
+ *	Five sorted arrays, each replaced whole when the view thread
  *	reloads its table (the old one is freed under the store's lock, so
  *	a lookup never sees a half-built one):
  *	  grants   live grants by (family, prefix length, masked network),
@@ -17,7 +17,10 @@
  *	  senders  (user, pattern) pairs: ownership is answered with the
  *	           same three candidates as SQLite's (the address without
  *	           its +tag, "@" and its domain, "*");
- *	  certs    fingerprint -> user, both kinds of fingerprint.
+ *	  certs    fingerprint -> user, both kinds of fingerprint;
+ *	  limits   (subject, kind) -> spec: the limit_rules rows, so that
+ *	           the rules of a limited user are found without a round
+ *	           trip (the counters are not here: store_pgsql_limits.c).
  *	Every lookup is a binary search under st->lock; none touches the
  *	network. While the view may not be used (store_pgsql.h: a lost
  *	connection past database_stale_grace), a lookup is LOOKUP_ERROR.
@@ -38,8 +41,8 @@ struct vgrant {
 	struct store_grant g;
 };
 
-struct vpair {			/* users: b NULL */
-	char *a, *b;
+struct vpair {			/* users: b NULL; limits: c the spec */
+	char *a, *b, *c;
 };
 
 struct vtable {
@@ -51,12 +54,13 @@ struct vtable {
 };
 
 struct pg_view {
-	struct vtable *t[4];	/* by PG_T_* bit number */
+	struct vtable *t[5];	/* by PG_T_* bit number */
 };
 
 static unsigned table_index(unsigned table)
 {
-	return table == PG_T_GRANTS ? 0 : table == PG_T_USERS ? 1 : table == PG_T_SENDERS ? 2 : 3;
+	return table == PG_T_GRANTS ? 0 : table == PG_T_USERS ? 1 : table == PG_T_SENDERS ? 2
+	       : table == PG_T_CERTS ? 3 : 4;
 }
 
 const char *pg_view_sql(unsigned table)
@@ -71,6 +75,8 @@ const char *pg_view_sql(unsigned table)
 		return "SELECT username, NULL FROM users WHERE suspended <> 0";
 	case PG_T_SENDERS:
 		return "SELECT username, pattern FROM sender_rights";
+	case PG_T_LIMITS:
+		return "SELECT subject, kind, spec FROM limit_rules";
 	default:
 		return "SELECT fingerprint, username FROM certs UNION ALL "
 		       "SELECT pubkey_fingerprint, username FROM certs WHERE pubkey_fingerprint <> ''";
@@ -84,6 +90,7 @@ static void vtable_free(struct vtable *t)
 	for (size_t i = 0; t->pairs != NULL && i < t->n; i++) {
 		free(t->pairs[i].a);
 		free(t->pairs[i].b);
+		free(t->pairs[i].c);
 	}
 	free(t->pairs);
 	free(t->grants);
@@ -94,7 +101,7 @@ void pg_view_free(struct pg_view *view)
 {
 	if (view == NULL)
 		return;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		vtable_free(view->t[i]);
 	free(view);
 }
@@ -153,15 +160,20 @@ static int grants_build(struct vtable *t, PGresult *res)
 	return 0;
 }
 
-/* pairs_build - sorted (a, b) text pairs; users have no b */
+/* pairs_build - sorted (a, b) text pairs; users have no b; a third
+   column (limits' spec) is carried along as c */
 static void pairs_build(struct vtable *t, PGresult *res, bool second)
 {
+	bool third = PQnfields(res) > 2;
+
 	if ((t->pairs = calloc(t->n + 1, sizeof *t->pairs)) == NULL)
 		abort();
 	for (size_t i = 0; i < t->n; i++) {
 		t->pairs[i].a = strdup(PQgetvalue(res, (int)i, 0));
 		t->pairs[i].b = second ? strdup(PQgetvalue(res, (int)i, 1)) : NULL;
-		if (t->pairs[i].a == NULL || (second && t->pairs[i].b == NULL))
+		t->pairs[i].c = third ? strdup(PQgetvalue(res, (int)i, 2)) : NULL;
+		if (t->pairs[i].a == NULL || (second && t->pairs[i].b == NULL)
+		    || (third && t->pairs[i].c == NULL))
 			abort();
 	}
 	qsort(t->pairs, t->n, sizeof *t->pairs, pair_cmp);
@@ -194,7 +206,7 @@ void pg_view_move(struct pg_view **into, struct pg_view *from, unsigned tables)
 		return;
 	if (*into == NULL && (*into = calloc(1, sizeof **into)) == NULL)
 		abort();
-	for (unsigned t = PG_T_GRANTS; t <= PG_T_CERTS; t <<= 1) {
+	for (unsigned t = PG_T_GRANTS; t <= PG_T_LIMITS; t <<= 1) {
 		unsigned i = table_index(t);
 		struct vtable *old = (*into)->t[i];
 
@@ -251,7 +263,7 @@ static enum lookup_result pair_lookup(struct pg_store *st, unsigned table, const
 				      const char *b)
 {
 	const struct vtable *t;
-	struct vpair key = { (char *)a, (char *)b };
+	struct vpair key = { (char *)a, (char *)b, NULL };
 	const struct vpair *hit;
 
 	pthread_mutex_lock(&st->lock);
@@ -290,7 +302,7 @@ enum lookup_result pg_cert_lookup(struct store *store, const char *fingerprint, 
 {
 	struct pg_store *st = pg_store(store);
 	const struct vtable *t;
-	struct vpair key = { (char *)fingerprint, NULL };
+	struct vpair key = { (char *)fingerprint, NULL, NULL };
 	const struct vpair *hit;
 
 	pthread_mutex_lock(&st->lock);
@@ -303,4 +315,37 @@ enum lookup_result pg_cert_lookup(struct store *store, const char *fingerprint, 
 		snprintf(user_r, STORE_USER_MAX, "%s", hit->b);
 	pthread_mutex_unlock(&st->lock);
 	return hit != NULL ? LOOKUP_FOUND : LOOKUP_NOT_FOUND;
+}
+
+enum lookup_result pg_limit_rules_get(struct store *store, const char *user, const char *domain,
+				      char spec_r[2][STORE_LIMIT_KINDS][LIMIT_SPEC_TEXT_MAX])
+{
+	struct pg_store *st = pg_store(store);
+	enum lookup_result res = LOOKUP_NOT_FOUND;
+	const char *subjects[2] = { user, domain };
+	const struct vtable *t;
+
+	for (int k = 0; k < STORE_LIMIT_KINDS; k++)
+		spec_r[0][k][0] = spec_r[1][k][0] = '\0';
+	pthread_mutex_lock(&st->lock);
+	if (!pg_view_usable(st) || (t = table_of(st, PG_T_LIMITS)) == NULL) {
+		pthread_mutex_unlock(&st->lock);
+		return LOOKUP_ERROR;
+	}
+	/* At most four probes: (user, domain) x (kind). */
+	for (int which = 0; which < 2; which++) {
+		for (int k = 0; subjects[which] != NULL && k < STORE_LIMIT_KINDS; k++) {
+			struct vpair key = { (char *)subjects[which],
+					     (char *)store_limit_kind_name(k), NULL };
+			const struct vpair *hit =
+				bsearch(&key, t->pairs, t->n, sizeof *t->pairs, pair_cmp);
+
+			if (hit == NULL)
+				continue;
+			snprintf(spec_r[which][k], LIMIT_SPEC_TEXT_MAX, "%s", hit->c);
+			res = LOOKUP_FOUND;
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return res;
 }

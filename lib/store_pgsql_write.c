@@ -73,7 +73,7 @@ static PGconn *writer_connection(struct pg_store *st, char **error_r)
 
 	if (st->writer_conn != NULL)
 		return st->writer_conn;
-	if ((conn = pg_connect_nb(st, error_r)) == NULL)
+	if ((conn = pg_connect_nb(st, st->timeout_ms, error_r)) == NULL)
 		return NULL;
 	if (pg_arun(st, conn, "SET lock_timeout = " PG_LOCK_TIMEOUT, error_r) < 0) {
 		PQfinish(conn);

@@ -26,15 +26,6 @@
 #include "limit_window.h"
 #include "store_sqlite.h"
 
-/* sq_limit_kind_of - the kind named in a row, or -1 */
-static int sq_limit_kind_of(const unsigned char *text)
-{
-	for (int k = 0; k < STORE_LIMIT_KINDS; k++)
-		if (text != NULL && strcmp((const char *)text, store_limit_kind_name(k)) == 0)
-			return k;
-	return -1;
-}
-
 /* sq_limit_now - the database's clock: for SQLite, this host's. SQL's
    'now' in an embedded database is the calling process's own time(), so
    asking the database would only cost a statement. (A server backend
@@ -67,7 +58,7 @@ enum lookup_result sq_limit_rules_get(struct store *store, const char *user, con
 	sq_bind_text(stmt, 2, domain);	/* NULL matches nothing */
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const unsigned char *subject = sqlite3_column_text(stmt, 0);
-		int k = sq_limit_kind_of(sqlite3_column_text(stmt, 1));
+		int k = store_limit_kind_of((const char *)sqlite3_column_text(stmt, 1));
 		int which = subject != NULL && strcmp((const char *)subject, user) == 0 ? 0 : 1;
 
 		if (k < 0)
@@ -164,7 +155,7 @@ int sq_limit_list(struct store *store, store_limit_rule_cb *cb, void *ctx, char 
 }
 
 /* sq_limit_used - what each limited window of c holds at now */
-static int sq_limit_used(struct sq_conn *conn, const struct store_limit_charge *c, int64_t now,
+static int sq_limit_used(struct sq_conn *conn, const struct store_limit_charge *c,
 			 struct store_limit_state *state,
 			 bool stale_r[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX], char **error_r)
 {
@@ -175,27 +166,11 @@ static int sq_limit_used(struct sq_conn *conn, const struct store_limit_charge *
 		return sq_fail(conn, error_r, "read limit counters");
 	sq_bind_text(stmt, 1, c->subject);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		int k = sq_limit_kind_of(sqlite3_column_text(stmt, 0));
-		int64_t window = sqlite3_column_int64(stmt, 1);
 		struct limit_bucket b = {sqlite3_column_int64(stmt, 2),
 					 (uint64_t)sqlite3_column_int64(stmt, 3)};
-		const struct limit_spec *spec;
 
-		if (k < 0 || (spec = c->spec[k]) == NULL)
-			continue;
-		/* Rows of a window no longer in the spec do not count. */
-		for (unsigned w = 0; w < spec->count; w++) {
-			if (spec->windows[w].seconds != window)
-				continue;
-			uint64_t add = limit_window_used(&b, 1, now, window);
-
-			if (b.bucket < limit_window_oldest(now, window))
-				stale_r[k][w] = true;	/* expire it when adding */
-
-			state->used[k][w] = state->used[k][w] > UINT64_MAX - add
-						    ? UINT64_MAX
-						    : state->used[k][w] + add;
-		}
+		store_limit_tally(c, store_limit_kind_of((const char *)sqlite3_column_text(stmt, 0)),
+				  sqlite3_column_int64(stmt, 1), &b, state, stale_r);
 	}
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE)
@@ -264,20 +239,10 @@ static int sq_limit_check(struct sq_conn *conn, const struct store_limit_charge 
 
 	memset(stale, 0, sizeof stale);
 	if (sq_limit_now(conn, &state->now, error_r) < 0 ||
-	    sq_limit_used(conn, c, state->now, state, stale, error_r) < 0)
+	    sq_limit_used(conn, c, state, stale, error_r) < 0)
 		return -1;
-	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
-		int w;
-
-		if (c->spec[k] == NULL)
-			continue;
-		w = limit_window_crossed(c->spec[k], state->used[k], c->add[k]);
-		if (w >= 0) {
-			state->crossed_kind = k;
-			state->crossed_window = w;
-			return 0;
-		}
-	}
+	if (store_limit_judge(c, state))
+		return 0;
 	return c->commit ? sq_limit_add(conn, c, state->now, stale, error_r) : 0;
 }
 
@@ -325,17 +290,13 @@ int sq_limit_charge(struct store *store, const struct store_limit_charge *c,
 		    struct store_limit_state *state_r, char **error_r)
 {
 	struct sq_store *st = sq_store(store);
-	struct store_limit_state state;
 	int res;
 
-	memset(&state, 0, sizeof state);
-	state.crossed_kind = -1;
-	state.crossed_window = -1;
 	sq_lock(st);
 	if (c->commit && st->snapshot) {
-		res = sq_limit_charge_batch(st, c, &state, error_r);
+		res = sq_limit_charge_batch(st, c, state_r, error_r);
 	} else if (c->commit) {
-		void *args[2] = {(void *)c, &state};
+		void *args[2] = {(void *)c, state_r};
 
 		sq_unlock(st);
 		res = sq_transact(st, sq_limit_charge_tx, args, error_r);
@@ -347,11 +308,9 @@ int sq_limit_charge(struct store *store, const struct store_limit_charge *c,
 		/* Only asking: reads, in the caller's snapshot when one is
 		   open; a charge at DATA decides for good. */
 		sq_snapshot_join(st);
-		res = sq_limit_check(&st->main, c, &state, error_r);
+		res = sq_limit_check(&st->main, c, state_r, error_r);
 	}
 	sq_unlock(st);
-	if (res == 0)
-		*state_r = state;
 	return res;
 }
 

@@ -7,4 +7,5 @@
 -- authrelay_audit needs no right on the tables themselves.
 \set ON_ERROR_STOP on
 
-GRANT SELECT ON active_grants, grant_history, decisions, admin_log TO authrelay_audit;
+GRANT SELECT ON active_grants, grant_history, decisions, admin_log, limit_usage
+	TO authrelay_audit;

@@ -106,3 +106,18 @@ WHERE verdict = 'reject'
   AND decision_log.ts >= extract(epoch FROM now() - interval '1 hour')::bigint
 ORDER BY decision_log.ts DESC
 LIMIT 500;
+
+-- name: limit-breaches
+-- what: users a sending limit refused in the last 7 days: how often, which limits, whether suspended
+SELECT r.subject AS username,
+       count(*) AS refused,
+       string_agg(DISTINCT r.kind || '/' || r.window_seconds || 's', ',') AS limits,
+       authrelay_iso(min(r.ts)) AS first,
+       authrelay_iso(max(r.ts)) AS last,
+       CASE WHEN coalesce(max(u.suspended), 0) = 1 THEN 'yes' ELSE 'no' END AS suspended
+FROM limit_refusals r
+LEFT JOIN users u ON u.username = r.subject
+WHERE r.ts >= extract(epoch FROM now() - interval '7 days')::bigint
+GROUP BY r.subject
+ORDER BY refused DESC
+LIMIT 100;

@@ -13,14 +13,22 @@
 # Requests are real Postfix 3.7 requests captured in the lab
 # (POLICY_SAMPLES, default tests/bench/policy-requests.jsonl, one JSON
 # object per request).
+#   3. When PostgreSQL 15 is installed (PGSQL=auto, the default; PGSQL=0
+#      skips it), a third authrelay-policyd on a private PostgreSQL
+#      (tests/pg.sh, with fsync and synchronous_commit back on, as on a
+#      production server) with the same grants and users, in the same
+#      rounds: its decision rows are counted in PostgreSQL (issue 14).
 # Targets (doc/DESIGN.md): rps ratio >= 0.6, p99 < 2 ms, RSS < 16 MiB,
-# metrics on >= 0.97 of metrics off; exits 1 when one is missed.
+# metrics on >= 0.97 of metrics off; PostgreSQL: rps ratio >= 0.6, p99
+# < 2 ms, every decision row written (with LIMITS=1 its figures are
+# printed, without a target: each DATA request waits for two round trips
+# to the server, lib/store_pgsql.h); exits 1 when one is missed.
 # LIMITS=1 (tests/bench/policyd-limits.sh): sending limits on, every request
 # from one of 32 limited SASL users, each message an RCPT request (limits
 # asked) and a DATA request (checked and counted in one write transaction);
 # the limits are never reached. Target ratio >= 0.55 (issue 15).
 # Env: CONNS (50), SECONDS_RUN (5), ROUNDS (3), HOLD (1000), AUTHRELAY_BUILD,
-# LIMITS (0).
+# LIMITS (0), PGSQL (auto).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -31,6 +39,8 @@ secs=${SECONDS_RUN:-5}
 rounds=${ROUNDS:-3}
 hold=${HOLD:-1000}
 limits=${LIMITS:-0}
+pgsql=${PGSQL:-auto}
+[ "$pgsql" = auto ] && { [ -x /usr/lib/postgresql/15/bin/initdb ] && pgsql=1 || pgsql=0; }
 target=0.6
 [ "$limits" = 1 ] && target=0.55
 # policy-requests.jsonl: the requests a real Postfix 3.7 sent our lab's
@@ -43,6 +53,7 @@ chmod 0755 "$work"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    [ -n "${PG_DIR:-}" ] && pg_stop
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -149,6 +160,32 @@ sed -e "s#^database = .*#database = $mdb#" -e "s#^policyd_listen = .*#policyd_li
 echo "policyd_metrics_listen = inet:127.0.0.1:$mmport" >> "$work/metrics.conf"
 start_policyd metrics "$mport"
 mpid=$started_pid
+
+# --- the same on PostgreSQL: the same grants and user, its own port
+if [ "$pgsql" = 1 ]; then
+    . "$top/tests/pg.sh"
+    pg_start && pg_init "$build" || { echo "PostgreSQL did not start"; exit 1; }
+    # pg.sh turns durability off for the tests; a production server has it.
+    printf 'fsync = on\nsynchronous_commit = on\nfull_page_writes = on\n' >> "$PG_DIR/data/postgresql.conf"
+    pg_pause && pg_resume || { echo "PostgreSQL did not restart"; exit 1; }
+    pg_psql "INSERT INTO grants (family, net, ip, prefix_len, username, service, first_seen,
+               last_seen, expires_at, logins)
+             SELECT 4, decode(lpad(to_hex(167772160 + i), 8, '0'), 'hex'),
+                    '10.' || (i >> 16 & 255) || '.' || (i >> 8 & 255) || '.' || (i & 255),
+                    32, 'u', 'imap', extract(epoch FROM now())::bigint,
+                    extract(epoch FROM now())::bigint, extract(epoch FROM now())::bigint + 3600, 1
+             FROM generate_series(0, 4999) i;
+             INSERT INTO users (username, suspended, changed)
+             VALUES ('alice@lab.test', 0, extract(epoch FROM now())::bigint)" >/dev/null ||
+        { echo "cannot fill PostgreSQL"; exit 1; }
+    [ "$(id -u)" = 0 ] && chown nobody "$PG_PASSFILE"
+    gport=$(free_port)
+    sed -e "s#^database = .*#database = $PG_CONNINFO\ndatabase_password_file = $PG_PASSFILE#" \
+        -e "s#^policyd_listen = .*#policyd_listen = inet:127.0.0.1:$gport#" \
+        -e "s#^policyd_pidfile = .*#policyd_pidfile = $work/pgsql.pid#" "$work/policyd.conf" > "$work/pgsql.conf"
+    start_policyd pgsql "$gport"
+    gpid=$started_pid
+fi
 # scraped LOAD: policy_load on PORT while /metrics is fetched every second
 # (Prometheus' usual interval is 15-60 s: this is the harder case)
 scraped() {
@@ -165,26 +202,46 @@ cpu_ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
 # the event loop's own thread (the pid's task): where a decision's
 # counting is paid; the writer's CPU depends on how rows batch up
 loop_ticks() { awk '{print $14 + $15}' /proc/"$1"/task/"$1"/stat; }
+# the PostgreSQL server's CPU: the postmaster and its children
+pg_ticks() {
+    local pm
+    pm=$(head -1 "$PG_DIR/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+    # cat, not awk's own reads: a process that ends meanwhile would stop awk
+    cat /proc/[0-9]*/stat 2>/dev/null |
+        awk -v pm="$pm" '{ sub(/^[0-9]+ \(.*\) /, ""); if ($2 == pm) t += $12 + $13 } END { print t + 0 }' |
+        awk -v own="$(cpu_ticks "$pm")" '{ print $1 + own }'
+}
+[ "$pgsql" = 1 ] && { gcpu0=$(cpu_ticks "$gpid"); pgcpu0=$(pg_ticks); }
 cpu0=$(cpu_ticks "$ppid") mcpu0=$(cpu_ticks "$mpid")
 loop0=$(loop_ticks "$ppid") mloop0=$(loop_ticks "$mpid")
-base_all=() pol_all=() met_all=() pair_all=()
+base_all=() pol_all=() met_all=() pair_all=() pg_all=()
+# on_pgsql: one round of the PostgreSQL policyd (nothing without it)
+on_pgsql() {
+    [ "$pgsql" = 1 ] || return 0
+    g=$("$work/policy_load" run 127.0.0.1 "$gport" "$conns" "$secs" "$work/requests.txt")
+}
 for r in $(seq "$rounds"); do
     b=$("$work/policy_load" run 127.0.0.1 "$null_port" "$conns" "$secs" "$work/requests.txt") || exit 1
+    g=
     if [ $((r % 2)) = 1 ]; then
         p=$("$work/policy_load" run 127.0.0.1 "$port" "$conns" "$secs" "$work/requests.txt") || exit 1
+        on_pgsql || exit 1
         m=$(scraped) || exit 1
     else
         m=$(scraped) || exit 1
+        on_pgsql || exit 1
         p=$("$work/policy_load" run 127.0.0.1 "$port" "$conns" "$secs" "$work/requests.txt") || exit 1
     fi
     echo "round $r: baseline $b"
     echo "round $r: policyd  $p"
     echo "round $r: +metrics $m"
+    [ -n "$g" ] && { echo "round $r: pgsql    $g"; pg_all+=("$g"); }
     base_all+=("$(val rps "$b")") pol_all+=("$p") met_all+=("$(val rps "$m")")
     pair_all+=("$(awk -v a="$(val rps "$m")" -v b="$(val rps "$p")" 'BEGIN { print (b > 0 ? a / b : 0) }')")
     m_requests=$((${m_requests:-0} + $(val requests "$m")))
 done
 cpu1=$(cpu_ticks "$ppid") mcpu1=$(cpu_ticks "$mpid")
+[ "$pgsql" = 1 ] && { gcpu1=$(cpu_ticks "$gpid"); pgcpu1=$(pg_ticks); }
 loop1=$(loop_ticks "$ppid") mloop1=$(loop_ticks "$mpid")
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 b_rps=$(median "${base_all[@]}")
@@ -259,6 +316,40 @@ awk -v r="$m_ratio" 'BEGIN { exit !(r >= 0.97) }' || ok=0
 # records them, the load generator no longer counts them.
 [ "$rows" -ge "$want_rows" ] && [ "$rows" -le $((want_rows + conns * rounds)) ] ||
     { echo "decision rows lost or extra: $rows written, $want_rows wanted (+ up to $((conns * rounds)) in flight)"; ok=0; }
+# --- PostgreSQL beside the others: every RCPT answered has its row in
+# the server (the writer's queue drains within seconds)
+if [ "$pgsql" = 1 ]; then
+    g_rps=$(median $(for g in "${pg_all[@]}"; do val rps "$g"; done))
+    g_p99=$(median $(for g in "${pg_all[@]}"; do val p99_ms "$g"; done))
+    g_want=$(for g in "${pg_all[@]}"; do val rcpt_answered "$g"; done | awk '{ n += $1 } END { print n }')
+    g_rows=-1
+    for _ in $(seq 30); do
+        n=$(pg_psql "SELECT count(*) FROM decision_log" 2>/dev/null || echo -1)
+        [ "$n" -ge "$g_want" ] || [ "$n" = "$g_rows" ] && { g_rows=$n; break; }
+        g_rows=$n
+        sleep 1
+    done
+    g_ratio=$(awk -v a="$g_rps" -v b="$b_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    echo "side by side, median of $rounds rounds at $conns connections ($label):"
+    printf '  %-36s %10s %8s %10s\n' "" rps ratio "p99 ms"
+    printf '  %-36s %10s %8s %10s\n' "do-nothing responder" "$b_rps" 1.00 -
+    printf '  %-36s %10s %8s %10s\n' "authrelay-policyd, SQLite" "$p_rps" "$ratio" "$p99"
+    printf '  %-36s %10s %8s %10s\n' "authrelay-policyd, PostgreSQL" "$g_rps" "$g_ratio" "$g_p99"
+    echo "PostgreSQL decision rows: $g_rows written (counted in the server), $g_want wanted (+ up to $((conns * rounds)) in flight)"
+    g_requests=$(for g in "${pg_all[@]}"; do val requests "$g"; done | awk '{ n += $1 } END { print n }')
+    awk -v p=$((gcpu1 - gcpu0)) -v s=$((pgcpu1 - pgcpu0)) -v n="$g_requests" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { if (n > 0) printf "CPU per request on PostgreSQL: policyd %.1f us, the server %.1f us (its processes share the cores with policyd and the load generator)\n", p / hz * 1e6 / n, s / hz * 1e6 / n }' 
+    if [ "$limits" = 1 ]; then
+        used=$(pg_psql "SELECT sum(used) FROM limit_usage WHERE kind = 'messages' AND \"window\" = 3600")
+        echo "PostgreSQL limits: $used messages counted in limit_usage; no target with limits (each DATA waits for the server)"
+    else
+        echo "PostgreSQL: ratio $g_ratio (target >= 0.6), p99 $g_p99 ms (target < 2)"
+        awk -v r="$g_ratio" 'BEGIN { exit !(r >= 0.6) }' || ok=0
+        awk -v p="$g_p99" 'BEGIN { exit !(p < 2) }' || ok=0
+    fi
+    [ "$g_rows" -ge "$g_want" ] && [ "$g_rows" -le $((g_want + conns * rounds)) ] ||
+        { echo "PostgreSQL decision rows lost or extra: $g_rows written, $g_want wanted"; ok=0; }
+fi
 # A missed target is the exit status, so that `make bench` lists it.
 if [ "$limits" = 1 ]; then
     used=$(sqlite3 "$db" "SELECT sum(used) FROM limit_usage WHERE kind = 'messages' AND \"window\" = 3600" 2>/dev/null)

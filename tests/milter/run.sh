@@ -258,12 +258,8 @@ else
 fi
 
 # ---- sending limits: the same logic as policyd (lib/frontend_limit) ----
-# (not with PostgreSQL yet: it has no limit tables; check_store_pgsql
-# checks that the store says so instead of counting)
 conf limits "unix:$T/run/limits.sock" "limit_recipients = 3/1h"
-if [ "$PGSQL" = 1 ]; then
-	:
-elif start limits; then
+if start limits; then
 	script limits "unix:$T/run/limits.sock" "$T/limits.log" "permit grant" "permit grant" \
 		"permit grant" "permit grant" "tempfail rate_limit" "=450 4.7.1" "permit grant" \
 		"tempfail rate_limit" "=450 4.7.1"

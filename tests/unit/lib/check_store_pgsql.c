@@ -164,30 +164,45 @@ START_TEST(test_schema_and_server)
 }
 END_TEST
 
-static int limit_row(const char *subject, const char *kind, const char *spec, int64_t changed,
-		     void *ctx)
+/* wait_rule - ms until username's recipients limit reads want (the
+   spec's text when found), or -1 after timeout_ms */
+static long long wait_rule(struct store *store, const char *username, enum lookup_result want,
+			   const char *want_spec, long long timeout_ms)
 {
-	(void)subject, (void)kind, (void)spec, (void)changed, (void)ctx;
-	return 0;
+	for (long long ms = 0; ms <= timeout_ms; ms += 10) {
+		struct limit_spec spec;
+		char text[LIMIT_SPEC_TEXT_MAX];
+		enum lookup_result r = store_limit_rule(store, username, STORE_LIMIT_RECIPIENTS, &spec);
+
+		if (r == want && (r != LOOKUP_FOUND ||
+				  strcmp(limit_spec_format(&spec, text, sizeof text), want_spec) == 0))
+			return ms;
+		usleep(10000);
+	}
+	return -1;
 }
 
-START_TEST(test_limits_not_yet)
+START_TEST(test_limit_rules_from_memory)
 {
-	/* Sending limits have no PostgreSQL tables yet: an error that says
-	   so, never a crash; no user can have a limit row. */
-	struct store *store = open_as("policyd", NULL, 0);
-	enum lookup_result found[STORE_LIMIT_KINDS];
-	struct limit_spec spec[STORE_LIMIT_KINDS];
-	char *error = NULL;
+	/* The rules are in policyd's memory: a row written by another host
+	   (or psql) is seen within a second through NOTIFY, a domain's row
+	   too, and its removal. */
+	struct store *pd = open_as("policyd", NULL, 0);
+	long long ms;
 
-	ck_assert_int_lt(store_limit_list(store, limit_row, NULL, &error), 0);
-	ck_assert_msg(error && strstr(error, "not available with the pgsql database"),
-		      "limit list: got \"%s\"", error);
-	free(error);
-	ck_assert_int_eq(store_limit_rules(store, "alice@example.org", found, spec), 0);
-	for (int k = 0; k < STORE_LIMIT_KINDS; k++)
-		ck_assert_int_eq(found[k], LOOKUP_NOT_FOUND);
-	store_close(&store, 1000);
+	ck_assert_int_eq(wait_rule(pd, "alice@example.org", LOOKUP_NOT_FOUND, NULL, 0), 0);
+	test_pg_sql("INSERT INTO limit_rules (subject, kind, spec, changed) "
+	    "VALUES ('@example.org', 'recipients', '50/1h', 0)");
+	ms = wait_rule(pd, "alice@example.org", LOOKUP_FOUND, "50/1h", 1000);
+	ck_assert_msg(ms >= 0, "domain row from another host: not seen within 1 s");
+	test_pg_sql("INSERT INTO limit_rules (subject, kind, spec, changed) "
+	    "VALUES ('alice@example.org', 'recipients', '5/1h', 0)");
+	ms = wait_rule(pd, "alice@example.org", LOOKUP_FOUND, "5/1h", 1000);
+	ck_assert_msg(ms >= 0, "user row from another host: not seen within 1 s");
+	test_pg_sql("DELETE FROM limit_rules");
+	ms = wait_rule(pd, "alice@example.org", LOOKUP_NOT_FOUND, NULL, 1000);
+	ck_assert_msg(ms >= 0, "rows removed by another host: still seen after 1 s");
+	store_close(&pd, 1000);
 }
 END_TEST
 
@@ -408,7 +423,7 @@ static Suite *pgsql_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_open_cases);
 	tcase_add_test(tc, test_schema_and_server);
-	tcase_add_test(tc, test_limits_not_yet);
+	tcase_add_test(tc, test_limit_rules_from_memory);
 	tcase_add_test(tc, test_checkpoint_with_grants);
 	tcase_add_test(tc, test_other_connection_within_a_second);
 	tcase_add_test(tc, test_decisions);
