@@ -114,7 +114,12 @@ LIMIT 500;
 -- what: users a sending limit refused in the last 7 days: how often, which limits, whether suspended
 SELECT r.subject AS username,
        count(*) AS refused,
-       group_concat(DISTINCT r.kind || '/' || r.window_seconds || 's') AS limits,
+       (SELECT group_concat(l, ',') FROM
+          (SELECT DISTINCT x.kind || '/' || x.window_seconds || 's' AS l
+           FROM limit_refusals x
+           WHERE x.subject = r.subject
+             AND x.ts >= CAST(strftime('%s', 'now', '-7 days') AS INTEGER)
+           ORDER BY l)) AS limits,
        strftime('%Y-%m-%dT%H:%M:%SZ', min(r.ts), 'unixepoch') AS first,
        strftime('%Y-%m-%dT%H:%M:%SZ', max(r.ts), 'unixepoch') AS last,
        CASE WHEN coalesce(u.suspended, 0) = 1 THEN 'yes' ELSE 'no' END AS suspended
@@ -122,5 +127,5 @@ FROM limit_refusals r
 LEFT JOIN users u ON u.username = r.subject
 WHERE r.ts >= CAST(strftime('%s', 'now', '-7 days') AS INTEGER)
 GROUP BY r.subject
-ORDER BY refused DESC
+ORDER BY refused DESC, username
 LIMIT 100;

@@ -111,7 +111,8 @@ LIMIT 500;
 -- what: users a sending limit refused in the last 7 days: how often, which limits, whether suspended
 SELECT r.subject AS username,
        count(*) AS refused,
-       string_agg(DISTINCT r.kind || '/' || r.window_seconds || 's', ',') AS limits,
+       string_agg(DISTINCT r.kind || '/' || r.window_seconds || 's', ','
+                  ORDER BY r.kind || '/' || r.window_seconds || 's') AS limits,
        authrelay_iso(min(r.ts)) AS first,
        authrelay_iso(max(r.ts)) AS last,
        CASE WHEN coalesce(max(u.suspended), 0) = 1 THEN 'yes' ELSE 'no' END AS suspended
@@ -119,5 +120,5 @@ FROM limit_refusals r
 LEFT JOIN users u ON u.username = r.subject
 WHERE r.ts >= extract(epoch FROM now() - interval '7 days')::bigint
 GROUP BY r.subject
-ORDER BY refused DESC
+ORDER BY refused DESC, username
 LIMIT 100;

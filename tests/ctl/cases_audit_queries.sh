@@ -1,8 +1,7 @@
 # tests/ctl/cases_audit_queries.sh -- sourced by run.sh: every ready query
 # of sql/audit.sql, through authrelayctl audit --query NAME, on a database
 # filled with known rows (times relative to now), checked row by row.
-# On PostgreSQL the queries of sql/pgsql/audit.sql; limit-breaches skips
-# (no limit tables there yet).
+# On PostgreSQL the queries of sql/pgsql/audit.sql.
 
 db_fresh queries
 QDB=$FRESH_DB
@@ -56,20 +55,19 @@ query_case store-errors "assert [(r['program'], r['errors']) for r in rows] == [
 query_case active-grants "assert [(r['ip'], r['username'], r['logins']) for r in rows] == [('198.51.100.1','bob','1')], rows"
 query_case rejects-last-hour "assert sorted(r['rule'] for r in rows) == ['sender_mismatch','sender_mismatch','suspended'], rows"
 query_case admin-changes "assert rows and rows[0]['action'] == 'init', rows"
+db_sql "$QDB" <<SQL
+INSERT INTO limit_refusals (ts, subject, kind, window_seconds) VALUES
+ ($now - 60, 'eve', 'recipients', 3600), ($now - 50, 'eve', 'messages', 86400),
+ ($now - 8 * 86400, 'old', 'messages', 3600);
+INSERT INTO users (username, suspended, changed) VALUES ('eve', 1, $now);
+SQL
+query_case limit-breaches "assert [(r['username'], r['refused'], r['limits'], r['suspended']) for r in rows] == [('eve','2','messages/86400s,recipients/3600s','yes')], rows"
 if [ "$PGSQL" = 1 ]; then
-	skip "audit --query limit-breaches" "not on PostgreSQL yet: it has no limit tables (lib/store_pgsql_limits.c is being written)"
-	run -c "$T/queries.conf" audit --query limit-breaches
-	[ "$rc" = 69 ] && grep -q 'not available with PostgreSQL' "$T/err" &&
-		ok "audit --query limit-breaches on PostgreSQL: exit 69, says not available" ||
-		bad "audit --query limit-breaches on PostgreSQL" "rc=$rc $(cat "$T/err"), want 69, not available"
 	audit_sql=$(dirname "$0")/../../sql/pgsql/audit.sql
-	want="active-grants admin-changes grant-origins rejects-last-hour sender-mismatches store-errors top-refused who-relayed "
 else
-	sqlite3 -batch "$QDB" "INSERT INTO limit_refusals (ts, subject, kind, window_seconds) VALUES ($now - 60, 'eve', 'recipients', 3600), ($now - 50, 'eve', 'messages', 86400), ($now - 8 * 86400, 'old', 'messages', 3600); INSERT INTO users VALUES ('eve', 1, $now)"
-	query_case limit-breaches "assert [(r['username'], r['refused'], r['limits'], r['suspended']) for r in rows] == [('eve','2','recipients/3600s,messages/86400s','yes')], rows"
 	audit_sql=$(dirname "$0")/../../sql/audit.sql
-	want="active-grants admin-changes grant-origins limit-breaches rejects-last-hour sender-mismatches store-errors top-refused who-relayed "
 fi
+want="active-grants admin-changes grant-origins limit-breaches rejects-last-hour sender-mismatches store-errors top-refused who-relayed "
 
 # Every query of audit.sql is covered above, and the file runs whole in
 # sqlite3 (psql on PostgreSQL, as an auditor would run it).
@@ -87,7 +85,7 @@ if [ $? = 0 ] && [ ! -s "$T/err" ]; then
 else
 	bad "${audit_sql#*/../../} as a whole" "$(cat "$T/err")"
 fi
-# (the list is the same on both: limit-breaches is listed on PostgreSQL too)
+# (the list is the same on both backends)
 run -c "$T/queries.conf" audit --query list
 [ "$rc" = 0 ] && [ "$(grep -c . "$T/out")" = 10 ] && ok "audit --query list: a header and 9 queries" ||
 	bad "audit --query list" "rc=$rc $(cat "$T/out")"

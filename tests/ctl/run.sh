@@ -88,7 +88,8 @@ db_fresh() {
 		FRESH_DB=$DB
 		pg_psql "DELETE FROM grants; DELETE FROM grant_log; DELETE FROM sender_rights;
 			DELETE FROM users; DELETE FROM certs; DELETE FROM decision_log;
-			DELETE FROM admin_actions; DELETE FROM loginwatch_checkpoints"
+			DELETE FROM admin_actions; DELETE FROM loginwatch_checkpoints;
+			DELETE FROM limit_rules; DELETE FROM limit_counts; DELETE FROM limit_refusals"
 	else
 		FRESH_DB=$T/$1.db
 	fi
