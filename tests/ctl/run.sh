@@ -11,8 +11,7 @@
 # schema owner (conf-examples/postgresql/owner.conf), everything else as
 # the daemons' role; PostgreSQL's own cases (init migrates an older
 # schema, check names the server and the schema version, a database
-# without authrelay's schema) replace the SQLite file ones, and the
-# sending-limit cases skip (not on PostgreSQL yet). Each group of cases
+# without authrelay's schema) replace the SQLite file ones. Each group of cases
 # that wants a database of its own (SQLite: a file each) gets the one
 # PostgreSQL database emptied (db_fresh).
 set -u
