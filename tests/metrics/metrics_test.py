@@ -103,10 +103,11 @@ def stop(p):
             p.wait()
 
 
-def write_config(name, lines):
+def write_config(name, lines, db=None):
+    """WORK/NAME.conf: the suite's database (or db), then lines."""
     path = os.path.join(WORK, name + ".conf")
     with open(path, "w") as f:
-        f.write("database = %s\nrun_user = %s\nlog_level = debug\n" % (DB, RUN_USER))
+        f.write("database = %s\nrun_user = %s\nlog_level = debug\n" % (db or DB, RUN_USER))
         if PGSQL:
             f.write("database_password_file = %s\n" % os.environ["PG_PASSFILE"])
         f.write("".join(l + "\n" for l in lines))
@@ -369,11 +370,7 @@ def main():
     br_conf = write_config("broken", [
         "policyd_listen = inet:127.0.0.1:%d" % ports["broken"],
         "policyd_metrics_listen = inet:127.0.0.1:%d" % ports["broken_m"],
-        "policyd_pidfile ="])
-    with open(br_conf) as f:
-        text = f.read().replace(DB, MISSING_DB)
-    with open(br_conf, "w") as f:
-        f.write(text)
+        "policyd_pidfile ="], MISSING_DB)
     br = start("broken", [os.path.join(BUILD, "authrelay-policyd"), "-f", "-c", br_conf])
     if wait_port(ports["broken"], br):
         s = socket.create_connection(("127.0.0.1", ports["broken"]), 5)
@@ -409,11 +406,7 @@ def late_milter(ports):
     conf = write_config("late", [
         "milter_socket = inet:127.0.0.1:%d" % ports["late"],
         "milter_metrics_listen = inet:127.0.0.1:%d" % ports["late_m"],
-        "milter_pidfile ="])
-    with open(conf) as f:
-        text = f.read().replace(DB, late_db)
-    with open(conf, "w") as f:
-        f.write(text)
+        "milter_pidfile ="], late_db)
     ml = start("late", [os.path.join(BUILD, "authrelay-milter"), "-f", "-c", conf])
     if not wait_port(ports["late_m"], ml):
         result("late milter starts", False, open(os.path.join(WORK, "late.log")).read())
