@@ -41,14 +41,19 @@
 /* The server's CPU per row, measured on PostgreSQL 15 with fsync on
    (250-row batches, this table's three indexes): 9.7 us as a multi-row
    VALUES with 2751 parameters (parsed and planned for every batch),
-   4.8 us as these arrays with ON CONFLICT DO NOTHING, 3.5 us as these
-   arrays in a plain INSERT (ON CONFLICT probes the unique key once more
-   per row). Binary arrays saved 0.1 us more: not worth their code. */
+   4.8 us as arrays with ON CONFLICT DO NOTHING, 3.6 us as arrays in a
+   plain INSERT (ON CONFLICT probes the unique key once more per row),
+   3.25 us with the unnest()s in the select list (zipped in step, rows
+   streamed) instead of FROM unnest(a, b, ...) (stored in a tuplestore
+   first). Binary arrays saved 0.05 us more: not worth their code;
+   1000-row batches 0.27 us (the commit's share). */
+#define UNNEST(n, type) "unnest($" #n "::" type "[])"
 #define INSERT_ROWS "INSERT INTO decision_log (writer, writer_seq, ts, program, client_ip, " \
 		    "sasl_username, sender, recipient, verdict, rule, reason, queue_id) "     \
-		    "SELECT $1::bigint, * FROM unnest($2::bigint[], $3::bigint[], "          \
-		    "$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], " \
-		    "$10::text[], $11::text[], $12::text[])"
+		    "SELECT $1::bigint, " UNNEST(2, "bigint") ", " UNNEST(3, "bigint") ", "  \
+		    UNNEST(4, "text") ", " UNNEST(5, "text") ", " UNNEST(6, "text") ", "     \
+		    UNNEST(7, "text") ", " UNNEST(8, "text") ", " UNNEST(9, "text") ", "     \
+		    UNNEST(10, "text") ", " UNNEST(11, "text") ", " UNNEST(12, "text")
 
 static const struct {
 	const char *name, *sql;
