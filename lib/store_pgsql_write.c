@@ -45,8 +45,10 @@
    plain INSERT (ON CONFLICT probes the unique key once more per row),
    3.25 us with the unnest()s in the select list (zipped in step, rows
    streamed) instead of FROM unnest(a, b, ...) (stored in a tuplestore
-   first). Binary arrays saved 0.05 us more: not worth their code;
-   1000-row batches 0.27 us (the commit's share). */
+   first). Binary arrays saved 0.05 us more: not worth their code.
+   1000-row batches instead of the writer's 250 saved 0.27 us (the
+   commit's share) but each took the server's process 3 ms: policyd's
+   p99 went from 1.4-1.6 to 2.7-3.4 ms in tests/bench/policyd.sh. */
 #define UNNEST(n, type) "unnest($" #n "::" type "[])"
 #define INSERT_ROWS "INSERT INTO decision_log (writer, writer_seq, ts, program, client_ip, " \
 		    "sasl_username, sender, recipient, verdict, rule, reason, queue_id) "     \
