@@ -72,9 +72,10 @@
  *	and logged. A batch whose INSERT was sent when the connection broke
  *	is sent again (the server cannot say whether it committed); each row
  *	carries its identity at the writer (store_writer.h) into a unique
- *	key of decision_log (sql/pgsql/003-decision-log-identity.sql) and
- *	the INSERT skips rows already there, so within the queue's bound no
- *	row is lost and none is written twice. Admin calls fail with the
+ *	key of decision_log (sql/pgsql/003-decision-log-identity.sql), which
+ *	refuses a copy, and the batch sent again skips rows already there
+ *	(store_pgsql_write.c), so within the queue's bound no row is lost
+ *	and none is written twice. Admin calls fail with the
  *	libpq message. Limit
  *	charges and refusals fail (-1: on_store_error), never answering
  *	from memory, whatever database_stale_grace says; a charge whose
