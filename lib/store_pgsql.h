@@ -72,9 +72,10 @@
  *	and logged. A batch whose INSERT was sent when the connection broke
  *	is sent again (the server cannot say whether it committed); each row
  *	carries its identity at the writer (store_writer.h) into a unique
- *	key of decision_log (sql/pgsql/003-decision-log-identity.sql) and
- *	the INSERT skips rows already there, so within the queue's bound no
- *	row is lost and none is written twice. Admin calls fail with the
+ *	key of decision_log (sql/pgsql/003-decision-log-identity.sql), which
+ *	refuses a copy, and the batch sent again skips rows already there
+ *	(store_pgsql_write.c), so within the queue's bound no row is lost
+ *	and none is written twice. Admin calls fail with the
  *	libpq message. Limit
  *	charges and refusals fail (-1: on_store_error), never answering
  *	from memory, whatever database_stale_grace says; a charge whose
@@ -169,6 +170,7 @@ struct pg_store {
 	/* The decision writer's connection: its thread's alone. */
 	struct pg_conn *writer_conn;
 	bool writer_busy_logged;	/* a lock held elsewhere was logged */
+	bool writer_resend;		/* the last batch may have committed */
 };
 
 /* store_backends.c: true when location is for this backend ("postgresql://",
@@ -383,7 +385,8 @@ enum pg_outcome {
 	PG_OK,
 	PG_BROKEN,	/* the connection failed or did not answer in time */
 	PG_BUSY,	/* a lock or a conflict (lock_timeout): try again later */
-	PG_FAILED	/* the statement failed: the connection is fine */
+	PG_FAILED,	/* the statement failed: the connection is fine */
+	PG_DUPLICATE	/* a unique key refused a row (23505): likewise */
 };
 
 /* A non-blocking connect that gives up after timeout_ms; NULL with
@@ -402,6 +405,15 @@ struct pg_result *pg_nb_exec(struct pg_conn *conn, const char *sql, int n,
    and *how_r saying why (PG_BROKEN: the connection is no longer usable). */
 struct pg_result *pg_aexec(struct pg_store *st, struct pg_conn *conn, const char *sql, int n,
 			   const char *const *params, enum pg_outcome *how_r, char **error_r);
+/* Prepares sql (its parameters' types written in it, as $1::bigint)
+   as the statement name on conn, within st->timeout_ms: 0, or -1 with
+   *error_r (drop the connection). */
+int pg_aprepare(struct pg_store *st, struct pg_conn *conn, const char *name, const char *sql,
+		char **error_r);
+/* pg_aexec() of the statement name that pg_aprepare() made on conn. */
+struct pg_result *pg_aexec_prepared(struct pg_store *st, struct pg_conn *conn, const char *name,
+				    int n, const char *const *params, enum pg_outcome *how_r,
+				    char **error_r);
 /* pg_aexec() without parameters or result: 0, or -1 with *error_r. */
 int pg_arun(struct pg_store *st, struct pg_conn *conn, const char *sql, char **error_r);
 

@@ -46,17 +46,15 @@ static bool busy_state(const char *state)
 				 || strcmp(state, "40P01") == 0);	/* deadlock_detected */
 }
 
-/* pg_nb_exec - sql on a non-blocking connection, the whole answer
-   within timeout_ms (store_pgsql.h) */
-PGresult *pg_nb_exec(PGconn *conn, const char *sql, int n, const char *const *params,
-		     long long timeout_ms, char **error_r)
+/* nb_answer - the answer to what was just sent, within timeout_ms
+   (pg_nb_exec's contract); sent 0: the send itself failed */
+static PGresult *nb_answer(PGconn *conn, int sent, long long timeout_ms, char **error_r)
 {
 	long long deadline = pg_now_ms() + timeout_ms;
 	PGresult *res, *keep = NULL;
 	int rc;
 
-	if (!(n < 0 ? PQsendQuery(conn, sql)
-		    : PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0)))
+	if (!sent)
 		goto conn_fail;
 	while ((rc = PQflush(conn)) == 1) {
 		if (wait_sock(conn, POLLOUT | POLLIN, deadline) <= 0)
@@ -98,13 +96,20 @@ conn_fail:
 	return NULL;
 }
 
-/* pg_aexec - one statement, non-blocking, within the store's deadline.
-   Returns the result (caller clears) or NULL with *error_r; *how_r says
-   why (PG_BROKEN: the connection is no longer usable). */
-PGresult *pg_aexec(struct pg_store *st, PGconn *conn, const char *sql, int n,
-		   const char *const *params, enum pg_outcome *how_r, char **error_r)
+/* pg_nb_exec - sql on a non-blocking connection, the whole answer
+   within timeout_ms (store_pgsql.h) */
+PGresult *pg_nb_exec(PGconn *conn, const char *sql, int n, const char *const *params,
+		     long long timeout_ms, char **error_r)
 {
-	PGresult *keep = pg_nb_exec(conn, sql, n < 0 ? 0 : n, params, st->timeout_ms, error_r);
+	return nb_answer(conn, n < 0 ? PQsendQuery(conn, sql)
+				     : PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0),
+			 timeout_ms, error_r);
+}
+
+/* outcome - how a background statement ended: keep, or NULL with
+   *error_r (keep cleared) and *how_r saying why */
+static PGresult *outcome(PGconn *conn, PGresult *keep, enum pg_outcome *how_r, char **error_r)
+{
 	const char *msg;
 
 	*how_r = PG_BROKEN;
@@ -114,12 +119,47 @@ PGresult *pg_aexec(struct pg_store *st, PGconn *conn, const char *sql, int n,
 		*how_r = PG_OK;
 		return keep;
 	}
-	if (PQstatus(conn) == CONNECTION_OK)
-		*how_r = busy_state(PQresultErrorField(keep, PG_DIAG_SQLSTATE)) ? PG_BUSY : PG_FAILED;
+	if (PQstatus(conn) == CONNECTION_OK) {
+		const char *state = PQresultErrorField(keep, PG_DIAG_SQLSTATE);
+
+		*how_r = busy_state(state) ? PG_BUSY
+			 : state != NULL && strcmp(state, "23505") == 0 ? PG_DUPLICATE : PG_FAILED;
+	}
 	msg = PQresultErrorMessage(keep);
 	error_r_set(error_r, "%.*s", (int)strcspn(msg, "\n"), msg);
 	PQclear(keep);
 	return NULL;
+}
+
+/* pg_aexec - one statement, non-blocking, within the store's deadline.
+   Returns the result (caller clears) or NULL with *error_r; *how_r says
+   why (PG_BROKEN: the connection is no longer usable). */
+PGresult *pg_aexec(struct pg_store *st, PGconn *conn, const char *sql, int n,
+		   const char *const *params, enum pg_outcome *how_r, char **error_r)
+{
+	return outcome(conn, pg_nb_exec(conn, sql, n < 0 ? 0 : n, params, st->timeout_ms, error_r),
+		       how_r, error_r);
+}
+
+/* pg_aprepare - a named statement on conn, within the store's deadline */
+int pg_aprepare(struct pg_store *st, PGconn *conn, const char *name, const char *sql,
+		char **error_r)
+{
+	enum pg_outcome how;
+	PGresult *res = outcome(conn, nb_answer(conn, PQsendPrepare(conn, name, sql, 0, NULL),
+					       st->timeout_ms, error_r), &how, error_r);
+
+	PQclear(res);
+	return res != NULL ? 0 : -1;
+}
+
+/* pg_aexec_prepared - pg_aexec() of a statement that pg_aprepare() made */
+PGresult *pg_aexec_prepared(struct pg_store *st, PGconn *conn, const char *name, int n,
+			    const char *const *params, enum pg_outcome *how_r, char **error_r)
+{
+	int sent = PQsendQueryPrepared(conn, name, n, params, NULL, NULL, 0);
+
+	return outcome(conn, nb_answer(conn, sent, st->timeout_ms, error_r), how_r, error_r);
 }
 
 /* pg_arun - pg_aexec without a result; 0 or -1 (the connection is broken or

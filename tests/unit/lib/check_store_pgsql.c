@@ -330,10 +330,10 @@ END_TEST
 START_TEST(test_decision_batch_idempotent)
 {
 	struct store *pd = open_as("policyd", NULL, 0);
-	struct store_writer_row *rows[3];
+	struct store_writer_row *rows[5];
 	char *error = NULL;
 
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < 5; i++) {
 		static const char text[] = "carol\0permit";
 
 		ck_assert_ptr_nonnull(rows[i] = calloc(1, sizeof *rows[i] + sizeof text));
@@ -348,15 +348,19 @@ START_TEST(test_decision_batch_idempotent)
 	static const struct {
 		const char *label;
 		uint64_t writer;
+		unsigned first, count;	/* rows[first..] */
 		long long want_rows;
 	} sends[] = {
-		{ "first send", 0x8000000000000001ULL, 3 },
-		{ "the same batch again", 0x8000000000000001ULL, 3 },
-		{ "and once more", 0x8000000000000001ULL, 3 },
-		{ "another writer, same sequence numbers", 42, 6 },
+		{ "first send", 0x8000000000000001ULL, 0, 3, 3 },
+		{ "the same batch again", 0x8000000000000001ULL, 0, 3, 3 },
+		{ "and once more", 0x8000000000000001ULL, 0, 3, 3 },
+		{ "another writer, same sequence numbers", 42, 0, 3, 6 },
+		{ "a batch of two rows there and two new", 42, 1, 4, 8 },
+		{ "a new batch after it", 42, 4, 1, 8 },
 	};
 	for (size_t k = 0; k < sizeof sends / sizeof sends[0]; k++) {
-		struct store_writer_batch b = { sends[k].writer, 3, rows };
+		struct store_writer_batch b = { sends[k].writer, sends[k].count,
+						rows + sends[k].first };
 		int rc = pd->ops->decision_write(pd, &b, &error);
 		long long got = test_pg_int("SELECT count(*) FROM decisions WHERE sasl_username = 'carol'");
 
@@ -364,7 +368,7 @@ START_TEST(test_decision_batch_idempotent)
 			      "%s: got rc %d (%s), %lld rows; want 0, %lld rows", sends[k].label, rc,
 			      error != NULL ? error : "-", got, sends[k].want_rows);
 	}
-	for (unsigned i = 0; i < 3; i++)
+	for (unsigned i = 0; i < 5; i++)
 		free(rows[i]);
 	store_close(&pd, 1000);
 }
