@@ -252,6 +252,10 @@ static void sq_read_end(struct store *store)
 		log_warning("database %s: end of batch: %s", st->path, sqlite3_errmsg(st->main.db));
 		sq_rollback(&st->main);
 	}
+	if (st->main_turn) {
+		st->main_turn = false;
+		sq_turn_give(st);
+	}
 	st->snapshot = false;
 	sq_unlock(st);
 }
@@ -442,6 +446,7 @@ static void sq_close(struct store *store, long long flush_timeout_ms)
 	sq_writer_stop(st, flush_timeout_ms);
 	sq_memo_free(st);
 	sq_conn_close(&st->main);
+	sq_turn_destroy(st);
 	pthread_mutex_destroy(&st->lock);
 	free(st->program);
 	free(st->path);
@@ -519,6 +524,7 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&st->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
+	sq_turn_init(st);
 
 	if (sq_conn_open(&st->main, st->path, opts->busy_timeout_ms, error_r) < 0)
 		goto fail;
@@ -543,6 +549,7 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 
 fail:
 	sq_conn_close(&st->main);
+	sq_turn_destroy(st);
 	pthread_mutex_destroy(&st->lock);
 	free(st->program);
 	free(st->path);
