@@ -162,6 +162,7 @@ struct sq_store {
 	} turn;
 	bool main_turn;			/* main holds the turn: a batch's limit counts */
 	int wal_pages;			/* the WAL's size after the writer's last commit */
+	int wal_tried_pages;		/* its size at the writer's last checkpoint */
 };
 
 static inline struct sq_store *sq_store(struct store *store)
