@@ -537,8 +537,8 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 		goto fail;
 	if (sq_writer_start(st, opts->decision_queue_max, error_r) < 0)
 		goto fail;
-	/* With a writer thread, the WAL checkpoints are its business (its
-	   commits run them): the main connection's writes (a batch's limit
+	/* With a writer thread, the WAL checkpoints are its business (after
+	   its commits, store_sqlite_writer.c): the main connection's writes (a batch's limit
 	   counts, admin changes) then never stop the caller for one. An
 	   fsync'ing checkpoint in policyd's event loop was its p99 with
 	   sending limits on (tests/bench/policyd-limits.sh). */
