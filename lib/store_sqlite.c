@@ -443,6 +443,10 @@ static void sq_close(struct store *store, long long flush_timeout_ms)
 {
 	struct sq_store *st = sq_store(store);
 
+	/* A batch left open would keep the write turn that the writer's
+	   last flush waits for: end it (its counts are committed). */
+	if (st->snapshot)
+		sq_read_end(store);
 	sq_writer_stop(st, flush_timeout_ms);
 	sq_memo_free(st);
 	sq_conn_close(&st->main);
