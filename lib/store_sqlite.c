@@ -252,6 +252,10 @@ static void sq_read_end(struct store *store)
 		log_warning("database %s: end of batch: %s", st->path, sqlite3_errmsg(st->main.db));
 		sq_rollback(&st->main);
 	}
+	if (st->main_turn) {
+		st->main_turn = false;
+		sq_turn_give(st);
+	}
 	st->snapshot = false;
 	sq_unlock(st);
 }
@@ -439,9 +443,14 @@ static void sq_close(struct store *store, long long flush_timeout_ms)
 {
 	struct sq_store *st = sq_store(store);
 
+	/* A batch left open would keep the write turn that the writer's
+	   last flush waits for: end it (its counts are committed). */
+	if (st->snapshot)
+		sq_read_end(store);
 	sq_writer_stop(st, flush_timeout_ms);
 	sq_memo_free(st);
 	sq_conn_close(&st->main);
+	sq_turn_destroy(st);
 	pthread_mutex_destroy(&st->lock);
 	free(st->program);
 	free(st->path);
@@ -519,6 +528,7 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&st->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
+	sq_turn_init(st);
 
 	if (sq_conn_open(&st->main, st->path, opts->busy_timeout_ms, error_r) < 0)
 		goto fail;
@@ -531,8 +541,8 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 		goto fail;
 	if (sq_writer_start(st, opts->decision_queue_max, error_r) < 0)
 		goto fail;
-	/* With a writer thread, the WAL checkpoints are its business (its
-	   commits run them): the main connection's writes (a batch's limit
+	/* With a writer thread, the WAL checkpoints are its business (after
+	   its commits, store_sqlite_writer.c): the main connection's writes (a batch's limit
 	   counts, admin changes) then never stop the caller for one. An
 	   fsync'ing checkpoint in policyd's event loop was its p99 with
 	   sending limits on (tests/bench/policyd-limits.sh). */
@@ -543,6 +553,7 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 
 fail:
 	sq_conn_close(&st->main);
+	sq_turn_destroy(st);
 	pthread_mutex_destroy(&st->lock);
 	free(st->program);
 	free(st->path);

@@ -153,6 +153,16 @@ struct sq_store {
 	void *progress_ctx;
 	time_t lookup_warned;		/* last lookup failure logged */
 	unsigned lookup_failures;	/* since then */
+	/* Whose turn it is to write (store_sqlite_turn.c). */
+	struct sq_turn {
+		pthread_mutex_t lock;
+		pthread_cond_t cond;
+		bool held;
+		bool writer_waiting;
+	} turn;
+	bool main_turn;			/* main holds the turn: a batch's limit counts */
+	int wal_pages;			/* the WAL's size after the writer's last commit */
+	int wal_tried_pages;		/* its size at the writer's last checkpoint */
 };
 
 static inline struct sq_store *sq_store(struct store *store)
@@ -249,6 +259,16 @@ typedef int sq_row_fn(struct sqlite3_stmt *stmt, void *ctx);
    hands each row to row. Returns 0, or -1 with *error_r naming what. */
 int sq_list(struct sq_store *st, enum sq_stmt_id id, const char *what, sq_bind_fn *bind,
 	    sq_row_fn *row, void *ctx, char **error_r);
+
+/* store_sqlite_turn.c: the write turn between main's batch writes and
+   the writer's batches, so neither waits in SQLite's busy handler for
+   the other. sq_turn_take() waits until the turn is free (writer: the
+   writer thread, which goes first when both wait); sq_turn_give() ends
+   it. Taken before BEGIN IMMEDIATE, given after COMMIT or ROLLBACK. */
+void sq_turn_init(struct sq_store *st);
+void sq_turn_destroy(struct sq_store *st);
+void sq_turn_take(struct sq_store *st, bool writer);
+void sq_turn_give(struct sq_store *st);
 
 /* Locks and unlocks the main connection. */
 void sq_lock(struct sq_store *st);

@@ -274,15 +274,29 @@ static int sq_limit_charge_batch(struct sq_store *st, const struct store_limit_c
 		if (sq_moved(st))
 			return error_r_set(error_r, "database %s was removed or replaced while open",
 					   st->path);
-		if (sq_begin(conn, error_r) < 0)
-			return -1;
+		/* The decision writer's batch goes first; the turn is given
+		   back by sq_read_end() (store_sqlite_turn.c). */
+		if (!st->main_turn) {
+			sq_turn_take(st, false);
+			st->main_turn = true;
+		}
+		if (sq_begin(conn, error_r) < 0) {
+			res = -1;
+			goto out;
+		}
 	}
 	res = sq_limit_check(conn, c, state, error_r);
+out:
 	/* A failed charge may have added part of its rows: the batch's
 	   transaction goes (the earlier charges of the batch with it; a
 	   store error loses counts, never adds wrong ones). */
-	if (res != 0)
+	if (res != 0) {
 		sq_rollback(conn);
+		if (st->main_turn) {
+			st->main_turn = false;
+			sq_turn_give(st);
+		}
+	}
 	return res;
 }
 

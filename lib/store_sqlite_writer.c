@@ -29,6 +29,49 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* The WAL size (pages) at which the writer checkpoints: SQLite's own
+   autocheckpoint default. */
+#define WRITER_CHECKPOINT_PAGES 1000
+/* How much the WAL grows between two attempts once past that size. The
+   event loop is nearly always inside a read snapshot under load, so a
+   checkpoint often cannot finish and the WAL cannot restart; trying
+   again at every commit (as SQLite's autocheckpoint does) made 170 to
+   340 fdatasync(2) calls in 4 s in the writer thread with sending limits
+   on (tests/bench/policyd-limits.sh, perf stat), against 20 to 40 when
+   the writer committed less often. */
+#define WRITER_CHECKPOINT_STEP 250
+
+/* wal_size - sqlite3_wal_hook: remember the WAL's size after a commit.
+   Setting it turns SQLite's autocheckpoint off on the writer's
+   connection, which would run inside COMMIT while the writer holds the
+   write turn (10 to 80 ms with its fsyncs, seen as policyd's max
+   latency with limits on); checkpoint() runs it after the turn instead. */
+static int wal_size(void *ctx, sqlite3 *db, const char *name, int pages)
+{
+	struct sq_store *st = ctx;
+
+	(void)db;
+	(void)name;
+	st->wal_pages = pages;
+	return SQLITE_OK;
+}
+
+/* checkpoint - a PASSIVE checkpoint once the WAL has grown: it copies
+   what no reader needs and never waits for a lock, so neither the event
+   loop's writes nor its readers wait for it. Tried again when the WAL
+   has grown by WRITER_CHECKPOINT_STEP (or restarted). */
+static void checkpoint(struct sq_store *st)
+{
+	if (st->wal_pages < st->wal_tried_pages)
+		st->wal_tried_pages = 0;	/* the WAL restarted */
+	if (st->wal_pages < WRITER_CHECKPOINT_PAGES
+	    || (st->wal_tried_pages > 0 && st->wal_pages - st->wal_tried_pages < WRITER_CHECKPOINT_STEP))
+		return;
+	st->wal_tried_pages = st->wal_pages;
+	(void)sqlite3_wal_checkpoint_v2(st->writer_conn.db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL,
+					NULL);
+}
+
 /* bind_row - the ten parameters of one row, from parameter first + 1 */
 static void bind_row(sqlite3_stmt *stmt, int first, const struct store_writer_row *r,
 		     const char *program)
@@ -56,8 +99,11 @@ static int write_batch(struct sq_store *st, const struct store_writer_batch *b)
 	if (sqlite3_file_control(conn->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK
 	    && moved)
 		return SQLITE_READONLY_DBMOVED;
-	if ((rc = sq_run(conn, SQ_BEGIN_IMMEDIATE)) != SQLITE_DONE)
+	sq_turn_take(st, true);
+	if ((rc = sq_run(conn, SQ_BEGIN_IMMEDIATE)) != SQLITE_DONE) {
+		sq_turn_give(st);
 		return rc;
+	}
 	while (i < n) {
 		unsigned rows = n - i >= SQ_DECISION_ROWS_PER_INSERT ? SQ_DECISION_ROWS_PER_INSERT : 1;
 
@@ -74,10 +120,14 @@ static int write_batch(struct sq_store *st, const struct store_writer_batch *b)
 			goto rollback;
 		i += rows;
 	}
-	if ((rc = sq_run(conn, SQ_COMMIT)) == SQLITE_DONE)
+	if ((rc = sq_run(conn, SQ_COMMIT)) == SQLITE_DONE) {
+		sq_turn_give(st);
+		checkpoint(st);
 		return rc;
+	}
 rollback:
 	sq_rollback(conn);
+	sq_turn_give(st);
 	return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
 }
 
@@ -107,6 +157,7 @@ int sq_writer_start(struct sq_store *st, unsigned queue_max, char **error_r)
 		/* A smaller cache is only slower, never wrong: ignore a failure. */
 		(void)sqlite3_exec(st->writer_conn.db, "PRAGMA cache_size = -" STR(WRITER_CACHE_KIB),
 				   NULL, NULL, NULL);
+		sqlite3_wal_hook(st->writer_conn.db, wal_size, st);
 	}
 	if (store_writer_start(&st->base, queue_max, st->path, error_r) < 0) {
 		sq_conn_close(&st->writer_conn);
