@@ -32,19 +32,10 @@ site_sql() {
 	fi
 }
 
-copy_main() {
+copy_cases() {
 	local sdb=$CP/site.db sconf=$CP/site.conf pgconf=$CP/pg.conf log=$CP/mail.log
 	local now stamp lwpid i
 
-	if ! pg_start; then
-		if [ "${PG_MISSING:-0}" = 1 ]; then
-			skip "copy into PostgreSQL" "PostgreSQL 15 binaries missing in $PG_BIN"
-		else
-			bad "copy: PostgreSQL" "the server did not start"
-		fi
-		return
-	fi
-	trap 'pg_stop >/dev/null 2>&1; rm -rf "$T"' EXIT
 	if ! pg_init "$BUILD"; then
 		bad "copy: PostgreSQL" "authrelayctl init of the target failed"
 		return
@@ -196,8 +187,6 @@ recipient=r@example.com
 	copy_back "$sdb" "$pgconf"
 	copy_progress "$sdb" "$sconf"
 	copy_bad_text "$sdb" "$sconf"
-	pg_stop
-	trap 'rm -rf "$T"' EXIT
 }
 
 # copy_rows SIDE TABLE COLUMNS [WHERE] -- every row as hex of each value's
@@ -416,6 +405,34 @@ copy_bad_text() {
 	else
 		bad "copy: bad text" "rc=$rc, got '$got', want '$want'; stderr '$(cat "$T/err")'"
 	fi
+}
+
+# copy_main -- copy_cases against a PostgreSQL of their own, started and
+# stopped here. Under AUTHRELAY_BACKEND=pgsql the suite runs its own
+# server too: its variables are kept aside meanwhile and put back, and the
+# exit trap stops both, so neither is left running.
+COPY_SAVED_PG=
+copy_main() {
+	COPY_SAVED_PG=$(declare -p PG_DIR PG_PORT PG_CONNINFO PG_PASSFILE PGPASSWORD \
+		PG_OWNER_CONNINFO PG_OWNER_PASSFILE PG_AUDIT_CONNINFO PG_AUDIT_PASSWORD 2>/dev/null |
+		sed 's/^declare -\([a-z]*\) /declare -g\1 /; s/^declare -- /declare -g /')
+	PG_DIR=
+	if ! pg_start; then
+		if [ "${PG_MISSING:-0}" = 1 ]; then
+			skip "copy into PostgreSQL" "PostgreSQL 15 binaries missing in $PG_BIN"
+		else
+			bad "copy: PostgreSQL" "the server did not start"
+		fi
+		PG_DIR=
+		eval "$COPY_SAVED_PG"
+		return
+	fi
+	trap 'pg_stop >/dev/null 2>&1; PG_DIR=; eval "$COPY_SAVED_PG"; ctl_cleanup' EXIT
+	copy_cases
+	pg_stop
+	PG_DIR=
+	eval "$COPY_SAVED_PG"
+	trap ctl_cleanup EXIT
 }
 
 copy_main
