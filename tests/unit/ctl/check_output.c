@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "output.h"
+#include "test_run.h"
 
 /* Runs fn(fp) into a memory stream and returns the text (caller frees). */
 static char *capture_json(const char *s)
@@ -233,8 +234,6 @@ int main(void)
 {
 	Suite *s = suite_create("output");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_json_string, 0,
 			    (int)(sizeof json_cases / sizeof json_cases[0]));
@@ -246,9 +245,5 @@ int main(void)
 	tcase_add_test(tc, test_text_overflow_keeps_separator);
 	tcase_add_test(tc, test_text_batches);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(s);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "postfix_hints.h"
+#include "test_run.h"
 
 struct collected {
 	char text[4096];
@@ -141,14 +142,8 @@ int main(void)
 {
 	Suite *s = suite_create("postfix_hints");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_hints, 0, (int)(sizeof cases / sizeof cases[0]));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(s);
 }

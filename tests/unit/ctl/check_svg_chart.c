@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "svg_chart.h"
+#include "test_run.h"
 
 static const struct {
 	long long in, want;
@@ -118,17 +119,11 @@ int main(void)
 {
 	Suite *s = suite_create("svg_chart");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_axis_max, 0,
 			    (int)(sizeof axis_cases / sizeof axis_cases[0]));
 	tcase_add_loop_test(tc, test_chart, 0, (int)(sizeof chart_cases / sizeof chart_cases[0]));
 	tcase_add_test(tc, test_no_bars);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(s);
 }

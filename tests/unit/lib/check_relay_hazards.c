@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "relay_hazards.h"
+#include "test_run.h"
 
 #define TRUST_WHY " covers most of the Internet: every client in it may relay (an open relay); " \
 		  "list only your own networks\n"
@@ -85,14 +86,8 @@ int main(void)
 {
 	Suite *s = suite_create("relay_hazards");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_hazards, 0, sizeof cases / sizeof cases[0]);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(s);
 }

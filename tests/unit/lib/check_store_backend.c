@@ -19,6 +19,7 @@
 #include "ipaddr.h"
 #include "store.h"
 #include "store_backend.h"
+#include "test_run.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -476,8 +477,6 @@ int main(void)
 {
 	Suite *s = suite_create("store_backend");
 	TCase *tc = tcase_create("backend");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_missing_write, 0, N(write_cases));
 	tcase_add_test(tc, test_missing_lookup);
@@ -487,9 +486,5 @@ int main(void)
 	tcase_add_loop_test(tc, test_backend_find, 0, N(location_cases));
 	tcase_add_loop_test(tc, test_location_files, 0, N(files_cases));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(s);
 }

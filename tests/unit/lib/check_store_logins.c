@@ -25,6 +25,7 @@
 #include "log.h"
 #include "store.h"
 #include "test_tmpdir.h"
+#include "test_run.h"
 
 #define MAX_LOGINS 80
 
@@ -345,8 +346,6 @@ int main(void)
 {
 	Suite *s = suite_create("store_logins");
 	TCase *tc = tcase_create("batches");
-	SRunner *sr;
-	int failed;
 
 	log_set_level(LOG_LEVEL_WARNING);
 	tcase_add_checked_fixture(tc, setup, test_tmpdir_remove);
@@ -357,9 +356,5 @@ int main(void)
 	tcase_add_loop_test(tc, test_session_counted_once, 0,
 			    (int)(2 * sizeof session_cases / sizeof session_cases[0]));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(s);
 }

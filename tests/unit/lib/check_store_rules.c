@@ -17,6 +17,7 @@
 #include "addr.h"
 #include "ipaddr.h"
 #include "store_rules.h"
+#include "test_run.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -258,8 +259,6 @@ int main(void)
 {
 	Suite *s = suite_create("store_rules");
 	TCase *tc = tcase_create("rules");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_sender_key, 0, N(sender_cases));
 	tcase_add_loop_test(tc, test_fingerprint, 0, N(fpr_cases));
@@ -269,9 +268,5 @@ int main(void)
 	tcase_add_test(tc, test_grant_and_checkpoint);
 	tcase_add_loop_test(tc, test_prune_log, 0, N(prune_cases));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(s);
 }

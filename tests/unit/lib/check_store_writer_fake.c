@@ -27,6 +27,7 @@
 #include "store_backend.h"
 #include "store_writer.h"
 #include "test_tmpdir.h"
+#include "test_run.h"
 
 #define FAKE_ROWS 64
 
@@ -461,8 +462,6 @@ int main(void)
 {
 	Suite *s = suite_create("store_writer_fake");
 	TCase *tc = tcase_create("writer");
-	SRunner *sr;
-	int failed;
 
 	log_set_level(LOG_LEVEL_WARNING);
 	tcase_set_timeout(tc, 60);
@@ -474,9 +473,5 @@ int main(void)
 	tcase_add_test(tc, test_row_copy);
 	tcase_add_test(tc, test_writer_identity);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(s);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "test_run.h"
 
 static const struct {
 	const char *label, *in, *want;
@@ -105,16 +106,10 @@ int main(void)
 {
 	Suite *s = suite_create("milter/context");
 	TCase *tc = tcase_create("context");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_client, 0, sizeof client_cases / sizeof client_cases[0]);
 	tcase_add_test(tc, test_copy);
 	tcase_add_test(tc, test_from);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(s);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "endpoint.h"
+#include "test_run.h"
 
 /* want NULL: refused. */
 static const struct {
@@ -57,14 +58,8 @@ int main(void)
 {
 	Suite *s = suite_create("milter/endpoint");
 	TCase *tc = tcase_create("endpoint");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_translate, 0, sizeof cases / sizeof cases[0]);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(s);
 }

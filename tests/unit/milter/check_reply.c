@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "reply.h"
+#include "test_run.h"
 
 static const struct {
 	const char *label, *in;
@@ -121,17 +122,11 @@ int main(void)
 {
 	Suite *s = suite_create("milter/reply");
 	TCase *tc = tcase_create("reply");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_text_safe, 0, sizeof safe_cases / sizeof safe_cases[0]);
 	tcase_add_loop_test(tc, test_from_verdict, 0,
 			    sizeof verdict_cases / sizeof verdict_cases[0]);
 	tcase_add_test(tc, test_tempfail);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return test_run(s);
 }
