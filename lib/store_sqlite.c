@@ -244,17 +244,23 @@ static void sq_read_end(struct store *store)
 {
 	struct sq_store *st = sq_store(store);
 
+	bool committed = false;
+
 	sq_lock(st);
-	if (st->snapshot && !sqlite3_get_autocommit(st->main.db)
-	    && sq_run(&st->main, SQ_COMMIT) != SQLITE_DONE) {
-		/* Only a batch's limit counts can be lost here
-		   (store_limit_charge() inside a snapshot). */
-		log_warning("database %s: end of batch: %s", st->path, sqlite3_errmsg(st->main.db));
-		sq_rollback(&st->main);
+	if (st->snapshot && !sqlite3_get_autocommit(st->main.db)) {
+		if (sq_run(&st->main, SQ_COMMIT) == SQLITE_DONE) {
+			committed = true;
+		} else {
+			/* Only a batch's limit counts can be lost here
+			   (store_limit_charge() inside a snapshot). */
+			log_warning("database %s: end of batch: %s", st->path,
+				    sqlite3_errmsg(st->main.db));
+			sq_rollback(&st->main);
+		}
 	}
 	if (st->main_turn) {
 		st->main_turn = false;
-		sq_turn_give(st);
+		sq_turn_give(st, committed);
 	}
 	st->snapshot = false;
 	sq_unlock(st);

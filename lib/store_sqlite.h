@@ -38,6 +38,12 @@ struct sqlite3_stmt;
    another program's SQLite file is recognised and left alone. */
 #define SQ_APPLICATION_ID 0x41524c59
 
+/* Commits of this process remembered by the write turn, for the
+   answers from memory (store_sqlite_turn.c): between two lookups the
+   decision writer commits a few times at most; after more than this the
+   answers are asked again once. */
+#define SQ_OWN_COMMITS 64
+
 /* Prefix lengths a family can have in use: /0 to /128. */
 #define PREFIX_LENGTHS_MAX 129
 
@@ -97,6 +103,7 @@ enum sq_stmt_id {
 	SQ_LIMIT_RULE_LIST,
 	SQ_LIMIT_COUNTS_GET,
 	SQ_LIMIT_COUNT_ADD,	/* up to SQ_LIMIT_ADD_ROWS rows */
+	SQ_LIMIT_COUNT_ADD_FEW,	/* up to SQ_LIMIT_ADD_ROWS / 2 rows */
 	SQ_LIMIT_COUNTS_EXPIRE,
 	SQ_LIMIT_REFUSAL_ADD,
 	SQ_LIMIT_REFUSALS_RECENT,
@@ -112,7 +119,11 @@ enum sq_stmt_id {
 #define SQ_LOGIN_ROWS 16
 
 /* Rows of SQ_LIMIT_COUNT_ADD: a bucket per window of both kinds, so a
-   message's additions are one statement (unused rows bind NULL). */
+   message's additions are one statement (unused rows bind NULL). Up to
+   half as many rows (two windows of both kinds, the usual setting) use
+   a statement of half the size: SQLite evaluates every row of VALUES,
+   unused ones too, and the 8-row statement was 15% of the event loop's
+   samples with four rows in use (perf, tests/bench/policyd-limits.sh). */
 #define SQ_LIMIT_ADD_ROWS 8
 
 /* The SQL text of each statement. */
@@ -122,6 +133,9 @@ struct sq_conn {
 	struct sqlite3 *db;
 	struct sqlite3_stmt *stmt[SQ_STMT_COUNT];
 	const char *path;	/* for messages; owned by struct sq_store */
+	/* SQLite's WAL index as the connection has it mapped (sq_wal_index());
+	   NULL until first asked */
+	const volatile unsigned char *wal_index;
 };
 
 struct sq_memo;
@@ -159,6 +173,16 @@ struct sq_store {
 		pthread_cond_t cond;
 		bool held;
 		bool writer_waiting;
+		/* The holder's transaction (sq_turn_began()): the WAL
+		   index's commit count and its connection's changes then. */
+		struct sq_conn *conn;
+		bool began;
+		uint32_t began_count;
+		int64_t began_changes;
+		/* The commit counts this process's commits started from,
+		   newest last (a ring of SQ_OWN_COMMITS). */
+		uint32_t own[SQ_OWN_COMMITS];
+		unsigned own_next, own_used;
 	} turn;
 	bool main_turn;			/* main holds the turn: a batch's limit counts */
 	int wal_pages;			/* the WAL's size after the writer's last commit */
@@ -264,11 +288,18 @@ int sq_list(struct sq_store *st, enum sq_stmt_id id, const char *what, sq_bind_f
    the writer's batches, so neither waits in SQLite's busy handler for
    the other. sq_turn_take() waits until the turn is free (writer: the
    writer thread, which goes first when both wait); sq_turn_give() ends
-   it. Taken before BEGIN IMMEDIATE, given after COMMIT or ROLLBACK. */
+   it. Taken before BEGIN IMMEDIATE, given after COMMIT or ROLLBACK.
+   sq_turn_began(), right after BEGIN IMMEDIATE, notes where the holder's
+   transaction starts; sq_turn_give(st, committed) then records a commit
+   that changed rows as this process's own. sq_turn_own_commits() says
+   whether every commit that took the WAL index's commit count from
+   `from` to `to` was one of them. */
 void sq_turn_init(struct sq_store *st);
 void sq_turn_destroy(struct sq_store *st);
 void sq_turn_take(struct sq_store *st, bool writer);
-void sq_turn_give(struct sq_store *st);
+void sq_turn_began(struct sq_store *st, struct sq_conn *conn);
+void sq_turn_give(struct sq_store *st, bool committed);
+bool sq_turn_own_commits(struct sq_store *st, uint32_t from, uint32_t to);
 
 /* Locks and unlocks the main connection. */
 void sq_lock(struct sq_store *st);
@@ -359,6 +390,12 @@ enum lookup_result sq_memo_limit_rules_get(struct store *store, const char *user
 					   char spec_r[2][STORE_LIMIT_KINDS][LIMIT_SPEC_TEXT_MAX]);
 void sq_memo_clear(struct sq_store *st);
 void sq_memo_free(struct sq_store *st);
+/* The connection's WAL index (its first region, as SQLite maps it), or
+   NULL when it cannot be had (not in WAL mode, no read yet); kept in
+   conn. sq_wal_commit_count() reads the count of commits in its header,
+   which every commit by any process increments by one. */
+const volatile unsigned char *sq_wal_index(struct sq_conn *conn);
+uint32_t sq_wal_commit_count(const volatile unsigned char *wal_index);
 /* The lookups answered from memory and those that asked the database,
    since the store was opened (tests). */
 void sq_memo_counts(struct store *store, uint64_t *hits_r, uint64_t *misses_r);

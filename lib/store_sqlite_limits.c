@@ -183,9 +183,18 @@ static int sq_limit_used(struct sq_conn *conn, const struct store_limit_charge *
 static int sq_limit_add(struct sq_conn *conn, const struct store_limit_charge *c, int64_t now,
 			bool stale[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX], char **error_r)
 {
-	sqlite3_stmt *stmt = sq_stmt(conn, SQ_LIMIT_COUNT_ADD);
+	sqlite3_stmt *stmt;
 	int param = 1, rows = 0;
 
+	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
+		const struct limit_spec *spec = c->spec[k];
+
+		if (spec != NULL && limit_spec_is_active(spec) && c->add[k] != 0)
+			rows += (int)spec->count;
+	}
+	if (rows == 0)
+		return 0;
+	stmt = sq_stmt(conn, rows <= SQ_LIMIT_ADD_ROWS / 2 ? SQ_LIMIT_COUNT_ADD_FEW : SQ_LIMIT_COUNT_ADD);
 	if (stmt == NULL)
 		return sq_fail(conn, error_r, "add to limit counters");
 	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
@@ -193,7 +202,7 @@ static int sq_limit_add(struct sq_conn *conn, const struct store_limit_charge *c
 
 		if (spec == NULL || !limit_spec_is_active(spec) || c->add[k] == 0)
 			continue;
-		for (unsigned w = 0; w < spec->count; w++, rows++) {
+		for (unsigned w = 0; w < spec->count; w++) {
 			int64_t window = spec->windows[w].seconds;
 
 			sq_bind_text(stmt, param++, c->subject);
@@ -203,10 +212,6 @@ static int sq_limit_add(struct sq_conn *conn, const struct store_limit_charge *c
 			sqlite3_bind_int64(stmt, param++, (sqlite3_int64)c->add[k]);
 			sqlite3_bind_int64(stmt, param++, spec->windows[w].max);
 		}
-	}
-	if (rows == 0) {
-		sqlite3_reset(stmt);
-		return 0;
 	}
 	if (sq_step_done(conn, stmt, "add to limit counters", error_r) < 0)
 		return -1;
@@ -284,6 +289,7 @@ static int sq_limit_charge_batch(struct sq_store *st, const struct store_limit_c
 			res = -1;
 			goto out;
 		}
+		sq_turn_began(st, conn);
 	}
 	res = sq_limit_check(conn, c, state, error_r);
 out:
@@ -294,7 +300,7 @@ out:
 		sq_rollback(conn);
 		if (st->main_turn) {
 			st->main_turn = false;
-			sq_turn_give(st);
+			sq_turn_give(st, false);
 		}
 	}
 	return res;

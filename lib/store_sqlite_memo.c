@@ -83,6 +83,7 @@ struct sq_memo {
 	unsigned used;
 	bool valid;			/* the answers are those of version */
 	unsigned version;		/* SQLite's data version at the check */
+	bool version_known;		/* false: own commits since; not comparable */
 	unsigned char hdr[WAL_INDEX_HDR];	/* the WAL index header then */
 	const volatile unsigned char *wal_index;	/* SQLite's; NULL: not yet */
 	struct memo_entry slot[SQ_MEMO_SLOTS];
@@ -157,28 +158,47 @@ static int memo_data_version(struct sq_store *st, unsigned *version_r)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* wal_index_map - the WAL index's first region as SQLite itself has it
-   mapped for the main connection (the VFS's xShmMap on the database
-   file, as SQLite's WAL code calls it; the layout is documented in
-   https://www.sqlite.org/walformat.html, "The WAL-Index Format"); 0 or
-   -1. Asking SQLite, rather than opening the -shm file again, matters:
+/* sq_wal_index - the WAL index's first region as SQLite itself has it
+   mapped for the connection (the VFS's xShmMap on the database file, as
+   SQLite's WAL code calls it; the layout is documented in
+   https://www.sqlite.org/walformat.html, "The WAL-Index Format"), or
+   NULL. Asking SQLite, rather than opening the -shm file again, matters:
    closing any descriptor of a file drops the process's fcntl() locks on
-   it, SQLite's own among them. Called after a read went through, so the
-   region exists; it stays mapped while the connection is open in WAL
-   mode. */
-static int wal_index_map(struct sq_store *st, struct sq_memo *m)
+   it, SQLite's own among them. Called after a read or BEGIN went
+   through, so the region exists; it stays mapped while the connection
+   is open in WAL mode. */
+const volatile unsigned char *sq_wal_index(struct sq_conn *conn)
 {
 	sqlite3_file *file = NULL;
 	void volatile *p = NULL;
 
-	if (sqlite3_file_control(st->main.db, "main", SQLITE_FCNTL_FILE_POINTER, &file)
-		    != SQLITE_OK
+	if (conn->wal_index != NULL)
+		return conn->wal_index;
+	if (sqlite3_file_control(conn->db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK
 	    || file == NULL || file->pMethods == NULL || file->pMethods->iVersion < 2
 	    || file->pMethods->xShmMap == NULL
 	    || file->pMethods->xShmMap(file, 0, WAL_INDEX_REGION, 0, &p) != SQLITE_OK || p == NULL)
-		return -1;
-	m->wal_index = p;
-	return 0;
+		return NULL;
+	return conn->wal_index = p;
+}
+
+/* hdr_commit_count - iChange of a WAL index header: at byte 8, in the
+   machine's byte order; walFrames() adds one with each commit */
+static uint32_t hdr_commit_count(const unsigned char *hdr)
+{
+	uint32_t count;
+
+	memcpy(&count, hdr + 8, sizeof count);
+	return count;
+}
+
+uint32_t sq_wal_commit_count(const volatile unsigned char *wal_index)
+{
+	unsigned char hdr[12];
+
+	atomic_thread_fence(memory_order_acquire);
+	memcpy(hdr, (const void *)wal_index, sizeof hdr);
+	return hdr_commit_count(hdr);
 }
 
 /* wal_index_read - the WAL index header as it is now (a copy: another
@@ -213,13 +233,24 @@ static struct sq_memo *memo_usable(struct sq_store *st)
 			return NULL;
 		st->memo = m;
 	}
-	if (sq_lookup_moved(st) || (m->wal_index == NULL && wal_index_map(st, m) < 0)) {
+	if (sq_lookup_moved(st)
+	    || (m->wal_index == NULL && (m->wal_index = sq_wal_index(&st->main)) == NULL)) {
 		sq_memo_clear(st);
 		return NULL;
 	}
 	wal_index_read(m, hdr);
 	if (m->valid && memcmp(hdr, m->hdr, WAL_INDEX_HDR) == 0)
 		return m;
+	/* Only this process's own commits since (the decision writer's
+	   rows, a batch's limit counts): none of them changes an answer
+	   kept here, so the table stays. The data version moved with the
+	   writer's, so it is no longer the table's. */
+	if (m->valid && hdr_commit_count(hdr) != hdr_commit_count(m->hdr)
+	    && sq_turn_own_commits(st, hdr_commit_count(m->hdr), hdr_commit_count(hdr))) {
+		memcpy(m->hdr, hdr, WAL_INDEX_HDR);
+		m->version_known = false;
+		return m;
+	}
 	if (sqlite3_txn_state(st->main.db, "main") != SQLITE_TXN_NONE)
 		return NULL;
 	sq_snapshot_join(st);
@@ -230,11 +261,12 @@ static struct sq_memo *memo_usable(struct sq_store *st)
 		sq_memo_clear(st);
 		return NULL;
 	}
-	if (!m->valid || version != m->version)
+	if (!m->valid || !m->version_known || version != m->version)
 		memo_empty(m);
 	memcpy(m->hdr, hdr, WAL_INDEX_HDR);
 	m->valid = true;
 	m->version = version;
+	m->version_known = true;
 	return m;
 }
 

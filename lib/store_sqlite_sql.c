@@ -53,6 +53,15 @@ _Static_assert(sizeof(SQ_ROWS(GRANT_ROW)) == SQ_LOGIN_ROWS * (sizeof(GRANT_ROW) 
 #define LIMIT_ADD_ROW "(?, ?, ?, ?, ?, ?)"
 #define LIMIT_ADD_ROWS_8 SQ_ROWS4(LIMIT_ADD_ROW) ", " SQ_ROWS4(LIMIT_ADD_ROW)
 _Static_assert(SQ_LIMIT_ADD_ROWS == 8, "LIMIT_ADD_ROWS_8 has 8 rows");
+/* The rows of six parameters (subject, kind, window_seconds, bucket,
+   count, max) are added to the counters; rows left unbound are NULL and
+   filtered out. "WHERE" also keeps SQLite from reading ON as a join's
+   (the upsert-with-SELECT parsing rule). */
+#define LIMIT_COUNT_ADD(rows) \
+	"INSERT INTO limit_counts (subject, kind, window_seconds, bucket, count, max) " \
+	"SELECT * FROM (VALUES " rows ") WHERE column1 IS NOT NULL " \
+	"ON CONFLICT (subject, kind, window_seconds, bucket) DO UPDATE " \
+	"SET count = count + excluded.count, max = excluded.max"
 _Static_assert(SQ_LIMIT_ADD_ROWS == STORE_LIMIT_KINDS * LIMIT_WINDOWS_MAX,
 	       "a row per window of each kind");
 
@@ -174,15 +183,9 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
 	/* The primary key's prefix: a subject's buckets, a few dozen rows. */
 	[SQ_LIMIT_COUNTS_GET] = "SELECT kind, window_seconds, bucket, count FROM limit_counts "
 				"WHERE subject = ?1",
-	/* SQ_LIMIT_ADD_ROWS rows of six parameters (subject, kind,
-	   window_seconds, bucket, count, max); rows left unbound are NULL
-	   and filtered out. "WHERE" also keeps SQLite from reading ON as a
-	   join's (the upsert-with-SELECT parsing rule). */
-	[SQ_LIMIT_COUNT_ADD] = "INSERT INTO limit_counts (subject, kind, window_seconds, bucket, "
-			       "count, max) SELECT * FROM (VALUES " LIMIT_ADD_ROWS_8 ") "
-			       "WHERE column1 IS NOT NULL "
-			       "ON CONFLICT (subject, kind, window_seconds, bucket) DO UPDATE "
-			       "SET count = count + excluded.count, max = excluded.max",
+	/* LIMIT_COUNT_ADD above: 8 rows, and 4 */
+	[SQ_LIMIT_COUNT_ADD] = LIMIT_COUNT_ADD(LIMIT_ADD_ROWS_8),
+	[SQ_LIMIT_COUNT_ADD_FEW] = LIMIT_COUNT_ADD(SQ_ROWS4(LIMIT_ADD_ROW)),
 	[SQ_LIMIT_COUNTS_EXPIRE] = "DELETE FROM limit_counts WHERE subject = ?1 AND kind = ?2 "
 				   "AND window_seconds = ?3 AND bucket < ?4",
 	[SQ_LIMIT_REFUSAL_ADD] = "INSERT INTO limit_refusals (ts, subject, kind, window_seconds, "

@@ -101,9 +101,10 @@ static int write_batch(struct sq_store *st, const struct store_writer_batch *b)
 		return SQLITE_READONLY_DBMOVED;
 	sq_turn_take(st, true);
 	if ((rc = sq_run(conn, SQ_BEGIN_IMMEDIATE)) != SQLITE_DONE) {
-		sq_turn_give(st);
+		sq_turn_give(st, false);
 		return rc;
 	}
+	sq_turn_began(st, conn);
 	while (i < n) {
 		unsigned rows = n - i >= SQ_DECISION_ROWS_PER_INSERT ? SQ_DECISION_ROWS_PER_INSERT : 1;
 
@@ -121,13 +122,13 @@ static int write_batch(struct sq_store *st, const struct store_writer_batch *b)
 		i += rows;
 	}
 	if ((rc = sq_run(conn, SQ_COMMIT)) == SQLITE_DONE) {
-		sq_turn_give(st);
+		sq_turn_give(st, true);
 		checkpoint(st);
 		return rc;
 	}
 rollback:
 	sq_rollback(conn);
-	sq_turn_give(st);
+	sq_turn_give(st, false);
 	return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
 }
 

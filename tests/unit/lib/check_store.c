@@ -634,15 +634,66 @@ static void memo_revoke(struct store *st)
 	ck_assert_int_eq(store_grant_revoke(st, &a, "test", NULL, &error), 0);
 }
 
+/* The other store of test_memo (another program), for the changes that
+   mix its commits with the store's own. */
+static struct store *memo_other;
+
+/* Decision rows, written by the store's own writer (another connection
+   for SQLite): they change no answer. */
+static void memo_rows(struct store *st)
+{
+	struct store_decision d = { 1500, NULL, "192.0.2.90", "gina", NULL, NULL, "permit",
+				    "grant", NULL, NULL };
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(store_decision_queue(st, &d), 0);
+	ck_assert_int_eq(store_decision_flush(st, 5000), 0);
+}
+
+/* A message counted in an event loop's batch (its own write transaction
+   on the main connection). */
+static void memo_charge(struct store *st)
+{
+	struct limit_spec spec;
+	struct store_limit_charge c = { "gina", { NULL, &spec }, { 0, 1 }, true };
+	struct store_limit_state state;
+	char *error = NULL;
+
+	ck_assert_int_eq(limit_spec_parse("5/1h", &spec, &error), 0);
+	ck_assert_int_eq(store_read_begin(st), 0);
+	ck_assert_msg(store_limit_charge(st, &c, &state, &error) == 0, "charge: %s", error);
+	store_read_end(st);
+}
+
+/* Another program's change, then the store's own rows: the own commit
+   after it must not hide it. */
+static void memo_revoke_rows(struct store *st)
+{
+	memo_revoke(memo_other);
+	memo_rows(st);
+}
+
+/* The store's own rows, then another program's change. */
+static void memo_rows_grant(struct store *st)
+{
+	memo_rows(st);
+	memo_grant(memo_other);
+}
+
 /* The lookups are answered from memory while nothing was written, and
    every change is seen by the next lookup whoever made it: another
    program (its commit changes SQLite's WAL index) or the store itself
    (which empties what it remembers); a remembered grant is not given
-   past its expiry, nor for an earlier time than it was asked for. */
+   past its expiry, nor for an earlier time than it was asked for. The
+   store's own decision rows and limit counts change no answer and keep
+   them, but not past another program's change before or after them. */
 START_TEST(test_memo)
 {
-	struct store *policyd = open_ok(STORE_OPEN_CREATE);
-	struct store *other = open_ok(STORE_OPEN_EXISTING);
+	struct store_options with_writer = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 2000,
+					     .decision_queue_max = 100, .program = "test" };
+	struct store *policyd = NULL;
+	struct store *other;
+	char *open_error = NULL;
 	struct ipaddr client = test_ip("192.0.2.90");
 	static const struct {
 		const char *label;
@@ -680,7 +731,23 @@ START_TEST(test_memo)
 		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, false },
 		{ "nothing written again", NULL, false, 1500, false, LOOKUP_FOUND, LOOKUP_FOUND,
 		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, true },
+		{ "decision rows by its own writer", memo_rows, true, 1500, false, LOOKUP_FOUND,
+		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, true },
+		{ "a message counted in its own batch", memo_charge, true, 1500, false,
+		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, true },
+		{ "another program's revoke, then its own rows", memo_revoke_rows, true, 1500,
+		  false, LOOKUP_NOT_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND,
+		  false },
+		{ "its own rows, then another program's login", memo_rows_grant, true, 1500, true,
+		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, false },
+		{ "its own rows again", memo_rows, true, 1500, false, LOOKUP_FOUND, LOOKUP_FOUND,
+		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, true },
 	};
+
+	ck_assert_msg(store_open(path, &with_writer, &policyd, &open_error) == 0,
+		      "store_open(%s): got error \"%s\", want success", path, open_error);
+	other = open_ok(STORE_OPEN_EXISTING);
+	memo_other = other;
 
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		enum lookup_result g, u, snd, c, lim, found[STORE_LIMIT_KINDS];
