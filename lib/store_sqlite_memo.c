@@ -23,8 +23,12 @@
  *	not change the data version: sq_transact() (every admin write, an
  *	auto-suspend) empties the table itself; the batch's limit counts
  *	are not remembered. The decision writer's commits (another
- *	connection) empty it too: the next lookup of each key asks the
- *	database again, once per writer batch.
+ *	connection) and the batch's limit counts change no answer kept
+ *	here, and the write turn records them (store_sqlite_turn.c): when
+ *	every commit since the last check was one of them, the table stays.
+ *	(Before, each writer batch emptied it, and with sending limits on
+ *	the next lookup of each of the bench's 32 users' keys asked the
+ *	database again: 1.5 to 3 us more per request.)
  *
  *	A removed or replaced file is noticed as before (sq_lookup_moved(),
  *	at most STORE_FILE_CHECK_MS old): the table is emptied and not
