@@ -256,6 +256,7 @@ static void sq_read_end(struct store *store)
 			log_warning("database %s: end of batch: %s", st->path,
 				    sqlite3_errmsg(st->main.db));
 			sq_rollback(&st->main);
+			sq_counts_drop(st);	/* its counts were applied there */
 		}
 	}
 	if (st->main_turn) {
@@ -349,6 +350,7 @@ int sq_transact(struct sq_store *st, sq_change_fn *change, void *ctx, char **err
 			sq_rollback(&st->main);
 	}
 	sq_memo_clear(st);	/* its own commits do not change the data version */
+	sq_counts_drop(st);	/* it may have ended a batch's transaction */
 	sq_unlock(st);
 	return res;
 }
@@ -455,6 +457,7 @@ static void sq_close(struct store *store, long long flush_timeout_ms)
 		sq_read_end(store);
 	sq_writer_stop(st, flush_timeout_ms);
 	sq_memo_free(st);
+	sq_counts_free(st);
 	sq_conn_close(&st->main);
 	sq_turn_destroy(st);
 	pthread_mutex_destroy(&st->lock);

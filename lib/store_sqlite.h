@@ -139,6 +139,19 @@ struct sq_conn {
 };
 
 struct sq_memo;
+struct sq_counts;
+
+/* Rows a subject may have kept in store_sqlite_counts.c: a bucket per
+   sixteenth of each window (limit_window.h) and the bucket sliding out,
+   for two windows of both kinds, and a few of windows no longer set. */
+#define SQ_COUNTS_ROWS 80
+
+/* One counter row of limit_counts, as store_sqlite_counts.c keeps it. */
+struct sq_count_row {
+	int kind;		/* enum store_limit_kind */
+	int64_t window, bucket;
+	uint64_t count;
+};
 
 struct sq_store {
 	struct store base;
@@ -162,6 +175,8 @@ struct sq_store {
 		unsigned char len[PREFIX_LENGTHS_MAX];
 	} prefixes[2];
 	struct sq_memo *memo;		/* answers from memory; NULL until used */
+	struct sq_counts *counts;	/* limit counters kept; NULL until used */
+	uint64_t counts_hits, counts_misses;	/* counter reads answered from it / not */
 	uint64_t memo_hits, memo_misses;	/* lookups answered from it / not */
 	store_progress_fn *progress;	/* options.progress, may be NULL */
 	void *progress_ctx;
@@ -399,6 +414,31 @@ uint32_t sq_wal_commit_count(const volatile unsigned char *wal_index);
 /* The lookups answered from memory and those that asked the database,
    since the store was opened (tests). */
 void sq_memo_counts(struct store *store, uint64_t *hits_r, uint64_t *misses_r);
+
+/* store_sqlite_counts.c: the limit counters of recent subjects, used
+   while every commit since they were read was this process's own (the
+   file says how). sq_counts_get() gives a subject's rows, or false when
+   they must be read, and the commit count they would be kept with;
+   sq_counts_put() keeps rows just read with it (only from a read in a
+   transaction of its own, or in the write transaction; not when another
+   commit came since the count was read);
+   sq_counts_add() and sq_counts_expire() apply a change just made in the
+   write transaction; sq_counts_drop() forgets all (a rollback, a failed
+   commit); sq_counts_free() at close. The caller holds the lock. The
+   rows of sq_counts_get() are valid until the next call here. */
+bool sq_counts_get(struct sq_store *st, const char *subject, const struct sq_count_row **rows_r,
+		   unsigned *n_r, uint32_t *label_r);
+void sq_counts_put(struct sq_store *st, const char *subject, const struct sq_count_row *rows,
+		   unsigned n, uint32_t label);
+void sq_counts_add(struct sq_store *st, const char *subject, int kind, int64_t window,
+		   int64_t bucket, uint64_t add);
+void sq_counts_expire(struct sq_store *st, const char *subject, int kind, int64_t window,
+		      int64_t before);
+void sq_counts_drop(struct sq_store *st);
+void sq_counts_free(struct sq_store *st);
+/* The counter reads answered from memory and those that asked the
+   database, since the store was opened (tests). */
+void sq_counts_stats(struct store *store, uint64_t *hits_r, uint64_t *misses_r);
 
 /* store_sqlite_audit.c */
 int sq_audit(struct store *store, const struct store_audit_filter *filter,

@@ -154,33 +154,65 @@ int sq_limit_list(struct store *store, store_limit_rule_cb *cb, void *ctx, char 
 		       &l, error_r);
 }
 
-/* sq_limit_used - what each limited window of c holds at now */
-static int sq_limit_used(struct sq_conn *conn, const struct store_limit_charge *c,
-			 struct store_limit_state *state,
+/* tally_row - count one counter row into state */
+static void tally_row(const struct store_limit_charge *c, const struct sq_count_row *r,
+		      struct store_limit_state *state,
+		      bool stale_r[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX])
+{
+	struct limit_bucket b = {r->bucket, r->count};
+
+	store_limit_tally(c, r->kind, r->window, &b, state, stale_r);
+}
+
+/* sq_limit_used - what each limited window of c holds at now: from the
+   rows kept in memory (st not NULL, store_sqlite_counts.c), else read,
+   and kept when read in a transaction of its own or in the write one */
+static int sq_limit_used(struct sq_store *st, struct sq_conn *conn,
+			 const struct store_limit_charge *c, struct store_limit_state *state,
 			 bool stale_r[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX], char **error_r)
 {
-	sqlite3_stmt *stmt = sq_stmt(conn, SQ_LIMIT_COUNTS_GET);
+	const struct sq_count_row *kept;
+	struct sq_count_row rows[SQ_COUNTS_ROWS];
+	unsigned n = 0;
+	uint32_t label = 0;
+	bool keep;
+	sqlite3_stmt *stmt;
 	int rc;
 
-	if (stmt == NULL)
+	if (st != NULL && sq_counts_get(st, c->subject, &kept, &n, &label)) {
+		for (unsigned i = 0; i < n; i++)
+			tally_row(c, &kept[i], state, stale_r);
+		return 0;
+	}
+	keep = st != NULL && sqlite3_txn_state(conn->db, "main") != SQLITE_TXN_READ;
+	n = 0;
+	if ((stmt = sq_stmt(conn, SQ_LIMIT_COUNTS_GET)) == NULL)
 		return sq_fail(conn, error_r, "read limit counters");
 	sq_bind_text(stmt, 1, c->subject);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct limit_bucket b = {sqlite3_column_int64(stmt, 2),
-					 (uint64_t)sqlite3_column_int64(stmt, 3)};
+		struct sq_count_row r = {
+			store_limit_kind_of((const char *)sqlite3_column_text(stmt, 0)),
+			sqlite3_column_int64(stmt, 1), sqlite3_column_int64(stmt, 2),
+			(uint64_t)sqlite3_column_int64(stmt, 3)};
 
-		store_limit_tally(c, store_limit_kind_of((const char *)sqlite3_column_text(stmt, 0)),
-				  sqlite3_column_int64(stmt, 1), &b, state, stale_r);
+		tally_row(c, &r, state, stale_r);
+		if (n < SQ_COUNTS_ROWS)
+			rows[n++] = r;
+		else
+			keep = false;
 	}
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE)
 		return sq_fail(conn, error_r, "read limit counters");
+	if (keep)
+		sq_counts_put(st, c->subject, rows, n, label);
 	return 0;
 }
 
 /* sq_limit_add - add to the current bucket of each window (one
    statement), drop the buckets seen stale */
-static int sq_limit_add(struct sq_conn *conn, const struct store_limit_charge *c, int64_t now,
+static int sq_limit_add(struct sq_store *st, struct sq_conn *conn,
+			const struct store_limit_charge *c, int64_t now,
 			bool stale[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX], char **error_r)
 {
 	sqlite3_stmt *stmt;
@@ -215,6 +247,15 @@ static int sq_limit_add(struct sq_conn *conn, const struct store_limit_charge *c
 	}
 	if (sq_step_done(conn, stmt, "add to limit counters", error_r) < 0)
 		return -1;
+	for (int k = 0; st != NULL && k < STORE_LIMIT_KINDS; k++) {
+		const struct limit_spec *spec = c->spec[k];
+
+		if (spec == NULL || !limit_spec_is_active(spec) || c->add[k] == 0)
+			continue;
+		for (unsigned w = 0; w < spec->count; w++)
+			sq_counts_add(st, c->subject, k, spec->windows[w].seconds,
+				      limit_bucket_start(now, spec->windows[w].seconds), c->add[k]);
+	}
 	/* Only where a bucket has slid out: most additions land in a
 	   bucket that exists. */
 	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
@@ -231,24 +272,31 @@ static int sq_limit_add(struct sq_conn *conn, const struct store_limit_charge *c
 			sqlite3_bind_int64(stmt, 4, limit_window_oldest(now, window));
 			if (sq_step_done(conn, stmt, "expire limit counters", error_r) < 0)
 				return -1;
+			if (st != NULL)
+				sq_counts_expire(st, c->subject, k, window,
+						 limit_window_oldest(now, window));
 		}
 	}
 	return 0;
 }
 
-/* sq_limit_check - read, judge, and add when within; the caller owns conn */
-static int sq_limit_check(struct sq_conn *conn, const struct store_limit_charge *c,
-			  struct store_limit_state *state, char **error_r)
+/* sq_limit_check - read, judge, and add when within; the caller owns
+   conn; st: the counters kept in memory may be used (main, the lock
+   held, in a transaction of its own, the batch's write one, or a read
+   snapshot), or NULL */
+static int sq_limit_check(struct sq_store *st, struct sq_conn *conn,
+			  const struct store_limit_charge *c, struct store_limit_state *state,
+			  char **error_r)
 {
 	bool stale[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX];
 
 	memset(stale, 0, sizeof stale);
 	if (sq_limit_now(conn, &state->now, error_r) < 0 ||
-	    sq_limit_used(conn, c, state, stale, error_r) < 0)
+	    sq_limit_used(st, conn, c, state, stale, error_r) < 0)
 		return -1;
 	if (store_limit_judge(c, state))
 		return 0;
-	return c->commit ? sq_limit_add(conn, c, state->now, stale, error_r) : 0;
+	return c->commit ? sq_limit_add(st, conn, c, state->now, stale, error_r) : 0;
 }
 
 /* sq_limit_charge_tx - sq_limit_check as an sq_transact() change */
@@ -256,7 +304,7 @@ static int sq_limit_charge_tx(struct sq_conn *conn, void *ctx, char **error_r)
 {
 	void **args = ctx;
 
-	return sq_limit_check(conn, args[0], args[1], error_r);
+	return sq_limit_check(NULL, conn, args[0], args[1], error_r);
 }
 
 /* sq_limit_charge_batch - a charge that adds, inside the caller's read
@@ -291,13 +339,14 @@ static int sq_limit_charge_batch(struct sq_store *st, const struct store_limit_c
 		}
 		sq_turn_began(st, conn);
 	}
-	res = sq_limit_check(conn, c, state, error_r);
+	res = sq_limit_check(st, conn, c, state, error_r);
 out:
 	/* A failed charge may have added part of its rows: the batch's
 	   transaction goes (the earlier charges of the batch with it; a
 	   store error loses counts, never adds wrong ones). */
 	if (res != 0) {
 		sq_rollback(conn);
+		sq_counts_drop(st);	/* the batch's counts were applied there */
 		if (st->main_turn) {
 			st->main_turn = false;
 			sq_turn_give(st, false);
@@ -328,7 +377,7 @@ int sq_limit_charge(struct store *store, const struct store_limit_charge *c,
 		/* Only asking: reads, in the caller's snapshot when one is
 		   open; a charge at DATA decides for good. */
 		sq_snapshot_join(st);
-		res = sq_limit_check(&st->main, c, state_r, error_r);
+		res = sq_limit_check(st, &st->main, c, state_r, error_r);
 	}
 	sq_unlock(st);
 	return res;

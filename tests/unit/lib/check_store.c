@@ -786,6 +786,127 @@ START_TEST(test_memo)
 }
 END_TEST
 
+/* ---- limit counters kept in memory (store_sqlite_counts.c) ---- */
+
+/* count_charge - one message for gina under 10/1h (commit: counted;
+   else only asked); what the hour window held before it */
+static uint64_t count_charge(struct store *st, bool commit)
+{
+	struct limit_spec spec;
+	struct store_limit_charge c = { "gina", { NULL, &spec }, { 0, 1 }, commit };
+	struct store_limit_state state;
+	char *error = NULL;
+
+	ck_assert_int_eq(limit_spec_parse("10/1h", &spec, &error), 0);
+	memset(&state, 0, sizeof state);
+	ck_assert_msg(store_limit_charge(st, &c, &state, &error) == 0, "charge: %s", error);
+	return state.used[STORE_LIMIT_MESSAGES][0];
+}
+
+/* The changes between the steps of test_counts: by the store itself
+   (counts_self) or another program (counts_other_store). */
+static struct store *counts_self, *counts_other_store;
+
+static void counts_batch(void)
+{
+	ck_assert_int_eq(store_read_begin(counts_self), 0);
+	(void)count_charge(counts_self, true);
+	store_read_end(counts_self);
+}
+
+static void counts_rows(void)
+{
+	memo_rows(counts_self);
+}
+
+static void counts_other(void)
+{
+	(void)count_charge(counts_other_store, true);
+}
+
+static void counts_rows_other(void)
+{
+	counts_rows();
+	counts_other();
+}
+
+static void counts_other_batch(void)
+{
+	counts_other();
+	counts_batch();
+}
+
+/* Another program counts while the store's batch holds a read snapshot
+   taken before: the batch's ask reads that snapshot (one message fewer),
+   and what it read must not be kept as the newest. */
+static void counts_other_in_snapshot(void)
+{
+	struct ipaddr ip = test_ip("192.0.2.77");
+
+	ck_assert_int_eq(store_read_begin(counts_self), 0);
+	(void)store_grant_lookup(counts_self, &ip, 1500, NULL);	/* a read: the snapshot */
+	counts_other();
+	ck_assert_msg(count_charge(counts_self, false) == 5,
+		      "ask in the older snapshot: got %llu, want 5",
+		      (unsigned long long)count_charge(counts_self, false));
+	store_read_end(counts_self);
+}
+
+/* A subject's counters are read once and kept while only the store
+   itself commits (its decision rows, its batches' counts, applied to
+   what is kept); another program's count, before or after one of the
+   store's own commits, is seen by the next ask; rows read in an older
+   snapshot are not kept. */
+START_TEST(test_counts)
+{
+	struct store_options with_writer = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 2000,
+					     .decision_queue_max = 100, .program = "test" };
+	struct store *policyd = NULL, *other;
+	char *open_error = NULL;
+	static const struct {
+		const char *label;
+		void (*change)(void);
+		uint64_t used;		/* the ask after it: the window's count */
+		bool kept;		/* answered from memory */
+	} steps[] = {
+		{ "first ask", NULL, 0, false },
+		{ "asked again", NULL, 0, true },
+		{ "a message counted in its own batch", counts_batch, 1, true },
+		{ "its own decision rows", counts_rows, 1, true },
+		{ "a message counted by another program", counts_other, 2, false },
+		{ "asked again after it", NULL, 2, true },
+		{ "its own rows, then another program's message", counts_rows_other, 3, false },
+		{ "another program's message, then its own batch", counts_other_batch, 5, true },
+		{ "another program's message while its batch read an older snapshot",
+		  counts_other_in_snapshot, 6, false },
+		{ "asked again at the end", NULL, 6, true },
+	};
+
+	ck_assert_msg(store_open(path, &with_writer, &policyd, &open_error) == 0,
+		      "store_open(%s): got error \"%s\", want success", path, open_error);
+	other = open_ok(STORE_OPEN_EXISTING);
+	counts_self = policyd;
+	counts_other_store = other;
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		uint64_t hits0, hits1, misses0, misses1, used;
+
+		if (steps[i].change != NULL)
+			steps[i].change();
+		sq_counts_stats(policyd, &hits0, &misses0);
+		used = count_charge(policyd, false);
+		sq_counts_stats(policyd, &hits1, &misses1);
+		ck_assert_msg(used == steps[i].used, "%s: used got %llu, want %llu",
+			      steps[i].label, (unsigned long long)used,
+			      (unsigned long long)steps[i].used);
+		ck_assert_msg((hits1 - hits0 == 1) == steps[i].kept,
+			      "%s: from memory got %s, want %s", steps[i].label,
+			      hits1 - hits0 == 1 ? "yes" : "no", steps[i].kept ? "yes" : "no");
+	}
+	store_close(&other, 1000);
+	store_close(&policyd, 1000);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *store_suite(void)
@@ -812,6 +933,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_logins_rollback);
 	tcase_add_test(tc, test_query_read_only);
 	tcase_add_test(tc, test_memo);
+	tcase_add_test(tc, test_counts);
 	suite_add_tcase(s, tc);
 	return s;
 }
