@@ -192,8 +192,17 @@ PGresult *pg_exec(struct pg_store *st, const char *what, const char *sql, int n,
 		return res;
 	if (res != NULL) {
 		const char *msg = PQresultErrorMessage(res);
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-		error_r_set(error_r, "%s: %.*s", what, (int)strcspn(msg, "\n"), msg);
+		/* 42501 insufficient_privilege: most often init or a schema
+		   change run as the daemons' role, which may only read and
+		   write rows (conf-examples/postgresql/roles.sql). */
+		error_r_set(error_r, "%s: %.*s%s", what, (int)strcspn(msg, "\n"), msg,
+			    state != NULL && strcmp(state, "42501") == 0
+				    ? " (this role may not do that: run it as the role that owns "
+				      "the schema, as for authrelayctl init; see "
+				      "conf-examples/postgresql/roles.sql)"
+				    : "");
 	} else {
 		conn_error(conn, what, error_r);
 	}

@@ -36,6 +36,21 @@ else
 	bad "check of another database" "rc=$rc, tables $before -> $after, stderr $(head -c 200 "$T/err")"
 fi
 
+# ---- init as the daemons' role: refused, and says which role ----
+su_psql postgres "CREATE DATABASE authrelay_norights OWNER authrelay_owner" >/dev/null
+su_psql authrelay_norights "REVOKE CREATE ON SCHEMA public FROM PUBLIC" >/dev/null
+printf 'database = postgresql://authrelay@127.0.0.1:%s/authrelay_norights\ndatabase_password_file = %s\n' \
+	"$PG_PORT" "$PG_PASSFILE" > "$T/norights.conf"
+run -c "$T/norights.conf" init
+tables=$(su_psql authrelay_norights "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+if [ "$rc" = 69 ] && grep -q 'permission denied' "$T/err" &&
+	grep -q 'run it as the role that owns the schema' "$T/err" && [ "$tables" = 0 ]; then
+	ok "init as the daemons' role: exit 69, names the owner role, nothing created"
+else
+	bad "init as the daemons' role" "rc=$rc tables=$tables: $(head -c 300 "$T/err")"
+fi
+su_psql postgres "DROP DATABASE authrelay_norights" >/dev/null
+
 # ---- init migrates an older schema ----
 su_psql postgres "CREATE DATABASE authrelay_v1 OWNER authrelay_owner" >/dev/null
 old_conninfo=postgresql://authrelay_owner@127.0.0.1:$PG_PORT/authrelay_v1
