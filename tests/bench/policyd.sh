@@ -214,7 +214,7 @@ pg_ticks() {
 [ "$pgsql" = 1 ] && { gcpu0=$(cpu_ticks "$gpid"); pgcpu0=$(pg_ticks); }
 cpu0=$(cpu_ticks "$ppid") mcpu0=$(cpu_ticks "$mpid")
 loop0=$(loop_ticks "$ppid") mloop0=$(loop_ticks "$mpid")
-base_all=() pol_all=() met_all=() pair_all=() pg_all=()
+base_all=() pol_all=() met_all=() pair_all=() base_pair_all=() pg_all=()
 # on_pgsql: one round of the PostgreSQL policyd (nothing without it)
 on_pgsql() {
     [ "$pgsql" = 1 ] || return 0
@@ -238,6 +238,7 @@ for r in $(seq "$rounds"); do
     [ -n "$g" ] && { echo "round $r: pgsql    $g"; pg_all+=("$g"); }
     base_all+=("$(val rps "$b")") pol_all+=("$p") met_all+=("$(val rps "$m")")
     pair_all+=("$(awk -v a="$(val rps "$m")" -v b="$(val rps "$p")" 'BEGIN { print (b > 0 ? a / b : 0) }')")
+    base_pair_all+=("$(awk -v a="$(val rps "$p")" -v b="$(val rps "$b")" 'BEGIN { print (b > 0 ? a / b : 0) }')")
     m_requests=$((${m_requests:-0} + $(val requests "$m")))
 done
 cpu1=$(cpu_ticks "$ppid") mcpu1=$(cpu_ticks "$mpid")
@@ -283,6 +284,10 @@ echo "decision rows: $rows written, $want_rows wanted (one per RCPT request answ
 awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v n="$p_requests" \
     'BEGIN { if (n > 0) printf "policyd CPU per request: %.1f us (user + system, all threads; warm-up CPU included, warm-up requests not)\n", t / hz * 1e6 / n }'
 echo "ratio policyd/baseline rps: $ratio (target >= $target)"
+# Printed beside it, no target: each round's policyd run follows its
+# responder run, so their ratio shares that moment's load; the
+# responder's own rate moves by a quarter between rounds here.
+echo "median of the rounds' policyd/baseline ratios: $(printf '%.3f' "$(median "${base_pair_all[@]}")") (each $(printf '%s ' "${base_pair_all[@]}" | awk '{ for (i = 1; i <= NF; i++) printf "%s%.3f", (i > 1 ? " " : ""), $i }'); no target)"
 # Metrics on against off: the rps of one round's pair shares that
 # moment's load, so the median of the pairs' ratios is the throughput
 # figure; the event loop's CPU per request is the steadier one on a
