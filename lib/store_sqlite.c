@@ -243,7 +243,6 @@ void sq_snapshot_join(struct sq_store *st)
 static void sq_read_end(struct store *store)
 {
 	struct sq_store *st = sq_store(store);
-
 	bool committed = false;
 
 	sq_lock(st);

@@ -405,6 +405,10 @@ enum lookup_result sq_memo_limit_rules_get(struct store *store, const char *user
 					   char spec_r[2][STORE_LIMIT_KINDS][LIMIT_SPEC_TEXT_MAX]);
 void sq_memo_clear(struct sq_store *st);
 void sq_memo_free(struct sq_store *st);
+/* FNV-1a of a kind byte and len bytes of key, never 0: the hash of the
+   open-addressing tables in memory (answers, limit counters), where 0
+   marks a free slot. */
+uint32_t sq_key_hash(unsigned char kind, const char *key, size_t len);
 /* The connection's WAL index (its first region, as SQLite maps it), or
    NULL when it cannot be had (not in WAL mode, no read yet); kept in
    conn. sq_wal_commit_count() reads the count of commits in its header,

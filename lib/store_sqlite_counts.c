@@ -61,15 +61,10 @@ struct sq_counts {
 	struct counts_entry slot[SQ_COUNTS_SLOTS];
 };
 
+/* counts_hash - the subject's hash (never 0: 0 marks a free slot) */
 static uint32_t counts_hash(const char *subject)
 {
-	uint32_t h = 2166136261u;
-
-	for (const unsigned char *p = (const unsigned char *)subject; *p != '\0'; p++) {
-		h ^= *p;
-		h *= 16777619u;
-	}
-	return h != 0 ? h : 1;
+	return sq_key_hash(0, subject, strlen(subject));
 }
 
 static void counts_empty(struct sq_counts *t)

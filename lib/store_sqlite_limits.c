@@ -215,66 +215,65 @@ static int sq_limit_add(struct sq_store *st, struct sq_conn *conn,
 			const struct store_limit_charge *c, int64_t now,
 			bool stale[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX], char **error_r)
 {
+	/* The current bucket of each limited window, what it gets, and
+	   the window's limit: one row each, SQ_LIMIT_ADD_ROWS at most (a
+	   row per window of both kinds). */
+	struct sq_count_row row[SQ_LIMIT_ADD_ROWS];
+	uint32_t max[SQ_LIMIT_ADD_ROWS];
+	unsigned n = 0;
 	sqlite3_stmt *stmt;
-	int param = 1, rows = 0;
+	int param = 1;
 
-	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
-		const struct limit_spec *spec = c->spec[k];
-
-		if (spec != NULL && limit_spec_is_active(spec) && c->add[k] != 0)
-			rows += (int)spec->count;
-	}
-	if (rows == 0)
-		return 0;
-	stmt = sq_stmt(conn, rows <= SQ_LIMIT_ADD_ROWS / 2 ? SQ_LIMIT_COUNT_ADD_FEW : SQ_LIMIT_COUNT_ADD);
-	if (stmt == NULL)
-		return sq_fail(conn, error_r, "add to limit counters");
 	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
 		const struct limit_spec *spec = c->spec[k];
 
 		if (spec == NULL || !limit_spec_is_active(spec) || c->add[k] == 0)
 			continue;
-		for (unsigned w = 0; w < spec->count; w++) {
+		for (unsigned w = 0; w < spec->count; w++, n++) {
 			int64_t window = spec->windows[w].seconds;
 
-			sq_bind_text(stmt, param++, c->subject);
-			sq_bind_text(stmt, param++, store_limit_kind_name(k));
-			sqlite3_bind_int64(stmt, param++, window);
-			sqlite3_bind_int64(stmt, param++, limit_bucket_start(now, window));
-			sqlite3_bind_int64(stmt, param++, (sqlite3_int64)c->add[k]);
-			sqlite3_bind_int64(stmt, param++, spec->windows[w].max);
+			row[n] = (struct sq_count_row){k, window, limit_bucket_start(now, window),
+						       c->add[k]};
+			max[n] = spec->windows[w].max;
 		}
+	}
+	if (n == 0)
+		return 0;
+	stmt = sq_stmt(conn, n <= SQ_LIMIT_ADD_ROWS / 2 ? SQ_LIMIT_COUNT_ADD_FEW : SQ_LIMIT_COUNT_ADD);
+	if (stmt == NULL)
+		return sq_fail(conn, error_r, "add to limit counters");
+	for (unsigned i = 0; i < n; i++) {
+		sq_bind_text(stmt, param++, c->subject);
+		sq_bind_text(stmt, param++, store_limit_kind_name(row[i].kind));
+		sqlite3_bind_int64(stmt, param++, row[i].window);
+		sqlite3_bind_int64(stmt, param++, row[i].bucket);
+		sqlite3_bind_int64(stmt, param++, (sqlite3_int64)row[i].count);
+		sqlite3_bind_int64(stmt, param++, max[i]);
 	}
 	if (sq_step_done(conn, stmt, "add to limit counters", error_r) < 0)
 		return -1;
-	for (int k = 0; st != NULL && k < STORE_LIMIT_KINDS; k++) {
-		const struct limit_spec *spec = c->spec[k];
-
-		if (spec == NULL || !limit_spec_is_active(spec) || c->add[k] == 0)
-			continue;
-		for (unsigned w = 0; w < spec->count; w++)
-			sq_counts_add(st, c->subject, k, spec->windows[w].seconds,
-				      limit_bucket_start(now, spec->windows[w].seconds), c->add[k]);
-	}
+	for (unsigned i = 0; st != NULL && i < n; i++)
+		sq_counts_add(st, c->subject, row[i].kind, row[i].window, row[i].bucket,
+			      row[i].count);
 	/* Only where a bucket has slid out: most additions land in a
 	   bucket that exists. */
 	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
 		for (unsigned w = 0; c->spec[k] != NULL && w < c->spec[k]->count; w++) {
-			int64_t window = c->spec[k]->windows[w].seconds;
+			int64_t window = c->spec[k]->windows[w].seconds, oldest;
 
 			if (!stale[k][w] || c->add[k] == 0)
 				continue;
+			oldest = limit_window_oldest(now, window);
 			if ((stmt = sq_stmt(conn, SQ_LIMIT_COUNTS_EXPIRE)) == NULL)
 				return sq_fail(conn, error_r, "expire limit counters");
 			sq_bind_text(stmt, 1, c->subject);
 			sq_bind_text(stmt, 2, store_limit_kind_name(k));
 			sqlite3_bind_int64(stmt, 3, window);
-			sqlite3_bind_int64(stmt, 4, limit_window_oldest(now, window));
+			sqlite3_bind_int64(stmt, 4, oldest);
 			if (sq_step_done(conn, stmt, "expire limit counters", error_r) < 0)
 				return -1;
 			if (st != NULL)
-				sq_counts_expire(st, c->subject, k, window,
-						 limit_window_oldest(now, window));
+				sq_counts_expire(st, c->subject, k, window, oldest);
 		}
 	}
 	return 0;

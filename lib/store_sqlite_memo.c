@@ -89,12 +89,10 @@ struct sq_memo {
 	unsigned version;		/* SQLite's data version at the check */
 	bool version_known;		/* false: own commits since; not comparable */
 	unsigned char hdr[WAL_INDEX_HDR];	/* the WAL index header then */
-	const volatile unsigned char *wal_index;	/* SQLite's; NULL: not yet */
 	struct memo_entry slot[SQ_MEMO_SLOTS];
 };
 
-/* memo_hash - FNV-1a of the kind and the key, never 0 */
-static uint32_t memo_hash(unsigned char kind, const char *key, size_t len)
+uint32_t sq_key_hash(unsigned char kind, const char *key, size_t len)
 {
 	uint32_t h = 2166136261u ^ kind;
 
@@ -208,10 +206,11 @@ uint32_t sq_wal_commit_count(const volatile unsigned char *wal_index)
 /* wal_index_read - the WAL index header as it is now (a copy: another
    process may be writing it; a torn copy only differs, and then the
    data version decides) */
-static void wal_index_read(const struct sq_memo *m, unsigned char hdr[WAL_INDEX_HDR])
+static void wal_index_read(const volatile unsigned char *wal_index,
+			   unsigned char hdr[WAL_INDEX_HDR])
 {
 	atomic_thread_fence(memory_order_acquire);
-	memcpy(hdr, (const void *)m->wal_index, WAL_INDEX_HDR);
+	memcpy(hdr, (const void *)wal_index, WAL_INDEX_HDR);
 }
 
 /* memo_usable - the table when its answers are still the database's,
@@ -229,6 +228,7 @@ static void wal_index_read(const struct sq_memo *m, unsigned char hdr[WAL_INDEX_
 static struct sq_memo *memo_usable(struct sq_store *st)
 {
 	struct sq_memo *m = st->memo;
+	const volatile unsigned char *wal_index;
 	unsigned char hdr[WAL_INDEX_HDR];
 	unsigned version;
 
@@ -237,12 +237,11 @@ static struct sq_memo *memo_usable(struct sq_store *st)
 			return NULL;
 		st->memo = m;
 	}
-	if (sq_lookup_moved(st)
-	    || (m->wal_index == NULL && (m->wal_index = sq_wal_index(&st->main)) == NULL)) {
+	if (sq_lookup_moved(st) || (wal_index = sq_wal_index(&st->main)) == NULL) {
 		sq_memo_clear(st);
 		return NULL;
 	}
-	wal_index_read(m, hdr);
+	wal_index_read(wal_index, hdr);
 	if (m->valid && memcmp(hdr, m->hdr, WAL_INDEX_HDR) == 0)
 		return m;
 	/* Only this process's own commits since (the decision writer's
@@ -278,7 +277,7 @@ static struct sq_memo *memo_usable(struct sq_store *st)
 static struct memo_entry *memo_find(struct sq_memo *m, unsigned char kind, const char *key,
 				    size_t len)
 {
-	uint32_t h = memo_hash(kind, key, len);
+	uint32_t h = sq_key_hash(kind, key, len);
 
 	for (unsigned i = h % SQ_MEMO_SLOTS;; i = (i + 1) % SQ_MEMO_SLOTS) {
 		struct memo_entry *e = &m->slot[i];
@@ -297,7 +296,7 @@ static struct memo_entry *memo_find(struct sq_memo *m, unsigned char kind, const
 static void memo_put(struct sq_memo *m, unsigned char kind, const char *key, size_t len,
 		     enum lookup_result res, int64_t asked, const void *value, size_t size)
 {
-	uint32_t h = memo_hash(kind, key, len);
+	uint32_t h = sq_key_hash(kind, key, len);
 	struct memo_entry *e;
 	char *block;
 	unsigned i;
