@@ -20,6 +20,7 @@
 #include "store.h"
 #include "store_backend.h"
 #include "test_run.h"
+#include "test_store.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -62,15 +63,8 @@ static int call_grant_list(char **error_r)
 
 static int call_logins_apply(char **error_r)
 {
-	struct store_login l;
+	struct store_login l = test_login("192.0.2.1", 32, "alice", 1, 1);
 
-	memset(&l, 0, sizeof l);
-	ipaddr_parse("192.0.2.1", &l.net);
-	l.prefix_len = 32;
-	snprintf(l.username, sizeof l.username, "alice");
-	snprintf(l.service, sizeof l.service, "imap");
-	l.login_time = 1;
-	l.expires_at = 2;
 	return store_logins_apply(&none, &l, 1, NULL, error_r);
 }
 
