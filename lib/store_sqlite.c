@@ -92,6 +92,7 @@ void sq_conn_close(struct sq_conn *conn)
 	if (conn->db != NULL)
 		sqlite3_close(conn->db);
 	conn->db = NULL;
+	sq_pending_free(conn);
 }
 
 /* sq_stmt - the cached prepared statement, ready to bind */
@@ -145,7 +146,8 @@ int sq_begin(struct sq_conn *conn, char **error_r)
 {
 	/* Only a read snapshot can be open here (writes always end theirs):
 	   end it, so the write sees and builds on the newest data. */
-	if (!sqlite3_get_autocommit(conn->db) && sq_run(conn, SQ_COMMIT) != SQLITE_DONE)
+	if (!sqlite3_get_autocommit(conn->db)
+	    && (sq_pending_write(conn, NULL) < 0 || sq_run(conn, SQ_COMMIT) != SQLITE_DONE))
 		sq_rollback(conn);
 	if (sq_run(conn, SQ_BEGIN_IMMEDIATE) != SQLITE_DONE)
 		return sq_fail(conn, error_r, "begin transaction");
@@ -154,6 +156,10 @@ int sq_begin(struct sq_conn *conn, char **error_r)
 
 int sq_commit(struct sq_conn *conn, char **error_r)
 {
+	if (sq_pending_write(conn, error_r) < 0) {
+		sq_rollback(conn);
+		return -1;
+	}
 	if (sq_run(conn, SQ_COMMIT) != SQLITE_DONE) {
 		sq_fail(conn, error_r, "commit");
 		sq_rollback(conn);
@@ -164,6 +170,8 @@ int sq_commit(struct sq_conn *conn, char **error_r)
 
 void sq_rollback(struct sq_conn *conn)
 {
+	/* What it owed goes with it. */
+	sq_pending_drop(conn);
 	/* Only when a transaction is open: a failed COMMIT may already have
 	   ended it, and ROLLBACK outside one is a (harmless) error. */
 	if (!sqlite3_get_autocommit(conn->db))
@@ -247,11 +255,13 @@ static void sq_read_end(struct store *store)
 
 	sq_lock(st);
 	if (st->snapshot && !sqlite3_get_autocommit(st->main.db)) {
-		if (sq_run(&st->main, SQ_COMMIT) == SQLITE_DONE) {
+		if (sq_pending_write(&st->main, NULL) == 0
+		    && sq_run(&st->main, SQ_COMMIT) == SQLITE_DONE) {
 			committed = true;
 		} else {
 			/* Only a batch's limit counts can be lost here
-			   (store_limit_charge() inside a snapshot). */
+			   (store_limit_charge() inside a snapshot, written
+			   at the batch's end: store_sqlite_pending.c). */
 			log_warning("database %s: end of batch: %s", st->path,
 				    sqlite3_errmsg(st->main.db));
 			sq_rollback(&st->main);

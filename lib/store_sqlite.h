@@ -104,6 +104,7 @@ enum sq_stmt_id {
 	SQ_LIMIT_COUNTS_GET,
 	SQ_LIMIT_COUNT_ADD,	/* up to SQ_LIMIT_ADD_ROWS rows */
 	SQ_LIMIT_COUNT_ADD_FEW,	/* up to SQ_LIMIT_ADD_ROWS / 2 rows */
+	SQ_LIMIT_COUNT_ADD_MANY,	/* up to SQ_PENDING_STMT_ROWS rows */
 	SQ_LIMIT_COUNTS_EXPIRE,
 	SQ_LIMIT_REFUSAL_ADD,
 	SQ_LIMIT_REFUSALS_RECENT,
@@ -126,8 +127,14 @@ enum sq_stmt_id {
    samples with four rows in use (perf, tests/bench/policyd-limits.sh). */
 #define SQ_LIMIT_ADD_ROWS 8
 
+/* Rows of SQ_LIMIT_COUNT_ADD_MANY: a transaction's additions of several
+   messages (store_sqlite_pending.c) in one statement. */
+#define SQ_PENDING_STMT_ROWS 32
+
 /* The SQL text of each statement. */
 extern const char *const sq_sql[SQ_STMT_COUNT];
+
+struct sq_pending;
 
 struct sq_conn {
 	struct sqlite3 *db;
@@ -136,6 +143,9 @@ struct sq_conn {
 	/* SQLite's WAL index as the connection has it mapped (sq_wal_index());
 	   NULL until first asked */
 	const volatile unsigned char *wal_index;
+	/* limit counter additions its write transaction owes
+	   (store_sqlite_pending.c); NULL until the first */
+	struct sq_pending *pending;
 };
 
 struct sq_memo;
@@ -443,6 +453,20 @@ void sq_counts_free(struct sq_store *st);
 /* The counter reads answered from memory and those that asked the
    database, since the store was opened (tests). */
 void sq_counts_stats(struct store *store, uint64_t *hits_r, uint64_t *misses_r);
+
+/* store_sqlite_pending.c: the counter additions of conn's write
+   transaction, written before it commits (the file says when).
+   sq_pending_add() keeps n rows of subject (max[i]: row i's limit, for
+   limit_counts.max), merged with those already kept; sq_pending_write()
+   writes them all (-1: the transaction must be rolled back);
+   sq_pending_drop() forgets them (sq_rollback() calls it);
+   sq_pending_free() at close. The caller owns conn. */
+int sq_pending_add(struct sq_conn *conn, const char *subject, const struct sq_count_row *rows,
+		   const uint32_t *max, unsigned n, char **error_r);
+int sq_pending_write(struct sq_conn *conn, char **error_r);
+bool sq_pending_any(const struct sq_conn *conn);
+void sq_pending_drop(struct sq_conn *conn);
+void sq_pending_free(struct sq_conn *conn);
 
 /* store_sqlite_audit.c */
 int sq_audit(struct store *store, const struct store_audit_filter *filter,

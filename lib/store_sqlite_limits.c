@@ -186,6 +186,9 @@ static int sq_limit_used(struct sq_store *st, struct sq_conn *conn,
 	}
 	keep = st != NULL && sqlite3_txn_state(conn->db, "main") != SQLITE_TXN_READ;
 	n = 0;
+	/* The transaction's own additions first: the read includes them. */
+	if (sq_pending_write(conn, error_r) < 0)
+		return -1;
 	if ((stmt = sq_stmt(conn, SQ_LIMIT_COUNTS_GET)) == NULL)
 		return sq_fail(conn, error_r, "read limit counters");
 	sq_bind_text(stmt, 1, c->subject);
@@ -209,8 +212,8 @@ static int sq_limit_used(struct sq_store *st, struct sq_conn *conn,
 	return 0;
 }
 
-/* sq_limit_add - add to the current bucket of each window (one
-   statement), drop the buckets seen stale */
+/* sq_limit_add - add to the current bucket of each window (written
+   before the transaction commits), drop the buckets seen stale */
 static int sq_limit_add(struct sq_store *st, struct sq_conn *conn,
 			const struct store_limit_charge *c, int64_t now,
 			bool stale[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX], char **error_r)
@@ -222,7 +225,6 @@ static int sq_limit_add(struct sq_store *st, struct sq_conn *conn,
 	uint32_t max[SQ_LIMIT_ADD_ROWS];
 	unsigned n = 0;
 	sqlite3_stmt *stmt;
-	int param = 1;
 
 	for (int k = 0; k < STORE_LIMIT_KINDS; k++) {
 		const struct limit_spec *spec = c->spec[k];
@@ -239,18 +241,9 @@ static int sq_limit_add(struct sq_store *st, struct sq_conn *conn,
 	}
 	if (n == 0)
 		return 0;
-	stmt = sq_stmt(conn, n <= SQ_LIMIT_ADD_ROWS / 2 ? SQ_LIMIT_COUNT_ADD_FEW : SQ_LIMIT_COUNT_ADD);
-	if (stmt == NULL)
-		return sq_fail(conn, error_r, "add to limit counters");
-	for (unsigned i = 0; i < n; i++) {
-		sq_bind_text(stmt, param++, c->subject);
-		sq_bind_text(stmt, param++, store_limit_kind_name(row[i].kind));
-		sqlite3_bind_int64(stmt, param++, row[i].window);
-		sqlite3_bind_int64(stmt, param++, row[i].bucket);
-		sqlite3_bind_int64(stmt, param++, (sqlite3_int64)row[i].count);
-		sqlite3_bind_int64(stmt, param++, max[i]);
-	}
-	if (sq_step_done(conn, stmt, "add to limit counters", error_r) < 0)
+	/* Written before the transaction commits (store_sqlite_pending.c),
+	   with the other additions of the batch. */
+	if (sq_pending_add(conn, c->subject, row, max, n, error_r) < 0)
 		return -1;
 	for (unsigned i = 0; st != NULL && i < n; i++)
 		sq_counts_add(st, c->subject, row[i].kind, row[i].window, row[i].bucket,
@@ -264,6 +257,8 @@ static int sq_limit_add(struct sq_store *st, struct sq_conn *conn,
 			if (!stale[k][w] || c->add[k] == 0)
 				continue;
 			oldest = limit_window_oldest(now, window);
+			if (sq_pending_write(conn, error_r) < 0)
+				return -1;
 			if ((stmt = sq_stmt(conn, SQ_LIMIT_COUNTS_EXPIRE)) == NULL)
 				return sq_fail(conn, error_r, "expire limit counters");
 			sq_bind_text(stmt, 1, c->subject);
@@ -306,6 +301,18 @@ static int sq_limit_charge_tx(struct sq_conn *conn, void *ctx, char **error_r)
 	return sq_limit_check(NULL, conn, args[0], args[1], error_r);
 }
 
+/* sq_limit_batch_abort - roll the batch's write transaction back: its
+   counts go, in the database and in memory, and the turn is given back */
+static void sq_limit_batch_abort(struct sq_store *st)
+{
+	sq_rollback(&st->main);
+	sq_counts_drop(st);	/* the batch's counts were applied there */
+	if (st->main_turn) {
+		st->main_turn = false;
+		sq_turn_give(st, false);
+	}
+}
+
 /* sq_limit_charge_batch - a charge that adds, inside the caller's read
    snapshot (policyd's event batch): the snapshot becomes the batch's one
    write transaction, committed by store_read_end(). The write lock is
@@ -343,14 +350,8 @@ out:
 	/* A failed charge may have added part of its rows: the batch's
 	   transaction goes (the earlier charges of the batch with it; a
 	   store error loses counts, never adds wrong ones). */
-	if (res != 0) {
-		sq_rollback(conn);
-		sq_counts_drop(st);	/* the batch's counts were applied there */
-		if (st->main_turn) {
-			st->main_turn = false;
-			sq_turn_give(st, false);
-		}
-	}
+	if (res != 0)
+		sq_limit_batch_abort(st);
 	return res;
 }
 
@@ -377,6 +378,10 @@ int sq_limit_charge(struct store *store, const struct store_limit_charge *c,
 		   open; a charge at DATA decides for good. */
 		sq_snapshot_join(st);
 		res = sq_limit_check(st, &st->main, c, state_r, error_r);
+		/* Inside the batch's write transaction, the read may have
+		   failed writing the batch's additions before it. */
+		if (res != 0 && st->main_turn)
+			sq_limit_batch_abort(st);
 	}
 	sq_unlock(st);
 	return res;

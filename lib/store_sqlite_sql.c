@@ -53,6 +53,7 @@ _Static_assert(sizeof(SQ_ROWS(GRANT_ROW)) == SQ_LOGIN_ROWS * (sizeof(GRANT_ROW) 
 #define LIMIT_ADD_ROW "(?, ?, ?, ?, ?, ?)"
 #define LIMIT_ADD_ROWS_8 SQ_ROWS4(LIMIT_ADD_ROW) ", " SQ_ROWS4(LIMIT_ADD_ROW)
 _Static_assert(SQ_LIMIT_ADD_ROWS == 8, "LIMIT_ADD_ROWS_8 has 8 rows");
+_Static_assert(SQ_PENDING_STMT_ROWS == 2 * SQ_LOGIN_ROWS, "SQ_LIMIT_COUNT_ADD_MANY: SQ_ROWS() twice");
 /* The rows of six parameters (subject, kind, window_seconds, bucket,
    count, max) are added to the counters; rows left unbound are NULL and
    filtered out. "WHERE" also keeps SQLite from reading ON as a join's
@@ -183,9 +184,11 @@ const char *const sq_sql[SQ_STMT_COUNT] = {
 	/* The primary key's prefix: a subject's buckets, a few dozen rows. */
 	[SQ_LIMIT_COUNTS_GET] = "SELECT kind, window_seconds, bucket, count FROM limit_counts "
 				"WHERE subject = ?1",
-	/* LIMIT_COUNT_ADD above: 8 rows, and 4 */
+	/* LIMIT_COUNT_ADD above: 8 rows, 4, and 32 */
 	[SQ_LIMIT_COUNT_ADD] = LIMIT_COUNT_ADD(LIMIT_ADD_ROWS_8),
 	[SQ_LIMIT_COUNT_ADD_FEW] = LIMIT_COUNT_ADD(SQ_ROWS4(LIMIT_ADD_ROW)),
+	[SQ_LIMIT_COUNT_ADD_MANY] = LIMIT_COUNT_ADD(SQ_ROWS(LIMIT_ADD_ROW) ", "
+						    SQ_ROWS(LIMIT_ADD_ROW)),
 	[SQ_LIMIT_COUNTS_EXPIRE] = "DELETE FROM limit_counts WHERE subject = ?1 AND kind = ?2 "
 				   "AND window_seconds = ?3 AND bucket < ?4",
 	[SQ_LIMIT_REFUSAL_ADD] = "INSERT INTO limit_refusals (ts, subject, kind, window_seconds, "

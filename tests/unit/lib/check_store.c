@@ -788,19 +788,32 @@ END_TEST
 
 /* ---- limit counters kept in memory (store_sqlite_counts.c) ---- */
 
-/* count_charge - one message for gina under 10/1h (commit: counted;
-   else only asked); what the hour window held before it */
-static uint64_t count_charge(struct store *st, bool commit)
+/* user_charge - one message for user under 10/1h (commit: counted;
+   else only asked); what the hour window held before it, or -1 when
+   the store failed */
+static long long user_charge(struct store *st, const char *user, bool commit)
 {
 	struct limit_spec spec;
-	struct store_limit_charge c = { "gina", { NULL, &spec }, { 0, 1 }, commit };
+	struct store_limit_charge c = { user, { NULL, &spec }, { 0, 1 }, commit };
 	struct store_limit_state state;
 	char *error = NULL;
 
 	ck_assert_int_eq(limit_spec_parse("10/1h", &spec, &error), 0);
 	memset(&state, 0, sizeof state);
-	ck_assert_msg(store_limit_charge(st, &c, &state, &error) == 0, "charge: %s", error);
-	return state.used[STORE_LIMIT_MESSAGES][0];
+	if (store_limit_charge(st, &c, &state, &error) != 0) {
+		free(error);
+		return -1;
+	}
+	return (long long)state.used[STORE_LIMIT_MESSAGES][0];
+}
+
+/* count_charge - user_charge() for gina, which must not fail */
+static uint64_t count_charge(struct store *st, bool commit)
+{
+	long long used = user_charge(st, "gina", commit);
+
+	ck_assert_msg(used >= 0, "charge for gina: got a store error, want success");
+	return (uint64_t)used;
 }
 
 /* The changes between the steps of test_counts: by the store itself
@@ -907,6 +920,133 @@ START_TEST(test_counts)
 }
 END_TEST
 
+/* ---- a transaction's additions written before its commit
+   (store_sqlite_pending.c) ---- */
+
+/* What a step of test_pending does inside one batch of the store. */
+enum pending_act {
+	PENDING_END,
+	PENDING_CHARGE,		/* one message for each of `users` users */
+	PENDING_ASK,		/* ask for the first user: want `want` */
+	PENDING_FORGET,		/* the counters kept in memory dropped */
+	PENDING_REFUSAL,	/* a refusal recorded (its own transaction) */
+	PENDING_BOOM,		/* one message for "boom": its row cannot be written */
+};
+
+/* The trigger that makes writing boom's counter row fail, set by
+   another connection while PENDING_BOOM steps run. */
+#define PENDING_BOOM_TRIGGER                                                             \
+	"CREATE TRIGGER boom BEFORE INSERT ON limit_counts WHEN NEW.subject = 'boom' "   \
+	"BEGIN SELECT RAISE(ABORT, 'boom'); END"
+
+
+/* Each step is one batch, then another program reads every user it
+   charged: a batch's additions are all in the database after its end,
+   merged or not, in one statement or several, and gone with a rolled
+   back batch; the store's own reads inside the batch see them. */
+START_TEST(test_pending)
+{
+	struct store_options with_writer = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 2000,
+					     .decision_queue_max = 100, .program = "test" };
+	struct store *policyd = NULL, *other;
+	char *open_error = NULL;
+	static const struct {
+		const char *label;
+		const char *prefix;	/* users prefix0, prefix1, ... */
+		unsigned users;
+		struct { enum pending_act act; long long want; } acts[6];
+		long long after;	/* each user's count, read by another program */
+	} steps[] = {
+		{ "one message", "p", 1, { { PENDING_CHARGE, 0 } }, 1 },
+		{ "three messages of one user, asked between", "p", 1,
+		  { { PENDING_CHARGE, 0 }, { PENDING_CHARGE, 0 }, { PENDING_ASK, 3 },
+		    { PENDING_CHARGE, 0 }, { PENDING_ASK, 4 } }, 4 },
+		{ "forty users: a 32-row and an 8-row statement", "q", 40,
+		  { { PENDING_CHARGE, 0 } }, 1 },
+		{ "three hundred users: written before the end too", "r", 300,
+		  { { PENDING_CHARGE, 0 }, { PENDING_CHARGE, 0 }, { PENDING_ASK, 2 } }, 2 },
+		{ "the counters in memory dropped: read from the database", "p", 1,
+		  { { PENDING_CHARGE, 0 }, { PENDING_FORGET, 0 }, { PENDING_ASK, 5 } }, 5 },
+		{ "a row that cannot be written rolls the batch back at its end", "p", 1,
+		  { { PENDING_CHARGE, 0 }, { PENDING_BOOM, 0 }, { PENDING_ASK, 6 } }, 5 },
+		{ "...or at a read in the batch, which fails", "p", 1,
+		  { { PENDING_CHARGE, 0 }, { PENDING_BOOM, 0 }, { PENDING_FORGET, 0 },
+		    { PENDING_ASK, -1 }, { PENDING_ASK, 5 } }, 5 },
+		{ "a refusal recorded in the middle of the batch", "p", 1,
+		  { { PENDING_CHARGE, 0 }, { PENDING_REFUSAL, 0 }, { PENDING_CHARGE, 0 },
+		    { PENDING_ASK, 7 } }, 7 },
+	};
+	sqlite3 *db;
+
+	ck_assert_msg(store_open(path, &with_writer, &policyd, &open_error) == 0,
+		      "store_open(%s): got error \"%s\", want success", path, open_error);
+	other = open_ok(STORE_OPEN_EXISTING);
+	db = test_sqlite_open(path, 2000);
+	test_sqlite_exec(db, PENDING_BOOM_TRIGGER);
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		char user[32];
+
+		ck_assert_int_eq(store_read_begin(policyd), 0);
+		for (size_t a = 0; steps[i].acts[a].act != PENDING_END; a++) {
+			struct store_limit_refusal r = { "p0", STORE_LIMIT_MESSAGES, 3600, 0, 86400,
+							 "test", false };
+			unsigned refusals;
+			bool suspended, notify;
+			char *error = NULL;
+			long long got;
+
+			switch (steps[i].acts[a].act) {
+			case PENDING_CHARGE:
+				for (unsigned u = 0; u < steps[i].users; u++) {
+					snprintf(user, sizeof user, "%s%u", steps[i].prefix, u);
+					ck_assert_msg(user_charge(policyd, user, true) >= 0,
+						      "%s: charge for %s failed", steps[i].label,
+						      user);
+				}
+				break;
+			case PENDING_ASK:
+				snprintf(user, sizeof user, "%s0", steps[i].prefix);
+				got = user_charge(policyd, user, false);
+				ck_assert_msg(got == steps[i].acts[a].want,
+					      "%s: ask %zu in the batch got %lld, want %lld",
+					      steps[i].label, a, got, steps[i].acts[a].want);
+				break;
+			case PENDING_FORGET:
+				sq_counts_drop(sq_store(policyd));
+				break;
+			case PENDING_REFUSAL:
+				ck_assert_msg(store_limit_refused(policyd, &r, &refusals, &suspended,
+								  &notify, &error) == 0,
+					      "%s: refusal: %s", steps[i].label, error);
+				break;
+			case PENDING_BOOM:
+				/* Counted in memory; the row is written later. */
+				ck_assert_msg(user_charge(policyd, "boom", true) >= 0,
+					      "%s: charge for boom failed", steps[i].label);
+				break;
+			case PENDING_END:
+				break;
+			}
+		}
+		store_read_end(policyd);
+		for (unsigned u = 0; u < steps[i].users; u++) {
+			long long got;
+
+			snprintf(user, sizeof user, "%s%u", steps[i].prefix, u);
+			got = user_charge(other, user, false);
+			ck_assert_msg(got == steps[i].after, "%s: %s after the batch got %lld, "
+				      "want %lld", steps[i].label, user, got, steps[i].after);
+		}
+		ck_assert_msg(test_sqlite_int(db, "SELECT count(*) FROM limit_counts "
+					      "WHERE subject = 'boom'") == 0,
+			      "%s: boom's rows got some, want none", steps[i].label);
+	}
+	sqlite3_close(db);
+	store_close(&other, 1000);
+	store_close(&policyd, 1000);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *store_suite(void)
@@ -934,6 +1074,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_query_read_only);
 	tcase_add_test(tc, test_memo);
 	tcase_add_test(tc, test_counts);
+	tcase_add_test(tc, test_pending);
 	suite_add_tcase(s, tc);
 	return s;
 }
