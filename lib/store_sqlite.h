@@ -120,7 +120,7 @@ enum sq_stmt_id {
 #define SQ_LOGIN_ROWS 16
 
 /* Rows of SQ_LIMIT_COUNT_ADD: a bucket per window of both kinds, so a
-   message's additions are one statement (unused rows bind NULL). Up to
+   message's additions fit one statement (unused rows bind NULL). Up to
    half as many rows (two windows of both kinds, the usual setting) use
    a statement of half the size: SQLite evaluates every row of VALUES,
    unused ones too, and the 8-row statement was 15% of the event loop's

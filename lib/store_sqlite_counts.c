@@ -12,8 +12,9 @@
  *	loop with every request from a limited user. The rows of a subject
  *	read once are kept here, with the commit count of the WAL index
  *	header (store_sqlite_turn.c) they were read at, and this process's
- *	own additions and expiries are applied to them as they are made in
- *	the database. They are used while every commit since was this
+ *	own additions and expiries are applied to them as they are charged
+ *	(the additions reach the database before the transaction commits:
+ *	store_sqlite_pending.c). They are used while every commit since was this
  *	process's own (its decision rows, its own batches' counts, which
  *	are applied here as well); any other commit (another daemon's
  *	count, authrelayctl's prune, a main connection write outside the
