@@ -42,10 +42,12 @@ static void setup(void)
 	snprintf(path, sizeof path, "%s/authrelay.db", dir);
 }
 
-static struct store *open_ok(enum store_open_mode mode)
+/* open_queue - store_open must succeed; queue: its decision writer's
+   queue (0: none) */
+static struct store *open_queue(enum store_open_mode mode, unsigned queue)
 {
 	struct store_options opts = { .mode = mode, .busy_timeout_ms = 2000,
-				     .decision_queue_max = 0, .program = "test" };
+				     .decision_queue_max = queue, .program = "test" };
 	struct store *store = NULL;
 	char *error = NULL;
 
@@ -53,6 +55,11 @@ static struct store *open_ok(enum store_open_mode mode)
 		ck_abort_msg("store_open(%s): got error \"%s\", want success", path, error);
 	ck_assert_ptr_nonnull(store);
 	return store;
+}
+
+static struct store *open_ok(enum store_open_mode mode)
+{
+	return open_queue(mode, 0);
 }
 
 /* open_err - store_open must fail with a message containing want */
@@ -689,11 +696,8 @@ static void memo_rows_grant(struct store *st)
    them, but not past another program's change before or after them. */
 START_TEST(test_memo)
 {
-	struct store_options with_writer = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 2000,
-					     .decision_queue_max = 100, .program = "test" };
 	struct store *policyd = NULL;
 	struct store *other;
-	char *open_error = NULL;
 	struct ipaddr client = test_ip("192.0.2.90");
 	static const struct {
 		const char *label;
@@ -744,8 +748,7 @@ START_TEST(test_memo)
 		  LOOKUP_FOUND, LOOKUP_FOUND, LOOKUP_FOUND, true },
 	};
 
-	ck_assert_msg(store_open(path, &with_writer, &policyd, &open_error) == 0,
-		      "store_open(%s): got error \"%s\", want success", path, open_error);
+	policyd = open_queue(STORE_OPEN_CREATE, 100);
 	other = open_ok(STORE_OPEN_EXISTING);
 	memo_other = other;
 
@@ -872,10 +875,7 @@ static void counts_other_in_snapshot(void)
    snapshot are not kept. */
 START_TEST(test_counts)
 {
-	struct store_options with_writer = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 2000,
-					     .decision_queue_max = 100, .program = "test" };
 	struct store *policyd = NULL, *other;
-	char *open_error = NULL;
 	static const struct {
 		const char *label;
 		void (*change)(void);
@@ -895,8 +895,7 @@ START_TEST(test_counts)
 		{ "asked again at the end", NULL, 6, true },
 	};
 
-	ck_assert_msg(store_open(path, &with_writer, &policyd, &open_error) == 0,
-		      "store_open(%s): got error \"%s\", want success", path, open_error);
+	policyd = open_queue(STORE_OPEN_CREATE, 100);
 	other = open_ok(STORE_OPEN_EXISTING);
 	counts_self = policyd;
 	counts_other_store = other;
@@ -946,10 +945,7 @@ enum pending_act {
    back batch; the store's own reads inside the batch see them. */
 START_TEST(test_pending)
 {
-	struct store_options with_writer = { .mode = STORE_OPEN_CREATE, .busy_timeout_ms = 2000,
-					     .decision_queue_max = 100, .program = "test" };
 	struct store *policyd = NULL, *other;
-	char *open_error = NULL;
 	static const struct {
 		const char *label;
 		const char *prefix;	/* users prefix0, prefix1, ... */
@@ -978,8 +974,7 @@ START_TEST(test_pending)
 	};
 	sqlite3 *db;
 
-	ck_assert_msg(store_open(path, &with_writer, &policyd, &open_error) == 0,
-		      "store_open(%s): got error \"%s\", want success", path, open_error);
+	policyd = open_queue(STORE_OPEN_CREATE, 100);
 	other = open_ok(STORE_OPEN_EXISTING);
 	db = test_sqlite_open(path, 2000);
 	test_sqlite_exec(db, PENDING_BOOM_TRIGGER);
