@@ -76,15 +76,17 @@ void frontend_decide_rcpt(const struct frontend_request *req, const struct front
 	} else {
 		decide(&req->relay, env->policy, env->lookups, verdict_r);
 		frontend_limit_apply(env->store, env->limits, &req->relay, env->policy,
-				     FRONTEND_LIMIT_ASK, 0, verdict_r);
+				     FRONTEND_LIMIT_ASK, 0, verdict_r, NULL);
 	}
 	frontend_record(req, env, verdict_r);
 }
 
 /* frontend_decide_data - count a message, refuse one that would cross */
 void frontend_decide_data(const struct frontend_request *req, const struct frontend_env *env,
-			  unsigned recipients, struct relay_verdict *verdict_r)
+			  unsigned recipients, struct relay_verdict *verdict_r, bool *batched_r)
 {
+	if (batched_r != NULL)
+		*batched_r = false;
 	memset(verdict_r, 0, sizeof *verdict_r);
 	verdict_r->kind = VERDICT_DUNNO;
 	verdict_r->rule = RULE_NONE;
@@ -96,10 +98,18 @@ void frontend_decide_data(const struct frontend_request *req, const struct front
 	   DATA only asks who sends (frontend_limit.h) and counts. */
 	verdict_r->kind = VERDICT_PERMIT;
 	frontend_limit_apply(env->store, env->limits, &req->relay, env->policy,
-			     FRONTEND_LIMIT_COUNT, recipients, verdict_r);
+			     FRONTEND_LIMIT_COUNT, recipients, verdict_r, batched_r);
 	if (verdict_r->kind == VERDICT_PERMIT) {
 		verdict_r->kind = VERDICT_DUNNO;	/* counted, or nobody to count */
 		return;
 	}
+	frontend_record(req, env, verdict_r);
+}
+
+/* frontend_data_uncounted - the message's count was lost with its batch */
+void frontend_data_uncounted(const struct frontend_request *req, const struct frontend_env *env,
+			     struct relay_verdict *verdict_r)
+{
+	frontend_limit_lost(env->policy, verdict_r);
 	frontend_record(req, env, verdict_r);
 }

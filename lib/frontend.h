@@ -67,9 +67,18 @@ void frontend_decide_rcpt(const struct frontend_request *req, const struct front
    means nothing to say (nobody counted, or within every limit);
    otherwise the limit's refusal (TEMPFAIL rate_limit) or, when the
    limits cannot be read, on_store_error, recorded with recipient "".
-   Never fails. */
+   Never fails. *batched_r (may be NULL): the message was counted in the
+   store's batch transaction (policyd's event batch): the verdict holds
+   only when store_read_end() returns 0; when it returns -1 the front
+   end answers frontend_data_uncounted()'s verdict instead. */
 void frontend_decide_data(const struct frontend_request *req, const struct frontend_env *env,
-			  unsigned recipients, struct relay_verdict *verdict_r);
+			  unsigned recipients, struct relay_verdict *verdict_r, bool *batched_r);
+
+/* The message of req was counted in a batch whose counts were lost
+   (store_read_end() returned -1): on_store_error, recorded as any DATA
+   verdict. Never fails. */
+void frontend_data_uncounted(const struct frontend_request *req, const struct frontend_env *env,
+			     struct relay_verdict *verdict_r);
 
 /* Records a verdict reached elsewhere (the milter's From: check at end
    of message) the same way. */

@@ -192,7 +192,7 @@ static void frontend_limit_refused(struct store *store, const struct frontend_li
 void frontend_limit_apply(struct store *store, const struct frontend_limits *limits,
 			  const struct relay_request *req, const struct relay_policy *policy,
 			  enum frontend_limit_stage stage, unsigned recipients,
-			  struct relay_verdict *verdict)
+			  struct relay_verdict *verdict, bool *batched_r)
 {
 	char subject[STORE_USER_MAX];
 	struct limit_resolved lr;
@@ -201,6 +201,8 @@ void frontend_limit_apply(struct store *store, const struct frontend_limits *lim
 	char *error = NULL;
 	int who;
 
+	if (batched_r != NULL)
+		*batched_r = false;
 	if (verdict->kind != VERDICT_PERMIT || limits == NULL || store == NULL)
 		return;
 	who = frontend_limit_subject(store, req, policy,
@@ -231,8 +233,17 @@ void frontend_limit_apply(struct store *store, const struct frontend_limits *lim
 		frontend_limit_store_error(policy, "limit counters", verdict);
 		return;
 	}
-	if (st.crossed_kind < 0)
+	if (st.crossed_kind < 0) {
+		if (batched_r != NULL)
+			*batched_r = st.batched;
 		return;
+	}
 	frontend_limit_refuse(subject, &lr, &st, stage, recipients, verdict);
 	frontend_limit_refused(store, limits, subject, &lr, &st, verdict);
+}
+
+void frontend_limit_lost(const struct relay_policy *policy, struct relay_verdict *verdict)
+{
+	memset(verdict, 0, sizeof *verdict);
+	frontend_limit_store_error(policy, "limit counters not committed", verdict);
 }

@@ -53,10 +53,17 @@ struct frontend_limits {
 /* Applies the limits to a permitting *verdict for req at stage, adding
    recipients (and one message) at FRONTEND_LIMIT_COUNT. Leaves the
    verdict alone when nothing is crossed or nobody is counted; turns it
-   into the refusal (or on_store_error) otherwise. */
+   into the refusal (or on_store_error) otherwise. *batched_r (may be
+   NULL): the message was counted in the store's batch transaction
+   (store_limit_charge(), state->batched): the verdict holds only when
+   store_read_end() commits it; else frontend_limit_lost(). */
 void frontend_limit_apply(struct store *store, const struct frontend_limits *limits,
 			  const struct relay_request *req, const struct relay_policy *policy,
 			  enum frontend_limit_stage stage, unsigned recipients,
-			  struct relay_verdict *verdict);
+			  struct relay_verdict *verdict, bool *batched_r);
+
+/* The verdict of a message whose count its batch lost: on_store_error,
+   as for any store error on this path. */
+void frontend_limit_lost(const struct relay_policy *policy, struct relay_verdict *verdict);
 
 #endif

@@ -140,10 +140,11 @@ int store_read_begin(struct store *store)
 	return store->ops->read_begin(store);
 }
 
-void store_read_end(struct store *store)
+int store_read_end(struct store *store)
 {
-	if (store != NULL && store->ops->read_end != NULL)
-		store->ops->read_end(store);
+	if (store == NULL || store->ops->read_end == NULL)
+		return 0;
+	return store->ops->read_end(store);
 }
 
 /* store_backend_name - which backend serves this store */

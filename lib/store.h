@@ -172,9 +172,12 @@ void store_close(struct store **store, long long flush_timeout_ms);
    snapshots); store_read_end() is always safe to call.
    A store_limit_charge() that adds, inside a snapshot, turns it into
    the batch's write transaction (see there): store_read_end() then
-   commits the batch's counts, and other writers wait for it. */
+   commits the batch's counts, and other writers wait for it.
+   store_read_end() returns 0, or -1 when counts that charges of the
+   batch added (state_r->batched) are not in the database: the batch's
+   transaction was rolled back or its commit failed (logged). */
 int store_read_begin(struct store *store);
-void store_read_end(struct store *store);
+int store_read_end(struct store *store);
 
 /* The backend's name: "sqlite" (a file), or a server backend's. Never
    NULL; "" for a NULL store. */
@@ -491,6 +494,8 @@ struct store_limit_state {
 	int crossed_kind;		/* enum store_limit_kind, or -1: within every limit */
 	int crossed_window;		/* index into that kind's spec->windows */
 	uint64_t used[STORE_LIMIT_KINDS][LIMIT_WINDOWS_MAX];	/* before this attempt */
+	bool batched;			/* added in the batch's transaction: holds
+					   only when store_read_end() returns 0 */
 };
 
 /* Atomically, in one transaction timed by the database's clock: reads
@@ -503,9 +508,12 @@ struct store_limit_state {
    batch share one write transaction, held from the first of them to
    store_read_end(), which commits them together: atomic all the same
    (the write lock is taken before the first read), one commit per
-   batch instead of one per message. Should that commit fail, or the
-   process die before it, the batch's counts are lost (logged): the
-   price of a millisecond's batching. */
+   batch instead of one per message. Such a charge sets
+   state_r->batched: the caller answers only after store_read_end(),
+   and answers as for a store error when it returns -1 (the batch's
+   counts were lost: its commit failed, or a later charge of the batch
+   failed and rolled it back). Should the process die before the
+   commit, the counts are lost with the answers it had not sent. */
 int store_limit_charge(struct store *store, const struct store_limit_charge *c,
 		       struct store_limit_state *state_r, char **error_r);
 

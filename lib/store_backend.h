@@ -41,7 +41,7 @@ struct store_ops {
 	enum lookup_result (*check_integrity)(struct store *store, char **detail_r);
 	/* May be NULL: no snapshots, every lookup its own transaction. */
 	int (*read_begin)(struct store *store);
-	void (*read_end)(struct store *store);
+	int (*read_end)(struct store *store);	/* -1: the batch's counts lost */
 
 	enum lookup_result (*grant_lookup)(struct store *store, const struct ipaddr *ip,
 					   int64_t now, struct store_grant *grant_r);

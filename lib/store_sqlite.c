@@ -146,9 +146,13 @@ int sq_begin(struct sq_conn *conn, char **error_r)
 {
 	/* Only a read snapshot can be open here (writes always end theirs):
 	   end it, so the write sees and builds on the newest data. */
-	if (!sqlite3_get_autocommit(conn->db)
-	    && (sq_pending_write(conn, NULL) < 0 || sq_run(conn, SQ_COMMIT) != SQLITE_DONE))
-		sq_rollback(conn);
+	(void)sq_pending_ended(conn);
+	if (!sqlite3_get_autocommit(conn->db)) {
+		if (sq_pending_write(conn, NULL) == 0 && sq_run(conn, SQ_COMMIT) == SQLITE_DONE)
+			sq_pending_committed(conn);
+		else
+			sq_rollback(conn);
+	}
 	if (sq_run(conn, SQ_BEGIN_IMMEDIATE) != SQLITE_DONE)
 		return sq_fail(conn, error_r, "begin transaction");
 	return 0;
@@ -165,6 +169,7 @@ int sq_commit(struct sq_conn *conn, char **error_r)
 		sq_rollback(conn);
 		return -1;
 	}
+	sq_pending_committed(conn);
 	return 0;
 }
 
@@ -227,6 +232,8 @@ static int sq_read_begin(struct store *store)
 	int res = -1;
 
 	sq_lock(st);
+	/* What an earlier batch, or a write outside one, lost is theirs. */
+	(void)sq_pending_lost(&st->main);
 	if (st->snapshot) {
 		res = 0;
 	} else if (!moved_recently(st) && sqlite3_get_autocommit(st->main.db)) {
@@ -247,17 +254,22 @@ void sq_snapshot_join(struct sq_store *st)
 		(void)sq_run(&st->main, SQ_BEGIN_DEFERRED);
 }
 
-/* sq_read_end - end the batch's transaction; it only read */
-static void sq_read_end(struct store *store)
+/* sq_read_end - end the batch's transaction: it read, or counted too
+   (store_sqlite_limits.c); -1 when counts of the batch were lost */
+static int sq_read_end(struct store *store)
 {
 	struct sq_store *st = sq_store(store);
-	bool committed = false;
+	bool committed = false, lost;
 
 	sq_lock(st);
+	if (sq_pending_ended(&st->main))
+		log_warning("database %s: the batch's limit counts were rolled back: %s", st->path,
+			    sqlite3_errmsg(st->main.db));
 	if (st->snapshot && !sqlite3_get_autocommit(st->main.db)) {
 		if (sq_pending_write(&st->main, NULL) == 0
 		    && sq_run(&st->main, SQ_COMMIT) == SQLITE_DONE) {
 			committed = true;
+			sq_pending_committed(&st->main);
 		} else {
 			/* Only a batch's limit counts can be lost here
 			   (store_limit_charge() inside a snapshot, written
@@ -273,7 +285,14 @@ static void sq_read_end(struct store *store)
 		sq_turn_give(st, committed);
 	}
 	st->snapshot = false;
+	/* Lost here or earlier in the batch (a failed charge rolled it
+	   back, or a write of its own ended it): the counts in memory had
+	   them applied. */
+	lost = sq_pending_lost(&st->main);
+	if (lost)
+		sq_counts_drop(st);
 	sq_unlock(st);
+	return lost ? -1 : 0;
 }
 
 enum lookup_result sq_lookup_failed(struct sq_store *st, const char *what)

@@ -315,12 +315,13 @@ static void sq_limit_batch_abort(struct sq_store *st)
 
 /* sq_limit_charge_batch - a charge that adds, inside the caller's read
    snapshot (policyd's event batch): the snapshot becomes the batch's one
-   write transaction, committed by store_read_end(). The write lock is
-   taken (BEGIN IMMEDIATE) before the first counters are read and held
-   to the end of the batch, so the check-and-add of every charge stays
-   atomic against other processes; the batch's charges share one commit
-   instead of paying one each. A charge that fails rolls the batch's
-   transaction back. The caller holds the lock. */
+   write transaction, committed by store_read_end(), whose -1 tells the
+   caller that the counts of the charges it marked batched were lost.
+   The write lock is taken (BEGIN IMMEDIATE) before the first counters
+   are read and held to the end of the batch, so the check-and-add of
+   every charge stays atomic against other processes; the batch's
+   charges share one commit instead of paying one each. A charge that
+   fails rolls the batch's transaction back. The caller holds the lock. */
 static int sq_limit_charge_batch(struct sq_store *st, const struct store_limit_charge *c,
 				 struct store_limit_state *state, char **error_r)
 {
@@ -328,6 +329,11 @@ static int sq_limit_charge_batch(struct sq_store *st, const struct store_limit_c
 	int res;
 
 	if (sqlite3_txn_state(conn->db, "main") != SQLITE_TXN_WRITE) {
+		/* SQLite may have ended the batch's transaction after an
+		   error: its counts are lost (store_read_end() says so) and
+		   were applied to those in memory. */
+		if (sq_pending_ended(conn))
+			sq_counts_drop(st);
 		/* Ends the read snapshot (it only read), then takes the
 		   write lock, waiting up to the busy timeout. */
 		if (sq_moved(st))
@@ -346,6 +352,8 @@ static int sq_limit_charge_batch(struct sq_store *st, const struct store_limit_c
 		sq_turn_began(st, conn);
 	}
 	res = sq_limit_check(st, conn, c, state, error_r);
+	/* Added: it holds when the batch commits (store_read_end()). */
+	state->batched = res == 0 && state->crossed_kind < 0;
 out:
 	/* A failed charge may have added part of its rows: the batch's
 	   transaction goes (the earlier charges of the batch with it; a

@@ -20,7 +20,13 @@
  *	instead of one statement per message.
  *
  *	sq_rollback() drops them: what the transaction added is gone with
- *	it either way. The caller owns the connection (the store's lock).
+ *	it either way. The connection also remembers whether additions were
+ *	made since its last COMMIT, and whether such additions were lost
+ *	since sq_pending_lost() last asked: by a rollback, a failed commit,
+ *	or a transaction SQLite itself ended after an error. policyd holds
+ *	the answers of the messages its batch counted until the batch's
+ *	commit, and answers as for a store error when they were lost. The
+ *	caller owns the connection (the store's lock).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +48,8 @@ struct sq_pending_row {
 };
 
 struct sq_pending {
+	bool uncommitted;		/* additions made since the last COMMIT */
+	bool lost;			/* such additions lost since last asked */
 	unsigned n;
 	struct sq_pending_row rows[SQ_PENDING_ROWS];
 };
@@ -51,10 +59,49 @@ bool sq_pending_any(const struct sq_conn *conn)
 	return conn->pending != NULL && conn->pending->n > 0;
 }
 
+/* pending_gone - the transaction that owed the additions ended
+   without committing them */
+static void pending_gone(struct sq_pending *p)
+{
+	if (p->uncommitted)
+		p->lost = true;
+	p->uncommitted = false;
+	p->n = 0;
+}
+
 void sq_pending_drop(struct sq_conn *conn)
 {
 	if (conn->pending != NULL)
+		pending_gone(conn->pending);
+}
+
+void sq_pending_committed(struct sq_conn *conn)
+{
+	if (conn->pending != NULL) {
+		conn->pending->uncommitted = false;
 		conn->pending->n = 0;
+	}
+}
+
+bool sq_pending_ended(struct sq_conn *conn)
+{
+	struct sq_pending *p = conn->pending;
+
+	/* SQLite rolls a transaction back itself after some errors (a
+	   full disk, an I/O error): no transaction is open any more. */
+	if (p == NULL || !p->uncommitted || !sqlite3_get_autocommit(conn->db))
+		return false;
+	pending_gone(p);
+	return true;
+}
+
+bool sq_pending_lost(struct sq_conn *conn)
+{
+	bool lost = conn->pending != NULL && conn->pending->lost;
+
+	if (lost)
+		conn->pending->lost = false;
+	return lost;
 }
 
 void sq_pending_free(struct sq_conn *conn)
@@ -85,6 +132,11 @@ int sq_pending_write(struct sq_conn *conn, char **error_r)
 	struct sq_pending *p = conn->pending;
 	unsigned done = 0;
 
+	/* Never outside the transaction that owed them: a statement there
+	   would commit on its own. */
+	if (sq_pending_ended(conn))
+		return error_r_set(error_r, "add to limit counters: the transaction was rolled "
+				   "back");
 	while (p != NULL && done < p->n) {
 		unsigned rows, take;
 		enum sq_stmt_id id = pending_stmt(p->n - done, &rows);
@@ -110,7 +162,8 @@ int sq_pending_write(struct sq_conn *conn, char **error_r)
 			return -1;
 		done += take;
 	}
-	sq_pending_drop(conn);
+	if (p != NULL)
+		p->n = 0;	/* written; still owed the COMMIT (uncommitted) */
 	return 0;
 }
 
@@ -150,6 +203,7 @@ int sq_pending_add(struct sq_conn *conn, const char *subject, const struct sq_co
 		   takes: write the rows kept so far, then start again. */
 		if ((r != NULL || p->n == SQ_PENDING_ROWS) && sq_pending_write(conn, error_r) < 0)
 			return -1;
+		p->uncommitted = true;
 		r = &p->rows[p->n++];
 		r->hash = h;
 		r->max = max[i];

@@ -471,7 +471,7 @@ static sfsistat cb_data(SMFICTX *ctx)
 
 		callbacks_request(mc, "", &req);
 		callbacks_env(s, &lookups, &limits, &env);
-		frontend_decide_data(&req, &env, mc->relayed, &v);
+		frontend_decide_data(&req, &env, mc->relayed, &v, NULL);
 		if (v.kind != VERDICT_DUNNO) {
 			struct milter_reply reply;
 

@@ -122,6 +122,7 @@ static struct conn_io *io_get(struct server *srv)
 	io->generation = srv->generation;
 	io->parser = proto_parser_create(&srv->settings.limits);
 	io->out_len = io->out_off = 0;
+	io->held = false;
 	request_reset(&io->req);
 	return io;
 }
@@ -136,6 +137,7 @@ static void io_put(struct server *srv, struct conn_io *io)
 	proto_parser_reset(io->parser);
 	request_reset(&io->req);
 	io->out_len = io->out_off = 0;
+	io->held = false;
 	io->next_free = srv->pool;
 	srv->pool = io;
 	srv->npool++;
@@ -197,6 +199,11 @@ static int conn_interest(struct server *srv, struct conn *c)
 	   in the kernel, and TCP flow control slows the client down. */
 	bool want_in = !c->eof && !srv->stopping && OUT_MAX - out_len >= PROTO_REPLY_MAX;
 
+	/* A held reply is written at the batch's end: no epoll_ctl() for
+	   it (conn_release_held() sets the interest then). */
+	if (c->io != NULL && c->io->held)
+		return 0;
+
 	if (c->ww.fd == c->rw.fd)
 		return conn_watch_set(srv, &c->rw, (want_in ? EPOLLIN : 0) | (want_out ? EPOLLOUT : 0));
 	if (conn_watch_set(srv, &c->rw, want_in ? EPOLLIN : 0) < 0)
@@ -208,11 +215,14 @@ static int conn_interest(struct server *srv, struct conn *c)
 int conn_flush(struct server *srv, struct conn *c)
 {
 	struct conn_io *io = c->io;
+	size_t end;
 
 	if (io == NULL)
 		return 0;
-	while (io->out_off < io->out_len) {
-		ssize_t n = write(c->ww.fd, io->out + io->out_off, io->out_len - io->out_off);
+	/* A held reply waits for the batch's end; those before it go. */
+	end = io->held ? io->held_off : io->out_len;
+	while (io->out_off < end) {
+		ssize_t n = write(c->ww.fd, io->out + io->out_off, end - io->out_off);
 
 		if (n > 0) {
 			io->out_off += (size_t)n;
@@ -232,6 +242,8 @@ int conn_flush(struct server *srv, struct conn *c)
 	} else if (io->out_off > 0) {
 		memmove(io->out, io->out + io->out_off, io->out_len - io->out_off);
 		io->out_len -= io->out_off;
+		if (io->held)
+			io->held_off -= io->out_off;
 		io->out_off = 0;
 	}
 	return 0;
@@ -244,9 +256,10 @@ int conn_process(struct server *srv, struct conn *c)
 
 	if (io == NULL)
 		return 0;
-	while (OUT_MAX - io->out_len >= PROTO_REPLY_MAX) {
+	while (!io->held && OUT_MAX - io->out_len >= PROTO_REPLY_MAX) {
 		enum proto_status st = proto_parser_next(io->parser, request_attr, &io->req);
 		const char *why;
+		bool held = false;
 
 		if (st == PROTO_NEED_MORE)
 			return 0;
@@ -256,18 +269,67 @@ int conn_process(struct server *srv, struct conn *c)
 			return -1;
 		}
 		size_t n = srv->cb.answer(srv->cb.ctx, &io->req, io->out + io->out_len,
-					  OUT_MAX - io->out_len, &why);
+					  OUT_MAX - io->out_len, &why, &held);
 
-		request_reset(&io->req);
 		if (n == 0) {
+			request_reset(&io->req);
 			log_warning("%s: bad policy request: %s; closing connection", c->peer,
 				    why ? why : "not answered");
 			return -1;
+		}
+		if (held) {
+			/* Its request stays in io->req for conn_release_held(). */
+			io->held = true;
+			io->held_off = io->out_len;
+			c->held_next = srv->held;
+			srv->held = c;
+		} else {
+			request_reset(&io->req);
 		}
 		io->out_len += n;
 		c->requests++;
 	}
 	return 0;
+}
+
+void conn_release_held(struct server *srv, bool lost)
+{
+	struct conn *c = srv->held;
+
+	srv->held = NULL;
+	while (c != NULL) {
+		struct conn *next = c->held_next;
+		struct conn_io *io = c->io;
+		int rc = 0;
+
+		c->held_next = NULL;
+		if (c->dead || io == NULL || !io->held) {
+			c = next;
+			continue;
+		}
+		if (lost) {
+			size_t n = srv->cb.uncounted(srv->cb.ctx, &io->req, io->out + io->held_off,
+						     OUT_MAX - io->held_off);
+
+			if (n == 0)
+				rc = -1;	/* cannot happen: a reply always fits */
+			io->out_len = io->held_off + n;
+		}
+		request_reset(&io->req);
+		io->held = false;
+		/* Requests that came behind it, then the replies. */
+		if (rc == 0 && (conn_process(srv, c) < 0 || conn_flush(srv, c) < 0))
+			rc = -1;
+		if (rc == 0 && c->eof && c->io->out_len == 0)
+			rc = -1;
+		if (rc == 0) {
+			conn_detach_idle(srv, c);
+			rc = conn_interest(srv, c);
+		}
+		if (rc < 0)
+			conn_close(srv, c);
+		c = next;
+	}
 }
 
 /* conn_readable - read and answer; -1 when the connection must close */
@@ -281,7 +343,7 @@ int conn_readable(struct server *srv, struct conn *c)
 
 	c->drained = false;
 	for (int i = 0; i < READS_PER_EVENT && !c->eof; i++) {
-		if (OUT_MAX - io->out_len < PROTO_REPLY_MAX)
+		if (OUT_MAX - io->out_len < PROTO_REPLY_MAX || io->held)
 			break;
 		size_t room;
 		char *space = proto_parser_space(io->parser, &room);
@@ -336,7 +398,7 @@ int conn_stop_step(struct server *srv, struct conn *c)
 	   are in flight and get their replies. Bounded: the loop stops at
 	   the first EAGAIN, and a full reply buffer waits for EPOLLOUT. */
 	for (int i = 0; i < 1000 && !c->eof && !c->drained; i++) {
-		if (c->io != NULL && OUT_MAX - c->io->out_len < PROTO_REPLY_MAX)
+		if (c->io != NULL && (OUT_MAX - c->io->out_len < PROTO_REPLY_MAX || c->io->held))
 			break;
 		if (conn_readable(srv, c) < 0)
 			return -1;

@@ -46,6 +46,11 @@ struct conn_io {
 	struct proto_parser *parser;
 	struct policy_request req;
 	size_t out_len, out_off;
+	/* A reply held to the end of the event batch (a message counted
+	   in its transaction): the last one in out, from held_off; req is
+	   its request until then, and no other request is processed. */
+	bool held;
+	size_t held_off;
 	char out[OUT_MAX];
 };
 
@@ -58,6 +63,7 @@ struct conn {
 	bool eof;			/* peer closed its side */
 	bool drained;			/* the last read found nothing more (EAGAIN) */
 	bool dead;			/* closed; freed after the event batch */
+	struct conn *held_next;		/* in srv->held while its reply is held */
 	char peer[PEER_MAX];
 };
 
@@ -71,6 +77,7 @@ struct server {
 	long long listeners_resume_ms;
 	struct conn *head, *tail;
 	struct conn *dead;		/* closed in this batch, linked by next */
+	struct conn *held;		/* holding a reply, by held_next */
 	struct conn_io *pool;		/* free conn_io blocks */
 	unsigned npool;
 	unsigned generation;		/* bumped when the limits change */
@@ -95,6 +102,11 @@ struct conn *conn_create(struct server *srv, int rfd, int wfd, const char *peer)
    struct itself is freed by conn_free_dead() after the event batch. */
 void conn_close(struct server *srv, struct conn *c);
 void conn_free_dead(struct server *srv);
+
+/* At the end of the event batch, after batch_end(): the held replies
+   written (replaced by uncounted()'s when lost), and what their
+   connections sent meanwhile answered. Before conn_free_dead(). */
+void conn_release_held(struct server *srv, bool lost);
 
 /* Event handlers; -1 means the caller must conn_close(). */
 int conn_readable(struct server *srv, struct conn *c);

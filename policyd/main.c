@@ -105,25 +105,42 @@ static void store_refresh(struct policyd *pd)
 	}
 }
 
-/* cb_answer - one complete request */
-static size_t cb_answer(void *ctx, const struct policy_request *req, char *reply, size_t size,
-			const char **error_r)
+/* frontend_env_of - what the front end has now */
+static struct frontend_env frontend_env_of(struct policyd *pd, struct frontend_limits *limits)
 {
-	struct policyd *pd = ctx;
-	struct frontend_env env;
-	struct frontend_limits limits = {pd->cfg, PROG};
-
-	store_refresh(pd);	/* one atomic load while the store is open */
-	env = (struct frontend_env){
+	*limits = (struct frontend_limits){pd->cfg, PROG};
+	return (struct frontend_env){
 		.policy = &pd->policy,
 		.lookups = &pd->lookups,
 		.store = pd->store,
 		.audit = pd->cfg->audit_decisions,
 		.dunno_refuses = false,	/* reject_unauth_destination follows */
-		.limits = &limits,
+		.limits = limits,
 	};
+}
 
-	return request_answer(req, &env, (int64_t)time(NULL), reply, size, error_r);
+/* cb_answer - one complete request */
+static size_t cb_answer(void *ctx, const struct policy_request *req, char *reply, size_t size,
+			const char **error_r, bool *held_r)
+{
+	struct policyd *pd = ctx;
+	struct frontend_limits limits;
+	struct frontend_env env;
+
+	store_refresh(pd);	/* one atomic load while the store is open */
+	env = frontend_env_of(pd, &limits);
+	return request_answer(req, &env, (int64_t)time(NULL), reply, size, error_r, held_r);
+}
+
+/* cb_uncounted - a held DATA request whose batch lost its count */
+static size_t cb_uncounted(void *ctx, const struct policy_request *req, char *reply,
+			   size_t size)
+{
+	struct policyd *pd = ctx;
+	struct frontend_limits limits;
+	struct frontend_env env = frontend_env_of(pd, &limits);
+
+	return request_uncounted(req, &env, (int64_t)time(NULL), reply, size);
 }
 
 /* changed - a key that only a restart applies */
@@ -194,11 +211,13 @@ static void cb_batch_begin(void *ctx)
 	(void)store_read_begin(pd->store);	/* -1: per-lookup transactions */
 }
 
-static void cb_batch_end(void *ctx)
+/* cb_batch_end - the batch's snapshot ends; its counts are committed
+   (-1: they were lost, and the replies held for them change) */
+static int cb_batch_end(void *ctx)
 {
 	struct policyd *pd = ctx;
 
-	store_read_end(pd->store);
+	return store_read_end(pd->store);
 }
 
 /* raise_fd_limit - room for policyd_max_connections descriptors */
@@ -347,8 +366,8 @@ int main(int argc, char **argv)
 	struct daemon_args args;
 	struct server *srv = NULL;
 	struct server_settings settings;
-	struct server_callbacks cb = {&pd, cb_answer, cb_reload, cb_tick, cb_batch_begin,
-				      cb_batch_end};
+	struct server_callbacks cb = {&pd, cb_answer, cb_uncounted, cb_reload, cb_tick,
+				      cb_batch_begin, cb_batch_end};
 	char *error = NULL;
 	int listen_fd = -1, metrics_fd = -1;
 	int rc;

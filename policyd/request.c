@@ -256,19 +256,50 @@ static size_t format_reply(const struct relay_verdict *v, char *reply, size_t si
 	return proto_reply_format(reply, size, "DUNNO", NULL);
 }
 
+/* The buffers a struct frontend_request points into besides req. */
+struct request_text {
+	char ip[IPADDR_STRLEN];
+	char too_long[64];
+};
+
+/* request_facts - the decision facts of req, pointing into req and t */
+static void request_facts(const struct policy_request *req, int64_t now,
+			  struct frontend_request *fr, struct request_text *t)
+{
+	memset(fr, 0, sizeof(*fr));
+	/* family 0 when absent or unparsable: decide() then matches no
+	   grant, certificate-free network or trusted network by address. */
+	(void)ipaddr_parse(req->client_address, &fr->relay.client);
+	fr->relay.sasl_username = req->sasl_username;
+	fr->relay.tls = req->tls;
+	fr->relay.sender = req->sender;
+	fr->relay.cert_fingerprint = req->ccert_fingerprint;
+	fr->relay.cert_pubkey_fingerprint = req->ccert_pubkey_fingerprint;
+	fr->relay.now = now;
+	fr->client_text = fr->relay.client.family != 0 ? ipaddr_format(&fr->relay.client, t->ip)
+						       : req->client_address;
+	fr->recipient = req->recipient;
+	fr->queue_id = req->queue_id;
+	if (req->overflow != NULL) {
+		snprintf(t->too_long, sizeof(t->too_long), "attribute %s", req->overflow);
+		fr->too_long = t->too_long;
+	}
+}
+
 /* request_answer - decide one request and write its reply */
 size_t request_answer(const struct policy_request *req, const struct frontend_env *env,
-		      int64_t now, char *reply, size_t size, const char **error_r)
+		      int64_t now, char *reply, size_t size, const char **error_r, bool *held_r)
 {
 	struct frontend_request fr;
 	struct relay_verdict v;
-	char ipbuf[IPADDR_STRLEN];
-	char too_long[64];
+	struct request_text text;
 	/* Timed from here: the request is complete and parsed. */
 	uint64_t start = metrics_request_start();
 	size_t len;
 
 	*error_r = NULL;
+	if (held_r != NULL)
+		*held_r = false;
 	if (!req->has_request) {
 		*error_r = "request has no \"request\" attribute";
 		return 0;
@@ -283,33 +314,29 @@ size_t request_answer(const struct policy_request *req, const struct frontend_en
 		return proto_reply_format(reply, size, "DUNNO", NULL);
 	}
 
-	memset(&fr, 0, sizeof(fr));
-	/* family 0 when absent or unparsable: decide() then matches no
-	   grant, certificate-free network or trusted network by address. */
-	(void)ipaddr_parse(req->client_address, &fr.relay.client);
-	fr.relay.sasl_username = req->sasl_username;
-	fr.relay.tls = req->tls;
-	fr.relay.sender = req->sender;
-	fr.relay.cert_fingerprint = req->ccert_fingerprint;
-	fr.relay.cert_pubkey_fingerprint = req->ccert_pubkey_fingerprint;
-	fr.relay.now = now;
-	fr.client_text = fr.relay.client.family != 0 ? ipaddr_format(&fr.relay.client, ipbuf)
-						     : req->client_address;
-	fr.recipient = req->recipient;
-	fr.queue_id = req->queue_id;
-	if (req->overflow != NULL) {
-		snprintf(too_long, sizeof(too_long), "attribute %s", req->overflow);
-		fr.too_long = too_long;
-	}
+	request_facts(req, now, &fr, &text);
 	if (strcmp(req->protocol_state, "DATA") == 0) {
 		unsigned long n = strtoul(req->recipient_count, NULL, 10);
 
 		fr.recipient = "";
-		frontend_decide_data(&fr, env, n > 100000 ? 100000 : (unsigned)n, &v);
+		frontend_decide_data(&fr, env, n > 100000 ? 100000 : (unsigned)n, &v, held_r);
 	} else {
 		frontend_decide_rcpt(&fr, env, &v);
 	}
 	len = format_reply(&v, reply, size);
 	metrics_request_done(start);
 	return len;
+}
+
+size_t request_uncounted(const struct policy_request *req, const struct frontend_env *env,
+			 int64_t now, char *reply, size_t size)
+{
+	struct frontend_request fr;
+	struct relay_verdict v;
+	struct request_text text;
+
+	request_facts(req, now, &fr, &text);
+	fr.recipient = "";	/* a DATA request's */
+	frontend_data_uncounted(&fr, env, &v);
+	return format_reply(&v, reply, size);
 }

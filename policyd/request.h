@@ -74,8 +74,17 @@ void request_attr(void *ctx, const char *name, size_t name_len, const char *valu
    length, or 0 for a request that must not be answered (no request
    attribute, or a request type other than smtpd_access_policy): then
    *error_r says why and the caller logs it and closes the connection.
-   The reply is never OK on any error path. */
+   The reply is never OK on any error path.
+   *held_r (may be NULL): the request is a message counted in the
+   store's batch transaction (frontend_decide_data()): the reply holds
+   only when store_read_end() returns 0, else request_uncounted()'s. */
 size_t request_answer(const struct policy_request *req, const struct frontend_env *env,
-		      int64_t now, char *reply, size_t size, const char **error_r);
+		      int64_t now, char *reply, size_t size, const char **error_r, bool *held_r);
+
+/* The reply to a request answered with *held_r set whose batch lost
+   its count: on_store_error, recorded (frontend_data_uncounted()).
+   Returns the reply length. */
+size_t request_uncounted(const struct policy_request *req, const struct frontend_env *env,
+			 int64_t now, char *reply, size_t size);
 
 #endif

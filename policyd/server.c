@@ -313,8 +313,9 @@ int server_run(struct server *srv, bool until_no_connections)
 			if (rc < 0)
 				conn_close(srv, c);
 		}
-		if (n > 0 && srv->cb.batch_end != NULL)
-			srv->cb.batch_end(srv->cb.ctx);
+		bool lost = n > 0 && srv->cb.batch_end != NULL && srv->cb.batch_end(srv->cb.ctx) < 0;
+
+		conn_release_held(srv, lost);
 		conn_free_dead(srv);
 	}
 	while (srv->head != NULL) {

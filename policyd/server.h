@@ -37,18 +37,26 @@ struct server_settings {
 struct server_callbacks {
 	void *ctx;
 	/* Answers one complete request (request_answer() semantics): the
-	   reply length, or 0 with *error_r to log and close. */
+	   reply length, or 0 with *error_r to log and close. *held_r: the
+	   reply holds only when batch_end() returns 0; it is written after
+	   it, and replaced by uncounted()'s when batch_end() returns -1. */
 	size_t (*answer)(void *ctx, const struct policy_request *req, char *reply, size_t size,
-			 const char **error_r);
+			 const char **error_r, bool *held_r);
+	/* The reply to a held request whose batch lost its count
+	   (request_uncounted() semantics). */
+	size_t (*uncounted)(void *ctx, const struct policy_request *req, char *reply,
+			    size_t size);
 	/* Re-reads the configuration after SIGHUP. Returns 0 with new
 	   settings, or -1 (it logged why) to keep the old ones. */
 	int (*reload)(void *ctx, struct server_settings *settings_r);
 	/* Called about once a second (database retries). May be NULL. */
 	void (*tick)(void *ctx);
 	/* Called around the handling of one epoll_wait() batch of events
-	   (policyd: one database read snapshot per batch). May be NULL. */
+	   (policyd: one database read snapshot per batch). May be NULL.
+	   batch_end() returns -1 when the counts of the held replies were
+	   lost (store_read_end()). */
 	void (*batch_begin)(void *ctx);
-	void (*batch_end)(void *ctx);
+	int (*batch_end)(void *ctx);
 };
 
 struct server;

@@ -149,6 +149,45 @@ def concurrency(t, addrs, db, cfg, conns=50, tries=10, limit=100):
              "through=%d errors=%r used=%r" % (total, errors[:3], used))
 
 
+def uncounted(t, addr, db):
+    """SQLite: policyd writes a batch's counts at its end and answers the
+    DATA requests it counted only then. A count the batch cannot write
+    (a trigger refuses alice's rows) turns the held DUNNO into
+    on_store_error, with its decision row; nothing is counted. Without
+    the trigger the next message is counted and gets DUNNO."""
+    def used():
+        return num(t.sql(db, "SELECT used FROM limit_usage WHERE username = 'alice' "
+                             "AND kind = 'messages'")) or 0
+    before = used()
+    t.sql(db, "CREATE TRIGGER boom BEFORE INSERT ON limit_counts "
+              "WHEN NEW.subject = 'alice' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+    try:
+        t.check_reply("limits: a count its batch could not write: on_store_error, not DUNNO",
+                      t.Conn(addr).ask(t.request(**data(recipient_count="1", **SASL))),
+                      "action=DEFER_IF_PERMIT 4.3.0 relay database lookup failed (limit "
+                      "counters not committed)")
+    finally:
+        t.sql(db, "DROP TRIGGER boom")
+    t.result("limits: ...and nothing was counted", used() == before,
+             "used %r, want %r" % (used(), before))
+    t.check_reply("limits: the next message is counted: DUNNO",
+                  t.Conn(addr).ask(t.request(**data(recipient_count="1", **SASL))),
+                  "action=DUNNO")
+    t.result("limits: ...and counted", used() == before + 1,
+             "used %r, want %r" % (used(), before + 1))
+    end = time.time() + 8
+    rows = []
+    while time.time() < end:
+        rows = t.sql(db, "SELECT verdict, recipient, reason FROM decisions "
+                         "WHERE sasl_username = 'alice' AND rule = 'store_error' "
+                         "AND reason LIKE '%not committed%'")
+        if rows:
+            break
+        time.sleep(0.2)
+    t.result("limits: the uncounted message is a decisions row (tempfail store_error)",
+             len(rows) == 1 and rows[0][0] == "tempfail" and rows[0][1] == "", repr(rows))
+
+
 def owner_sql(t, text):
     """A schema change the daemons' role may not make: as the owner."""
     if t.PGSQL:
@@ -216,6 +255,8 @@ def case_limits(t):
                       t.Conn(addr).ask(t.request(**data(recipient_count="1", **SASL))),
                       "action=DEFER_IF_PERMIT 4.3.0 ")
         owner_sql(t, "ALTER TABLE limit_counts_broken RENAME TO limit_counts")
+        if not t.PGSQL:
+            uncounted(t, addr, db)
         # the decision rows
         end = time.time() + 8
         rows = []

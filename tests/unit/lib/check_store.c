@@ -791,10 +791,11 @@ END_TEST
 
 /* ---- limit counters kept in memory (store_sqlite_counts.c) ---- */
 
-/* user_charge - one message for user under 10/1h (commit: counted;
+/* user_charge_in - one message for user under 10/1h (commit: counted;
    else only asked); what the hour window held before it, or -1 when
-   the store failed */
-static long long user_charge(struct store *st, const char *user, bool commit)
+   the store failed; *batched_r (may be NULL): state.batched */
+static long long user_charge_in(struct store *st, const char *user, bool commit,
+				bool *batched_r)
 {
 	struct limit_spec spec;
 	struct store_limit_charge c = { user, { NULL, &spec }, { 0, 1 }, commit };
@@ -807,7 +808,14 @@ static long long user_charge(struct store *st, const char *user, bool commit)
 		free(error);
 		return -1;
 	}
+	if (batched_r != NULL)
+		*batched_r = state.batched;
 	return (long long)state.used[STORE_LIMIT_MESSAGES][0];
+}
+
+static long long user_charge(struct store *st, const char *user, bool commit)
+{
+	return user_charge_in(st, user, commit, NULL);
 }
 
 /* count_charge - user_charge() for gina, which must not fail */
@@ -942,7 +950,10 @@ enum pending_act {
 /* Each step is one batch, then another program reads every user it
    charged: a batch's additions are all in the database after its end,
    merged or not, in one statement or several, and gone with a rolled
-   back batch; the store's own reads inside the batch see them. */
+   back batch, which store_read_end() then reports (-1: the callers
+   answer the messages it counted as for a store error); the store's
+   own reads inside the batch see them. Every charge in a batch says it
+   was batched; one outside a batch (its own transaction) does not. */
 START_TEST(test_pending)
 {
 	struct store *policyd = NULL, *other;
@@ -952,25 +963,27 @@ START_TEST(test_pending)
 		unsigned users;
 		struct { enum pending_act act; long long want; } acts[6];
 		long long after;	/* each user's count, read by another program */
+		int end;		/* store_read_end() */
 	} steps[] = {
-		{ "one message", "p", 1, { { PENDING_CHARGE, 0 } }, 1 },
+		{ "one message", "p", 1, { { PENDING_CHARGE, 0 } }, 1, 0 },
 		{ "three messages of one user, asked between", "p", 1,
 		  { { PENDING_CHARGE, 0 }, { PENDING_CHARGE, 0 }, { PENDING_ASK, 3 },
-		    { PENDING_CHARGE, 0 }, { PENDING_ASK, 4 } }, 4 },
+		    { PENDING_CHARGE, 0 }, { PENDING_ASK, 4 } }, 4, 0 },
 		{ "forty users: a 32-row and an 8-row statement", "q", 40,
-		  { { PENDING_CHARGE, 0 } }, 1 },
+		  { { PENDING_CHARGE, 0 } }, 1, 0 },
 		{ "three hundred users: written before the end too", "r", 300,
-		  { { PENDING_CHARGE, 0 }, { PENDING_CHARGE, 0 }, { PENDING_ASK, 2 } }, 2 },
+		  { { PENDING_CHARGE, 0 }, { PENDING_CHARGE, 0 }, { PENDING_ASK, 2 } }, 2, 0 },
 		{ "the counters in memory dropped: read from the database", "p", 1,
-		  { { PENDING_CHARGE, 0 }, { PENDING_FORGET, 0 }, { PENDING_ASK, 5 } }, 5 },
+		  { { PENDING_CHARGE, 0 }, { PENDING_FORGET, 0 }, { PENDING_ASK, 5 } }, 5, 0 },
 		{ "a row that cannot be written rolls the batch back at its end", "p", 1,
-		  { { PENDING_CHARGE, 0 }, { PENDING_BOOM, 0 }, { PENDING_ASK, 6 } }, 5 },
+		  { { PENDING_CHARGE, 0 }, { PENDING_BOOM, 0 }, { PENDING_ASK, 6 } }, 5, -1 },
 		{ "...or at a read in the batch, which fails", "p", 1,
 		  { { PENDING_CHARGE, 0 }, { PENDING_BOOM, 0 }, { PENDING_FORGET, 0 },
-		    { PENDING_ASK, -1 }, { PENDING_ASK, 5 } }, 5 },
+		    { PENDING_ASK, -1 }, { PENDING_ASK, 5 } }, 5, -1 },
 		{ "a refusal recorded in the middle of the batch", "p", 1,
 		  { { PENDING_CHARGE, 0 }, { PENDING_REFUSAL, 0 }, { PENDING_CHARGE, 0 },
-		    { PENDING_ASK, 7 } }, 7 },
+		    { PENDING_ASK, 7 } }, 7, 0 },
+		{ "a batch after a lost one", "p", 1, { { PENDING_CHARGE, 0 } }, 8, 0 },
 	};
 	sqlite3 *db;
 
@@ -980,6 +993,7 @@ START_TEST(test_pending)
 	test_sqlite_exec(db, PENDING_BOOM_TRIGGER);
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
 		char user[32];
+		int end;
 
 		ck_assert_int_eq(store_read_begin(policyd), 0);
 		for (size_t a = 0; steps[i].acts[a].act != PENDING_END; a++) {
@@ -993,10 +1007,14 @@ START_TEST(test_pending)
 			switch (steps[i].acts[a].act) {
 			case PENDING_CHARGE:
 				for (unsigned u = 0; u < steps[i].users; u++) {
+					bool batched = false;
+
 					snprintf(user, sizeof user, "%s%u", steps[i].prefix, u);
-					ck_assert_msg(user_charge(policyd, user, true) >= 0,
-						      "%s: charge for %s failed", steps[i].label,
-						      user);
+					ck_assert_msg(user_charge_in(policyd, user, true, &batched)
+						      >= 0, "%s: charge for %s failed",
+						      steps[i].label, user);
+					ck_assert_msg(batched, "%s: charge for %s: batched got no, "
+						      "want yes", steps[i].label, user);
 				}
 				break;
 			case PENDING_ASK:
@@ -1023,7 +1041,9 @@ START_TEST(test_pending)
 				break;
 			}
 		}
-		store_read_end(policyd);
+		end = store_read_end(policyd);
+		ck_assert_msg(end == steps[i].end, "%s: store_read_end got %d, want %d",
+			      steps[i].label, end, steps[i].end);
 		for (unsigned u = 0; u < steps[i].users; u++) {
 			long long got;
 
@@ -1037,6 +1057,13 @@ START_TEST(test_pending)
 			      "%s: boom's rows got some, want none", steps[i].label);
 	}
 	sqlite3_close(db);
+	{
+		bool batched = true;
+
+		ck_assert_msg(user_charge_in(policyd, "solo", true, &batched) == 0 && !batched,
+			      "a charge outside a batch: batched got %s, want no",
+			      batched ? "yes" : "no");
+	}
 	store_close(&other, 1000);
 	store_close(&policyd, 1000);
 }

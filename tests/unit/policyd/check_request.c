@@ -170,7 +170,7 @@ START_TEST(test_request_answer)
 		 c->state[0] ? "protocol_state=" : "", c->state, c->state[0] ? "\n" : "",
 		 c->attrs ? c->attrs : long_user_attrs());
 	parse(text, &req);
-	size_t n = request_answer(&req, &env, 1700000000, reply, sizeof(reply), &error);
+	size_t n = request_answer(&req, &env, 1700000000, reply, sizeof(reply), &error, NULL);
 
 	ck_assert_msg(n > 0, "%s: not answered (%s)", c->label, error ? error : "");
 	ck_assert_msg(strncmp(reply, c->want, strlen(c->want)) == 0, "%s: got \"%s\", want \"%s\"",
@@ -213,7 +213,7 @@ START_TEST(test_request_refused)
 	const char *error = NULL;
 
 	parse(c->text, &req);
-	size_t n = request_answer(&req, &env, 1700000000, reply, sizeof(reply), &error);
+	size_t n = request_answer(&req, &env, 1700000000, reply, sizeof(reply), &error, NULL);
 
 	ck_assert_msg(n == 0, "%s: got a reply of %zu bytes, want none", c->label, n);
 	ck_assert_msg(error != NULL && error[0] != '\0', "%s: no reason given", c->label);
@@ -231,7 +231,7 @@ START_TEST(test_unavailable_lookups)
 
 	store_lookups_init(&lookups, NULL);
 	parse("request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=192.0.2.9\n\n", &req);
-	request_answer(&req, &env, 1700000000, reply, sizeof(reply), &error);
+	request_answer(&req, &env, 1700000000, reply, sizeof(reply), &error, NULL);
 	ck_assert_msg(strncmp(reply, "action=DEFER_IF_PERMIT 4.3.0 ", 29) == 0,
 		      "got \"%s\", want DEFER_IF_PERMIT 4.3.0 with text", reply);
 }
