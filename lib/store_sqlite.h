@@ -463,7 +463,8 @@ void sq_counts_stats(struct store *store, uint64_t *hits_r, uint64_t *misses_r);
    sq_pending_committed() after a COMMIT that succeeded;
    sq_pending_ended() true when SQLite itself ended the transaction
    that owed additions (they are lost); sq_pending_lost() whether
-   additions were lost since it last asked (and forgets it);
+   additions were lost since it last asked (and forgets it),
+   sq_pending_were_lost() the same without forgetting;
    sq_pending_free() at close. The caller owns conn. */
 int sq_pending_add(struct sq_conn *conn, const char *subject, const struct sq_count_row *rows,
 		   const uint32_t *max, unsigned n, char **error_r);
@@ -473,6 +474,7 @@ void sq_pending_drop(struct sq_conn *conn);
 void sq_pending_committed(struct sq_conn *conn);
 bool sq_pending_ended(struct sq_conn *conn);
 bool sq_pending_lost(struct sq_conn *conn);
+bool sq_pending_were_lost(const struct sq_conn *conn);
 void sq_pending_free(struct sq_conn *conn);
 
 /* store_sqlite_audit.c */

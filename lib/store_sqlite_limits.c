@@ -328,12 +328,19 @@ static int sq_limit_charge_batch(struct sq_store *st, const struct store_limit_c
 	struct sq_conn *conn = &st->main;
 	int res;
 
+	/* SQLite may have ended the batch's transaction after an error:
+	   its counts are lost (store_read_end() says so) and were applied
+	   to those in memory. */
+	if (sq_pending_ended(conn))
+		sq_counts_drop(st);
+	/* Once counts of this batch are lost, its answers held for them
+	   all turn into store errors (store_read_end() cannot tell one
+	   from another): count nothing more in it, so that no message is
+	   both counted and refused. */
+	if (sq_pending_were_lost(conn))
+		return error_r_set(error_r, "database %s: this batch's limit counts were rolled "
+				   "back; counting again from the next batch", st->path);
 	if (sqlite3_txn_state(conn->db, "main") != SQLITE_TXN_WRITE) {
-		/* SQLite may have ended the batch's transaction after an
-		   error: its counts are lost (store_read_end() says so) and
-		   were applied to those in memory. */
-		if (sq_pending_ended(conn))
-			sq_counts_drop(st);
 		/* Ends the read snapshot (it only read), then takes the
 		   write lock, waiting up to the busy timeout. */
 		if (sq_moved(st))

@@ -95,6 +95,11 @@ bool sq_pending_ended(struct sq_conn *conn)
 	return true;
 }
 
+bool sq_pending_were_lost(const struct sq_conn *conn)
+{
+	return conn->pending != NULL && conn->pending->lost;
+}
+
 bool sq_pending_lost(struct sq_conn *conn)
 {
 	bool lost = conn->pending != NULL && conn->pending->lost;

@@ -938,6 +938,7 @@ enum pending_act {
 	PENDING_FORGET,		/* the counters kept in memory dropped */
 	PENDING_REFUSAL,	/* a refusal recorded (its own transaction) */
 	PENDING_BOOM,		/* one message for "boom": its row cannot be written */
+	PENDING_REFUSED,	/* a charge for the first user fails */
 };
 
 /* The trigger that makes writing boom's counter row fail, set by
@@ -961,7 +962,7 @@ START_TEST(test_pending)
 		const char *label;
 		const char *prefix;	/* users prefix0, prefix1, ... */
 		unsigned users;
-		struct { enum pending_act act; long long want; } acts[6];
+		struct { enum pending_act act; long long want; } acts[8];
 		long long after;	/* each user's count, read by another program */
 		int end;		/* store_read_end() */
 	} steps[] = {
@@ -977,9 +978,10 @@ START_TEST(test_pending)
 		  { { PENDING_CHARGE, 0 }, { PENDING_FORGET, 0 }, { PENDING_ASK, 5 } }, 5, 0 },
 		{ "a row that cannot be written rolls the batch back at its end", "p", 1,
 		  { { PENDING_CHARGE, 0 }, { PENDING_BOOM, 0 }, { PENDING_ASK, 6 } }, 5, -1 },
-		{ "...or at a read in the batch, which fails", "p", 1,
+		{ "...or at a read in the batch, which fails; nothing more is counted in it",
+		  "p", 1,
 		  { { PENDING_CHARGE, 0 }, { PENDING_BOOM, 0 }, { PENDING_FORGET, 0 },
-		    { PENDING_ASK, -1 }, { PENDING_ASK, 5 } }, 5, -1 },
+		    { PENDING_ASK, -1 }, { PENDING_ASK, 5 }, { PENDING_REFUSED, 0 } }, 5, -1 },
 		{ "a refusal recorded in the middle of the batch", "p", 1,
 		  { { PENDING_CHARGE, 0 }, { PENDING_REFUSAL, 0 }, { PENDING_CHARGE, 0 },
 		    { PENDING_ASK, 7 } }, 7, 0 },
@@ -1031,6 +1033,12 @@ START_TEST(test_pending)
 				ck_assert_msg(store_limit_refused(policyd, &r, &refusals, &suspended,
 								  &notify, &error) == 0,
 					      "%s: refusal: %s", steps[i].label, error);
+				break;
+			case PENDING_REFUSED:
+				snprintf(user, sizeof user, "%s0", steps[i].prefix);
+				ck_assert_msg(user_charge(policyd, user, true) < 0,
+					      "%s: a charge after the loss got success, want an "
+					      "error", steps[i].label);
 				break;
 			case PENDING_BOOM:
 				/* Counted in memory; the row is written later. */
