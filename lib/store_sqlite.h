@@ -469,7 +469,6 @@ void sq_counts_stats(struct store *store, uint64_t *hits_r, uint64_t *misses_r);
 int sq_pending_add(struct sq_conn *conn, const char *subject, const struct sq_count_row *rows,
 		   const uint32_t *max, unsigned n, char **error_r);
 int sq_pending_write(struct sq_conn *conn, char **error_r);
-bool sq_pending_any(const struct sq_conn *conn);
 void sq_pending_drop(struct sq_conn *conn);
 void sq_pending_committed(struct sq_conn *conn);
 bool sq_pending_ended(struct sq_conn *conn);

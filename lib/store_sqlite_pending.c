@@ -54,11 +54,6 @@ struct sq_pending {
 	struct sq_pending_row rows[SQ_PENDING_ROWS];
 };
 
-bool sq_pending_any(const struct sq_conn *conn)
-{
-	return conn->pending != NULL && conn->pending->n > 0;
-}
-
 /* pending_gone - the transaction that owed the additions ended
    without committing them */
 static void pending_gone(struct sq_pending *p)
