@@ -322,7 +322,9 @@ void conn_release_held(struct server *srv, bool lost)
 			rc = -1;
 		if (rc == 0 && c->eof && c->io->out_len == 0)
 			rc = -1;
-		if (rc == 0) {
+		if (rc == 0 && srv->stopping) {
+			rc = conn_stop_step(srv, c);	/* closes it when nothing is due */
+		} else if (rc == 0) {
 			conn_detach_idle(srv, c);
 			rc = conn_interest(srv, c);
 		}
