@@ -147,12 +147,8 @@ int sq_begin(struct sq_conn *conn, char **error_r)
 	/* Only a read snapshot can be open here (writes always end theirs):
 	   end it, so the write sees and builds on the newest data. */
 	(void)sq_pending_ended(conn);
-	if (!sqlite3_get_autocommit(conn->db)) {
-		if (sq_pending_write(conn, NULL) == 0 && sq_run(conn, SQ_COMMIT) == SQLITE_DONE)
-			sq_pending_committed(conn);
-		else
-			sq_rollback(conn);
-	}
+	if (!sqlite3_get_autocommit(conn->db))
+		(void)sq_commit(conn, NULL);	/* rolls back on failure */
 	if (sq_run(conn, SQ_BEGIN_IMMEDIATE) != SQLITE_DONE)
 		return sq_fail(conn, error_r, "begin transaction");
 	return 0;
@@ -260,23 +256,22 @@ static int sq_read_end(struct store *store)
 {
 	struct sq_store *st = sq_store(store);
 	bool committed = false, lost;
+	char *error = NULL;
 
 	sq_lock(st);
 	if (sq_pending_ended(&st->main))
 		log_warning("database %s: the batch's limit counts were rolled back: %s", st->path,
 			    sqlite3_errmsg(st->main.db));
 	if (st->snapshot && !sqlite3_get_autocommit(st->main.db)) {
-		if (sq_pending_write(&st->main, NULL) == 0
-		    && sq_run(&st->main, SQ_COMMIT) == SQLITE_DONE) {
+		if (sq_commit(&st->main, &error) == 0) {
 			committed = true;
-			sq_pending_committed(&st->main);
 		} else {
 			/* Only a batch's limit counts can be lost here
 			   (store_limit_charge() inside a snapshot, written
-			   at the batch's end: store_sqlite_pending.c). */
-			log_warning("database %s: end of batch: %s", st->path,
-				    sqlite3_errmsg(st->main.db));
-			sq_rollback(&st->main);
+			   at the batch's end: store_sqlite_pending.c);
+			   sq_commit() rolled the batch back. */
+			log_warning("end of batch: %s", error);
+			free(error);
 			sq_counts_drop(st);	/* its counts were applied there */
 		}
 	}

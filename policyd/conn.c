@@ -317,18 +317,10 @@ void conn_release_held(struct server *srv, bool lost)
 		}
 		request_reset(&io->req);
 		io->held = false;
-		/* Requests that came behind it, then the replies. */
-		if (rc == 0 && (conn_process(srv, c) < 0 || conn_flush(srv, c) < 0))
-			rc = -1;
-		if (rc == 0 && c->eof && c->io->out_len == 0)
-			rc = -1;
-		if (rc == 0 && srv->stopping) {
-			rc = conn_stop_step(srv, c);	/* closes it when nothing is due */
-		} else if (rc == 0) {
-			conn_detach_idle(srv, c);
-			rc = conn_interest(srv, c);
-		}
-		if (rc < 0)
+		/* The reply, the requests that came behind it, and the
+		   connection's state after them, as when it can be written
+		   to (the stop path included). */
+		if (rc < 0 || conn_writable(srv, c) < 0)
 			conn_close(srv, c);
 		c = next;
 	}
